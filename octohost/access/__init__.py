@@ -1,0 +1,1 @@
+"""Users, groups, permissions and API keys."""

@@ -1,0 +1,183 @@
+"""Users stored in ``users.yaml``: salted slow password hashes, random API keys, groups.
+
+Every change is written atomically (temp file + rename), so a crash never leaves a half file.
+"""
+
+import re
+import secrets
+import threading
+
+import yaml
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from octohost.util.fs import atomic_write
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
+ADMIN_GROUP = "admins"
+USER_GROUP = "users"
+
+
+class UserError(ValueError):
+    """Bad input for a user operation (unknown user, invalid name, weak password, ...)."""
+
+
+class UnknownUser(UserError):
+    pass
+
+
+class UserAlreadyExists(UserError):
+    pass
+
+
+class User:
+    def __init__(self, name, groups=(), active=True, apikey=None, settings=None, permissions=()):
+        self.name = name
+        self.groups = list(groups)
+        self.active = active
+        self.apikey = apikey
+        self.settings = settings or {}
+        self.permissions = list(permissions)
+
+    @property
+    def is_admin(self):
+        return ADMIN_GROUP in self.groups
+
+    def as_dict(self):
+        return {"name": self.name, "active": self.active, "admin": self.is_admin,
+                "groups": list(self.groups), "permissions": list(self.permissions)}
+
+    def __repr__(self):
+        return f"User({self.name!r}, groups={self.groups!r})"
+
+
+class UserManager:
+    def __init__(self, path):
+        self.path = path
+        self._lock = threading.RLock()
+        self._users = self._load()
+
+    def _load(self):
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                data = yaml.safe_load(f) or {}
+        except FileNotFoundError:
+            return {}
+        except yaml.YAMLError as exc:
+            raise UserError(f"{self.path}: cannot parse users file: {exc}") from None
+        if not isinstance(data, dict):
+            raise UserError(f"{self.path}: expected a mapping of user names")
+        return data
+
+    def _save(self):
+        atomic_write(self.path, yaml.safe_dump(self._users, default_flow_style=False, sort_keys=True), mode=0o600)
+
+    def _record(self, name):
+        record = self._users.get(name)
+        if record is None:
+            raise UnknownUser(f"unknown user {name!r}")
+        return record
+
+    @staticmethod
+    def _to_user(name, record):
+        return User(name, record.get("groups", [USER_GROUP]), record.get("active", True),
+                    record.get("apikey"), record.get("settings"), record.get("permissions", []))
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def has_users(self):
+        return bool(self._users)
+
+    def has_admin(self):
+        return any(ADMIN_GROUP in r.get("groups", []) for r in self._users.values())
+
+    def list_users(self):
+        with self._lock:
+            return [self._to_user(n, r) for n, r in sorted(self._users.items())]
+
+    def get_user(self, name):
+        with self._lock:
+            record = self._users.get(name)
+            return self._to_user(name, record) if record is not None else None
+
+    def check_password(self, name, password):
+        """The user if name and password match an active user, else None."""
+        with self._lock:
+            record = self._users.get(name)
+        if record is None or not record.get("active", True) or not password:
+            return None
+        if not check_password_hash(record.get("password", ""), password):
+            return None
+        return self._to_user(name, record)
+
+    def find_by_apikey(self, apikey):
+        if not apikey:
+            return None
+        with self._lock:
+            for name, record in self._users.items():
+                key = record.get("apikey")
+                if key and record.get("active", True) and secrets.compare_digest(key, apikey):
+                    return self._to_user(name, record)
+        return None
+
+    # -- changes -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_password_value(password):
+        if not isinstance(password, str) or len(password) < 1:
+            raise UserError("password must not be empty")
+
+    def add_user(self, name, password, admin=False, groups=None, active=True):
+        if not isinstance(name, str) or not USERNAME_RE.match(name):
+            raise UserError(f"invalid user name {name!r}: use 1-64 letters, digits and _.@+-")
+        self._check_password_value(password)
+        with self._lock:
+            if name in self._users:
+                raise UserAlreadyExists(f"user {name!r} already exists")
+            groups = list(groups) if groups else [USER_GROUP]
+            if admin and ADMIN_GROUP not in groups:
+                groups.insert(0, ADMIN_GROUP)
+            self._users[name] = {"password": generate_password_hash(password), "groups": groups,
+                                 "active": bool(active), "apikey": None, "settings": {}}
+            self._save()
+            return self._to_user(name, self._users[name])
+
+    def remove_user(self, name):
+        with self._lock:
+            self._record(name)
+            del self._users[name]
+            self._save()
+
+    def change_password(self, name, password):
+        self._check_password_value(password)
+        with self._lock:
+            self._record(name)["password"] = generate_password_hash(password)
+            self._save()
+
+    def update_user(self, name, groups=None, active=None, settings=None):
+        with self._lock:
+            record = self._record(name)
+            if groups is not None:
+                record["groups"] = list(groups)
+            if active is not None:
+                record["active"] = bool(active)
+            if settings is not None:
+                record["settings"] = dict(settings)
+            self._save()
+            return self._to_user(name, record)
+
+    def generate_api_key(self, name):
+        with self._lock:
+            record = self._record(name)
+            record["apikey"] = secrets.token_urlsafe(32)
+            self._save()
+            return record["apikey"]
+
+    def get_or_create_api_key(self, name):
+        with self._lock:
+            key = self._record(name).get("apikey")
+            return key or self.generate_api_key(name)
+
+    def delete_api_key(self, name):
+        with self._lock:
+            self._record(name)["apikey"] = None
+            self._save()

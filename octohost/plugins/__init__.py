@@ -1,0 +1,1 @@
+"""Plugins bundled with octohost; loaded through the same path as third-party ones."""

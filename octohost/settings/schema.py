@@ -1,0 +1,223 @@
+"""Every setting octohost knows, with its default, its type and a one-line comment.
+
+This is the one place defaults live. ``config.yaml`` holds only what differs from them, and
+``config.yaml.example`` is generated from this tree (a test keeps the two in step).
+Sections marked ``open`` accept keys that are not declared here (per-plugin settings).
+"""
+
+
+class Setting:
+    """A leaf: default value, accepted types, one-line help, optional choices."""
+
+    __slots__ = ("default", "types", "help", "choices", "nullable", "item_type")
+
+    def __init__(self, default, help, types=None, choices=None, nullable=False, item_type=None):
+        self.default = default
+        self.help = help
+        if types is None:
+            types = _infer_types(default)
+        self.types = types
+        self.choices = choices
+        self.nullable = nullable or default is None
+        self.item_type = item_type
+
+    def describe(self):
+        if self.choices:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+                 list: "a list", dict: "a mapping"}
+        kind = " or ".join(names.get(t, t.__name__) for t in self.types)
+        if self.item_type is not None:
+            kind += " of " + names.get(self.item_type, self.item_type.__name__).split(" ", 1)[1] + "s"
+        return kind + (" or null" if self.nullable else "")
+
+
+class Section(dict):
+    """A mapping of names to Settings or Sections; ``open`` sections accept undeclared keys."""
+
+    def __init__(self, help="", open=False, **children):
+        super().__init__(children)
+        self.help = help
+        self.open = open
+
+
+def _infer_types(default):
+    if isinstance(default, bool):
+        return (bool,)
+    if isinstance(default, float):
+        return (float, int)
+    if isinstance(default, int):
+        return (int,)
+    if isinstance(default, str):
+        return (str,)
+    if isinstance(default, list):
+        return (list,)
+    if isinstance(default, dict):
+        return (dict,)
+    return (str,)
+
+
+S = Setting
+
+SCHEMA = Section(
+    server=Section(
+        "The web server.",
+        host=S("0.0.0.0", "Address to listen on (0.0.0.0: every interface, so other machines can reach the UI)."),
+        port=S(5000, "TCP port of the web UI and API."),
+        maxUploadSize=S(1024 * 1024 * 1024 * 2, "Largest upload accepted, in bytes; larger ones get HTTP 413."),
+        workerThreads=S(8, "Threads that run REST API views, so none blocks the event loop."),
+        secretKey=S(None, "Secret for session cookies; generated and stored on first start.", types=(str,)),
+        allowCrossOrigin=S(False, "Answer CORS preflights so browser apps on other origins can call the API."),
+        commands=Section(
+            "Shell commands behind the built-in system actions; empty disables the action.",
+            serverRestartCommand=S("", "Command that restarts octohost (e.g. 'sudo systemctl restart octohost')."),
+            systemRestartCommand=S("", "Command that reboots the machine (e.g. 'sudo shutdown -r now')."),
+            systemShutdownCommand=S("", "Command that shuts the machine down (e.g. 'sudo shutdown -h now')."),
+        ),
+    ),
+    serial=Section(
+        "The connection to the printer.",
+        port=S(None, "Port to connect to: a device path, socket:// or rfc2217:// URL, VIRTUAL, or null/AUTO to detect.", types=(str,)),
+        baudrate=S(115200, "Baud rate; 0 detects it."),
+        autoconnect=S(False, "Connect to the configured port when the server starts."),
+        additionalPorts=S([], "Extra glob patterns of ports to list (e.g. /dev/printer*); reported under the path given.", item_type=str),
+        additionalBaudrates=S([], "Extra baud rates to offer.", item_type=int),
+        log=S(False, "Write raw serial traffic to logs/serial.log (can be switched while running)."),
+        window=S("ping-pong", "How many lines may be in flight.", choices=["ping-pong", "rx-bytes", "advanced-ok"]),
+        rxBufferSize=S(128, "Firmware receive buffer in bytes, for the rx-bytes window mode."),
+        helloCommand=S("M110 N0", "First command sent after opening the port, to reset line numbers and wake the firmware."),
+        firmwareErrors=S("cancel", "What a firmware error does: cancel the print, disconnect, or ignore it.",
+                         choices=["cancel", "disconnect", "ignore"]),
+        resendHistory=S(256, "Lines kept for resend requests (at least the lines that can be in flight)."),
+        maxResendsPerLine=S(16, "Resend requests for one line before giving up with an error (loop guard)."),
+        longRunningCommands=S(["G4", "G28", "G29", "G30", "G32", "M190", "M109", "M116", "M400", "M226", "M600"],
+                              "Commands that may take long without an ok; they do not count as timeouts.", item_type=str),
+        checksumRequiringCommands=S(["M110"], "Commands always sent with line number and checksum.", item_type=str),
+        neverSendChecksum=S(False, "Send plain commands without line numbers and checksums."),
+        autoreport=S(True, "Use M155/M27 S auto-reports when the firmware reports the capability."),
+        timeout=Section(
+            "Timeouts and poll intervals, in seconds.",
+            connection=S(10.0, "Waiting for the firmware to answer after opening the port."),
+            detection=S(1.0, "Per port and baud rate while auto-detecting."),
+            communication=S(30.0, "No line from the printer for this long: send M105 to tickle it."),
+            communicationBusy=S(3.0, "Like communication, while the firmware reports it is busy."),
+            temperature=S(5.0, "Temperature poll interval (M105) when idle or printing."),
+            temperatureTargetSet=S(2.0, "Temperature poll interval while a target is set."),
+            temperatureAutoreport=S(2, "Interval requested with M155 when the firmware auto-reports temperatures."),
+            sdStatus=S(1.0, "SD status poll interval (M27) while printing from SD."),
+            sdStatusAutoreport=S(1, "Interval requested with M27 S when the firmware auto-reports SD status."),
+            resendOk=S(0.5, "After a resend request, how long to wait for the ok that belongs to it."),
+        ),
+        maxCommunicationTimeouts=Section(
+            "Consecutive timeouts before giving up with an error; 0 never gives up.",
+            idle=S(2, "While idle."),
+            printing=S(5, "While printing."),
+            long=S(5, "While a long-running command runs."),
+        ),
+    ),
+    folder=Section(
+        "Folders, relative to the base folder unless absolute.",
+        uploads=S("uploads", "Uploaded G-code files."),
+        logs=S("logs", "Log files."),
+        plugins=S("plugins", "Single-file and package plugins."),
+        printerProfiles=S("printerProfiles", "Printer profiles, one YAML file each."),
+        scripts=S("scripts", "GCODE scripts (scripts/gcode/<name>)."),
+        data=S("data", "Plugin data and internal state."),
+    ),
+    temperature=Section(
+        "Temperature presets and history.",
+        profiles=S([{"name": "PLA", "extruder": 210, "bed": 60, "chamber": None},
+                    {"name": "PETG", "extruder": 240, "bed": 80, "chamber": None},
+                    {"name": "ABS", "extruder": 250, "bed": 100, "chamber": None}],
+                   "Presets offered in the UI: name, extruder, bed, chamber (degC).", item_type=dict),
+        cutoff=S(30, "Minutes of temperature history kept and shown."),
+    ),
+    feature=Section(
+        "Optional features.",
+        sdSupport=S(True, "Use the printer's SD card when it has one."),
+        temperatureGraph=S(True, "Show the temperature graph."),
+        pollWatched=S(False, "Poll the watched folder instead of relying on inotify."),
+        modelSizeDetection=S(True, "Warn when a file does not fit the print volume."),
+    ),
+    printerProfiles=Section(
+        "Printer profiles.",
+        default=S(None, "Id of the profile used when none is given.", types=(str,)),
+    ),
+    webcam=Section(
+        "Webcam shown in the UI.",
+        stream=S("", "URL of an MJPEG stream; empty hides the webcam."),
+        snapshot=S("", "URL of a still image."),
+        flipH=S(False, "Flip the image horizontally."),
+        flipV=S(False, "Flip the image vertically."),
+        rotate90=S(False, "Rotate the image by 90 degrees."),
+    ),
+    accessControl=Section(
+        "Users and sessions.",
+        sessionTimeout=S(720, "Minutes a UI session stays valid without activity."),
+        autologinLocal=S(False, "Log in requests from localNetworks automatically as autologinAs."),
+        autologinAs=S(None, "User to log in automatically.", types=(str,)),
+        localNetworks=S(["127.0.0.0/8", "::1/128"], "Networks that count as local.", item_type=str),
+    ),
+    api=Section(
+        "The REST API.",
+        allowCrossOrigin=S(False, "Send CORS headers on API answers."),
+    ),
+    appearance=Section(
+        "How the UI looks.",
+        name=S("", "Name of this printer, shown in the title."),
+        color=S("default", "Accent colour of the UI."),
+    ),
+    events=Section(
+        "The event bus.",
+        subscriptions=S([], "Shell commands or G-code run on events: {event, type: system|gcode, command, enabled}.", item_type=dict),
+    ),
+    plugins=Section(
+        "Plugins: per-plugin settings under their identifier.",
+        open=True,
+        _disabled=S([], "Identifiers of plugins that are not loaded.", item_type=str),
+    ),
+)
+
+
+def walk(section=SCHEMA, prefix=()):
+    """Yield (path tuple, Setting) for every declared leaf, in declaration order."""
+    for name, node in section.items():
+        path = prefix + (name,)
+        if isinstance(node, Section):
+            yield from walk(node, path)
+        else:
+            yield path, node
+
+
+def lookup(path):
+    """The schema node at ``path`` (tuple), or None if undeclared; raises KeyError past a leaf."""
+    node = SCHEMA
+    for i, name in enumerate(path):
+        if not isinstance(node, Section):
+            raise KeyError(".".join(path[:i]))
+        if name not in node:
+            return None
+        node = node[name]
+    return node
+
+
+def open_prefix(path):
+    """True if ``path`` lies inside an open section (its keys are free-form)."""
+    node = SCHEMA
+    for name in path:
+        if isinstance(node, Section) and node.open and name not in node:
+            return True
+        if not isinstance(node, Section) or name not in node:
+            return False
+        node = node[name]
+    return isinstance(node, Section) and node.open
+
+
+def defaults(section=SCHEMA):
+    """The defaults as a plain nested dict (fresh copy)."""
+    import copy
+
+    out = {}
+    for name, node in section.items():
+        out[name] = defaults(node) if isinstance(node, Section) else copy.deepcopy(node.default)
+    return out

@@ -1,0 +1,49 @@
+from setuptools import find_packages, setup
+
+
+def read_version():
+    ns = {}
+    with open("octohost/__init__.py", encoding="utf-8") as f:
+        exec(f.read(), ns)
+    return ns["__version__"]
+
+
+setup(
+    name="octohost",
+    version=read_version(),
+    description="A host daemon for one 3D printer: fast serial streaming, OctoPrint-compatible API, web UI",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="AGPL-3.0-or-later",
+    python_requires=">=3.10",
+    packages=find_packages(include=["octohost", "octohost.*"]),
+    include_package_data=True,
+    package_data={"octohost": ["templates/**/*", "static/**/*", "scripts/**/*"]},
+    install_requires=[
+        "flask>=3.0",
+        "tornado>=6.4",
+        "pyserial>=3.5",
+        "pluggy>=1.5",
+        "pyyaml>=6.0",
+        "jinja2>=3.1",
+        "click>=8.1",
+        "sockjs-tornado>=1.0.7",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8",
+            "pytest-timeout>=2.3",
+            "requests>=2.31",
+            "websocket-client>=1.7",
+            "playwright>=1.40",
+            "octorest>=0.4",
+            "psutil>=5.9",
+        ],
+    },
+    entry_points={"console_scripts": ["octohost = octohost.cli:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Environment :: Web Environment",
+        "Topic :: Printing",
+    ],
+)
