@@ -295,26 +295,26 @@ class PluginManager:
     def has_handlers(self, name):
         return bool(self.handlers(name))
 
-    def call(self, name, *args, **kwargs):
-        """Call every handler of ``name`` in order; a raising handler is logged and skipped.
+    def call(self, hook, /, *args, **kwargs):
+        """Call every handler of ``hook`` in order; a raising handler is logged and skipped.
 
         Returns a list of (plugin identifier, result) for the handlers that returned normally.
         """
         results = []
-        for identifier, callback in self.handlers(name):
+        for identifier, callback in self.handlers(hook):
             try:
                 results.append((identifier, callback(*args, **kwargs)))
             except Exception:
-                log.exception("plugin %s raised in hook %s; skipped", identifier, name)
+                log.exception("plugin %s raised in hook %s; skipped", identifier, hook)
         return results
 
-    def call_until(self, name, predicate, *args, **kwargs):
+    def call_until(self, hook, predicate, /, *args, **kwargs):
         """Like :meth:`call`, but stop at and return the first result for which ``predicate`` is true."""
-        for identifier, callback in self.handlers(name):
+        for identifier, callback in self.handlers(hook):
             try:
                 result = callback(*args, **kwargs)
             except Exception:
-                log.exception("plugin %s raised in hook %s; skipped", identifier, name)
+                log.exception("plugin %s raised in hook %s; skipped", identifier, hook)
                 continue
             if predicate(result):
                 return identifier, result

@@ -4,8 +4,8 @@ Canonical names are the OctoPrint names without the ``octoprint.`` prefix
 (``comm.protocol.gcode.queuing``). Native pluggy plugins implement a function named after the
 canonical name with dots replaced by underscores (``comm_protocol_gcode_queuing``).
 
-Parameters without a default are passed positionally, as OctoPrint does; parameters with a
-default are passed as keywords. Handlers written OctoPrint-style should accept ``*args, **kwargs``.
+Parameters are passed positionally, as OctoPrint does, except those marked with ``@keywords``,
+which OctoPrint passes as keywords. Handlers written OctoPrint-style should accept ``*args, **kwargs``.
 """
 
 import inspect
@@ -15,6 +15,16 @@ import pluggy
 PROJECT = "octohost"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+def keywords(*names):
+    """Mark the spec parameters that OctoPrint passes as keywords (the rest go positionally)."""
+
+    def mark(fn):
+        fn.keyword_params = names
+        return fn
+
+    return mark
 
 
 class HookSpecs:
@@ -49,32 +59,39 @@ class HookSpecs:
     def comm_protocol_firmware_capability_report(self, comm_instance, firmware_capabilities):
         """All capabilities, once the report is complete."""
 
+    @keywords("name", "params")
     @hookspec
-    def comm_protocol_action(self, comm_instance, line, action, name=None, params=None):
+    def comm_protocol_action(self, comm_instance, line, action, name, params):
         """A ``// action:`` line from the firmware."""
 
+    @keywords("tags")
     @hookspec
-    def comm_protocol_atcommand_queuing(self, comm_instance, phase, command, parameters, tags=None):
+    def comm_protocol_atcommand_queuing(self, comm_instance, phase, command, parameters, tags):
         """An ``@`` command is about to be queued."""
 
+    @keywords("tags")
     @hookspec
-    def comm_protocol_atcommand_sending(self, comm_instance, phase, command, parameters, tags=None):
+    def comm_protocol_atcommand_sending(self, comm_instance, phase, command, parameters, tags):
         """An ``@`` command reached the head of the send queue."""
 
+    @keywords("subcode", "tags")
     @hookspec
-    def comm_protocol_gcode_queuing(self, comm_instance, phase, cmd, cmd_type, gcode, subcode=None, tags=None):
+    def comm_protocol_gcode_queuing(self, comm_instance, phase, cmd, cmd_type, gcode, subcode, tags):
         """Rewrite, suppress or expand a command before it enters the send queue."""
 
+    @keywords("subcode", "tags")
     @hookspec
-    def comm_protocol_gcode_queued(self, comm_instance, phase, cmd, cmd_type, gcode, subcode=None, tags=None):
+    def comm_protocol_gcode_queued(self, comm_instance, phase, cmd, cmd_type, gcode, subcode, tags):
         """A command was added to the send queue (return value ignored)."""
 
+    @keywords("subcode", "tags")
     @hookspec
-    def comm_protocol_gcode_sending(self, comm_instance, phase, cmd, cmd_type, gcode, subcode=None, tags=None):
+    def comm_protocol_gcode_sending(self, comm_instance, phase, cmd, cmd_type, gcode, subcode, tags):
         """Rewrite or suppress a command just before it is written."""
 
+    @keywords("subcode", "tags")
     @hookspec
-    def comm_protocol_gcode_sent(self, comm_instance, phase, cmd, cmd_type, gcode, subcode=None, tags=None):
+    def comm_protocol_gcode_sent(self, comm_instance, phase, cmd, cmd_type, gcode, subcode, tags):
         """A command was written to the port (return value ignored)."""
 
     @hookspec
@@ -115,21 +132,24 @@ class HookSpecs:
     def filemanager_extension_tree(self):
         """Return additional file extensions as a nested dict (e.g. {"machinecode": {"gcode": ["g"]}})."""
 
+    @keywords("links", "printer_profile", "allow_overwrite")
     @hookspec
-    def filemanager_preprocessor(self, path, file_object, links=None, printer_profile=None, allow_overwrite=None):
+    def filemanager_preprocessor(self, path, file_object, links, printer_profile, allow_overwrite):
         """Return a replacement file object for an upload, or None to keep it."""
 
     # -- printer -------------------------------------------------------------------------------
+    @keywords("initial")
     @hookspec
-    def printer_additional_state_data(self, initial=None):
+    def printer_additional_state_data(self, initial):
         """Return a dict merged into the current data pushed to clients."""
 
     @hookspec
     def printer_factory(self, components):
         """Return a PrinterInterface to use instead of the built-in one, or None."""
 
+    @keywords("port", "baudrate", "profile")
     @hookspec
-    def printer_handle_connect(self, port=None, baudrate=None, profile=None):
+    def printer_handle_connect(self, port, baudrate, profile):
         """Return True to stop the connect from going ahead."""
 
     @hookspec
@@ -192,10 +212,9 @@ def _spec_table():
     for attr, fn in vars(HookSpecs).items():
         if attr.startswith("_") or not callable(fn):
             continue
-        params = list(inspect.signature(fn).parameters.values())[1:]
-        positional = tuple(p.name for p in params if p.default is inspect.Parameter.empty)
-        keywords = tuple(p.name for p in params if p.default is not inspect.Parameter.empty)
-        table[attr] = (positional, keywords)
+        names = list(inspect.signature(fn).parameters)[1:]
+        keyword_names = getattr(fn, "keyword_params", ())
+        table[attr] = (tuple(n for n in names if n not in keyword_names), tuple(keyword_names))
     return table
 
 
