@@ -1,0 +1,80 @@
+import threading
+
+from octohost.printer.callbacks import CallbackDispatcher
+from octohost.printer.interface import PrinterCallback
+
+
+class Recorder(PrinterCallback):
+    def __init__(self, gate=None):
+        self.calls = []
+        self.gate = gate
+
+    def on_printer_add_log(self, data):
+        if self.gate is not None:
+            self.gate.wait(5)
+        self.calls.append(("log", data))
+
+    def on_printer_send_initial_data(self, data):
+        self.calls.append(("initial", data))
+
+    def on_printer_send_current_data(self, data):
+        self.calls.append(("current", data))
+
+
+def test_initial_first_then_in_order():
+    dispatcher = CallbackDispatcher()
+    try:
+        recorder = Recorder()
+        dispatcher.register(recorder, initial_data={"logs": []})
+        for i in range(5):
+            dispatcher.post("on_printer_add_log", f"line {i}")
+        assert dispatcher.wait_idle()
+        assert recorder.calls == [("initial", {"logs": []})] + [("log", f"line {i}") for i in range(5)]
+    finally:
+        dispatcher.close()
+
+
+def test_slow_callback_does_not_delay_others_and_current_data_coalesces():
+    dispatcher = CallbackDispatcher()
+    gate = threading.Event()
+    try:
+        slow, fast = Recorder(gate), Recorder()
+        dispatcher.register(slow)
+        dispatcher.register(fast)
+        dispatcher.post("on_printer_add_log", "first")
+        for i in range(50):
+            dispatcher.post_current({"n": i})
+        deadline = threading.Event()
+        for _ in range(200):
+            if ("current", {"n": 49}) in fast.calls:
+                break
+            deadline.wait(0.01)
+        assert fast.calls[0] == ("log", "first") and ("current", {"n": 49}) in fast.calls
+        assert slow.calls == []
+        gate.set()
+        assert dispatcher.wait_idle()
+        assert slow.calls == [("log", "first"), ("current", {"n": 49})]
+    finally:
+        gate.set()
+        dispatcher.close()
+
+
+def test_raising_callback_is_isolated_and_unregister_stops_delivery():
+    class Broken(PrinterCallback):
+        def on_printer_add_message(self, data):
+            raise RuntimeError("boom")
+
+    dispatcher = CallbackDispatcher()
+    try:
+        broken, recorder = Broken(), Recorder()
+        dispatcher.register(broken)
+        dispatcher.register(recorder)
+        dispatcher.post("on_printer_add_message", "x")
+        dispatcher.post("on_printer_add_log", "y")
+        assert dispatcher.wait_idle()
+        dispatcher.unregister(recorder)
+        dispatcher.post("on_printer_add_log", "z")
+        assert dispatcher.wait_idle()
+        assert recorder.calls == [("log", "y")]
+    finally:
+        dispatcher.close()
