@@ -18,7 +18,7 @@ setup(
     python_requires=">=3.10",
     packages=find_packages(include=["octohost", "octohost.*"]),
     include_package_data=True,
-    package_data={"octohost": ["templates/**/*", "static/**/*", "scripts/**/*"]},
+    package_data={"octohost": ["templates/**/*", "static/**/*"]},
     install_requires=[
         "flask>=3.0",
         "tornado>=6.4",

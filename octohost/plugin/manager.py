@@ -329,16 +329,19 @@ class PluginManager:
 
 
 def _keyword_adapter(pluggy_name, impl):
-    """Let a pluggy hookimpl be called like an OctoPrint handler (positional + keywords)."""
-    positional, keywords = SPEC_PARAMS.get(pluggy_name, ((), ()))
-    wanted = impl.argnames + tuple(impl.kwargnames)
+    """Let a pluggy hookimpl be called like an OctoPrint handler (positional + keywords).
+
+    The impl names a subset of the spec's parameters; each is fetched from the positional
+    arguments by its index in the spec, or from the keywords.
+    """
+    positional, _ = SPEC_PARAMS.get(pluggy_name, ((), ()))
+    index = {name: i for i, name in enumerate(positional)}
+    sources = tuple((index.get(name, -1), name) for name in impl.argnames + tuple(impl.kwargnames))
     function = impl.function
-    names = positional + keywords
 
     def call(*args, **kwargs):
-        values = dict(zip(names, args))
-        values.update(kwargs)
-        return function(**{n: values.get(n) for n in wanted})
+        count = len(args)
+        return function(*[args[i] if 0 <= i < count else kwargs.get(name) for i, name in sources])
 
     call.__wrapped__ = function
     return call
