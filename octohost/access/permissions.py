@@ -1,0 +1,121 @@
+"""Permissions and groups with OctoPrint's names, so clients that check them find what they expect.
+
+A user's effective permissions are the union of their groups' permissions and their own extra
+permissions; ``ADMIN`` implies every permission. Anonymous requests get the ``guests`` group,
+which holds nothing by default: everything that reveals or changes state needs a login.
+Plugins add permissions through the ``access.permissions`` hook; their keys become
+``PLUGIN_<ID>_<KEY>`` as in OctoPrint.
+"""
+
+import logging
+import re
+
+log = logging.getLogger(__name__)
+
+ADMIN_GROUP = "admins"
+USER_GROUP = "users"
+READONLY_GROUP = "readonly"
+GUEST_GROUP = "guests"
+
+_READ = (READONLY_GROUP, USER_GROUP)
+_USE = (USER_GROUP,)
+
+
+class Permission:
+    __slots__ = ("key", "name", "description", "default_groups", "dangerous", "plugin")
+
+    def __init__(self, key, name, description="", default_groups=(), dangerous=False, plugin=None):
+        self.key = key
+        self.name = name
+        self.description = description
+        self.default_groups = tuple(default_groups)
+        self.dangerous = dangerous
+        self.plugin = plugin
+
+    def as_dict(self):
+        return {"key": self.key, "name": self.name, "description": self.description,
+                "dangerous": self.dangerous, "default_groups": list(self.default_groups),
+                "plugin": self.plugin}
+
+
+CORE_PERMISSIONS = (
+    Permission("ADMIN", "Admin", "Everything, including users and settings.", (), dangerous=True),
+    Permission("STATUS", "Status", "Printer state, temperatures and job progress.", _READ),
+    Permission("CONNECTION", "Connection", "Connect to and disconnect from the printer.", _USE),
+    Permission("WEBCAM", "Webcam", "Watch the webcam stream.", _READ),
+    Permission("SYSTEM", "System", "Run system commands (restart, shutdown).", (), dangerous=True),
+    Permission("FILES_LIST", "File list", "List files and their metadata.", _READ),
+    Permission("FILES_UPLOAD", "File upload", "Upload files and create folders.", _USE),
+    Permission("FILES_DOWNLOAD", "File download", "Download files.", _READ),
+    Permission("FILES_DELETE", "File delete", "Delete files and folders.", _USE),
+    Permission("FILES_SELECT", "File select", "Select a file for printing.", _USE),
+    Permission("PRINT", "Print", "Start, pause, resume and cancel prints.", _USE),
+    Permission("GCODE_VIEWER", "GCODE viewer", "View G-code files in the browser.", _READ),
+    Permission("MONITOR_TERMINAL", "Terminal", "See the serial log in the terminal.", _USE),
+    Permission("CONTROL", "Control", "Move the print head, set temperatures, send commands.", _USE),
+    Permission("SLICE", "Slice", "Slice models.", _USE),
+    Permission("TIMELAPSE_LIST", "Timelapse list", "List timelapses.", _READ),
+    Permission("TIMELAPSE_DOWNLOAD", "Timelapse download", "Download timelapses.", _READ),
+    Permission("TIMELAPSE_DELETE", "Timelapse delete", "Delete timelapses.", _USE),
+    Permission("TIMELAPSE_MANAGE_UNRENDERED", "Timelapse unrendered", "Render or delete unrendered timelapses.", _USE),
+    Permission("TIMELAPSE_ADMIN", "Timelapse admin", "Change timelapse settings.", _USE),
+    Permission("SETTINGS_READ", "Settings read", "Read settings (secrets excluded).", _USE),
+    Permission("SETTINGS", "Settings", "Change settings.", (), dangerous=True),
+    Permission("PLUGIN_APPKEYS_ADMIN", "Application keys admin", "Manage every user's application keys.", (),
+               dangerous=True, plugin="appkeys"),
+)
+
+GROUPS = {
+    ADMIN_GROUP: ("Admins", "Full access."),
+    USER_GROUP: ("Operator", "Print, control and manage files."),
+    READONLY_GROUP: ("Read-only Access", "See state and files, change nothing."),
+    GUEST_GROUP: ("Guests", "Anonymous visitors."),
+}
+
+_PLUGIN_KEY_RE = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+class PermissionRegistry:
+    """All known permissions (core and plugins) and what each group and user may do."""
+
+    def __init__(self, plugin_manager=None):
+        self._permissions = {p.key: p for p in CORE_PERMISSIONS}
+        if plugin_manager is not None:
+            self._add_plugin_permissions(plugin_manager)
+
+    def _add_plugin_permissions(self, plugin_manager):
+        for identifier, entries in plugin_manager.call("access.permissions"):
+            for entry in entries or []:
+                key = entry.get("key") if isinstance(entry, dict) else None
+                if not isinstance(key, str) or not _PLUGIN_KEY_RE.match(key) or not entry.get("name"):
+                    log.warning("plugin %s returned an invalid permission %r; skipped", identifier, entry)
+                    continue
+                full_key = f"PLUGIN_{identifier.upper()}_{key.upper()}"
+                groups = [g for g in entry.get("default_groups") or [] if g in GROUPS]
+                self._permissions[full_key] = Permission(full_key, entry["name"], entry.get("description", ""),
+                                                         groups, bool(entry.get("dangerous")), identifier)
+
+    def all(self):
+        return list(self._permissions.values())
+
+    def __contains__(self, key):
+        return key in self._permissions
+
+    def for_groups(self, groups):
+        if ADMIN_GROUP in groups:
+            return frozenset(self._permissions)
+        return frozenset(p.key for p in self._permissions.values() if any(g in p.default_groups for g in groups))
+
+    def for_user(self, user):
+        """Effective permission keys of ``user`` (None: anonymous, the guests group)."""
+        if user is None:
+            return self.for_groups((GUEST_GROUP,))
+        keys = set(self.for_groups(user.groups)) | {k for k in user.permissions if k in self._permissions}
+        if "ADMIN" in keys:
+            return frozenset(self._permissions)
+        return frozenset(keys)
+
+    def groups(self):
+        return [{"key": key, "name": name, "description": description,
+                 "permissions": sorted(self.for_groups((key,))), "default": key == USER_GROUP}
+                for key, (name, description) in GROUPS.items()]

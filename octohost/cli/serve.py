@@ -1,0 +1,27 @@
+"""``octohost serve``: run the daemon (web UI, REST API, push socket, printer connection)."""
+
+import click
+
+from .context import fail, pass_cli
+
+
+@click.command()
+@click.option("--host", help="Address to listen on (default: server.host).")
+@click.option("--port", type=click.IntRange(0, 65535), help="TCP port (default: server.port).")
+@click.option("--debug", is_flag=True, help="Verbose logging.")
+@click.option("--safe-mode", is_flag=True, help="Load only bundled plugins.")
+@click.option("--virtual", "connect_virtual", is_flag=True, help="Connect to the built-in virtual printer at start.")
+@pass_cli
+def serve(cli, host, port, debug, safe_mode, connect_virtual):
+    """Start the server and serve until interrupted (Ctrl+C or SIGTERM)."""
+    from octohost.logs import setup_logging
+    from octohost.server.app import run
+
+    settings = cli.settings
+    setup_logging(settings, debug=debug)
+    try:
+        code = run(settings, host, port, debug=debug, safe_mode=safe_mode, connect_virtual=connect_virtual)
+    except OSError as exc:
+        fail(f"cannot listen on {host or settings.get('server.host')}:{port or settings.get('server.port')}: "
+             f"{exc.strerror or exc}")
+    raise SystemExit(code)

@@ -1,0 +1,91 @@
+"""The REST API: a Flask app (run by Tornado's WSGIContainer on a thread pool).
+
+Every request is authenticated first (``octohost.server.auth``); while no user exists only the
+first-run endpoints answer; cookie-authenticated writes need the CSRF token; the plugins'
+``server.api.before_request`` / ``after_request`` handlers run around each view. Anything a client
+sends answers a JSON ``{"error": ...}`` with a 4xx code; a 500 means a bug and is logged.
+"""
+
+import importlib
+import logging
+
+from flask import Flask, g, request
+from werkzeug.exceptions import HTTPException
+
+from .util import ApiError, error_response
+
+log = logging.getLogger(__name__)
+
+BLUEPRINT_MODULES = ("core", "settings", "access", "appkeys", "system")
+
+FIRST_RUN_ENDPOINTS = frozenset({"core.version", "core.server", "core.login", "core.current_user",
+                                 "core.setup_admin", "appkeys.probe"})
+
+
+def _plugin_functions(plugin_manager, hook):
+    functions = []
+    for identifier, result in plugin_manager.call(hook):
+        for fn in result or []:
+            if callable(fn):
+                functions.append((identifier, fn))
+            else:
+                log.warning("plugin %s returned a non-callable from %s; skipped", identifier, hook)
+    return functions
+
+
+def create_api_app(context):
+    app = Flask("octohost.server.api", static_folder=None)
+    app.config["octohost.context"] = context
+    app.config["JSON_SORT_KEYS"] = False
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    for name in BLUEPRINT_MODULES:
+        app.register_blueprint(importlib.import_module(f"{__name__}.{name}").blueprint)
+
+    before = _plugin_functions(context.plugin_manager, "server.api.before_request")
+    after = _plugin_functions(context.plugin_manager, "server.api.after_request")
+    auth = context.authenticator
+
+    @app.before_request
+    def authenticate():
+        if request.method == "OPTIONS" and context.settings.get("api.allowCrossOrigin"):
+            return "", 204
+        g.identity = auth.identify(request.headers, request.cookies, request.args.get("apikey"))
+        if context.first_run and request.endpoint not in FIRST_RUN_ENDPOINTS:
+            raise ApiError(403, "Setup required: create the first admin with POST /api/setup/admin")
+        if not auth.csrf_ok(g.identity, request.method, request.headers.get("X-CSRF-Token"),
+                            request.cookies.get(auth.csrf_cookie)):
+            raise ApiError(400, "CSRF validation failed: send the X-CSRF-Token header")
+        for identifier, fn in before:
+            result = fn()
+            if result is not None:
+                return result
+        return None
+
+    @app.after_request
+    def finish(response):
+        for identifier, fn in after:
+            try:
+                response = fn(response) or response
+            except Exception:
+                log.exception("after_request handler of plugin %s raised; skipped", identifier)
+        if context.settings.get("api.allowCrossOrigin") and request.headers.get("Origin"):
+            response.headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type, X-Api-Key, Authorization, X-CSRF-Token"
+            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(ApiError)
+    def api_error(exc):
+        return error_response(exc.status, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        return error_response(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        log.exception("error in %s %s", request.method, request.path)
+        return error_response(500, "Internal server error (logged)")
+
+    return app

@@ -1,0 +1,133 @@
+"""Version, server info, login/logout, current user and first-run admin creation.
+
+First run: while no user exists, ``POST /api/setup/admin`` with ``{"user", "pass"}`` creates the
+first administrator and logs them in (answer as ``/api/login``); afterwards it answers 409.
+"""
+
+import threading
+
+from flask import Blueprint, jsonify, request
+
+from octohost.access.users import UserError
+from octohost.events import Events
+
+from .util import ApiError, boolean, ctx, deny, identity, json_body, string
+
+blueprint = Blueprint("core", __name__)
+_setup_lock = threading.Lock()
+
+CAPABILITIES = {"uploadStreaming": True, "appkeys": True, "sockjs": True, "firstRunSetup": "/api/setup/admin"}
+
+
+@blueprint.route("/api/version")
+def version():
+    info = ctx().version
+    return jsonify({"api": info["api"], "server": info["octoprint"],
+                    "text": f"OctoPrint {info['octoprint']} (octohost {info['version']})",
+                    "octohost": info["version"], "capabilities": CAPABILITIES})
+
+
+@blueprint.route("/api/server")
+def server():
+    c = ctx()
+    return jsonify({"version": c.version["octoprint"], "octohost": c.version["version"],
+                    "safemode": "flag" if c.safe_mode else None, "online": True,
+                    "firstRun": c.first_run})
+
+
+def user_record(user, session=None):
+    """The login answer: OctoPrint's user record plus the session key for the push socket."""
+    c = ctx()
+    permissions = sorted(c.permissions.for_user(user))
+    record = {"name": user.name, "active": user.active, "admin": "ADMIN" in permissions, "user": True,
+              "groups": list(user.groups), "permissions": permissions, "needs": {"role": [], "group": list(user.groups)},
+              "apikey": user.apikey, "settings": user.settings, "_is_external_client": False,
+              "_login_mechanism": identity().via or "password"}
+    if session is not None:
+        record["session"] = session.id
+    return record
+
+
+def start_session(user, mechanism):
+    """Create a session and answer with the user record, setting the session and CSRF cookies."""
+    c = ctx()
+    session = c.sessions.create(user.name)
+    record = user_record(user, session)
+    record["_login_mechanism"] = mechanism
+    response = jsonify(record)
+    auth = c.authenticator
+    response.set_cookie(auth.session_cookie, session.id, httponly=True, samesite="Lax", path="/")
+    response.set_cookie(auth.csrf_cookie, session.csrf_token, httponly=False, samesite="Strict", path="/")
+    c.event_bus.fire(Events.USER_LOGGED_IN, {"username": user.name})
+    return response
+
+
+@blueprint.route("/api/login", methods=["POST"])
+def login():
+    c = ctx()
+    data = json_body()
+    if "passive" in data:
+        ident = identity()
+        if ident.invalid_key:
+            deny()
+        if not ident.anonymous:
+            if ident.session is not None:
+                return jsonify(user_record(ident.user, ident.session))
+            return start_session(ident.user, ident.via)
+        user = c.authenticator.autologin_user(request.remote_addr)
+        if user is not None:
+            return start_session(user, "autologin")
+        return "", 204
+    if c.first_run:
+        raise ApiError(409, "No user exists yet: create the first admin with POST /api/setup/admin")
+    name = string(data, "user", max_length=64)
+    password = string(data, "pass", max_length=1024)
+    boolean(data, "remember")
+    user = c.user_manager.check_password(name, password)
+    if user is None:
+        raise ApiError(403, "Invalid credentials")
+    return start_session(user, "password")
+
+
+@blueprint.route("/api/logout", methods=["POST"])
+def logout():
+    c = ctx()
+    ident = identity()
+    if ident.session is not None:
+        c.sessions.remove(ident.session.id)
+        c.event_bus.fire(Events.USER_LOGGED_OUT, {"username": ident.user.name})
+        if c.push is not None:
+            c.push.session_ended(ident.session.id, "logout")
+    response = jsonify({})
+    response.delete_cookie(c.authenticator.session_cookie, path="/")
+    response.delete_cookie(c.authenticator.csrf_cookie, path="/")
+    return response
+
+
+@blueprint.route("/api/currentuser")
+def current_user():
+    ident = identity()
+    if ident.invalid_key:
+        deny()
+    if ident.anonymous:
+        return jsonify({"name": None, "groups": ["guests"], "permissions": sorted(ident.permissions)})
+    return jsonify({"name": ident.user.name, "groups": list(ident.user.groups),
+                    "permissions": sorted(ident.permissions)})
+
+
+@blueprint.route("/api/setup/admin", methods=["POST"])
+def setup_admin():
+    c = ctx()
+    data = json_body()
+    name = string(data, "user", max_length=64)
+    password = string(data, "pass", max_length=1024)
+    with _setup_lock:
+        if not c.first_run:
+            raise ApiError(409, "Setup is complete: an account already exists")
+        try:
+            user = c.user_manager.add_user(name, password, admin=True)
+        except UserError as exc:
+            raise ApiError(400, str(exc)) from None
+    response = start_session(user, "password")
+    response.status_code = 201
+    return response

@@ -1,0 +1,137 @@
+"""Small helpers every API view uses: errors as JSON, permission checks, body parsing."""
+
+import functools
+import math
+
+from flask import current_app, g, jsonify, request
+
+
+class ApiError(Exception):
+    """Answered as ``{"error": message}`` with ``status``."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def error_response(status, message):
+    response = jsonify({"error": message})
+    response.status_code = status
+    return response
+
+
+def ctx():
+    return current_app.config["octohost.context"]
+
+
+def identity():
+    return g.identity
+
+
+def deny():
+    ident = identity()
+    if ident.invalid_key:
+        raise ApiError(403, "Invalid API key")
+    if ident.anonymous:
+        raise ApiError(401, "Authentication required")
+    raise ApiError(403, "Insufficient permissions")
+
+
+def check(*permissions):
+    ident = identity()
+    if not all(ident.has(p) for p in permissions):
+        deny()
+
+
+def requires(*permissions):
+    """Decorator: the request's identity must hold every one of ``permissions``."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            check(*permissions)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def requires_login(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if identity().anonymous:
+            deny()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def json_body():
+    """The request body as a JSON object, or 400."""
+    if not request.mimetype or request.mimetype != "application/json":
+        raise ApiError(400, "Expected content type application/json")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "Malformed JSON body: expected an object")
+    return data
+
+
+def command_body(commands):
+    """Parse ``{"command": name, ...}``; ``commands`` maps names to their required fields."""
+    data = json_body()
+    command = data.get("command")
+    if not isinstance(command, str) or command not in commands:
+        raise ApiError(400, f"command must be one of {', '.join(sorted(commands))}")
+    missing = [f for f in commands[command] if f not in data]
+    if missing:
+        raise ApiError(400, f"{command} needs {', '.join(missing)}")
+    return command, data
+
+
+def number(data, key, minimum=None, maximum=None, integer=False, required=True):
+    value = data.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ApiError(400, f"{key} must be a number")
+    if integer and not isinstance(value, int):
+        raise ApiError(400, f"{key} must be an integer")
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ApiError(400, f"{key} must lie between {minimum} and {maximum}")
+    return value
+
+
+def string(data, key, required=True, max_length=1024):
+    value = data.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value or len(value) > max_length:
+        raise ApiError(400, f"{key} must be a non-empty string")
+    return value
+
+
+def boolean(data, key, default=False):
+    value = data.get(key, default)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.lower() in ("true", "1", "yes")
+    raise ApiError(400, f"{key} must be a boolean")
+
+
+def query_flag(name):
+    return request.args.get(name, "false").lower() in ("true", "1", "yes")
+
+
+def no_content():
+    return "", 204
+
+
+def component(name, what):
+    """A system component, or 503 when that layer is not available."""
+    value = getattr(ctx(), name)
+    if value is None:
+        raise ApiError(503, f"{what} is not available")
+    return value

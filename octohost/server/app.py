@@ -1,0 +1,189 @@
+"""The Tornado application and the server's life cycle (start, serve, stop on a signal).
+
+One Tornado server carries the Flask REST API (WSGIContainer on a thread pool, so no view blocks
+the event loop), the streaming upload and download handlers, the SockJS push socket, the
+plugins' routes under ``/plugin/<id>/`` and the web UI's routes when ``octohost.server.ui`` exists.
+"""
+
+import asyncio
+import importlib.util
+import logging
+import signal
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import tornado.web
+import tornado.wsgi
+from tornado.ioloop import IOLoop
+from tornado.netutil import bind_sockets
+
+from octohost.events import Events
+
+from .api import create_api_app
+from .auth import Authenticator
+from .components import build_context
+from .http import BodySizeHTTPServer, BodySizeRule
+
+log = logging.getLogger(__name__)
+
+
+def _plugin_routes(context):
+    """Routes and body sizes from the ``server.http.routes`` / ``server.http.bodysize`` hooks."""
+    routes, rules = [], []
+    for identifier, entries in context.plugin_manager.call("server.http.routes", []):
+        for entry in entries or []:
+            try:
+                path, handler, kwargs = entry
+            except (TypeError, ValueError):
+                log.warning("plugin %s returned an invalid route %r; skipped", identifier, entry)
+                continue
+            routes.append((f"/plugin/{identifier}/{path.lstrip('/')}", handler, kwargs))
+    for identifier, entries in context.plugin_manager.call("server.http.bodysize", []):
+        for entry in entries or []:
+            try:
+                method, path, size = entry
+                rules.append(BodySizeRule(method, f"/plugin/{identifier}/{path.lstrip('/')}", size))
+            except (TypeError, ValueError) as exc:
+                log.warning("plugin %s returned an invalid body size %r (%s); skipped", identifier, entry, exc)
+    return routes, rules
+
+
+def _ui_routes(context):
+    if importlib.util.find_spec("octohost.server.ui") is None:
+        return []
+    return importlib.import_module("octohost.server.ui").ui_routes(context)
+
+
+class Server:
+    """Owns the components, the IOLoop and the listening sockets of one octohost instance."""
+
+    def __init__(self, settings, host=None, port=None, debug=False, safe_mode=False, connect_virtual=False,
+                 plugin_manager=None):
+        self.settings = settings
+        self.host = host if host is not None else settings.get("server.host")
+        self._sockets = bind_sockets(port if port is not None else settings.get("server.port"), self.host,
+                                     family=socket.AF_INET if ":" not in self.host else socket.AF_UNSPEC)
+        self.port = self._sockets[0].getsockname()[1]
+        self.connect_virtual = connect_virtual
+        self.context = build_context(settings, self.host, self.port, debug, safe_mode, plugin_manager)
+        c = self.context
+        c.authenticator = Authenticator(settings, c.user_manager, c.sessions, c.appkeys, c.permissions,
+                                        c.plugin_manager, self.port)
+        self._executor = ThreadPoolExecutor(settings.get("server.workerThreads"), thread_name_prefix="octohost-api")
+        self._loop = None
+        self._thread = None
+        self._http = None
+        self._stopped = threading.Event()
+
+    @property
+    def url(self):
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}/"
+
+    def make_application(self):
+        c = self.context
+        wsgi = tornado.wsgi.WSGIContainer(create_api_app(c), executor=self._executor)
+        plugin_routes, rules = _plugin_routes(c)
+        routes = plugin_routes + _ui_routes(c) + [
+            (r"/(api|plugin)/.*", tornado.web.FallbackHandler, {"fallback": wsgi}),
+        ]
+        rules.append(BodySizeRule("POST", r"/api/files/(local|sdcard)", self.settings.get("server.maxUploadSize")))
+        return tornado.web.Application(routes, debug=False, compress_response=True,
+                                       default_handler_class=NotFoundHandler), rules
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    def _start_on_loop(self):
+        application, rules = self.make_application()
+        self._http = BodySizeHTTPServer(application, rules=rules, xheaders=False)
+        self._http.add_sockets(self._sockets)
+        c = self.context
+        c.plugin_manager.call_implementations("on_startup", self.host, self.port)
+        c.event_bus.fire(Events.STARTUP, None)
+        log.info("Listening on http://%s:%d", self.host, self.port)
+        c.plugin_manager.call_implementations("on_after_startup")
+        if self.connect_virtual and c.printer is not None:
+            c.printer.connect(port="VIRTUAL")
+
+    def start_in_thread(self):
+        """Serve from a background thread (tests, embedding); returns once listening."""
+        ready = threading.Event()
+        failure = []
+
+        def serve():
+            asyncio.set_event_loop(asyncio.new_event_loop())
+            self._loop = IOLoop.current()
+            try:
+                self._start_on_loop()
+            except Exception as exc:
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            self._loop.start()
+            self._loop.close(all_fds=False)
+
+        self._thread = threading.Thread(target=serve, name="octohost-server", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            self._shutdown_components()
+            raise failure[0]
+        return self
+
+    def serve_forever(self):
+        """Serve from the calling thread until SIGINT/SIGTERM, then shut down cleanly."""
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        self._loop = IOLoop.current()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self._loop.add_callback_from_signal(self._stop_loop))
+        self._start_on_loop()
+        self._loop.start()
+        self._shutdown_components()
+        self._loop.close(all_fds=False)
+
+    def _stop_loop(self):
+        log.info("Shutting down")
+        if self._http is not None:
+            self._http.stop()
+        self._loop.stop()
+
+    def stop(self):
+        """Stop a server started with :meth:`start_in_thread` and release everything."""
+        if self._loop is not None and self._thread is not None:
+            self._loop.add_callback(self._stop_loop)
+            self._thread.join(timeout=10)
+        self._shutdown_components()
+
+    def _shutdown_components(self):
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        c = self.context
+        c.plugin_manager.call_implementations("on_shutdown")
+        if c.printer is not None:
+            try:
+                c.printer.disconnect()
+            except Exception:
+                log.exception("printer did not disconnect cleanly")
+        c.event_bus.fire(Events.SHUTDOWN, None)
+        c.event_bus.flush(timeout=5)
+        c.event_bus.close()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        for sock in self._sockets:
+            sock.close()
+
+
+class NotFoundHandler(tornado.web.RequestHandler):
+    def prepare(self):
+        self.set_status(404)
+        self.finish({"error": "Not found"})
+
+
+def run(settings, host=None, port=None, debug=False, safe_mode=False, connect_virtual=False):
+    """Start octohost and serve until a signal; used by ``octohost serve``."""
+    server = Server(settings, host, port, debug, safe_mode, connect_virtual)
+    print(f"octohost is running: open {server.url} in a browser", flush=True)
+    server.serve_forever()
+    return 0

@@ -1,0 +1,82 @@
+"""Building the running system in dependency order, so the server only wires finished parts.
+
+settings -> plugin manager -> event bus -> user manager (``access.users.factory`` hook) ->
+access (permissions, sessions, app keys) -> profile manager -> file manager -> printer
+(``printer.factory`` hook, else the built-in one).
+"""
+
+import importlib
+import logging
+import os
+import secrets
+
+from octohost.access.appkeys import AppKeyManager
+from octohost.access.permissions import PermissionRegistry
+from octohost.access.sessions import SessionStore
+from octohost.access.users import UserManager
+from octohost.events import EventBus
+from octohost.plugin import PluginManager
+
+from .context import AppContext
+
+log = logging.getLogger(__name__)
+
+
+def ensure_secret_key(settings):
+    """The session secret: generated once and stored in ``server.secretKey``."""
+    key = settings.get("server.secretKey")
+    if not key:
+        key = secrets.token_urlsafe(32)
+        settings.set("server.secretKey", key)
+    return key
+
+
+def _first_result(plugin_manager, hook, *args):
+    _, result = plugin_manager.call_until(hook, lambda value: value is not None, *args)
+    return result
+
+
+def _optional(module_name, attribute):
+    """A class or function of a layer that may not be installed in this build, else None."""
+    if importlib.util.find_spec(module_name) is None:
+        return None
+    return getattr(importlib.import_module(module_name), attribute, None)
+
+
+def build_context(settings, host="127.0.0.1", port=0, debug=False, safe_mode=False, plugin_manager=None):
+    if plugin_manager is None:
+        plugin_manager = PluginManager(settings, safe_mode=safe_mode)
+        plugin_manager.discover()
+    event_bus = EventBus(plugin_manager)
+    components = {"settings": settings, "plugin_manager": plugin_manager, "event_bus": event_bus}
+
+    user_manager = _first_result(plugin_manager, "access.users.factory", components, settings)
+    if user_manager is None:
+        user_manager = UserManager(os.path.join(settings.basedir, "users.yaml"))
+    components["user_manager"] = user_manager
+
+    sessions = SessionStore(ensure_secret_key(settings), settings.get("accessControl.sessionTimeout") * 60)
+    appkeys = AppKeyManager(os.path.join(settings.folder("data"), "appkeys.yaml"))
+    permissions = PermissionRegistry(plugin_manager)
+
+    profile_manager_class = _optional("octohost.printer.profiles", "PrinterProfileManager")
+    profile_manager = profile_manager_class(settings, event_bus) if profile_manager_class else None
+    components["printer_profile_manager"] = profile_manager
+
+    file_manager_factory = _optional("octohost.files", "create_file_manager")
+    file_manager = file_manager_factory(components) if file_manager_factory else None
+    components["file_manager"] = file_manager
+
+    printer = _first_result(plugin_manager, "printer.factory", components)
+    if printer is None:
+        create_printer = _optional("octohost.printer", "create_printer")
+        printer = create_printer(components) if create_printer else None
+    if printer is None:
+        log.warning("no printer layer available: printer endpoints answer 503")
+    components["printer"] = printer
+
+    plugin_manager.inject_components(**components)
+    return AppContext(settings=settings, plugin_manager=plugin_manager, event_bus=event_bus,
+                      user_manager=user_manager, permissions=permissions, sessions=sessions, appkeys=appkeys,
+                      printer=printer, profile_manager=profile_manager, file_manager=file_manager,
+                      host=host, port=port, debug=debug, safe_mode=safe_mode)

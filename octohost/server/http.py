@@ -1,0 +1,63 @@
+"""An HTTPServer that picks the maximum request body size per method and path.
+
+Tornado reads a non-streamed body before any handler runs, so the limit must be chosen when the
+headers arrive: the small default protects the buffered Flask views, the streaming upload
+routes and the plugins' ``server.http.bodysize`` entries get their own limits.
+"""
+
+import re
+
+from tornado import httputil
+from tornado.httpserver import HTTPServer
+
+DEFAULT_MAX_BODY = 1024 * 1024
+
+
+class BodySizeRule:
+    __slots__ = ("method", "pattern", "size")
+
+    def __init__(self, method, pattern, size):
+        self.method = method.upper()
+        self.pattern = re.compile(pattern if pattern.endswith("$") else pattern + "$")
+        self.size = int(size)
+
+    def matches(self, method, path):
+        return self.method == method and self.pattern.match(path) is not None
+
+
+class _BodySizeDelegate(httputil.HTTPMessageDelegate):
+    def __init__(self, delegate, connection, server):
+        self._delegate = delegate
+        self._connection = connection
+        self._server = server
+
+    def headers_received(self, start_line, headers):
+        path = start_line.path.split("?", 1)[0]
+        self._connection.set_max_body_size(self._server.max_body_for(start_line.method, path))
+        return self._delegate.headers_received(start_line, headers)
+
+    def data_received(self, chunk):
+        return self._delegate.data_received(chunk)
+
+    def finish(self):
+        return self._delegate.finish()
+
+    def on_connection_close(self):
+        return self._delegate.on_connection_close()
+
+
+class BodySizeHTTPServer(HTTPServer):
+    def initialize(self, request_callback, rules=(), default_max_body=DEFAULT_MAX_BODY, **kwargs):
+        self.rules = list(rules)
+        self.default_max_body = default_max_body
+        super().initialize(request_callback, max_body_size=max([default_max_body] + [r.size for r in self.rules]),
+                           **kwargs)
+
+    def max_body_for(self, method, path):
+        for rule in self.rules:
+            if rule.matches(method, path):
+                return rule.size
+        return self.default_max_body
+
+    def start_request(self, server_conn, request_conn):
+        return _BodySizeDelegate(super().start_request(server_conn, request_conn), request_conn, self)
