@@ -1,0 +1,11 @@
+"""A Marlin-like printer for tests, benchmarks and trying octohost without hardware.
+
+``VirtualPrinter`` runs in-process and looks like a pyserial port (port name ``VIRTUAL``);
+``serve_pty`` puts the same printer behind a pseudo-terminal any host program can open.
+"""
+
+from .firmware import checksum
+from .options import VirtualOptions
+from .printer import VirtualPrinter
+
+__all__ = ["VirtualOptions", "VirtualPrinter", "checksum"]

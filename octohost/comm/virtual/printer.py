@@ -1,0 +1,260 @@
+"""The board around the virtual firmware: a pyserial-like port with an RX buffer and a clock.
+
+The host writes bytes; complete lines land in the board's RX buffer, which holds
+``rx_buffer_size`` bytes of unacknowledged lines like a real board's serial ring buffer: a line
+that does not fit loses its overflowing bytes (the line end survives), so a host that sends
+more than the firmware can hold gets checksum errors instead of silent success. One firmware
+thread takes lines in order, runs them against simulated time and writes the answers into the
+TX buffer that ``read`` drains.
+"""
+
+import collections
+import threading
+import time
+
+import serial
+
+from .firmware import Firmware
+from .options import VirtualOptions
+
+_EMERGENCY = (b"M108", b"M112")
+
+
+class VirtualPrinter:
+    """The firmware side, in-process. Behaves like a pyserial ``Serial`` object for the host loops."""
+
+    port = "VIRTUAL"
+    name = "VIRTUAL"
+
+    def __init__(self, options=None):
+        self.options = options or VirtualOptions()
+        self.timeout = 1.0
+        self.write_timeout = None
+        self.baudrate = 115200
+        self.is_open = True
+        self._disconnected = False
+        self._out = bytearray()
+        self._out_cond = threading.Condition()
+        self._output_listener = None
+        self._in_cond = threading.Condition()
+        self._pending = collections.deque()  # (text, corrupted, generation)
+        self._line_sizes = collections.deque()
+        self._in_flight = 0
+        self._partial = b""
+        self._generation = 0
+        self._stopping = False
+        self._firmware_lock = threading.RLock()
+        self._t0 = time.monotonic()
+        self._firmware = Firmware(self.options, self)
+        with self._firmware_lock:
+            self._firmware.reset()
+        self._thread = threading.Thread(target=self._run, name="virtual-printer-firmware", daemon=True)
+        self._thread.start()
+
+    # -- what tests look at ---------------------------------------------------------------------------
+
+    @property
+    def accepted(self):
+        """Every command the firmware accepted, in order, without ``N`` prefix and ``*checksum``."""
+        return self._firmware.accepted
+
+    @property
+    def firmware(self):
+        return self._firmware
+
+    @property
+    def sd_files(self):
+        """The SD card's files as {long name: bytes}."""
+        with self._firmware_lock:
+            return dict(self._firmware.sd.files)
+
+    # -- pyserial surface -----------------------------------------------------------------------------
+
+    def write(self, data):
+        self._check_usable("write")
+        data = bytes(data)
+        emergencies = []
+        with self._in_cond:
+            *lines, self._partial = (self._partial + data).replace(b"\r", b"\n").split(b"\n")
+            capacity = self.options.rx_buffer_size
+            for line in lines:
+                if not line.strip():
+                    continue
+                size = len(line) + 1
+                corrupted = False
+                if capacity is not None and self._in_flight + size > capacity:
+                    kept = max(0, capacity - self._in_flight - 1)
+                    line, size, corrupted = line[:kept], kept + 1, True
+                self._in_flight += size
+                self._line_sizes.append(size)
+                self._pending.append((line.decode("latin-1"), corrupted, self._generation))
+                if any(code in line.upper() for code in _EMERGENCY):
+                    emergencies.append(line.decode("latin-1"))
+            self._in_cond.notify()
+        if emergencies:
+            with self._firmware_lock:
+                for line in emergencies:
+                    self._firmware.emergency(line)
+            with self._in_cond:
+                self._in_cond.notify()
+        return len(data)
+
+    def read(self, size=1):
+        """Block up to ``timeout`` for at least one byte; return what is waiting, up to ``size``."""
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        with self._out_cond:
+            while not self._out:
+                self._check_usable("read")
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return b""
+                self._out_cond.wait(remaining)
+            chunk = bytes(self._out[:size])
+            del self._out[:size]
+            return chunk
+
+    def readline(self, size=-1):
+        """Up to and including the next newline; a partial line on timeout, like pyserial."""
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        with self._out_cond:
+            while True:
+                end = self._out.find(b"\n")
+                if end >= 0 or (size > 0 and len(self._out) >= size):
+                    count = end + 1 if end >= 0 else size
+                    if size > 0:
+                        count = min(count, size)
+                    line = bytes(self._out[:count])
+                    del self._out[:count]
+                    return line
+                if not self._out:
+                    self._check_usable("read")
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    line = bytes(self._out)
+                    self._out.clear()
+                    return line
+                self._out_cond.wait(remaining)
+
+    @property
+    def in_waiting(self):
+        with self._out_cond:
+            if not self._out:
+                self._check_usable("read")
+            return len(self._out)
+
+    def flush(self):
+        self._check_usable("write")
+
+    def reset_input_buffer(self):
+        with self._out_cond:
+            self._out.clear()
+
+    def reset_output_buffer(self):
+        pass
+
+    def close(self):
+        """Stop the firmware thread; further reads and writes raise ``PortNotOpenError``."""
+        if not self.is_open:
+            return
+        self.is_open = False
+        with self._in_cond:
+            self._stopping = True
+            self._in_cond.notify_all()
+        with self._out_cond:
+            self._out_cond.notify_all()
+        if self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _check_usable(self, what):
+        if not self.is_open:
+            raise serial.PortNotOpenError()
+        if self._disconnected:
+            raise serial.SerialException(f"{what} failed: device disconnected ({self.port})")
+
+    # -- fault injection on demand -------------------------------------------------------------------
+
+    def inject(self, line):
+        """Make the firmware emit ``line`` now (``// action:pause``, ``Error:Thermal Runaway``...)."""
+        self.emit(line)
+
+    def reset(self):
+        """Reset the board as its reset button would: pending input is lost, ``start`` follows."""
+        with self._firmware_lock:
+            self.firmware_reset()
+
+    def disconnect(self):
+        """Pull the cable: what was already sent can still be read, then reads and writes raise."""
+        self._disconnected = True
+        with self._in_cond:
+            self._stopping = True
+            self._in_cond.notify_all()
+        with self._out_cond:
+            self._out_cond.notify_all()
+
+    # -- the board, as the firmware sees it ----------------------------------------------------------
+
+    def emit(self, line):
+        data = line.encode("latin-1", "replace") + b"\n"
+        listener = self._output_listener
+        with self._out_cond:
+            if listener is not None:
+                listener(data)
+            else:
+                self._out += data
+            self._out_cond.notify_all()
+
+    def acknowledge(self, text):
+        """The firmware is done with the oldest line: free its RX bytes and send ``text`` (None: nothing)."""
+        with self._in_cond:
+            if self._line_sizes:
+                self._in_flight -= self._line_sizes.popleft()
+        if text is not None:
+            if self.options.ok_delay:
+                time.sleep(self.options.ok_delay)
+            self.emit(text)
+
+    def pending_count(self):
+        return len(self._pending)
+
+    def firmware_reset(self):
+        with self._in_cond:
+            self._generation += 1
+            self._pending.clear()
+            self._line_sizes.clear()
+            self._in_flight = 0
+            self._partial = b""
+        self._firmware.reset()
+
+    # -- the firmware thread -------------------------------------------------------------------------
+
+    def _simulated_now(self):
+        return (time.monotonic() - self._t0) * self.options.time_scale
+
+    def _run(self):
+        firmware = self._firmware
+        scale = self.options.time_scale
+        while True:
+            item = None
+            with self._in_cond:
+                while True:
+                    if self._stopping:
+                        return
+                    if self._pending and not firmware.blocked:
+                        item = self._pending.popleft()
+                        break
+                    wait = firmware.next_event()
+                    if wait is not None:
+                        wait -= self._simulated_now() - firmware.now
+                        if wait <= 0:
+                            break
+                    self._in_cond.wait(None if wait is None else wait / scale)
+            with self._firmware_lock:
+                firmware.advance(self._simulated_now())
+                if item is not None and item[2] == self._generation:
+                    firmware.receive(item[0], item[1])
