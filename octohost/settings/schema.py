@@ -162,6 +162,15 @@ SCHEMA = Section(
         pollWatched=S(False, "Poll the watched folder instead of relying on inotify."),
         modelSizeDetection=S(True, "Warn when a file does not fit the print volume."),
     ),
+    files=Section(
+        "Uploaded files and their background analysis.",
+        analysis=Section(
+            "G-code analysis (print time, filament, dimensions, slicer metadata, thumbnails).",
+            enabled=S(True, "Analyse G-code files in the background after upload."),
+            acceleration=S(1500.0, "Acceleration in mm/s^2 assumed for print-time estimates until the file sets one (M204)."),
+            filamentDiameter=S(1.75, "Filament diameter in mm for volume figures when the file does not state it."),
+        ),
+    ),
     printerProfiles=Section(
         "Printer profiles.",
         default=S(None, "Id of the profile used when none is given.", types=(str,)),
@@ -188,7 +197,8 @@ SCHEMA = Section(
     appearance=Section(
         "How the UI looks.",
         name=S("", "Name of this printer, shown in the title."),
-        color=S("default", "Accent colour of the UI."),
+        color=S("default", "Accent colour of the UI.",
+                choices=["default", "red", "orange", "yellow", "green", "blue", "violet", "black"]),
     ),
     events=Section(
         "The event bus.",

@@ -1,0 +1,113 @@
+// First run (create the admin), login, logout, and re-authentication of the push socket.
+
+import { api } from "../api.js";
+import { $, setText, show } from "../dom.js";
+import { store } from "../store.js";
+
+let socket = null;
+
+function showScreen(which) {
+  show($("#auth-screen"), which !== "app");
+  show($("#firstrun-form"), which === "firstrun");
+  show($("#login-form"), which === "login");
+  show($("#app"), which === "app");
+  show($("#usermenu"), which === "app");
+  const focusTarget = { firstrun: "#firstrun-user", login: "#login-user" }[which];
+  if (focusTarget) $(focusTarget).focus();
+}
+
+function loggedIn(user) {
+  store.set("user", user);
+  socket.authenticate(user.name, user.session);
+  showScreen("app");
+}
+
+function formError(element, message) {
+  setText(element, message || "");
+  show(element, Boolean(message));
+}
+
+// Ask the server who we are: first run, a live session (passive login), or nobody.
+export async function resolveSession() {
+  let server;
+  try {
+    server = await api.get("/api/server");
+  } catch (error) {
+    return;
+  }
+  if (server && server.firstRun) {
+    store.set("user", null);
+    showScreen("firstrun");
+    return;
+  }
+  try {
+    const user = await api.post("/api/login", { passive: true });
+    if (user && user.name) {
+      loggedIn(user);
+      return;
+    }
+  } catch (error) {
+    // Not logged in: fall through to the login form.
+  }
+  store.set("user", null);
+  showScreen("login");
+}
+
+export async function reauthenticate() {
+  await resolveSession();
+}
+
+async function submitFirstRun(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = $("#firstrun-error");
+  if (form.pass1.value !== form.pass2.value) {
+    formError(error, "The passwords do not match.");
+    return;
+  }
+  try {
+    const user = await api.post("/api/setup/admin", { user: form.user.value.trim(), pass: form.pass1.value });
+    formError(error, "");
+    form.reset();
+    loggedIn(user);
+  } catch (exc) {
+    formError(error, exc.message);
+  }
+}
+
+async function submitLogin(event) {
+  event.preventDefault();
+  const form = event.target;
+  const error = $("#login-error");
+  try {
+    const user = await api.post("/api/login", {
+      user: form.user.value.trim(), pass: form.pass.value, remember: form.remember.checked,
+    });
+    formError(error, "");
+    form.pass.value = "";
+    loggedIn(user);
+  } catch (exc) {
+    formError(error, exc.status === 403 ? "Wrong user name or password." : exc.message);
+  }
+}
+
+async function logout() {
+  try {
+    await api.post("/api/logout");
+  } catch (error) {
+    // The session is gone either way.
+  }
+  socket.authenticate(null, null);
+  store.set("user", null);
+  showScreen("login");
+}
+
+export function init(pushSocket) {
+  socket = pushSocket;
+  $("#firstrun-form").addEventListener("submit", submitFirstRun);
+  $("#login-form").addEventListener("submit", submitLogin);
+  $("#logout-button").addEventListener("click", logout);
+  // Each (re)connection of the socket may follow a server restart: check the session again.
+  store.on("serverConnected", () => resolveSession(), { immediate: false });
+  resolveSession();
+}

@@ -1,0 +1,113 @@
+// Control: jog, home, extrude/retract, fan, motors, feed and flow rate, custom commands, webcam.
+
+import { api } from "../api.js";
+import { $, $$, attempt, h, setText, show } from "../dom.js";
+import { can } from "../session.js";
+import { store } from "../store.js";
+
+const tools = new Set();
+
+const printhead = (body) => attempt(() => api.post("/api/printer/printhead", body));
+const sendCommands = (commands) => attempt(() => api.post("/api/printer/command", { commands }));
+
+function jogStep() {
+  const checked = $('input[name="jog-step"]:checked');
+  return checked ? Number(checked.value) : 10;
+}
+
+async function extrude(sign) {
+  const amount = Number($("#extrude-amount").value);
+  if (!amount || amount <= 0) return;
+  const tool = $("#extrude-tool").value;
+  if (tool && tools.size > 1) await attempt(() => api.post("/api/printer/tool", { command: "select", tool }));
+  await attempt(() => api.post("/api/printer/tool", { command: "extrude", amount: sign * amount }));
+}
+
+function renderTools() {
+  const select = $("#extrude-tool");
+  const names = [...tools].sort();
+  if (select.options.length === names.length) return;
+  select.replaceChildren(...names.map((name) => h("option", { value: name }, `Tool ${Number(name.slice(4)) + 1}`)));
+}
+
+function controlCommands(control) {
+  if (control.commands) return control.commands;
+  if (control.command) return [control.command];
+  return null;
+}
+
+function flattenControls(controls, out = []) {
+  for (const control of controls || []) {
+    if (control.children) flattenControls(control.children, out);
+    else if (controlCommands(control)) out.push(control);
+  }
+  return out;
+}
+
+async function loadCustomControls() {
+  if (!can(store.get("user"), "CONTROL")) return;
+  let data;
+  try {
+    data = await api.get("/api/printer/command/custom");
+  } catch (error) {
+    return;
+  }
+  const controls = flattenControls(data && data.controls);
+  $("#custom-controls").replaceChildren(...controls.map((control) => h("button", {
+    type: "button", class: "small", title: controlCommands(control).join("\n"),
+    onclick: () => sendCommands(controlCommands(control)),
+  }, control.name || controlCommands(control)[0])));
+  show($("#custom-controls-box"), controls.length > 0);
+}
+
+function renderWebcam(settings) {
+  const webcam = (settings && settings.webcam) || {};
+  const stream = webcam.streamUrl || webcam.stream || "";
+  const snapshot = webcam.snapshotUrl || webcam.snapshot || "";
+  const box = $("#webcam");
+  show(box, Boolean(stream || snapshot));
+  const image = $("#webcam-stream");
+  const source = stream || snapshot;
+  if (source && store.get("tab") === "control") {
+    if (image.getAttribute("src") !== source) image.src = source;
+  } else if (image.hasAttribute("src")) {
+    // Stop the MJPEG download while the tab is not shown (light on a Pi).
+    image.removeAttribute("src");
+  }
+  const transforms = [];
+  if (webcam.flipH) transforms.push("scaleX(-1)");
+  if (webcam.flipV) transforms.push("scaleY(-1)");
+  if (webcam.rotate90) transforms.push("rotate(-90deg)");
+  image.style.transform = transforms.join(" ");
+  const link = $("#webcam-snapshot");
+  show(link, Boolean(snapshot));
+  if (snapshot) link.href = snapshot;
+}
+
+export function init() {
+  for (const button of $$("[data-jog]")) {
+    button.addEventListener("click", () => printhead({ command: "jog", [button.dataset.jog]: Number(button.dataset.dir) * jogStep() }));
+  }
+  for (const button of $$("[data-home]")) {
+    button.addEventListener("click", () => printhead({ command: "home", axes: button.dataset.home.split(",") }));
+  }
+  $("#extrude-button").addEventListener("click", () => extrude(1));
+  $("#retract-button").addEventListener("click", () => extrude(-1));
+  $("#fan-on").addEventListener("click", () => sendCommands(["M106 S255"]));
+  $("#fan-off").addEventListener("click", () => sendCommands(["M107"]));
+  $("#motors-off").addEventListener("click", () => sendCommands(["M18"]));
+  for (const [id, apply] of [["feedrate", (factor) => printhead({ command: "feedrate", factor })],
+    ["flowrate", (factor) => attempt(() => api.post("/api/printer/tool", { command: "flowrate", factor }))]]) {
+    const input = $(`#${id}`);
+    input.addEventListener("input", () => setText($(`#${id}-value`), input.value));
+    $(`#${id}-set`).addEventListener("click", () => apply(Number(input.value)));
+  }
+  store.on("temps", ({ points }) => {
+    const before = tools.size;
+    for (const point of points) for (const name of Object.keys(point)) if (/^tool\d+$/.test(name)) tools.add(name);
+    if (tools.size !== before) renderTools();
+  });
+  store.on("user", (user) => { if (user) loadCustomControls(); });
+  store.on("settings", renderWebcam);
+  store.on("tab", () => renderWebcam(store.get("settings")));
+}

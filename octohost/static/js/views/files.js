@@ -1,0 +1,279 @@
+// The file list: upload (button, drag and drop), folders, sort, search, details, and file actions.
+
+import { ApiError, api, csrfToken, encodePath, upload } from "../api.js";
+import {
+  $, attempt, confirmAction, formatBytes, formatDate, formatDuration, formatFilament, h, promptText, setText, show, toast,
+} from "../dom.js";
+import { can } from "../session.js";
+import { store } from "../store.js";
+
+const view = { origin: "local", cwd: "", search: "", sort: "name", expanded: new Set(), trees: { local: [], sdcard: [] } };
+let refreshTimer = null;
+
+export async function refresh() {
+  const user = store.get("user");
+  if (!can(user, "FILES_LIST")) return;
+  const data = await attempt(() => api.get(`/api/files/${view.origin}?recursive=true`));
+  if (!data) return;
+  view.trees[view.origin] = data.files || [];
+  const free = data.free !== undefined ? `${formatBytes(data.free)} free` : "";
+  setText($("#files-free"), view.origin === "local" ? free : "");
+  render();
+}
+
+function refreshSoon() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refresh, 300);
+}
+
+function folderAt(path) {
+  let entries = view.trees[view.origin];
+  if (!path) return entries;
+  for (const part of path.split("/")) {
+    const folder = entries.find((e) => e.type === "folder" && e.name === part);
+    if (!folder) return null;
+    entries = folder.children || [];
+  }
+  return entries;
+}
+
+function flatten(entries, out = []) {
+  for (const entry of entries) {
+    if (entry.type === "folder") flatten(entry.children || [], out);
+    else out.push(entry);
+  }
+  return out;
+}
+
+function sorted(entries) {
+  const folderFirst = (a, b) => (a.type === "folder") === (b.type === "folder") ? 0 : a.type === "folder" ? -1 : 1;
+  const by = {
+    name: (a, b) => (a.display || a.name).localeCompare(b.display || b.name),
+    date: (a, b) => (b.date || 0) - (a.date || 0),
+    size: (a, b) => (b.size || 0) - (a.size || 0),
+  }[view.sort];
+  return [...entries].sort((a, b) => folderFirst(a, b) || by(a, b));
+}
+
+function selectedPath() {
+  const file = (store.get("job") || {}).file || {};
+  return file.origin === view.origin ? file.path : null;
+}
+
+function details(entry) {
+  const analysis = entry.gcodeAnalysis || {};
+  const dims = analysis.dimensions;
+  const prints = entry.prints || {};
+  const rows = [
+    ["Size", formatBytes(entry.size)],
+    ["Uploaded", formatDate(entry.date)],
+    ["Estimated time", formatDuration(analysis.estimatedPrintTime)],
+    ["Filament", formatFilament(analysis.filament)],
+    ["Dimensions", dims ? `${dims.width.toFixed(1)} × ${dims.depth.toFixed(1)} × ${dims.height.toFixed(1)} mm` : "-"],
+  ];
+  if (prints.last) rows.push(["Last print", `${prints.last.success ? "success" : "failed"}, ${formatDate(prints.last.date)}`]);
+  const user = store.get("user");
+  const busy = (store.get("busyFiles") || []).some((b) => b.path === entry.path && b.origin === view.origin);
+  const resource = entry.refs && entry.refs.resource;
+  const actions = [];
+  if (can(user, "FILES_SELECT")) {
+    actions.push(h("button", { type: "button", class: "small", onclick: () => selectFile(entry, false) }, "Select"));
+  }
+  if (can(user, "PRINT")) {
+    actions.push(h("button", { type: "button", class: "small primary", onclick: () => selectFile(entry, true) }, "Print"));
+  }
+  if (entry.refs && entry.refs.download && can(user, "FILES_DOWNLOAD")) {
+    actions.push(h("a", { class: "button small", href: entry.refs.download, download: entry.name }, "Download"));
+  }
+  if (view.origin === "local" && can(user, "FILES_UPLOAD")) {
+    actions.push(h("button", { type: "button", class: "small", disabled: busy, onclick: () => moveFile(entry) }, "Move"));
+  }
+  if (can(user, "FILES_DELETE")) {
+    actions.push(h("button", { type: "button", class: "small danger", disabled: busy, onclick: () => deleteEntry(entry, resource) }, "Delete"));
+  }
+  const thumbnail = entry.thumbnail ? h("img", { class: "thumbnail", src: entry.thumbnail, alt: `Preview of ${entry.name}`, loading: "lazy" }) : null;
+  return h("div", { class: "file-details" },
+    thumbnail,
+    h("dl", { class: "facts" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+    h("div", { class: "buttons" }, actions));
+}
+
+function fileItem(entry) {
+  if (entry.type === "folder") {
+    return h("li", { class: "file folder" },
+      h("button", { type: "button", class: "file-name", onclick: () => { view.cwd = entry.path; render(); } },
+        h("span", { class: "icon", "aria-hidden": "true" }, "📁"), entry.display || entry.name),
+      can(store.get("user"), "FILES_DELETE")
+        ? h("button", { type: "button", class: "small danger", "aria-label": `Delete folder ${entry.name}`, onclick: () => deleteEntry(entry, entry.refs && entry.refs.resource) }, "Delete")
+        : null);
+  }
+  const expanded = view.expanded.has(entry.path);
+  const selected = entry.path === selectedPath();
+  const analysis = entry.gcodeAnalysis || {};
+  return h("li", { class: `file${selected ? " selected" : ""}`, dataset: { path: entry.path } },
+    h("button", {
+      type: "button", class: "file-name", "aria-expanded": String(expanded),
+      onclick: () => { expanded ? view.expanded.delete(entry.path) : view.expanded.add(entry.path); render(); },
+    }, entry.display || entry.name),
+    h("span", { class: "muted file-meta" }, `${formatBytes(entry.size)}${analysis.estimatedPrintTime ? ` · ${formatDuration(analysis.estimatedPrintTime)}` : ""}`),
+    expanded ? details(entry) : null);
+}
+
+function renderBreadcrumbs() {
+  const crumbs = [h("button", { type: "button", class: "link", onclick: () => { view.cwd = ""; render(); } }, view.origin === "local" ? "Files" : "SD card")];
+  let path = "";
+  for (const part of view.cwd ? view.cwd.split("/") : []) {
+    path = path ? `${path}/${part}` : part;
+    const target = path;
+    crumbs.push(" / ", h("button", { type: "button", class: "link", onclick: () => { view.cwd = target; render(); } }, part));
+  }
+  $("#files-breadcrumbs").replaceChildren(...crumbs);
+}
+
+export function render() {
+  let entries = folderAt(view.cwd);
+  if (entries === null) {
+    view.cwd = "";
+    entries = folderAt("");
+  }
+  if (view.search) {
+    const needle = view.search.toLowerCase();
+    entries = flatten(view.trees[view.origin]).filter((e) => (e.display || e.name).toLowerCase().includes(needle) || e.path.toLowerCase().includes(needle));
+  }
+  renderBreadcrumbs();
+  const items = sorted(entries).map(fileItem);
+  if (!items.length) items.push(h("li", { class: "muted empty" }, view.search ? "No file matches." : "No files yet."));
+  $("#file-list").replaceChildren(...items);
+}
+
+async function selectFile(entry, print) {
+  const resource = entry.refs && entry.refs.resource;
+  await attempt(() => api.post(resource, { command: "select", print }), print ? `Printing ${entry.name}` : `Selected ${entry.name}`);
+}
+
+async function moveFile(entry) {
+  const destination = await promptText(`Move ${entry.name} to folder (empty: top level)`, entry.path.includes("/") ? entry.path.slice(0, entry.path.lastIndexOf("/")) : "");
+  if (destination === null) return;
+  await attempt(() => api.post(entry.refs.resource, { command: "move", destination: destination.trim().replace(/^\/+|\/+$/g, "") || "/" }), "Moved");
+  refresh();
+}
+
+async function deleteEntry(entry, resource) {
+  if (!(await confirmAction(`Delete ${entry.type === "folder" ? "the folder" : ""} ${entry.name}?`, "Delete"))) return;
+  await attempt(() => api.delete(resource), "Deleted");
+  view.expanded.delete(entry.path);
+  refresh();
+}
+
+async function newFolder() {
+  const name = await promptText("Name of the new folder");
+  if (!name) return;
+  const form = new FormData();
+  form.append("foldername", name.trim());
+  form.append("path", view.cwd);
+  const headers = {};
+  const token = csrfToken();
+  if (token) headers["X-CSRF-Token"] = token;
+  await attempt(async () => {
+    const response = await fetch("/api/files/local", { method: "POST", body: form, headers, credentials: "same-origin" });
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      throw new ApiError(response.status, body.error || `Could not create the folder (${response.status})`, body);
+    }
+  }, `Created ${name}`);
+  refresh();
+}
+
+function setUploadProgress(fraction, text) {
+  const box = $("#upload-progress");
+  show(box, fraction !== null);
+  if (fraction === null) return;
+  const percent = `${(fraction * 100).toFixed(0)}%`;
+  $("#upload-progress-fill").style.width = percent;
+  $("#upload-progressbar").setAttribute("aria-valuenow", (fraction * 100).toFixed(0));
+  setText($("#upload-progress-text"), `${text} ${percent}`);
+}
+
+export async function uploadFiles(fileList) {
+  const files = [...fileList];
+  for (const [index, file] of files.entries()) {
+    const label = files.length > 1 ? `${file.name} (${index + 1}/${files.length})` : file.name;
+    setUploadProgress(0, label);
+    try {
+      await upload(`/api/files/${view.origin === "sdcard" ? "sdcard" : "local"}`, file, { path: view.cwd }, (f) => setUploadProgress(f, label));
+      toast(`Uploaded ${file.name}`, "success");
+    } catch (error) {
+      toast(error.message, "error");
+    }
+  }
+  setUploadProgress(null);
+  refresh();
+}
+
+function setupDropzone() {
+  const zone = $("#files-panel");
+  let depth = 0;
+  zone.addEventListener("dragenter", (event) => {
+    if (!event.dataTransfer || ![...event.dataTransfer.types].includes("Files")) return;
+    depth += 1;
+    zone.classList.add("dragging");
+  });
+  zone.addEventListener("dragleave", () => {
+    depth = Math.max(0, depth - 1);
+    if (!depth) zone.classList.remove("dragging");
+  });
+  zone.addEventListener("dragover", (event) => event.preventDefault());
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    depth = 0;
+    zone.classList.remove("dragging");
+    if (!can(store.get("user"), "FILES_UPLOAD")) {
+      toast("You may not upload files.", "error");
+      return;
+    }
+    if (event.dataTransfer && event.dataTransfer.files.length) uploadFiles(event.dataTransfer.files);
+  });
+}
+
+function setOrigin(origin) {
+  view.origin = origin;
+  view.cwd = "";
+  for (const button of document.querySelectorAll("#files-origin button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.origin === origin));
+  }
+  refresh();
+}
+
+export function init() {
+  $("#upload-input").addEventListener("change", (event) => {
+    if (event.target.files.length) uploadFiles(event.target.files);
+    event.target.value = "";
+  });
+  $("#upload-label").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      $("#upload-input").click();
+    }
+  });
+  $("#files-newfolder").addEventListener("click", newFolder);
+  $("#files-refresh").addEventListener("click", refresh);
+  $("#files-search").addEventListener("input", (event) => { view.search = event.target.value.trim(); render(); });
+  $("#files-sort").addEventListener("change", (event) => { view.sort = event.target.value; render(); });
+  for (const button of document.querySelectorAll("#files-origin button")) {
+    button.addEventListener("click", () => setOrigin(button.dataset.origin));
+  }
+  setupDropzone();
+  store.on("user", (user) => { if (user) refresh(); });
+  store.on("job", () => render(), { immediate: false });
+  store.on("state", (state) => {
+    const sdReady = Boolean(state && state.flags && state.flags.sdReady);
+    const box = $("#files-origin");
+    if (box.hidden === sdReady) {
+      show(box, sdReady);
+      if (!sdReady && view.origin === "sdcard") setOrigin("local");
+    }
+  });
+  for (const event of ["UpdatedFiles", "FileAdded", "FileRemoved", "FolderAdded", "FolderRemoved", "MetadataAnalysisFinished", "PrintDone", "PrintFailed"]) {
+    store.on(`event:${event}`, refreshSoon, { immediate: false });
+  }
+}
