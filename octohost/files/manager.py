@@ -1,0 +1,776 @@
+"""The file manager: local storage, metadata, analysis and events behind one object.
+
+The REST API, the printer and the CLI use only this class. It sanitizes and confines paths
+(:mod:`.storage`), keeps sidecar metadata (:mod:`.metadata`), runs plugin preprocessors on
+uploads, queues background analysis per file type and fires OctoPrint's file events. A file the
+printer is using (``set_can_modify`` predicate) cannot be overwritten, moved or removed.
+"""
+
+import binascii
+import functools
+import logging
+import os
+import shutil
+import threading
+import time
+
+from octohost.events import Events
+
+from . import storage as storage_module
+from .analysis.process import GcodeAnalysisQueue
+from .analysis.queue import QueueEntry
+from .errors import AlreadyExists, FileInUse, InvalidName, InvalidType, NotFound, StorageError
+from .extensions import ExtensionTree
+from .metadata import MetadataStore
+from .storage import LocalStorage, join_path
+from .wrappers import DiskFileWrapper, StreamWrapper
+
+log = logging.getLogger(__name__)
+
+STORAGE = "local"
+HISTORY_LENGTH = 50
+#: metadata keys the manager owns; plugins' additional metadata may not use them
+RESERVED_KEYS = frozenset({
+    "name", "display", "path", "type", "typePath", "origin", "size", "date", "hash", "stamp", "links",
+    "analysis", "analysisError", "gcodeAnalysis", "slicer", "thumbnails", "prints", "history",
+    "statistics", "children", "refs",
+})
+
+
+def _stamp(st):
+    return [st.st_size, st.st_mtime_ns]
+
+
+class FileManager:
+    def __init__(self, settings, plugin_manager=None, event_bus=None, printer_profile_manager=None):
+        self.settings = settings
+        self.plugin_manager = plugin_manager
+        self.event_bus = event_bus
+        self.printer_profile_manager = printer_profile_manager
+        self.storage = LocalStorage(settings.folder("uploads"))
+        self.metadata = MetadataStore()
+        self.extensions = ExtensionTree(plugin_manager)
+        self._lock = threading.RLock()
+        self._analysis_changed = threading.Condition(self._lock)
+        self._can_modify = None
+        self._pending = {}  # path -> (QueueEntry, stamp when queued)
+        self._queues = {}
+        self._analysis_paused = False
+        self._closed = False
+        self._factories = self._analysis_factories()
+
+    # -- names and types -----------------------------------------------------------------------
+
+    def sanitize_name(self, name):
+        return storage_module.sanitize_name(name)
+
+    def sanitize_path(self, path):
+        return self.storage.sanitize_path(path)
+
+    def file_type(self, name):
+        """Type path of ``name`` from the extension tree (``["machinecode", "gcode"]``) or None."""
+        return self.extensions.type_path(name)
+
+    def valid_extension(self, name, type="machinecode"):
+        return self.extensions.is_type(name, type)
+
+    @property
+    def extension_tree(self):
+        return self.extensions.tree
+
+    def set_can_modify(self, predicate):
+        """``predicate(path) -> bool``: False protects the file (e.g. it is being printed)."""
+        self._can_modify = predicate
+
+    def can_modify(self, path):
+        predicate = self._can_modify
+        if predicate is None:
+            return True
+        try:
+            return bool(predicate(path))
+        except Exception:
+            log.exception("can_modify predicate raised for %s; treating the file as in use", path)
+            return False
+
+    def _require_modifiable(self, path):
+        if not self.can_modify(path):
+            raise FileInUse(f"file is in use and cannot be changed: {path!r}", path)
+
+    def _require_folder_modifiable(self, folder):
+        for path in self.storage.walk_files(folder):
+            self._require_modifiable(path)
+
+    # -- paths ---------------------------------------------------------------------------------
+
+    def path_on_disk(self, path):
+        """Absolute path of ``path`` in the uploads folder; raises PathEscape if it leads outside."""
+        return self.storage.resolve(path)
+
+    def file_exists(self, path):
+        return self.storage.is_file(path)
+
+    def folder_exists(self, path):
+        return self.storage.is_folder(path)
+
+    def storage_usage(self):
+        usage = shutil.disk_usage(self.storage.root)
+        return {"free": usage.free, "total": usage.total}
+
+    def _split(self, path):
+        path = self.storage.normalize(path)
+        folder, _, name = path.rpartition("/")
+        return path, folder, name
+
+    def _folder_on_disk(self, folder):
+        return self.storage.resolve(folder)
+
+    # -- adding --------------------------------------------------------------------------------
+
+    def _target_for_new_file(self, path, allow_overwrite):
+        stored = self.storage.sanitize_path(path)
+        if not stored:
+            raise InvalidName("a file needs a name", path)
+        name = stored.rpartition("/")[2]
+        if self.file_type(name) is None:
+            raise InvalidType(f"unsupported file type: {name!r} (allowed: {', '.join(self.extensions.extensions())})", path)
+        if self.storage.is_file(stored):
+            if not allow_overwrite:
+                raise AlreadyExists(f"file exists and overwriting was not allowed: {stored!r}", stored)
+            self._require_modifiable(stored)
+        return stored
+
+    def add_file(self, path, stream, allow_overwrite=False, display=None, links=None, printer_profile=None):
+        """Store the binary ``stream`` at (the sanitized) ``path``; returns the stored path.
+
+        The stream is read in chunks into a temp file that is renamed into place, so a failing
+        stream leaves no file and an overwritten file intact until the new one is complete.
+        """
+        stored = self._target_for_new_file(path, allow_overwrite)
+        name = stored.rpartition("/")[2]
+        wrapper = self._preprocess(stored, StreamWrapper(name, stream), links, printer_profile, allow_overwrite)
+        source = wrapper.stream()
+        try:
+            _size, digest = self.storage.write_stream(stored, source, allow_overwrite)
+        finally:
+            if source is not stream:
+                _close_quietly(source)
+        return self._added(stored, digest, _display_name(path, display), links, printer_profile)
+
+    def add_file_from_path(self, path, source_path, allow_overwrite=False, move=True, display=None, links=None,
+                           printer_profile=None):
+        """Store a file that is already on disk (an upload the server streamed to a temp file).
+
+        With ``move`` and no preprocessor replacing the content, the file is renamed into place
+        (no copy); otherwise it is streamed like :meth:`add_file`.
+        """
+        if not os.path.isfile(source_path):
+            raise NotFound(f"no such source file: {source_path!r}", path)
+        stored = self._target_for_new_file(path, allow_overwrite)
+        name = stored.rpartition("/")[2]
+        original = DiskFileWrapper(name, source_path, move=move)
+        wrapper = self._preprocess(stored, original, links, printer_profile, allow_overwrite)
+        digest = None
+        if wrapper is original and move:
+            written = self.storage.move_into_place(stored, source_path, allow_overwrite)
+            digest = written[1] if written else None
+        else:
+            with wrapper.stream() as source:
+                _size, digest = self.storage.write_stream(stored, source, allow_overwrite)
+            if move:
+                try:
+                    os.unlink(source_path)
+                except OSError:
+                    pass
+        if digest is None and self._analysis_factory(self.file_type(name)) is None:
+            digest = _md5_of(self.storage.resolve(stored))
+        return self._added(stored, digest, _display_name(path, display), links, printer_profile)
+
+    def _preprocess(self, path, wrapper, links, printer_profile, allow_overwrite):
+        if self.plugin_manager is None:
+            return wrapper
+        for identifier, callback in self.plugin_manager.handlers("filemanager.preprocessor"):
+            try:
+                result = callback(path, wrapper, links=links, printer_profile=printer_profile,
+                                  allow_overwrite=allow_overwrite)
+            except Exception:
+                log.exception("plugin %s raised in hook filemanager.preprocessor; skipped", identifier)
+                continue
+            if result is not None:
+                wrapper = result
+        return wrapper
+
+    def _added(self, stored, digest, display, links, printer_profile):
+        path, folder, name = self._split(stored)
+        folder_abs = self._folder_on_disk(folder)
+        st = os.stat(os.path.join(folder_abs, name))
+        entry = {"stamp": _stamp(st)}
+        if digest:
+            entry["hash"] = digest
+        if display and display != name:
+            entry["display"] = display
+        if links:
+            entry["links"] = list(links)
+        with self._lock:
+            self._dequeue(path)
+            old = self.metadata.get(folder_abs, name)
+            for key in ("prints", "history", "statistics"):
+                if key in old:
+                    entry[key] = old[key]
+            self.metadata.remove(folder_abs, name)
+            self.metadata.replace(folder_abs, name, entry)
+        type_path = self.file_type(name)
+        self._fire(Events.FILE_ADDED, {"storage": STORAGE, "path": path, "name": name, "type": type_path})
+        self._fire(Events.UPDATED_FILES, {"type": "printables"})
+        self.analyse(path, printer_profile=printer_profile)
+        return path
+
+    def add_folder(self, path, ignore_existing=True):
+        stored = self.storage.sanitize_path(path)
+        if not stored:
+            raise InvalidName("a folder needs a name", path)
+        existed = self.storage.is_folder(stored)
+        self.storage.make_folder(stored, ignore_existing=ignore_existing)
+        if not existed:
+            self._fire(Events.FOLDER_ADDED, {"storage": STORAGE, "path": stored, "name": stored.rpartition("/")[2]})
+            self._fire(Events.UPDATED_FILES, {"type": "printables"})
+        return stored
+
+    # -- removing, copying, moving -------------------------------------------------------------
+
+    def remove_file(self, path):
+        path, folder, name = self._split(path)
+        with self._lock:
+            self.storage.require_file(path)
+            self._require_modifiable(path)
+            self._dequeue(path)
+            self.storage.remove_file(path)
+            self.metadata.remove(self._folder_on_disk(folder), name)
+        self._fire(Events.FILE_REMOVED, {"storage": STORAGE, "path": path, "name": name, "type": self.file_type(name)})
+        self._fire(Events.UPDATED_FILES, {"type": "printables"})
+
+    def remove_folder(self, path, recursive=True):
+        path, _folder, name = self._split(path)
+        if not path:
+            raise InvalidName("the root folder cannot be removed", path)
+        with self._lock:
+            folder_abs = self.storage.require_folder(path)
+            self._require_folder_modifiable(path)
+            self._dequeue_below(path)
+            self.storage.remove_folder(path, recursive=recursive)
+            self.metadata.forget_folder(folder_abs)
+        self._fire(Events.FOLDER_REMOVED, {"storage": STORAGE, "path": path, "name": name})
+        self._fire(Events.UPDATED_FILES, {"type": "printables"})
+
+    def _file_destination(self, source, destination):
+        """Destination path for a file copy/move: into an existing folder, or a new (sanitized) path."""
+        source_name = source.rpartition("/")[2]
+        if destination is not None and self.storage.is_folder(destination):
+            target = join_path(self.storage.normalize(destination), source_name)
+        else:
+            target = self.storage.sanitize_path(destination)
+        if not target:
+            raise InvalidName("a destination is required", destination)
+        if self.file_type(target.rpartition("/")[2]) is None:
+            raise InvalidType(f"unsupported file type: {target!r}", target)
+        if self.storage.is_file(target) or self.storage.is_folder(target):
+            raise AlreadyExists(f"destination exists: {target!r}", target)
+        return target
+
+    def copy_file(self, source, destination):
+        """Copy a file (with its metadata); ``destination`` is a new path or an existing folder."""
+        source, src_folder, src_name = self._split(source)
+        self.storage.require_file(source)
+        target = self._file_destination(source, destination)
+        self.storage.copy_file(source, target)
+        _, dst_folder, dst_name = self._split(target)
+        with self._lock:
+            src_abs, dst_abs = self._folder_on_disk(src_folder), self._folder_on_disk(dst_folder)
+            self.metadata.transfer(src_abs, src_name, dst_abs, dst_name, keep_source=True)
+            self._restamp(src_abs, src_name, dst_abs, dst_name)
+        self._fire_added(target)
+        return target
+
+    def move_file(self, source, destination):
+        """Move a file (with its metadata); ``destination`` is a new path or an existing folder."""
+        source, src_folder, src_name = self._split(source)
+        with self._lock:
+            self.storage.require_file(source)
+            self._require_modifiable(source)
+            target = self._file_destination(source, destination)
+            was_pending = self._dequeue(source)
+            self.storage.move_file(source, target)
+            _, dst_folder, dst_name = self._split(target)
+            self.metadata.transfer(self._folder_on_disk(src_folder), src_name, self._folder_on_disk(dst_folder),
+                                   dst_name, keep_source=False)
+        self._fire(Events.FILE_REMOVED, {"storage": STORAGE, "path": source, "name": src_name,
+                                         "type": self.file_type(src_name)})
+        self._fire_added(target)
+        if was_pending:
+            self.analyse(target)
+        return target
+
+    def _restamp(self, src_folder, src_name, dst_folder, dst_name):
+        """A copy has a new mtime: carry the analysis over if the source's analysis was current."""
+        src_md = self.metadata.get(src_folder, src_name)
+        try:
+            src_st = os.stat(os.path.join(src_folder, src_name))
+            dst_st = os.stat(os.path.join(dst_folder, dst_name))
+        except OSError:
+            return
+        if src_md.get("stamp") == _stamp(src_st):
+            self.metadata.update(dst_folder, dst_name, lambda md: md.__setitem__("stamp", _stamp(dst_st)))
+        else:
+            self.metadata.update(dst_folder, dst_name, lambda md: md.pop("stamp", None))
+
+    def copy_folder(self, source, destination):
+        source = self.storage.normalize(source)
+        target = self.storage.sanitize_path(destination)
+        self.storage.copy_folder(source, target)
+        self._restamp_tree(source, target)
+        self._fire_folder_added(target)
+        return target
+
+    def move_folder(self, source, destination):
+        source, _, name = self._split(source)
+        target = self.storage.sanitize_path(destination)
+        with self._lock:
+            src_abs = self.storage.require_folder(source)
+            self._require_folder_modifiable(source)
+            self._dequeue_below(source)
+            self.storage.move_folder(source, target)
+            self.metadata.forget_folder(src_abs)
+        self._fire(Events.FOLDER_REMOVED, {"storage": STORAGE, "path": source, "name": name})
+        self._fire_folder_added(target)
+        return target
+
+    def _restamp_tree(self, source, target):
+        with self._lock:
+            for copied in self.storage.walk_files(target):
+                original = source + copied[len(target):]
+                _, src_folder, src_name = self._split(original)
+                _, dst_folder, dst_name = self._split(copied)
+                self._restamp(self._folder_on_disk(src_folder), src_name, self._folder_on_disk(dst_folder), dst_name)
+
+    def _fire_added(self, path):
+        name = path.rpartition("/")[2]
+        self._fire(Events.FILE_ADDED, {"storage": STORAGE, "path": path, "name": name, "type": self.file_type(name)})
+        self._fire(Events.UPDATED_FILES, {"type": "printables"})
+
+    def _fire_folder_added(self, path):
+        self._fire(Events.FOLDER_ADDED, {"storage": STORAGE, "path": path, "name": path.rpartition("/")[2]})
+        self._fire(Events.UPDATED_FILES, {"type": "printables"})
+
+    # -- listing -------------------------------------------------------------------------------
+
+    def list_files(self, path="", recursive=True, filter=None, levels=None):
+        """Entries of a folder as ``{name: entry}``; folder entries carry ``children`` as a list.
+
+        ``filter`` is a type name ("machinecode", "model", "gcode", ...) or ``filter(name, entry)``
+        deciding which files are shown. ``levels`` limits how deep folders are expanded
+        (1: direct entries only, like ``recursive=False``).
+        """
+        path = self.storage.normalize(path)
+        self.storage.require_folder(path)
+        depth = levels if levels is not None else (None if recursive else 1)
+        return {entry["name"]: entry for entry in self._list(path, _file_filter(filter), depth)}
+
+    def _list(self, folder, keep, depth):
+        folder_abs = self._folder_on_disk(folder)
+        metadata = self.metadata.load(folder_abs)
+        entries = []
+        for name, full, st, is_folder in self.storage.scan(folder):
+            rel = join_path(folder, name)
+            if is_folder:
+                entry = self._folder_entry(rel, name, st)
+                if depth is None or depth > 1:
+                    children = self._list(rel, keep, None if depth is None else depth - 1)
+                    entry["children"] = children
+                    entry["size"] = sum(child.get("size") or 0 for child in children)
+                entries.append(entry)
+                continue
+            type_path = self.file_type(name)
+            if type_path is None:
+                continue
+            entry = self._file_entry(rel, name, st, metadata.get(name, {}), type_path)
+            if keep is None or keep(name, entry):
+                entries.append(entry)
+        return entries
+
+    def get_file(self, path, recursive=False):
+        """The entry of one file or folder (folders with their direct children, or all with
+        ``recursive``), or None if there is nothing at ``path``."""
+        path, folder, name = self._split(path)
+        try:
+            full = self.storage.resolve(path)
+            st = os.stat(full)
+        except (OSError, StorageError):
+            return None
+        if os.path.isdir(full):
+            if not path:
+                name = ""
+            entry = self._folder_entry(path, name, st)
+            children = self._list(path, None, None if recursive else 1)
+            entry["children"] = children
+            entry["size"] = sum(child.get("size") or 0 for child in children)
+            return entry
+        type_path = self.file_type(name)
+        if type_path is None:
+            return None
+        return self._file_entry(path, name, st, self.metadata.get(self._folder_on_disk(folder), name), type_path)
+
+    def _folder_entry(self, path, name, st):
+        return {"name": name, "display": name, "path": path, "type": "folder", "typePath": ["folder"],
+                "origin": STORAGE, "date": int(st.st_mtime)}
+
+    def _file_entry(self, path, name, st, md, type_path):
+        entry = {"name": name, "display": md.get("display") or name, "path": path, "type": type_path[0],
+                 "typePath": list(type_path), "origin": STORAGE, "size": st.st_size, "date": int(st.st_mtime)}
+        current = md.get("stamp") == _stamp(st)
+        if current:
+            if md.get("hash"):
+                entry["hash"] = md["hash"]
+            if "analysis" in md:
+                entry["gcodeAnalysis"] = md["analysis"]
+            for key in ("slicer", "thumbnails"):
+                if md.get(key):
+                    entry[key] = md[key]
+        if md.get("prints"):
+            entry["prints"] = md["prints"]
+        if md.get("statistics"):
+            entry["statistics"] = md["statistics"]
+        if md.get("links"):
+            entry["links"] = md["links"]
+        for key, value in md.items():
+            if key not in RESERVED_KEYS:
+                entry[key] = value
+        if not current or ("analysis" not in md and "analysisError" not in md):
+            self._analyse_in_background(path, type_path)
+        return entry
+
+    # -- metadata ------------------------------------------------------------------------------
+
+    def get_metadata(self, path):
+        """Everything stored about a file (analysis, slicer data, prints, additional keys)."""
+        path, folder, name = self._split(path)
+        self.storage.require_file(path)
+        return self.metadata.get(self._folder_on_disk(folder), name)
+
+    def set_additional_metadata(self, path, key, data, overwrite=False, merge=False):
+        """Store a plugin's ``data`` under ``key``; returns False if it exists and neither
+        ``overwrite`` nor ``merge`` (dicts) was asked for."""
+        if not isinstance(key, str) or not key or key in RESERVED_KEYS:
+            raise InvalidName(f"metadata key not allowed: {key!r}", path)
+        path, folder, name = self._split(path)
+        self.storage.require_file(path)
+
+        def change(md):
+            if key in md and not overwrite:
+                if not merge or not isinstance(md[key], dict) or not isinstance(data, dict):
+                    return False
+                md[key] = {**md[key], **data}
+                return True
+            md[key] = data
+            return True
+
+        with self._lock:
+            return self.metadata.update(self._folder_on_disk(folder), name, change)
+
+    def remove_additional_metadata(self, path, key):
+        if key in RESERVED_KEYS:
+            raise InvalidName(f"metadata key not allowed: {key!r}", path)
+        path, folder, name = self._split(path)
+        self.storage.require_file(path)
+        with self._lock:
+            self.metadata.update(self._folder_on_disk(folder), name, lambda md: md.pop(key, None))
+
+    def record_print(self, path, success, print_time, timestamp=None, printer_profile=None):
+        """Count a finished (``success``) or failed print of ``path`` in its statistics."""
+        path, folder, name = self._split(path)
+        self.storage.require_file(path)
+        timestamp = time.time() if timestamp is None else timestamp
+        profile_id = printer_profile.get("id") if isinstance(printer_profile, dict) else printer_profile
+
+        def change(md):
+            prints = md.setdefault("prints", {"success": 0, "failure": 0})
+            prints["success" if success else "failure"] += 1
+            prints["last"] = {"date": timestamp, "printTime": print_time, "success": bool(success)}
+            record = {"timestamp": timestamp, "success": bool(success), "printTime": print_time}
+            if profile_id:
+                record["printerProfile"] = profile_id
+            md["history"] = (md.get("history", []) + [record])[-HISTORY_LENGTH:]
+            md["statistics"] = _statistics(md["history"])
+
+        with self._lock:
+            self.metadata.update(self._folder_on_disk(folder), name, change)
+        self._fire(Events.METADATA_STATISTICS_UPDATED, {"storage": STORAGE, "path": path})
+
+    def get_thumbnail_path(self, path, name=None):
+        """On-disk path of a thumbnail of ``path`` (by its ``name``, default the largest), or None."""
+        path, folder, file_name = self._split(path)
+        if not self.storage.is_file(path):
+            return None
+        folder_abs = self._folder_on_disk(folder)
+        md = self.metadata.get(folder_abs, file_name)
+        thumbnails = md.get("thumbnails") or []
+        if name is None:
+            if not thumbnails:
+                return None
+            name = max(thumbnails, key=lambda t: (t["format"] == "png", t["width"] * t["height"]))["name"]
+        elif not any(t["name"] == name for t in thumbnails):
+            return None
+        full = os.path.join(self.metadata.thumbs_folder(folder_abs, file_name), name)
+        return full if os.path.isfile(full) else None
+
+    # -- analysis ------------------------------------------------------------------------------
+
+    def _analysis_factories(self):
+        factories = {}
+        if self.settings.get("files.analysis.enabled"):
+            factories["gcode"] = functools.partial(
+                GcodeAnalysisQueue,
+                acceleration=self.settings.get("files.analysis.acceleration"),
+                filament_diameter=self.settings.get("files.analysis.filamentDiameter"))
+        if self.plugin_manager is not None:
+            for identifier, callback in self.plugin_manager.handlers("filemanager.analysis.factory"):
+                try:
+                    result = callback()
+                except Exception:
+                    log.exception("plugin %s raised in hook filemanager.analysis.factory; skipped", identifier)
+                    continue
+                if isinstance(result, dict):
+                    factories.update({k: v for k, v in result.items() if callable(v)})
+        return factories
+
+    def _analysis_factory(self, type_path):
+        if not type_path:
+            return None
+        return self._factories.get(type_path[-1])
+
+    def _queue_for(self, type_path):
+        leaf = type_path[-1]
+        with self._lock:
+            queue = self._queues.get(leaf)
+            if queue is None and not self._closed:
+                factory = self._factories.get(leaf)
+                if factory is None:
+                    return None
+                queue = factory(self._on_analysis_finished)
+                queue.on_started = self._on_analysis_started
+                if self._analysis_paused:
+                    queue.pause()
+                self._queues[leaf] = queue
+            return queue
+
+    def analyse(self, path, high_priority=False, printer_profile=None):
+        """Queue (re)analysis of a file; False if no analyser handles its type."""
+        path, _, name = self._split(path)
+        full = self.storage.require_file(path)
+        type_path = self.file_type(name)
+        if self._analysis_factory(type_path) is None:
+            return False
+        queue = self._queue_for(type_path)
+        if queue is None:
+            return False
+        if printer_profile is None and self.printer_profile_manager is not None:
+            printer_profile = self.printer_profile_manager.get_current_or_default()
+        entry = QueueEntry(name, path, type_path[-1], STORAGE, full, printer_profile, None)
+        with self._lock:
+            self._pending[path] = (entry, _stamp(os.stat(full)))
+            queue.enqueue(entry, high_priority=high_priority)
+        return True
+
+    def _analyse_in_background(self, path, type_path):
+        if self._closed or self._analysis_factory(type_path) is None:
+            return
+        with self._lock:
+            if path in self._pending:
+                return
+        try:
+            self.analyse(path)
+        except StorageError:
+            pass
+
+    def wait_for_analysis(self, path, timeout):
+        """Block until ``path`` has a current analysis; True if it has one, False on failure/timeout.
+
+        Queues the analysis if it is neither done nor pending.
+        """
+        path = self.storage.normalize(path)
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            if path not in self._pending and not self._has_analysis(path):
+                self.analyse(path)
+            while path in self._pending:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._analysis_changed.wait(remaining)
+            return self._has_analysis(path)
+
+    def _has_analysis(self, path):
+        _, folder, name = self._split(path)
+        try:
+            full = self.storage.require_file(path)
+            st = os.stat(full)
+        except (OSError, StorageError):
+            return False
+        md = self.metadata.get(self._folder_on_disk(folder), name)
+        return "analysis" in md and md.get("stamp") == _stamp(st)
+
+    def is_analysing(self, path=None):
+        with self._lock:
+            return bool(self._pending) if path is None else self.storage.normalize(path) in self._pending
+
+    def pause_analysis(self):
+        """Hold back further analyses (the printer calls this while printing)."""
+        with self._lock:
+            self._analysis_paused = True
+            for queue in self._queues.values():
+                queue.pause()
+
+    def resume_analysis(self):
+        with self._lock:
+            self._analysis_paused = False
+            for queue in self._queues.values():
+                queue.resume()
+
+    def _dequeue(self, path):
+        with self._lock:
+            pending = self._pending.pop(path, None)
+            if pending is None:
+                return False
+            queue = self._queues.get(pending[0].type)
+            if queue is not None:
+                queue.dequeue(pending[0])
+            self._analysis_changed.notify_all()
+            return True
+
+    def _dequeue_below(self, folder):
+        prefix = folder + "/" if folder else ""
+        with self._lock:
+            for path in [p for p in self._pending if p.startswith(prefix)]:
+                self._dequeue(path)
+
+    def _on_analysis_started(self, entry):
+        self._fire(Events.METADATA_ANALYSIS_STARTED, {"name": entry.name, "path": entry.path, "origin": STORAGE,
+                                                      "type": self.file_type(entry.name)})
+
+    def _on_analysis_finished(self, entry, outcome):
+        with self._lock:
+            pending = self._pending.get(entry.path)
+            if pending is None or pending[0] is not entry:
+                return
+            del self._pending[entry.path]
+            try:
+                stored = self._store_outcome(entry, outcome, pending[1])
+            finally:
+                self._analysis_changed.notify_all()
+        if stored and outcome is not None:
+            self._fire(Events.METADATA_ANALYSIS_FINISHED, {"name": entry.name, "path": entry.path, "origin": STORAGE,
+                                                           "result": outcome.analysis})
+            self._fire(Events.UPDATED_FILES, {"type": "printables"})
+
+    def _store_outcome(self, entry, outcome, queued_stamp):
+        _, folder, name = self._split(entry.path)
+        try:
+            folder_abs = self._folder_on_disk(folder)
+            current = _stamp(os.stat(os.path.join(folder_abs, name)))
+        except (OSError, StorageError):
+            return False
+        analysed = outcome.stamp if outcome is not None and outcome.stamp else queued_stamp
+        if analysed != current:
+            log.info("%s changed while it was analysed; analysing it again", entry.path)
+            self._analyse_in_background(entry.path, self.file_type(name))
+            return False
+        thumbnails = self._write_thumbnails(folder_abs, name, outcome) if outcome is not None else []
+
+        def change(md):
+            if md.get("stamp") != current:
+                md.pop("hash", None)
+            md["stamp"] = current
+            for key in ("analysis", "analysisError", "slicer", "thumbnails"):
+                md.pop(key, None)
+            if outcome is None:
+                md["analysisError"] = "analysis failed, see the log"
+                return
+            md["analysis"] = outcome.analysis
+            if outcome.hash:
+                md["hash"] = outcome.hash
+            if outcome.slicer:
+                md["slicer"] = outcome.slicer
+            if thumbnails:
+                md["thumbnails"] = thumbnails
+
+        self.metadata.update(folder_abs, name, change)
+        return True
+
+    def _write_thumbnails(self, folder_abs, name, outcome):
+        decoded = []
+        for thumb in outcome.thumbnails:
+            try:
+                data = binascii.a2b_base64(thumb["base64"])
+                decoded.append((int(thumb["width"]), int(thumb["height"]), str(thumb["format"]), data))
+            except (KeyError, ValueError, TypeError, binascii.Error):
+                log.warning("skipping an undecodable thumbnail in %s", name)
+        return self.metadata.write_thumbnails(folder_abs, name, decoded)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def _fire(self, event, payload):
+        if self.event_bus is not None:
+            self.event_bus.fire(event, payload)
+
+    def shutdown(self, timeout=10.0):
+        """Stop the analysis queues and their worker processes."""
+        with self._lock:
+            self._closed = True
+            queues = list(self._queues.values())
+            self._queues.clear()
+            self._pending.clear()
+            self._analysis_changed.notify_all()
+        for queue in queues:
+            queue.shutdown(timeout)
+
+
+def _display_name(path, display):
+    if display:
+        return display
+    return str(path).replace("\\", "/").rstrip("/").rpartition("/")[2]
+
+
+def _file_filter(filter):
+    if filter is None or callable(filter):
+        return filter
+    if isinstance(filter, str):
+        return lambda name, entry: filter in entry["typePath"]
+    raise TypeError("filter must be a type name or a callable(name, entry)")
+
+
+def _statistics(history):
+    """averagePrintTime and lastPrintTime per printer profile, from successful prints."""
+    average, last, counts = {}, {}, {}
+    for record in history:
+        profile = record.get("printerProfile")
+        if not record.get("success") or not profile or record.get("printTime") is None:
+            continue
+        counts[profile] = counts.get(profile, 0) + 1
+        average[profile] = average.get(profile, 0.0) + (record["printTime"] - average.get(profile, 0.0)) / counts[profile]
+        last[profile] = record["printTime"]
+    return {"averagePrintTime": average, "lastPrintTime": last} if counts else {}
+
+
+def _md5_of(path):
+    import hashlib
+
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(storage_module.CHUNK_SIZE), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _close_quietly(stream):
+    try:
+        stream.close()
+    except Exception:
+        pass

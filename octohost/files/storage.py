@@ -1,0 +1,333 @@
+"""Files and folders on disk under one root, with names sanitized and paths confined.
+
+Paths are relative and "/"-separated. Every path is resolved through
+:func:`octohost.util.fs.confined_path`, so ``..``, absolute paths and symlinks that lead out of
+the root are refused; names starting with a dot are internal (temp files, metadata, thumbnails)
+and neither listed nor addressable. Files arrive through a temp file in the target folder and a
+rename, so a reader sees the old file or the new one, never a part.
+"""
+
+import errno
+import hashlib
+import os
+import re
+import shutil
+import stat
+import tempfile
+import unicodedata
+
+from octohost.util.fs import PathEscapeError, confined_path
+
+from .errors import AlreadyExists, InvalidName, NotEmpty, NotFound, PathEscape, UploadFailed
+
+CHUNK_SIZE = 1024 * 1024
+ALLOWED_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.()[]+")
+FILE_MODE = 0o644
+
+
+def sanitize_name(name):
+    """An ASCII-only, space-free version of one path component; raises InvalidName if nothing is left."""
+    if name is None or not isinstance(name, str):
+        raise InvalidName(f"invalid name {name!r}")
+    if "/" in name or "\\" in name:
+        raise InvalidName(f"a name may not contain a path separator: {name!r}")
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    ascii_name = re.sub(r"\s+", "_", ascii_name.strip())
+    cleaned = "".join(c for c in ascii_name if c in ALLOWED_CHARACTERS).lstrip(".")
+    if not cleaned:
+        raise InvalidName(f"nothing usable left of the name {name!r}")
+    return cleaned
+
+
+def split_path(path):
+    """Components of a relative path; refuses absolute paths, ``..`` and NUL bytes."""
+    if path is None:
+        return []
+    if not isinstance(path, str):
+        raise InvalidName(f"invalid path {path!r}")
+    normalized = path.replace("\\", "/")
+    if normalized.startswith("/") or "\x00" in normalized:
+        raise PathEscape(f"path not allowed: {path!r}", path)
+    parts = [p for p in normalized.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise PathEscape(f"path not allowed: {path!r}", path)
+    return parts
+
+
+def join_path(*parts):
+    return "/".join(p for p in parts if p)
+
+
+class LocalStorage:
+    """The uploads folder: resolve, write, move, copy, remove and scan."""
+
+    def __init__(self, root):
+        self.root = os.path.realpath(root)
+        os.makedirs(self.root, exist_ok=True)
+
+    # -- names and paths -----------------------------------------------------------------------
+
+    def sanitize_path(self, path):
+        """The stored form of ``path``: every component sanitized, joined with "/"."""
+        return join_path(*(sanitize_name(p) for p in split_path(path)))
+
+    def normalize(self, path):
+        """``path`` as given, checked (no escape, no hidden component) and with "/" separators."""
+        parts = split_path(path)
+        for part in parts:
+            if part.startswith("."):
+                raise InvalidName(f"hidden names are not addressable: {path!r}", path)
+        return join_path(*parts)
+
+    def resolve(self, path):
+        """Absolute on-disk path of ``path`` inside the root; raises PathEscape when it leads outside."""
+        relative = self.normalize(path)
+        try:
+            return confined_path(self.root, relative)
+        except PathEscapeError:
+            raise PathEscape(f"path leads outside the storage: {path!r}", path) from None
+
+    def relative(self, absolute):
+        rel = os.path.relpath(absolute, self.root)
+        return "" if rel == "." else rel.replace(os.sep, "/")
+
+    def is_file(self, path):
+        try:
+            return os.path.isfile(self.resolve(path))
+        except (PathEscape, InvalidName):
+            return False
+
+    def is_folder(self, path):
+        try:
+            return os.path.isdir(self.resolve(path))
+        except (PathEscape, InvalidName):
+            return False
+
+    def require_file(self, path):
+        target = self.resolve(path)
+        if not os.path.isfile(target):
+            raise NotFound(f"no such file: {path!r}", path)
+        return target
+
+    def require_folder(self, path):
+        target = self.resolve(path)
+        if not os.path.isdir(target):
+            raise NotFound(f"no such folder: {path!r}", path)
+        return target
+
+    # -- writing files -------------------------------------------------------------------------
+
+    def write_stream(self, path, stream, allow_overwrite=False):
+        """Copy ``stream`` to ``path`` chunk by chunk, atomically; returns (size, md5 hex).
+
+        A stream that fails mid-way raises UploadFailed and leaves no trace; an existing file is
+        replaced only with ``allow_overwrite`` (checked again at the final rename).
+        """
+        target = self._prepare_target(path, allow_overwrite)
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".upload",
+                                   dir=os.path.dirname(target))
+        digest = hashlib.md5()
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while True:
+                    try:
+                        chunk = stream.read(CHUNK_SIZE)
+                    except Exception as exc:
+                        raise UploadFailed(f"reading the upload for {path!r} failed: {exc}", path) from exc
+                    if not chunk:
+                        break
+                    digest.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp, FILE_MODE)
+            self._commit(tmp, target, path, allow_overwrite)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        return size, digest.hexdigest()
+
+    def move_into_place(self, path, source, allow_overwrite=False):
+        """Rename ``source`` (a file on the same filesystem) to ``path``; falls back to a copy across devices."""
+        target = self._prepare_target(path, allow_overwrite)
+        if not os.path.isfile(source):
+            raise NotFound(f"no such source file: {source!r}", path)
+        try:
+            os.chmod(source, FILE_MODE)
+            self._commit(source, target, path, allow_overwrite)
+            return None
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+        with open(source, "rb") as stream:
+            result = self.write_stream(path, stream, allow_overwrite)
+        _unlink_quietly(source)
+        return result
+
+    def _prepare_target(self, path, allow_overwrite):
+        target = self.resolve(path)
+        if target == self.root:
+            raise InvalidName("a file needs a name", path)
+        if os.path.isdir(target):
+            raise AlreadyExists(f"a folder of that name exists: {path!r}", path)
+        if os.path.exists(target) and not allow_overwrite:
+            raise AlreadyExists(f"file exists and overwriting was not allowed: {path!r}", path)
+        parent = os.path.dirname(target)
+        if os.path.lexists(parent) and not os.path.isdir(parent):
+            raise AlreadyExists(f"a file is in the way of folder {self.relative(parent)!r}", path)
+        os.makedirs(parent, exist_ok=True)
+        return target
+
+    def _commit(self, tmp, target, path, allow_overwrite):
+        """Put ``tmp`` at ``target``: replace if allowed, otherwise link (fails if it exists) and unlink."""
+        if allow_overwrite:
+            if os.path.isdir(target):
+                raise AlreadyExists(f"a folder of that name exists: {path!r}", path)
+            os.replace(tmp, target)
+            return
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            raise AlreadyExists(f"file exists and overwriting was not allowed: {path!r}", path) from None
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK):
+                raise
+            if os.path.exists(target):
+                raise AlreadyExists(f"file exists and overwriting was not allowed: {path!r}", path) from None
+            os.replace(tmp, target)
+            return
+        os.unlink(tmp)
+
+    # -- folders, copy, move, remove -----------------------------------------------------------
+
+    def make_folder(self, path, ignore_existing=True):
+        target = self.resolve(path)
+        if os.path.isdir(target):
+            if not ignore_existing:
+                raise AlreadyExists(f"folder exists: {path!r}", path)
+            return target
+        if os.path.lexists(target):
+            raise AlreadyExists(f"a file of that name exists: {path!r}", path)
+        try:
+            os.makedirs(target)
+        except FileExistsError:
+            raise AlreadyExists(f"a file is in the way of {path!r}", path) from None
+        except NotADirectoryError:
+            raise AlreadyExists(f"a file is in the way of {path!r}", path) from None
+        return target
+
+    def remove_file(self, path):
+        os.unlink(self.require_file(path))
+
+    def remove_folder(self, path, recursive=True):
+        target = self.require_folder(path)
+        if target == self.root:
+            raise InvalidName("the root folder cannot be removed", path)
+        if not recursive and any(not n.startswith(".") for n in os.listdir(target)):
+            raise NotEmpty(f"folder is not empty: {path!r}", path)
+        # rename first, so the folder vanishes at once even if deleting its content takes a while
+        doomed = tempfile.mkdtemp(prefix=".removing.", dir=self.root)
+        os.rename(target, os.path.join(doomed, "folder"))
+        shutil.rmtree(doomed, ignore_errors=True)
+
+    def copy_file(self, source, destination):
+        src = self.require_file(source)
+        with open(src, "rb") as stream:
+            return self.write_stream(destination, stream, allow_overwrite=False)
+
+    def move_file(self, source, destination):
+        src = self.require_file(source)
+        target = self._prepare_target(destination, allow_overwrite=False)
+        self._commit_move(src, target, destination)
+
+    def copy_folder(self, source, destination):
+        src = self.require_folder(source)
+        target = self._prepare_folder_target(src, destination)
+        staging = tempfile.mkdtemp(prefix=".copying.", dir=os.path.dirname(target))
+        try:
+            shutil.copytree(src, os.path.join(staging, "folder"), symlinks=True)
+            os.rename(os.path.join(staging, "folder"), target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def move_folder(self, source, destination):
+        src = self.require_folder(source)
+        target = self._prepare_folder_target(src, destination)
+        os.rename(src, target)
+
+    def _prepare_folder_target(self, src, destination):
+        if src == self.root:
+            raise InvalidName("the root folder cannot be copied or moved", destination)
+        target = self.resolve(destination)
+        if os.path.lexists(target):
+            raise AlreadyExists(f"destination exists: {destination!r}", destination)
+        if target.startswith(src + os.sep):
+            raise InvalidName(f"a folder cannot go inside itself: {destination!r}", destination)
+        parent = os.path.dirname(target)
+        if not os.path.isdir(parent):
+            raise NotFound(f"no such folder: {self.relative(parent)!r}", destination)
+        return target
+
+    def _commit_move(self, src, target, destination):
+        try:
+            os.link(src, target)
+        except FileExistsError:
+            raise AlreadyExists(f"destination exists: {destination!r}", destination) from None
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV):
+                raise
+            if os.path.exists(target):
+                raise AlreadyExists(f"destination exists: {destination!r}", destination) from None
+            os.rename(src, target)
+            return
+        os.unlink(src)
+
+    # -- scanning ------------------------------------------------------------------------------
+
+    def scan(self, path=""):
+        """(name, absolute path, stat result, is folder) of the visible entries of a folder, by name.
+
+        Symlinks leading outside the root and anything neither file nor folder are left out.
+        """
+        folder = self.require_folder(path)
+        entries = []
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return entries
+        for name in sorted(names):
+            if name.startswith("."):
+                continue
+            full = os.path.join(folder, name)
+            if os.path.islink(full):
+                real = os.path.realpath(full)
+                if real != self.root and not real.startswith(self.root + os.sep):
+                    continue
+            try:
+                st = os.stat(full)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                entries.append((name, full, st, True))
+            elif stat.S_ISREG(st.st_mode):
+                entries.append((name, full, st, False))
+        return entries
+
+    def walk_files(self, path=""):
+        """Relative paths of every visible file below ``path``."""
+        base = self.normalize(path)
+        for name, _full, _st, is_folder in self.scan(base):
+            child = join_path(base, name)
+            if is_folder:
+                yield from self.walk_files(child)
+            else:
+                yield child
+
+
+def _unlink_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
