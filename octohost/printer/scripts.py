@@ -2,8 +2,10 @@
 
 Templates run in Jinja's sandbox because anyone with settings access can edit them; the sandbox
 refuses attribute tricks such as ``''.__class__.__mro__``. Plugins add a prefix, a postfix and
-variables through the ``comm.protocol.scripts`` hook. :class:`GcodeScripts` instances are
-callable as ``renderer(name, context, comm)``, the ``script_renderer`` MachineCom expects.
+variables through the ``comm.protocol.scripts`` hook: :meth:`GcodeScripts.render` applies it
+(previews, direct use); MachineCom applies it itself around the ``script_renderer`` it gets, so
+calling a :class:`GcodeScripts` instance as ``renderer(name, context, comm)`` renders the
+template alone.
 """
 
 import logging
@@ -170,11 +172,11 @@ class GcodeScripts:
                 variables.update(result[2])
         return prefix, postfix, variables
 
-    def render(self, name, context=None, comm=None):
+    def render(self, name, context=None, comm=None, with_hooks=True):
         """The script's lines ready to send; raises UnknownScriptException or ScriptError."""
         if not self.exists(name):
             raise UnknownScriptException(name)
-        prefix, postfix, variables = self._hook_parts(name, comm)
+        prefix, postfix, variables = self._hook_parts(name, comm) if with_hooks else ([], [], {})
         full_context = dict(self._context_provider() if self._context_provider else {})
         full_context.update(variables)
         full_context.update(context or {})
@@ -189,7 +191,7 @@ class GcodeScripts:
     def __call__(self, name, context=None, comm=None):
         """The MachineCom ``script_renderer``: None for unknown scripts, [] when rendering fails."""
         try:
-            return self.render(name, context, comm)
+            return self.render(name, context, comm, with_hooks=False)
         except UnknownScriptException:
             return None
         except ScriptError:

@@ -1,0 +1,248 @@
+"""The life of one print job above the comm layer: events, history, statistics, recovery, estimates.
+
+Comm callbacks run on the serial threads, so everything here that touches the disk (history
+rows, file statistics, the recovery file) goes to one background I/O thread in order; the
+callbacks themselves only update fields and queue work. Recovery is written on every state
+change and, while printing, whenever the acknowledged position moved and ``recovery_interval``
+passed (from the state monitor's tick).
+"""
+
+import concurrent.futures
+import logging
+import os
+import threading
+import time
+
+from octohost.events import Events
+
+from .estimation import create_estimator
+
+log = logging.getLogger(__name__)
+
+
+def selected_file(path, origin, size=None, display=None, date=None):
+    """The ``job.file`` structure of the contract."""
+    name = os.path.basename(path) if path else None
+    return {"name": name, "path": path, "display": display or name, "origin": origin, "size": size, "date": date}
+
+
+class JobTracker:
+    def __init__(self, event_bus, plugin_manager, history=None, recovery=None, file_manager=None,
+                 profile_getter=None, recovery_interval=2.0):
+        self._event_bus = event_bus
+        self._plugin_manager = plugin_manager
+        self._history = history
+        self._recovery = recovery
+        self._file_manager = file_manager
+        self._profile_getter = profile_getter or (lambda: None)
+        self._recovery_interval = recovery_interval
+        self._io = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="octohost.printer.io")
+        self._lock = threading.Lock()
+        self.file = None
+        self.details = {}
+        self.active = False
+        self.user = None
+        self._started_at = None
+        self._history_id = None
+        self._estimator = None
+        self._estimate = (None, None)
+        self._last_recovery = 0.0
+        self._recovery_due = False
+        self.last_print_time = None
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _fire(self, event, payload):
+        if self._event_bus is not None:
+            self._event_bus.fire(event, payload)
+
+    def _submit(self, fn, *args, **kwargs):
+        def run():
+            try:
+                fn(*args, **kwargs)
+            except Exception:
+                log.exception("printer background task %s failed", getattr(fn, "__name__", fn))
+
+        try:
+            self._io.submit(run)
+        except RuntimeError:
+            log.warning("printer I/O thread already closed; dropped %s", getattr(fn, "__name__", fn))
+
+    def payload(self, **extra):
+        file = self.file or {}
+        data = {"name": file.get("name"), "path": file.get("path"), "origin": file.get("origin"),
+                "size": file.get("size")}
+        if self.user:
+            data["user"] = self.user
+            data["owner"] = self.user
+        data.update(extra)
+        return data
+
+    def elapsed(self):
+        return time.monotonic() - self._started_at if self._started_at is not None else None
+
+    def _local_path(self):
+        file = self.file or {}
+        return file.get("path") if file.get("origin") == "local" else None
+
+    # -- selection -----------------------------------------------------------------------------
+
+    def select(self, file, details=None):
+        """A file was selected: ``file`` from :func:`selected_file`, ``details`` its analysis/statistics."""
+        with self._lock:
+            self.file = file
+            self.details = details or {}
+        if file is None:
+            self._fire(Events.FILE_DESELECTED, {})
+        else:
+            self._fire(Events.FILE_SELECTED, {"name": file["name"], "path": file["path"], "origin": file["origin"],
+                                              "size": file["size"]})
+
+    def refresh_details(self, details):
+        with self._lock:
+            self.details = details or {}
+
+    def statistical_total(self):
+        """(seconds, "average" | "analysis") from past prints or the analysis, or (None, None)."""
+        details = self.details
+        profile = self._profile_getter() or {}
+        averages = (details.get("statistics") or {}).get("averagePrintTime") or {}
+        if profile.get("id") in averages:
+            return averages[profile["id"]], "average"
+        estimated = (details.get("gcodeAnalysis") or {}).get("estimatedPrintTime")
+        if estimated:
+            return estimated, "analysis"
+        return None, None
+
+    # -- lifecycle (called from comm threads: no I/O here) -------------------------------------
+
+    def started(self, user=None):
+        with self._lock:
+            self.active = True
+            self.user = user
+            self._started_at = time.monotonic()
+            self._estimate = (None, None)
+            origin = (self.file or {}).get("origin", "local")
+            self._estimator = create_estimator(self._plugin_manager, "sdcard" if origin == "sdcard" else "local")
+            self._recovery_due = True
+            file = dict(self.file or {})
+        self._fire(Events.PRINT_STARTED, self.payload())
+        if self._history is not None and file.get("path"):
+            length = self._filament_length()
+            self._submit(self._history_start, file["path"], file["origin"], file.get("name"), length, user)
+
+    def _filament_length(self):
+        filament = (self.details.get("gcodeAnalysis") or {}).get("filament") or {}
+        lengths = [tool.get("length") for tool in filament.values() if isinstance(tool, dict) and tool.get("length")]
+        return sum(lengths) if lengths else None
+
+    def _history_start(self, path, origin, name, length, user):
+        self._history_id = self._history.start(path, origin, name=name, filament_length=length, user=user)
+
+    def _history_finish(self, result, reason):
+        if self._history is not None and self._history_id is not None:
+            self._history.finish(self._history_id, result, reason=reason)
+            self._history_id = None
+
+    def _ended(self, event, result, success, reason=None, keep_recovery=False, pos=None):
+        with self._lock:
+            if not self.active:
+                return
+            self.active = False
+            elapsed = self.elapsed()
+            self.last_print_time = elapsed
+            self._started_at = None
+            self._estimator = None
+            local_path = self._local_path()
+            file = dict(self.file or {})
+        extra = {"time": elapsed}
+        if reason:
+            extra["reason"] = reason
+        self._fire(event, self.payload(**extra))
+        if self._history is not None:
+            self._submit(self._history_finish, result, reason)
+        if self._file_manager is not None and local_path:
+            profile = self._profile_getter()
+            self._submit(self._file_manager.record_print, local_path, success, elapsed, printer_profile=profile)
+        if self._recovery is not None:
+            if keep_recovery and file.get("path"):
+                self._submit(self._recovery.record, file["path"], file["origin"], pos, reason)
+            else:
+                self._submit(self._recovery.clear)
+
+    def done(self):
+        self._ended(Events.PRINT_DONE, "done", True)
+
+    def cancelled(self):
+        self._ended(Events.PRINT_CANCELLED, "cancelled", False)
+
+    def failed(self, reason, pos=None):
+        self._ended(Events.PRINT_FAILED, "failed", False, reason=reason or "unknown error", keep_recovery=True, pos=pos)
+
+    def paused(self, user=None):
+        with self._lock:
+            self._recovery_due = True
+        self._fire(Events.PRINT_PAUSED, self.payload(**({"user": user} if user else {})))
+
+    def resumed(self, user=None):
+        with self._lock:
+            self._recovery_due = True
+        self._fire(Events.PRINT_RESUMED, self.payload(**({"user": user} if user else {})))
+
+    def state_changed(self):
+        with self._lock:
+            self._recovery_due = True
+
+    def record_position(self, origin, path, pos):
+        """The comm layer reports where a job stopped."""
+        if self._recovery is None:
+            return
+        file = self.file or {}
+        relative = file.get("path") if file.get("origin") == origin else path
+        self._submit(self._recovery.record, relative or path, origin, pos, "stopped")
+
+    # -- sampling (state monitor thread) -------------------------------------------------------
+
+    def tick(self, status):
+        """Persist the acknowledged position when due; ``status`` is ``get_job_status()`` or None."""
+        if self._recovery is None or status is None:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if not self.active or not self.file or not self.file.get("path"):
+                return
+            if not self._recovery_due and now - self._last_recovery < self._recovery_interval:
+                return
+            self._recovery_due = False
+            self._last_recovery = now
+            pos = status.get("acked_filepos")
+            if pos is None:
+                pos = status.get("filepos") or 0
+            self._submit(self._recovery.record, self.file["path"], self.file["origin"], pos)
+
+    def estimate(self, progress, print_time):
+        """(printTimeLeft, printTimeLeftOrigin), recomputed from the state monitor thread."""
+        estimator = self._estimator
+        if estimator is None or print_time is None:
+            return self._estimate
+        total, kind = self.statistical_total()
+        try:
+            self._estimate = estimator.estimate(progress, print_time, print_time, total, kind)
+        except Exception:
+            log.exception("print time estimator %r failed", estimator)
+        return self._estimate
+
+    def last_estimate(self):
+        return self._estimate
+
+    def flush(self, timeout=5.0):
+        """Wait for queued history/recovery writes (tests, shutdown)."""
+        done = threading.Event()
+        try:
+            self._io.submit(done.set)
+        except RuntimeError:
+            return True
+        return done.wait(timeout)
+
+    def close(self):
+        self._io.shutdown(wait=True)
