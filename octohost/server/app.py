@@ -8,6 +8,7 @@ plugins' routes under ``/plugin/<id>/`` and the web UI's routes when ``octohost.
 import asyncio
 import importlib.util
 import logging
+import secrets
 import signal
 import socket
 import threading
@@ -24,6 +25,9 @@ from .api import create_api_app
 from .auth import Authenticator
 from .components import build_context
 from .http import BodySizeHTTPServer, BodySizeRule
+from .handlers import DownloadHandler
+from .push import PushHub
+from .upload import UploadHandler
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,9 @@ class Server:
         c = self.context
         c.authenticator = Authenticator(settings, c.user_manager, c.sessions, c.appkeys, c.permissions,
                                         c.plugin_manager, self.port)
+        c.push = PushHub(c)
+        c.upload_token = secrets.token_urlsafe(32)
+        c.upload_temp_folder = settings.folder("uploads")
         self._executor = ThreadPoolExecutor(settings.get("server.workerThreads"), thread_name_prefix="octohost-api")
         self._loop = None
         self._thread = None
@@ -85,7 +92,11 @@ class Server:
         c = self.context
         wsgi = tornado.wsgi.WSGIContainer(create_api_app(c), executor=self._executor)
         plugin_routes, rules = _plugin_routes(c)
-        routes = plugin_routes + _ui_routes(c) + [
+        uploads = self.settings.folder("uploads")
+        routes = plugin_routes + _ui_routes(c) + c.push.urls + [
+            (r"/api/files/(local|sdcard)", UploadHandler,
+             {"context": c, "wsgi": wsgi, "token": c.upload_token, "temp_folder": c.upload_temp_folder}),
+            (r"/downloads/files/local/(.*)", DownloadHandler, {"path": uploads, "context": c}),
             (r"/(api|plugin)/.*", tornado.web.FallbackHandler, {"fallback": wsgi}),
         ]
         rules.append(BodySizeRule("POST", r"/api/files/(local|sdcard)", self.settings.get("server.maxUploadSize")))
@@ -99,6 +110,7 @@ class Server:
         self._http = BodySizeHTTPServer(application, rules=rules, xheaders=False)
         self._http.add_sockets(self._sockets)
         c = self.context
+        c.push.start(self._loop)
         c.plugin_manager.call_implementations("on_startup", self.host, self.port)
         c.event_bus.fire(Events.STARTUP, None)
         log.info("Listening on http://%s:%d", self.host, self.port)
@@ -147,6 +159,7 @@ class Server:
         log.info("Shutting down")
         if self._http is not None:
             self._http.stop()
+        self.context.push.stop()
         self._loop.stop()
 
     def stop(self):

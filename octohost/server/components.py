@@ -63,8 +63,9 @@ def build_context(settings, host="127.0.0.1", port=0, debug=False, safe_mode=Fal
     profile_manager = profile_manager_class(settings, event_bus) if profile_manager_class else None
     components["printer_profile_manager"] = profile_manager
 
-    file_manager_factory = _optional("octohost.files", "create_file_manager")
-    file_manager = file_manager_factory(components) if file_manager_factory else None
+    file_manager_class = _optional("octohost.files.manager", "FileManager")
+    file_manager = (file_manager_class(settings, plugin_manager, event_bus, profile_manager)
+                    if file_manager_class else None)
     components["file_manager"] = file_manager
 
     printer = _first_result(plugin_manager, "printer.factory", components)
@@ -74,6 +75,8 @@ def build_context(settings, host="127.0.0.1", port=0, debug=False, safe_mode=Fal
     if printer is None:
         log.warning("no printer layer available: printer endpoints answer 503")
     components["printer"] = printer
+    if printer is not None and file_manager is not None:
+        file_manager.set_can_modify(lambda path: printer.can_modify_file(file_manager.path_on_disk(path), False))
 
     plugin_manager.inject_components(**components)
     return AppContext(settings=settings, plugin_manager=plugin_manager, event_bus=event_bus,

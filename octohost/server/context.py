@@ -13,6 +13,7 @@
 - ``printer`` (PrinterInterface), ``profile_manager``, ``file_manager`` (None when a layer is missing)
 - ``version``: dict(version, display_version, branch, python_version, api)
 - ``host``, ``port``, ``debug``, ``safe_mode``
+- ``upload_token``, ``upload_temp_folder``: how streamed uploads reach the REST API (internal)
 - ``push``: the :class:`octohost.server.push.PushHub` (``broadcast_plugin(plugin, data)``)
 """
 
@@ -43,6 +44,8 @@ class AppContext:
         self.profile_manager = None
         self.file_manager = None
         self.push = None
+        self.upload_token = None
+        self.upload_temp_folder = None
         self.version = version_info()
         self.host = "127.0.0.1"
         self.port = 0

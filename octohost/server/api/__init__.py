@@ -16,7 +16,7 @@ from .util import ApiError, error_response
 
 log = logging.getLogger(__name__)
 
-BLUEPRINT_MODULES = ("core", "settings", "access", "appkeys", "system")
+BLUEPRINT_MODULES = ("core", "settings", "access", "appkeys", "system", "files")
 
 FIRST_RUN_ENDPOINTS = frozenset({"core.version", "core.server", "core.login", "core.current_user",
                                  "core.setup_admin", "appkeys.probe"})

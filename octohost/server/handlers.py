@@ -1,0 +1,93 @@
+"""Tornado handlers outside Flask that need a login: the shared guard and file downloads.
+
+``ProtectedMixin.guard(permission)`` applies the same rules as the REST API (API key or session,
+first-run lock, CSRF on cookie writes) plus the plugins' ``server.http.access_validator`` hook,
+and answers a JSON error itself when access is refused.
+"""
+
+import logging
+import os
+
+import tornado.web
+
+from octohost.util.fs import PathEscapeError, confined_path
+
+log = logging.getLogger(__name__)
+
+
+class ProtectedMixin:
+    context = None
+
+    def write_json_error(self, status, message):
+        self.clear()
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish({"error": message})
+
+    def guard(self, permission):
+        """Authenticate the request; returns the Identity, or None after answering an error."""
+        c = self.context
+        auth = c.authenticator
+        request = self.request
+        cookies = {name: morsel.value for name, morsel in request.cookies.items()}
+        identity = auth.identify(request.headers, cookies, self.get_query_argument("apikey", None))
+        if c.first_run:
+            self.write_json_error(403, "Setup required: create the first admin with POST /api/setup/admin")
+            return None
+        if not identity.has(permission):
+            if identity.invalid_key:
+                self.write_json_error(403, "Invalid API key")
+            elif identity.anonymous:
+                self.write_json_error(401, "Authentication required")
+            else:
+                self.write_json_error(403, "Insufficient permissions")
+            return None
+        if not auth.csrf_ok(identity, request.method, request.headers.get("X-CSRF-Token"), cookies.get(auth.csrf_cookie)):
+            self.write_json_error(400, "CSRF validation failed: send the X-CSRF-Token header")
+            return None
+        for identifier, validator in c.plugin_manager.handlers("server.http.access_validator"):
+            try:
+                validator(request)
+            except tornado.web.HTTPError as exc:
+                self.write_json_error(exc.status_code, exc.log_message or "Access denied")
+                return None
+            except Exception:
+                log.exception("access validator of plugin %s raised; request refused", identifier)
+                self.write_json_error(403, "Access denied")
+                return None
+        return identity
+
+
+class DownloadHandler(ProtectedMixin, tornado.web.StaticFileHandler):
+    """``/downloads/files/local/<path>``: streamed by Tornado, never buffered, never hashed."""
+
+    def initialize(self, path, context):
+        super().initialize(path=path)
+        self.context = context
+
+    def prepare(self):
+        self.guard("FILES_DOWNLOAD")
+
+    @classmethod
+    def get_content_version(cls, abspath):
+        st = os.stat(abspath)
+        return f"{st.st_mtime_ns:x}-{st.st_size:x}"
+
+    def validate_absolute_path(self, root, absolute_path):
+        relative = os.path.relpath(absolute_path, root)
+        if any(part.startswith(".") for part in relative.replace(os.sep, "/").split("/")):
+            raise tornado.web.HTTPError(404)
+        try:
+            confined = confined_path(root, relative)
+        except PathEscapeError:
+            raise tornado.web.HTTPError(404) from None
+        if not os.path.isfile(confined):
+            raise tornado.web.HTTPError(404)
+        return confined
+
+    def set_extra_headers(self, path):
+        self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{tornado.escape.url_escape(os.path.basename(path), plus=False)}")
+        self.set_header("Cache-Control", "private, no-cache")
+
+    def write_error(self, status_code, **kwargs):
+        self.finish({"error": "File not found" if status_code == 404 else self._reason})

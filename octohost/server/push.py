@@ -1,0 +1,373 @@
+"""The push socket at ``/sockjs``: OctoPrint's Push API over sockjs-tornado.
+
+Messages are ``{"<type>": payload}``: ``connected`` on open; after ``{"auth": "name:session"}``
+``history`` first, then ``current`` (coalesced, every half second times the client's
+``throttle``), ``event`` and ``plugin``; ``reauthRequired`` when the login ends.
+
+Nothing that produces data ever waits for a client. Printer callbacks, events and plugin
+messages only touch the client's own state under a short lock; the IOLoop sends. Each client has
+a bounded outbox and a bounded write buffer: a client that stops reading is dropped once either
+fills, and the others never notice.
+"""
+
+import collections
+import hashlib
+import json
+import logging
+import re
+import threading
+import time
+
+from sockjs.tornado import SockJSConnection, SockJSRouter
+from tornado.ioloop import PeriodicCallback
+
+from octohost.events import Events
+from octohost.printer.interface import PrinterCallback
+
+from . import sockjs_patch  # noqa: F401  (patches the transports on import)
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.5
+OUTBOX_LIMIT = 1000
+WRITE_BUFFER_LIMIT = 4 * 1024 * 1024
+ACCUMULATE_LIMIT = 300
+STATUS = "STATUS"
+
+
+class _ClientPrinterCallback(PrinterCallback):
+    """Runs on the printer's delivery thread for this client: store and return."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def on_printer_send_initial_data(self, data):
+        self._client.queue("history", self._client.hub.state_payload(data, data.get("logs"), data.get("messages"),
+                                                                     data.get("temps")))
+
+    def on_printer_send_current_data(self, data):
+        self._client.update_current(data)
+
+    def on_printer_add_log(self, data):
+        self._client.accumulate("logs", data)
+
+    def on_printer_add_message(self, data):
+        self._client.accumulate("messages", data)
+
+    def on_printer_add_temperature(self, data):
+        self._client.accumulate("temps", data)
+
+
+class PushConnection(SockJSConnection):
+    hub = None  # set on the per-hub subclass
+
+    def on_open(self, info):
+        self.remote_ip = info.ip
+        self.user = None
+        self.session_id = None
+        self.permissions = frozenset()
+        self.throttle = 1
+        self._ticks = 0
+        self._lock = threading.Lock()
+        self._outbox = collections.deque()
+        self._overflow = False
+        self._current = None
+        self._accumulated = {"logs": [], "messages": [], "temps": []}
+        self._printer_callback = None
+        self._subscription = {"state": {"logs": True, "messages": True}, "events": True, "plugins": True}
+        self._buffer_limited = False
+        if not self.hub.register(self):
+            self.close()
+            return
+        self._emit("connected", self.hub.connected_payload())
+
+    # -- from any thread -----------------------------------------------------------------------
+
+    def queue(self, message_type, payload):
+        with self._lock:
+            if len(self._outbox) >= OUTBOX_LIMIT:
+                self._overflow = True
+            else:
+                self._outbox.append((message_type, payload))
+        self.hub.schedule_flush()
+
+    def update_current(self, data):
+        with self._lock:
+            self._current = data
+
+    def accumulate(self, kind, item):
+        with self._lock:
+            items = self._accumulated[kind]
+            items.append(item)
+            if len(items) > ACCUMULATE_LIMIT:
+                del items[0]
+            if self._current is None and self.hub.last_current is not None:
+                self._current = self.hub.last_current
+
+    # -- on the IOLoop -------------------------------------------------------------------------
+
+    def flush(self):
+        with self._lock:
+            overflow, self._overflow = self._overflow, False
+            messages = list(self._outbox)
+            self._outbox.clear()
+        if overflow:
+            log.info("push client %s fell too far behind; dropping it", self.remote_ip)
+            self.close()
+            return
+        for message_type, payload in messages:
+            self._emit(message_type, payload)
+
+    def tick(self):
+        self._ticks += 1
+        if self._ticks % self.throttle:
+            return
+        with self._lock:
+            current, self._current = self._current, None
+            accumulated = self._accumulated
+            self._accumulated = {"logs": [], "messages": [], "temps": []}
+        if current is None or STATUS not in self.permissions:
+            return
+        self.hub.last_current = current
+        logs = self._filter_logs(accumulated["logs"])
+        messages = accumulated["messages"] if self._subscription["state"].get("messages", True) else []
+        self._emit("current", self.hub.state_payload(current, logs, messages, accumulated["temps"]))
+
+    def _filter_logs(self, logs):
+        rule = self._subscription["state"].get("logs", True)
+        if rule is True:
+            return logs
+        if not rule:
+            return []
+        try:
+            pattern = re.compile(rule)
+        except re.error:
+            return logs
+        return [line for line in logs if pattern.search(line)]
+
+    def _emit(self, message_type, payload):
+        if self.is_closed:
+            return
+        for identifier, handler in self.hub.emit_handlers:
+            try:
+                if handler(self, self.user, message_type, payload) is False:
+                    return
+            except Exception:
+                log.exception("plugin %s raised in server.sockjs.emit; ignored", identifier)
+        self._limit_write_buffer()
+        try:
+            text = json.dumps({message_type: payload}, separators=(",", ":"), default=str)
+        except (TypeError, ValueError):
+            log.exception("cannot serialise push message %s", message_type)
+            return
+        self.send(text)
+        queued = getattr(self.session, "send_queue", "")
+        if len(queued) > WRITE_BUFFER_LIMIT:
+            log.info("push client %s stopped polling; dropping it", self.remote_ip)
+            self.close()
+
+    def _limit_write_buffer(self):
+        if self._buffer_limited:
+            return
+        connection = getattr(getattr(self.session, "handler", None), "ws_connection", None)
+        stream = getattr(connection, "stream", None)
+        if stream is not None:
+            stream.max_write_buffer_size = WRITE_BUFFER_LIMIT
+            self._buffer_limited = True
+
+    # -- client messages -----------------------------------------------------------------------
+
+    def on_message(self, text):
+        try:
+            message = json.loads(text)
+        except (TypeError, ValueError):
+            log.debug("push client %s sent invalid JSON; ignored", self.remote_ip)
+            return
+        if not isinstance(message, dict):
+            return
+        if isinstance(message.get("auth"), str):
+            self.hub.authenticate(self, message["auth"])
+        throttle = message.get("throttle")
+        if isinstance(throttle, int) and not isinstance(throttle, bool):
+            self.throttle = min(max(throttle, 1), 120)
+        if isinstance(message.get("subscribe"), dict):
+            self._subscribe(message["subscribe"])
+
+    def _subscribe(self, subscription):
+        state = subscription.get("state")
+        if isinstance(state, bool):
+            state = {"logs": state, "messages": state}
+        if isinstance(state, dict):
+            self._subscription["state"] = {k: v for k, v in state.items()
+                                           if k in ("logs", "messages") and isinstance(v, (bool, str))}
+        for key in ("events", "plugins"):
+            value = subscription.get(key)
+            if isinstance(value, bool) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                self._subscription[key] = value
+
+    def wants(self, kind, name):
+        rule = self._subscription[kind]
+        return rule is True or (isinstance(rule, list) and name in rule)
+
+    def set_user(self, user, session_id, permissions, printer_callback):
+        old_callback = self._printer_callback
+        self.user, self.session_id, self.permissions = user, session_id, permissions
+        self._printer_callback = printer_callback
+        return old_callback
+
+    def on_close(self):
+        self.hub.unregister(self)
+
+
+class PushHub:
+    """All push clients of one server, and the fan-out of events, printer data and plugin messages."""
+
+    def __init__(self, context):
+        self.context = context
+        self._clients = set()
+        self._lock = threading.Lock()
+        self._loop = None
+        self._flush_scheduled = False
+        self._ticker = None
+        self.last_current = None
+        self.emit_handlers = context.plugin_manager.handlers("server.sockjs.emit")
+        self.router = SockJSRouter(type("BoundPushConnection", (PushConnection,), {"hub": self}), "/sockjs",
+                                   {"disconnect_delay": 5, "heartbeat_delay": 15})
+        context.event_bus.subscribe("*", self.on_event)
+
+    @property
+    def urls(self):
+        return self.router.urls
+
+    def start(self, loop):
+        self._loop = loop
+        self._ticker = PeriodicCallback(self._tick, TICK_SECONDS * 1000)
+        self._ticker.start()
+
+    def stop(self):
+        if self._ticker is not None:
+            self._ticker.stop()
+        self.context.event_bus.unsubscribe("*", self.on_event)
+        for client in self.clients():
+            self._detach_printer(client.set_user(None, None, frozenset(), None))
+            client.close()
+
+    def clients(self):
+        with self._lock:
+            return list(self._clients)
+
+    # -- membership ----------------------------------------------------------------------------
+
+    def register(self, client):
+        for identifier, result in self.context.plugin_manager.call("server.sockjs.register", client, None):
+            if result is False:
+                log.info("plugin %s refused push client %s", identifier, client.remote_ip)
+                return False
+        with self._lock:
+            self._clients.add(client)
+        self.context.event_bus.fire(Events.CLIENT_OPENED, {"remoteAddress": client.remote_ip})
+        return True
+
+    def unregister(self, client):
+        with self._lock:
+            if client not in self._clients:
+                return
+            self._clients.discard(client)
+        self._detach_printer(client.set_user(None, None, frozenset(), None))
+        self.context.event_bus.fire(Events.CLIENT_CLOSED, {"remoteAddress": client.remote_ip})
+
+    def _detach_printer(self, callback):
+        if callback is not None and self.context.printer is not None:
+            self.context.printer.unregister_callback(callback)
+
+    def authenticate(self, client, credentials):
+        name, _, session_id = credentials.partition(":")
+        session = self.context.sessions.get(session_id)
+        user = self.context.user_manager.get_user(name) if session is not None and session.user_name == name else None
+        if user is None or not user.active:
+            client.queue("reauthRequired", {"reason": "stale"})
+            return
+        permissions = self.context.permissions.for_user(user)
+        callback = None
+        printer = self.context.printer
+        if STATUS in permissions and printer is not None:
+            callback = _ClientPrinterCallback(client)
+        self._detach_printer(client.set_user(user, session_id, permissions, callback))
+        if callback is not None:
+            printer.register_callback(callback)
+        elif STATUS in permissions:
+            client.queue("history", self.state_payload({}, [], [], []))
+        self.context.plugin_manager.call("server.sockjs.authed", client, user)
+        self.context.event_bus.fire(Events.CLIENT_AUTHED, {"username": user.name, "remoteAddress": client.remote_ip})
+
+    def session_ended(self, session_id, reason):
+        """A login ended (logout, user removed): its sockets must log in again."""
+        for client in self.clients():
+            if client.session_id == session_id:
+                self._detach_printer(client.set_user(None, None, frozenset(), None))
+                client.queue("reauthRequired", {"reason": reason})
+                self.context.plugin_manager.call("server.sockjs.authed", client, None)
+
+    # -- fan-out -------------------------------------------------------------------------------
+
+    def schedule_flush(self):
+        if self._loop is None:
+            return
+        with self._lock:
+            if self._flush_scheduled:
+                return
+            self._flush_scheduled = True
+        self._loop.add_callback(self._flush_all)
+
+    def _flush_all(self):
+        with self._lock:
+            self._flush_scheduled = False
+        for client in self.clients():
+            client.flush()
+
+    def _tick(self):
+        for client in self.clients():
+            client.tick()
+
+    def on_event(self, event, payload):
+        for client in self.clients():
+            if STATUS in client.permissions and client.wants("events", event):
+                client.queue("event", {"type": event, "payload": payload})
+
+    def broadcast_plugin(self, plugin, data, user_name=None, permission=None):
+        """Send ``{"plugin": {"plugin", "data"}}`` to authenticated clients (optionally one user's)."""
+        for client in self.clients():
+            if client.user is None or (user_name is not None and client.user.name != user_name):
+                continue
+            if permission is not None and permission not in client.permissions:
+                continue
+            if client.wants("plugins", plugin):
+                client.queue("plugin", {"plugin": plugin, "data": data})
+
+    # -- payloads ------------------------------------------------------------------------------
+
+    def connected_payload(self):
+        c = self.context
+        plugins = sorted(f"{p.identifier}:{p.version}" for p in c.plugin_manager.enabled_plugins())
+        config = json.dumps(c.settings.get("feature"), sort_keys=True) + json.dumps(c.settings.get("webcam"),
+                                                                                   sort_keys=True)
+        return {"version": c.version["version"], "display_version": c.version["display_version"],
+                "branch": c.version["branch"], "python_version": c.version["python_version"],
+                "plugin_hash": hashlib.md5("|".join(plugins).encode()).hexdigest(),
+                "config_hash": hashlib.md5(config.encode()).hexdigest(),
+                "debug": c.debug, "safe_mode": c.safe_mode, "online": True,
+                "permissions": [p.as_dict() for p in c.permissions.all()]}
+
+    def state_payload(self, data, logs, messages, temps):
+        payload = {k: v for k, v in (data or {}).items() if k not in ("logs", "messages", "temps")}
+        payload.setdefault("state", {"text": "Offline", "flags": {}})
+        payload.setdefault("job", {})
+        payload.setdefault("progress", {})
+        payload.setdefault("currentZ", None)
+        payload.setdefault("offsets", {})
+        payload.setdefault("resends", {"count": 0, "transmitted": 0, "ratio": 0})
+        payload.setdefault("busyFiles", [])
+        payload.setdefault("plugins", {})
+        payload.update(logs=list(logs or []), messages=list(messages or []), temps=list(temps or []),
+                       serverTime=time.time())
+        return payload

@@ -1,0 +1,79 @@
+"""A real octohost server on 127.0.0.1 (free port) per test, with one user per role."""
+
+import os
+
+import pytest
+import requests
+
+from octohost.access.users import UserManager
+from octohost.server.app import Server
+from octohost.settings import Settings
+
+ROLES = {"admin": {"admin": True}, "user": {"groups": ["users"]}, "viewer": {"groups": ["readonly"]}}
+PASSWORD = "secret-pw"
+
+
+class Running:
+    """What a test needs to talk to a running server."""
+
+    def __init__(self, server, keys):
+        self.server = server
+        self.url = server.url.rstrip("/")
+        self.keys = keys
+        self.context = server.context
+
+    def client(self, role=None):
+        session = requests.Session()
+        if role is not None:
+            session.headers["X-Api-Key"] = self.keys[role]
+        return session
+
+    def get(self, path, role="admin", **kwargs):
+        return self.client(role).get(self.url + path, timeout=30, **kwargs)
+
+    def post(self, path, role="admin", **kwargs):
+        return self.client(role).post(self.url + path, timeout=30, **kwargs)
+
+    def login(self, name="admin"):
+        """A cookie session as the UI has it, with the CSRF header set."""
+        session = requests.Session()
+        response = session.post(self.url + "/api/login", json={"user": name, "pass": PASSWORD}, timeout=30)
+        assert response.status_code == 200, response.text
+        session.headers["X-CSRF-Token"] = session.cookies[f"csrf_token_P{self.server.port}"]
+        return session, response.json()
+
+
+def make_settings(basedir, **values):
+    settings = Settings(str(basedir))
+    for key, value in values.items():
+        settings.set(key, value)
+    return settings
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    started = []
+
+    def start(users=True, settings_values=None, plugin_manager=None, connect_virtual=False):
+        basedir = tmp_path / f"base{len(started)}"
+        settings = make_settings(basedir, **(settings_values or {}))
+        keys = {}
+        if users:
+            manager = UserManager(os.path.join(settings.basedir, "users.yaml"))
+            for name, options in ROLES.items():
+                manager.add_user(name, PASSWORD, **options)
+                keys[name] = manager.get_or_create_api_key(name)
+        server = Server(settings, host="127.0.0.1", port=0, plugin_manager=plugin_manager,
+                        connect_virtual=connect_virtual)
+        server.start_in_thread()
+        started.append(server)
+        return Running(server, keys)
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def running(start_server):
+    return start_server()
