@@ -7,5 +7,6 @@
 from .firmware import checksum
 from .options import VirtualOptions
 from .printer import VirtualPrinter
+from .pty import PtyVirtualPrinter, serve_pty
 
-__all__ = ["VirtualOptions", "VirtualPrinter", "checksum"]
+__all__ = ["PtyVirtualPrinter", "VirtualOptions", "VirtualPrinter", "checksum", "serve_pty"]

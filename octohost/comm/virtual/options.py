@@ -61,3 +61,18 @@ class VirtualOptions:
             raise ValueError(f"extruder_count must be at least 1, not {self.extruder_count!r}")
         if self.ok_delay < 0:
             raise ValueError(f"ok_delay must not be negative, not {self.ok_delay!r}")
+
+
+def _snake_case(name):
+    return "".join("_" + c.lower() if c.isupper() else c for c in name)
+
+
+def options_from_settings(settings, **overrides):
+    """VirtualOptions from the ``serial.virtual`` settings, with keyword ``overrides`` on top."""
+    values = {}
+    for key, value in (settings.get("serial.virtual") or {}).items():
+        field_name = _snake_case(key)
+        if field_name in VirtualOptions.__dataclass_fields__:
+            values[field_name] = value
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    return VirtualOptions(**values)
