@@ -117,6 +117,7 @@ function draw() {
   const minutes = cutoffSeconds / 60;
   for (let m = 0; m <= minutes; m += minutes >= 20 ? 10 : 5) {
     const px = left + plotW * (1 - m / minutes);
+    ctx.textAlign = m === 0 ? "right" : m === minutes ? "left" : "center";
     ctx.fillText(m === 0 ? "now" : `-${m} min`, px, height - bottom + 4);
   }
   for (const s of series.values()) {
