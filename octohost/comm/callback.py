@@ -24,6 +24,17 @@ The ``MachineCom`` facade (``octohost.comm.machine``) offers the printer this su
   ``start_sd_file_transfer(local_path, remote_name, tags=None)``, ``delete_sd_file(name)``.
 - ``get_transport()``, ``resend_stats()`` -> dict(count, transmitted, ratio).
 
+Additions beyond that surface: ``MachineCom(..., options=None, virtual_options=None)``:
+``options`` overrides ``serial.*`` settings for this connection (names of
+``octohost.comm.config.CommConfig``, e.g. ``{"window": "rx-bytes"}``), ``virtual_options`` is a
+``VirtualOptions`` for port ``VIRTUAL``. ``select_file``, ``start_print``, ``set_pause``,
+``cancel_print`` and ``start_sd_file_transfer`` also take ``user=None``, handed back in the callbacks.
+
+Scripts: MachineCom sends ``afterPrinterConnected`` itself once the handshake is done; the job
+scripts (``beforePrintStarted``, ``afterPrintDone``, ...) are the printer's to send from the
+job callbacks (``suppress_script`` tells it not to). ``send_script`` applies the
+``comm.protocol.scripts`` hook around what ``script_renderer`` returns.
+
 ``script_renderer(name, context, comm)`` returns the lines of a GCODE script (or None when the
 script is unknown); the printer supplies it, so the comm layer knows nothing about templates.
 """

@@ -1,0 +1,67 @@
+"""The ``serial.*`` settings the comm layer runs with, read once per connection."""
+
+from dataclasses import dataclass, field, fields
+
+
+@dataclass
+class CommConfig:
+    window: str = "ping-pong"
+    rx_buffer_size: int = 128
+    hello_command: str = "M110 N0"
+    firmware_errors: str = "cancel"
+    resend_history: int = 256
+    max_resends_per_line: int = 16
+    long_running_commands: frozenset = field(default_factory=lambda: frozenset(
+        {"G4", "G28", "G29", "G30", "G32", "M190", "M109", "M116", "M400", "M226", "M600"}))
+    never_send_checksum: bool = False
+    autoreport: bool = True
+    timeout_connection: float = 10.0
+    timeout_detection: float = 1.0
+    timeout_communication: float = 30.0
+    timeout_communication_busy: float = 3.0
+    timeout_temperature: float = 5.0
+    timeout_temperature_target_set: float = 2.0
+    temperature_autoreport_interval: int = 2
+    timeout_sd_status: float = 1.0
+    sd_status_autoreport_interval: int = 1
+    max_timeouts_idle: int = 2
+    max_timeouts_printing: int = 5
+    max_timeouts_long: int = 5
+    additional_baudrates: tuple = ()
+    read_timeout: float = 0.25
+
+    @classmethod
+    def from_settings(cls, settings, **overrides):
+        if settings is None:
+            return cls(**overrides)
+        get = settings.get
+        values = dict(
+            window=get("serial.window"),
+            rx_buffer_size=get("serial.rxBufferSize"),
+            hello_command=get("serial.helloCommand"),
+            firmware_errors=get("serial.firmwareErrors"),
+            resend_history=get("serial.resendHistory"),
+            max_resends_per_line=get("serial.maxResendsPerLine"),
+            long_running_commands=frozenset(c.upper() for c in get("serial.longRunningCommands")),
+            never_send_checksum=get("serial.neverSendChecksum"),
+            autoreport=get("serial.autoreport"),
+            timeout_connection=get("serial.timeout.connection"),
+            timeout_detection=get("serial.timeout.detection"),
+            timeout_communication=get("serial.timeout.communication"),
+            timeout_communication_busy=get("serial.timeout.communicationBusy"),
+            timeout_temperature=get("serial.timeout.temperature"),
+            timeout_temperature_target_set=get("serial.timeout.temperatureTargetSet"),
+            temperature_autoreport_interval=get("serial.timeout.temperatureAutoreport"),
+            timeout_sd_status=get("serial.timeout.sdStatus"),
+            sd_status_autoreport_interval=get("serial.timeout.sdStatusAutoreport"),
+            max_timeouts_idle=get("serial.maxCommunicationTimeouts.idle"),
+            max_timeouts_printing=get("serial.maxCommunicationTimeouts.printing"),
+            max_timeouts_long=get("serial.maxCommunicationTimeouts.long"),
+            additional_baudrates=tuple(get("serial.additionalBaudrates")),
+        )
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise TypeError(f"unknown comm options: {', '.join(sorted(unknown))}")
+        values.update(overrides)
+        return cls(**values)

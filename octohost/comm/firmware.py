@@ -1,0 +1,50 @@
+"""The firmware's M115 report: name, key/value data and ``Cap:`` capabilities, with their hooks."""
+
+import logging
+
+log = logging.getLogger(__name__)
+
+
+class FirmwareReport:
+    """Collects the report; the ``ok`` after it (``pending``) completes the capability list."""
+
+    def __init__(self, comm):
+        self.comm = comm
+        self.name = None
+        self.data = {}
+        self.capabilities = {}
+        self.pending = False
+        self.autoreport_temperatures = False
+
+    def _call(self, hook, *args):
+        for plugin_id, handler in self.comm._handlers(hook):
+            try:
+                handler(self.comm, *args)
+            except Exception:
+                log.exception("plugin %s raised in the %s hook; skipped", plugin_id, hook)
+
+    def info(self, name, data):
+        self.name = name
+        self.data = data
+        self.pending = True
+        self._call("comm.protocol.firmware.info", name, dict(data))
+        self.comm.callback.on_comm_firmware_info(name, dict(data))
+
+    def capability(self, name, enabled):
+        self._call("comm.protocol.firmware.capabilities", name, enabled, dict(self.capabilities))
+        self.capabilities[name] = enabled
+        self.pending = True
+
+    def has(self, name):
+        return self.capabilities.get(name, False)
+
+    def report_complete(self):
+        """The report is over: tell hooks and printer, switch on auto-reports the firmware offers."""
+        self.pending = False
+        capabilities = dict(self.capabilities)
+        self._call("comm.protocol.firmware.capability_report", capabilities)
+        self.comm.callback.on_comm_capabilities(capabilities)
+        config = self.comm.config
+        if config.autoreport and self.has("AUTOREPORT_TEMP") and not self.autoreport_temperatures:
+            self.autoreport_temperatures = True
+            self.comm.send_command(f"M155 S{config.temperature_autoreport_interval}", tags={"source:connect"})

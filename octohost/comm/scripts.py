@@ -1,0 +1,45 @@
+"""GCODE scripts: the printer's ``script_renderer`` plus the ``comm.protocol.scripts`` hook."""
+
+import logging
+
+from .protocol import strip_comment
+
+log = logging.getLogger(__name__)
+
+
+def _lines(value):
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.split("\n")
+    return [line for line in (strip_comment(str(item)) for item in value) if line]
+
+
+def script_lines(comm, name, context, handlers):
+    """The commands of script ``name``: hook prefixes, the rendered script, hook postfixes.
+
+    None when neither the renderer nor any hook knows the script.
+    """
+    prefix, postfix, variables = [], [], {}
+    for plugin_id, handler in handlers:
+        try:
+            result = handler(comm, "gcode", name)
+        except Exception:
+            log.exception("plugin %s raised in the scripts hook for %s; skipped", plugin_id, name)
+            continue
+        if result is None:
+            continue
+        if not isinstance(result, (tuple, list)) or not 2 <= len(result) <= 4:
+            log.warning("plugin %s returned %r from the scripts hook; expected (prefix, postfix[, variables])",
+                        plugin_id, result)
+            continue
+        prefix += _lines(result[0])
+        postfix += _lines(result[1])
+        if len(result) > 2 and isinstance(result[2], dict):
+            variables.update(result[2])
+    body = None
+    if comm.script_renderer is not None:
+        body = comm.script_renderer(name, {**(context or {}), **variables}, comm)
+    if body is None and not prefix and not postfix:
+        return None
+    return prefix + _lines(body) + postfix

@@ -1,0 +1,165 @@
+"""The printer's SD card: init/release, file list (M20), SD printing (M23-M27), upload (M28/M29)."""
+
+import logging
+import time
+
+from .job import LocalFileJob, SdJob
+from .protocol import parse_file_list_entry
+from .states import PRINTING_STATES, State
+
+log = logging.getLogger(__name__)
+
+
+class SdCard:
+    def __init__(self, comm):
+        self.comm = comm
+        self.ready = False
+        self.files = []
+        self.listing = False
+        self._entries = []
+        self.autoreport = False
+        self.transferring = False
+        self._transfer = None  # (local path, remote name, started, job selected before)
+
+    def _send(self, cmd, **kwargs):
+        return self.comm.send_command(cmd, **kwargs)
+
+    # -- commands ----------------------------------------------------------------------------------
+
+    def init(self):
+        return self._send("M21")
+
+    def release(self):
+        ok = self._send("M22")
+        if ok:
+            self._set_ready(False)
+        return ok
+
+    def refresh(self):
+        return self._send("M20 L" if self.comm.firmware.has("EXTENDED_M20") else "M20")
+
+    def delete(self, name):
+        return self._send(f"M30 {name}")
+
+    def select(self, name, tags, user):
+        self.comm._job = SdJob(name)
+        return self._send(f"M23 {name}", tags=tags)
+
+    def start_print(self, pos, tags, user):
+        comm = self.comm
+        job = comm._job
+        job.open()
+        comm._set_state(State.STARTING)
+        comm.callback.on_comm_print_job_started(user=user)
+        if pos:
+            self._send(f"M26 S{int(pos)}", tags=tags)
+        self._send("M24", tags=tags)
+        comm._set_state(State.PRINTING)
+        config = comm.config
+        if config.autoreport and comm.firmware.has("AUTOREPORT_SD_STATUS"):
+            self.autoreport = self._send(f"M27 S{config.sd_status_autoreport_interval}")
+        return True
+
+    def set_pause(self, paused, tags, user):
+        comm = self.comm
+        if paused and comm.get_state() in PRINTING_STATES:
+            self._send("M25", tags=tags)
+            comm._set_state(State.PAUSED)
+            comm._record_position("pause")
+            comm.callback.on_comm_print_job_paused(user=user)
+            return True
+        if not paused and comm.get_state() == State.PAUSED:
+            self._send("M24", tags=tags)
+            comm._set_state(State.PRINTING)
+            comm.callback.on_comm_print_job_resumed(user=user)
+            return True
+        return False
+
+    def cancel_print(self, tags, firmware_error, user):
+        comm = self.comm
+        comm._set_state(State.CANCELLING)
+        self._send("M25", tags=tags)
+        self._send("M26 S0", tags=tags)
+        self._stop_autoreport()
+        comm._record_position("cancel")
+        comm.callback.on_comm_print_job_cancelling(firmware_error=firmware_error)
+        comm._set_state(State.OPERATIONAL)
+        comm.callback.on_comm_print_job_cancelled(user=user)
+        return True
+
+    def _stop_autoreport(self):
+        if self.autoreport:
+            self._send("M27 S0")
+            self.autoreport = False
+
+    def start_transfer(self, local_path, remote_name, tags, user):
+        comm = self.comm
+        if comm.get_state() != State.OPERATIONAL:
+            return False
+        job = LocalFileJob(local_path)
+        self._transfer = (local_path, remote_name, time.monotonic(), comm._job)
+        self.transferring = True
+        comm._set_state(State.TRANSFERING_FILE)
+        self._send(f"M28 {remote_name}", tags=tags)
+        comm.callback.on_comm_file_transfer_started(local_path, remote_name, job.size, user=user)
+        job.open()
+        comm._job = job
+        comm._job_active = True
+        comm.sender.wake.set()
+        return True
+
+    def transfer_done(self, job):
+        comm = self.comm
+        local_path, remote_name, started, previous = self._transfer
+        self.transferring = False
+        self._transfer = None
+        comm._job = previous
+        self._send("M29")
+        comm._set_state(State.OPERATIONAL)
+        comm.callback.on_comm_file_transfer_done(local_path, remote_name, time.monotonic() - started)
+        self.refresh()
+
+    # -- what the firmware says --------------------------------------------------------------------
+
+    def sent(self, command):
+        if command.gcode == "M30":
+            self.refresh()
+
+    def line(self, event, data):
+        comm = self.comm
+        job = comm._job
+        if event == "progress":
+            if job is not None and job.sd:
+                job.pos, job.size = data
+        elif event == "done":
+            if job is not None and job.sd and comm.get_state() in PRINTING_STATES:
+                job.pos = job.size or job.pos
+                self._stop_autoreport()
+                comm._set_state(State.FINISHING)
+                comm.callback.on_comm_print_job_done()
+                comm._set_state(State.OPERATIONAL)
+        elif event == "opened":
+            name, size = data
+            if job is not None and job.sd:
+                job.size = size
+                comm.callback.on_comm_file_selected(job.path, size, True)
+        elif event == "list_begin":
+            self.listing = True
+            self._entries = []
+        elif event == "list_end":
+            self.listing = False
+            self.files = self._entries
+            comm.callback.on_comm_sd_files(list(self.files))
+        elif event == "card_ok":
+            self._set_ready(True)
+            self.refresh()
+        elif event in ("card_failed", "card_released"):
+            self._set_ready(False)
+
+    def list_entry(self, line):
+        self._entries.append(parse_file_list_entry(line))
+
+    def _set_ready(self, ready):
+        if ready != self.ready:
+            self.ready = ready
+            self.comm.callback.on_comm_sd_state_change(ready)

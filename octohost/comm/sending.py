@@ -1,0 +1,311 @@
+"""The send side: line numbering, resend history, the window, and the pump that writes lines.
+
+:meth:`Sender.pump` writes as many lines as the window allows: first pending resends, then
+queued commands (API, scripts, plugins), then job lines pulled lazily from the file. The receive
+thread calls :meth:`Sender.acknowledge` for every ``ok`` and so writes the next line itself,
+without a thread hand-off; the send thread (:meth:`Sender.run`) only wakes for newly queued
+commands and the poll timers. One lock serialises numbering and writing, nothing else.
+"""
+
+import collections
+import logging
+import threading
+import time
+
+from octohost.logs import serial_log
+
+from .history import ResendHistory
+from .phases import QUEUED, SENT
+from .protocol import checksum, parameter, parse_at_command
+from .sendqueue import Command, SendQueue
+from .window import Window
+
+log = logging.getLogger(__name__)
+
+
+class ResendError(Exception):
+    """The firmware asked for a line that cannot be resent correctly."""
+
+
+class Sender:
+    """Owns everything between "a command is queued" and "its bytes are on the wire".
+
+    ``host`` is the :class:`~octohost.comm.machine.MachineCom`; the sender uses its ``phases``,
+    ``callback``, ``job_source()``, ``at_command()``, ``observe_sent()``, ``job_complete()``
+    and ``connection_lost()``.
+    """
+
+    def __init__(self, host, transport, config):
+        self.host = host
+        self.config = config
+        self._write = transport.write
+        self.queue = SendQueue()
+        self.history = ResendHistory(max(2, config.resend_history))
+        self.window = Window(config.window, config.rx_buffer_size, max_lines=self.history.capacity - 1)
+        self.next_line = 1
+        self.lock = threading.RLock()
+        self.wake = threading.Event()
+        self._staged = None  # (command, line number, data, text) waiting for room in the window
+        self._job_pending = collections.deque()  # expansions of the current job line
+        self._resend_next = None
+        self._resend_end = None
+        self._resend_requested = None
+        self._duplicate_resends = 0
+        self._resends_per_line = collections.Counter()
+        self.transmitted = 0
+        self.resent = 0
+        self.sent_filepos = None
+        self.acked_filepos = None
+        self.last_z = None
+        self._relative = False
+        self.running = False
+        self.timers = None
+        self.idle_since = 0.0  # when the window last went from empty to busy, for timeouts  # callable returning seconds until the next timer, run by the send thread
+
+    # -- queueing ----------------------------------------------------------------------------------
+
+    def enqueue(self, commands):
+        """Put already queuing-phased commands into the queue and wake the send thread."""
+        accepted = 0
+        for command in commands:
+            if self.queue.put(command):
+                accepted += 1
+                self.host.phases.notify(QUEUED, command)
+            else:
+                log.debug("not queueing %r: a command of type %s is already waiting", command.cmd, command.cmd_type)
+        if accepted:
+            self.wake.set()
+        return accepted
+
+    def drop_job_lines(self):
+        """Forget job lines not yet written (cancel); lines in flight still get their oks."""
+        with self.lock:
+            self._job_pending.clear()
+            if self._staged is not None and self._staged[0].fileend is not None:
+                self._staged = None
+
+    # -- the pump ----------------------------------------------------------------------------------
+
+    def pump(self):
+        with self.lock:
+            self._pump()
+
+    def _pump(self):
+        window = self.window
+        while True:
+            if self._resend_next is not None:
+                number = self._resend_next
+                data, filepos = self.history.get(number)
+                if not window.can_send(len(data)):
+                    return
+                self._resend_next = number + 1 if number + 1 < self._resend_end else None
+                self.resent += 1
+                if not self._transmit(data, number, filepos, False, "Resend: "):
+                    return
+                continue
+            staged = self._staged
+            if staged is None:
+                staged = self._staged = self._stage()
+                if staged is None:
+                    if not window.in_flight and self.host.job_finished():
+                        self.host.job_complete()
+                    return
+            command, number, data, text = staged
+            if number is not None and number != self.next_line:
+                staged = self._staged = self._frame(command)
+                command, number, data, text = staged
+            if not window.can_send(len(data)):
+                return
+            self._staged = None
+            if number is not None:
+                self.next_line = number + 1
+            if command.fileend is not None:
+                self.sent_filepos = command.fileend
+            if not self._transmit(data, number, command.fileend, command.gcode in self.config.long_running_commands,
+                                  "Send: ", text):
+                return
+            self._after_sent(command)
+
+    def _transmit(self, data, number, filepos, long_running, prefix, text=None):
+        if not self.window.in_flight:
+            self.idle_since = time.monotonic()
+        if number is not None:
+            self.history.add(number, data, filepos)
+        self.window.sent(number if number is not None else -1, len(data), filepos, long_running)
+        try:
+            self._write(data)
+        except Exception as exc:
+            self.host.connection_lost(exc)
+            return False
+        self.transmitted += 1
+        if text is None:
+            text = data[:-1].decode("ascii", "replace")
+        self.host.callback.on_comm_log(prefix + text)
+        if serial_log.enabled:
+            serial_log.write(">>>", text)
+        return True
+
+    def _after_sent(self, command):
+        gcode = command.gcode
+        if gcode == "G1" or gcode == "G0":
+            if "Z" in command.cmd or "z" in command.cmd:
+                self._track_z(command.cmd)
+        elif gcode is not None:
+            if gcode == "G91":
+                self._relative = True
+            elif gcode == "G90":
+                self._relative = False
+            self.host.observe_sent(command)
+        if self.host.phases.has_handlers(SENT):
+            self.host.phases.notify(SENT, command)
+
+    def _track_z(self, cmd):
+        z = parameter(cmd, "Z")
+        if z is None:
+            return
+        if self._relative:
+            z = (self.last_z or 0.0) + z
+        if z != self.last_z:
+            self.last_z = z
+            self.host.callback.on_comm_z_change(z)
+
+    def _stage(self):
+        """The next command to write, through the sending phase and framed; None if nothing is due."""
+        phases = self.host.phases
+        while True:
+            command = self.queue.get()
+            if command is None:
+                command = self._next_job_command()
+                if command is None:
+                    return None
+            if command.gcode is None and command.cmd.startswith("@"):
+                name, params = parse_at_command(command.cmd)
+                self.host.at_command("sending", name, params, command)
+                continue
+            command = phases.sending(command)
+            if command is None:
+                continue
+            return self._frame(command)
+
+    def _next_job_command(self):
+        if self._job_pending:
+            return self._job_pending.popleft()
+        job = self.host.job_source()
+        if job is None:
+            return None
+        while True:
+            line = job.next_line()
+            if line is None:
+                return None
+            cmd, start, end = line
+            command = Command(cmd, filepos=start, fileend=end)
+            results = self.host.queue_phase(command)
+            if not results:
+                continue
+            if len(results) > 1:
+                self._job_pending.extend(results[1:])
+            return results[0]
+
+    def _frame(self, command):
+        cmd = command.cmd
+        if self.config.never_send_checksum and command.gcode not in ("M110",):
+            return command, None, (cmd + "\n").encode("ascii", "replace"), cmd
+        number = self.next_line
+        if command.gcode == "M110":
+            value = parameter(cmd, "N")
+            number = int(value) if value is not None else 0
+            cmd = f"M110 N{number}"
+        text = f"N{number} {cmd}"
+        body = text.encode("ascii", "replace")
+        cs = checksum(body)
+        return command, number, body + b"*%d\n" % cs, f"{text}*{cs}"
+
+    # -- what the receive loop reports -------------------------------------------------------------
+
+    def acknowledge(self, extras):
+        """An ``ok`` arrived: settle the oldest transmission and send what now fits."""
+        with self.lock:
+            entry = self.window.acked(extras)
+            if entry is not None and entry.filepos is not None:
+                self.acked_filepos = entry.filepos
+            self._pump()
+
+    def resend_requested(self, number):
+        """``Resend: number``: rewind to it, once per request, or raise :class:`ResendError`."""
+        with self.lock:
+            if self._duplicate_resends and number == self._resend_requested:
+                self._duplicate_resends -= 1
+                return
+            if number >= self.next_line:
+                if number == self.next_line:
+                    return  # the firmware wants the line we have not sent yet: nothing to repeat
+                raise ResendError(f"the printer asked to resend line {number}, but the last line sent was "
+                                  f"{self.next_line - 1}")
+            if self.history.get(number) is None:
+                raise ResendError(f"the printer asked to resend line {number}, which is no longer in the resend "
+                                  f"history (the last {self.history.capacity} lines); refusing to guess")
+            self._resends_per_line[number] += 1
+            if self._resends_per_line[number] > self.config.max_resends_per_line:
+                raise ResendError(f"the printer asked for line {number} {self._resends_per_line[number]} times; "
+                                  f"giving up (is the serial line noisy or the baud rate wrong?)")
+            self._resend_requested = number
+            self._duplicate_resends = sum(1 for entry in self.window.in_flight if entry.line_number > number)
+            self._resend_next = number
+            self._resend_end = self.next_line
+
+    def timed_out(self):
+        """No ok for too long: assume it was lost, tickle the firmware with M105, go on."""
+        with self.lock:
+            if self.window.in_flight and not self.window.has_long_running():
+                entry = self.window.assume_lost_ok()
+                if entry is not None and entry.filepos is not None:
+                    self.acked_filepos = entry.filepos
+            command, number, data, text = self._frame(Command("M105"))
+            if number is not None:
+                self.next_line = number + 1
+            if self._staged is not None and self._staged[1] is not None:
+                self._staged = self._frame(self._staged[0])
+            self._transmit(data, number, None, False, "Send: ", text)
+            self._pump()
+
+    def reset_line_numbers(self):
+        """Forget numbering and in-flight state, for a (re)started handshake."""
+        with self.lock:
+            self.next_line = 1
+            self.history.clear()
+            self.window.clear()
+            self._staged = None
+            self._resend_next = None
+            self._duplicate_resends = 0
+            self._resends_per_line.clear()
+
+    def send_now(self, cmd):
+        """Write ``cmd`` at once, numbered but outside the window (hello, emergency commands)."""
+        with self.lock:
+            command, number, data, text = self._frame(Command(cmd))
+            if number is not None:
+                self.next_line = number + 1
+            self._transmit(data, number, None, False, "Send: ", text)
+
+    def in_flight(self):
+        return len(self.window)
+
+    # -- the send thread ---------------------------------------------------------------------------
+
+    def run(self):
+        """Body of the send thread: sleep until woken or a timer is due, then pump."""
+        wake = self.wake
+        while self.running:
+            timeout = self.timers() if self.timers is not None else None
+            wake.wait(timeout)
+            wake.clear()
+            if not self.running:
+                break
+            try:
+                self.pump()
+            except Exception:
+                log.exception("the send loop hit an unexpected error; it keeps running")
+
+    def stop(self):
+        self.running = False
+        self.wake.set()
