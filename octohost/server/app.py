@@ -115,7 +115,7 @@ class Server:
         c.event_bus.fire(Events.STARTUP, None)
         log.info("Listening on http://%s:%d", self.host, self.port)
         c.plugin_manager.call_implementations("on_after_startup")
-        if self.connect_virtual and c.printer is not None:
+        if self.connect_virtual:
             c.printer.connect(port="VIRTUAL")
 
     def start_in_thread(self):
@@ -175,11 +175,12 @@ class Server:
         self._stopped.set()
         c = self.context
         c.plugin_manager.call_implementations("on_shutdown")
-        if c.printer is not None:
-            try:
-                c.printer.disconnect()
-            except Exception:
-                log.exception("printer did not disconnect cleanly")
+        try:
+            close = getattr(c.printer, "close", None) or c.printer.disconnect
+            close()
+        except Exception:
+            log.exception("printer did not shut down cleanly")
+        c.file_manager.shutdown()
         c.event_bus.fire(Events.SHUTDOWN, None)
         c.event_bus.flush(timeout=5)
         c.event_bus.close()

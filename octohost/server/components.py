@@ -2,11 +2,9 @@
 
 settings -> plugin manager -> event bus -> user manager (``access.users.factory`` hook) ->
 access (permissions, sessions, app keys) -> profile manager -> file manager -> printer
-(``printer.factory`` hook, else the built-in one).
+(``printer.factory`` hook, else the built-in one, via ``create_printer``).
 """
 
-import importlib
-import logging
 import os
 import secrets
 
@@ -15,11 +13,13 @@ from octohost.access.permissions import PermissionRegistry
 from octohost.access.sessions import SessionStore
 from octohost.access.users import UserManager
 from octohost.events import EventBus
+from octohost.files.manager import FileManager
 from octohost.plugin import PluginManager
+from octohost.printer.factory import create_printer
+from octohost.printer.profiles import PrinterProfileManager
 
 from .context import AppContext
 
-log = logging.getLogger(__name__)
 
 
 def ensure_secret_key(settings):
@@ -34,13 +34,6 @@ def ensure_secret_key(settings):
 def _first_result(plugin_manager, hook, *args):
     _, result = plugin_manager.call_until(hook, lambda value: value is not None, *args)
     return result
-
-
-def _optional(module_name, attribute):
-    """A class or function of a layer that may not be installed in this build, else None."""
-    if importlib.util.find_spec(module_name) is None:
-        return None
-    return getattr(importlib.import_module(module_name), attribute, None)
 
 
 def build_context(settings, host="127.0.0.1", port=0, debug=False, safe_mode=False, plugin_manager=None):
@@ -59,24 +52,11 @@ def build_context(settings, host="127.0.0.1", port=0, debug=False, safe_mode=Fal
     appkeys = AppKeyManager(os.path.join(settings.folder("data"), "appkeys.yaml"))
     permissions = PermissionRegistry(plugin_manager)
 
-    profile_manager_class = _optional("octohost.printer.profiles", "PrinterProfileManager")
-    profile_manager = profile_manager_class(settings, event_bus) if profile_manager_class else None
+    profile_manager = PrinterProfileManager(settings, event_bus)
     components["printer_profile_manager"] = profile_manager
-
-    file_manager_class = _optional("octohost.files.manager", "FileManager")
-    file_manager = (file_manager_class(settings, plugin_manager, event_bus, profile_manager)
-                    if file_manager_class else None)
+    file_manager = FileManager(settings, plugin_manager, event_bus, profile_manager)
     components["file_manager"] = file_manager
-
-    printer = _first_result(plugin_manager, "printer.factory", components)
-    if printer is None:
-        create_printer = _optional("octohost.printer", "create_printer")
-        printer = create_printer(components) if create_printer else None
-    if printer is None:
-        log.warning("no printer layer available: printer endpoints answer 503")
-    components["printer"] = printer
-    if printer is not None and file_manager is not None:
-        file_manager.set_can_modify(lambda path: printer.can_modify_file(file_manager.path_on_disk(path), False))
+    components["printer"] = printer = create_printer(components)
 
     plugin_manager.inject_components(**components)
     return AppContext(settings=settings, plugin_manager=plugin_manager, event_bus=event_bus,

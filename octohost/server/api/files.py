@@ -18,7 +18,7 @@ from octohost.files.errors import StorageError
 from octohost.printer.interface import InvalidFileLocation, InvalidFileType
 
 from ..upload import INTERNAL_HEADER
-from .util import ApiError, check, command_body, component, ctx, no_content, query_flag, requires, string
+from .util import ApiError, check, command_body, component, ctx, identity, no_content, query_flag, requires, string
 
 blueprint = Blueprint("files", __name__)
 
@@ -180,7 +180,7 @@ def _upload_file(target):
     effective_select = effective_print = False
     if (select or print_after) and printer is not None and printer.is_operational() and not printer.is_printing():
         try:
-            printer.select_file(file_manager.path_on_disk(stored), False, printAfterSelect=print_after)
+            printer.select_file(stored, False, printAfterSelect=print_after, user=identity().user.name)
             effective_select, effective_print = True, print_after
         except (InvalidFileType, InvalidFileLocation):
             pass
@@ -229,7 +229,7 @@ def file_command(target, path):
             raise ApiError(415, f"Cannot select {path} for printing: not a machine code file")
         printer = _printer_ready_for_selection()
         try:
-            printer.select_file(file_manager.path_on_disk(entry["path"]), False, printAfterSelect=print_after)
+            printer.select_file(entry["path"], False, printAfterSelect=print_after, user=identity().user.name)
         except (InvalidFileType, InvalidFileLocation) as exc:
             raise ApiError(415, str(exc)) from None
         return no_content()
@@ -278,7 +278,7 @@ def _sd_command(command, path, data):
     _printer_ready_for_selection()
     if not printer.is_sd_ready():
         raise ApiError(409, "The SD card is not ready")
-    printer.select_file(path, True, printAfterSelect=print_after)
+    printer.select_file(path, True, printAfterSelect=print_after, user=identity().user.name)
     return no_content()
 
 

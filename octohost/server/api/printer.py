@@ -1,0 +1,249 @@
+"""``/api/printer``: state, temperatures and SD card; tool, bed, chamber, print head, commands.
+
+Everything that talks to the firmware answers 409 while the printer is not operational; the
+printer layer validates values (unknown heater, NaN, out-of-volume jog) and its ValueError
+becomes a 400 with its message.
+"""
+
+import contextlib
+
+from flask import Blueprint, jsonify, request
+
+from octohost.printer.interface import UnknownScriptException
+
+from .util import ApiError, boolean, command_body, component, ctx, json_body, no_content, number, requires, string
+
+blueprint = Blueprint("printer", __name__)
+
+HISTORY_LIMIT_MAX = 10000
+
+
+def _printer(operational=True):
+    printer = component("printer", "The printer")
+    if operational and not printer.is_operational():
+        raise ApiError(409, "Printer is not operational")
+    return printer
+
+
+@contextlib.contextmanager
+def _invalid_values():
+    try:
+        yield
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+def _temperatures(printer, heaters=None):
+    """OctoPrint's temperature block, optionally with ``history`` (``?history=true&limit=n``)."""
+    current = printer.get_current_temperatures()
+    data = {k: v for k, v in current.items() if heaters is None or heaters(k)}
+    if request.args.get("history", "false").lower() in ("true", "1", "yes"):
+        try:
+            limit = int(request.args.get("limit", HISTORY_LIMIT_MAX))
+        except ValueError:
+            raise ApiError(400, "limit must be an integer") from None
+        history = printer.get_temperature_history()
+        if limit > 0:
+            history = history[-limit:]
+        data["history"] = [{k: v for k, v in point.items() if k == "time" or heaters is None or heaters(k)}
+                           for point in history]
+    return data
+
+
+@blueprint.route("/api/printer")
+@requires("STATUS")
+def state():
+    printer = _printer()
+    exclude = {part.strip() for part in request.args.get("exclude", "").split(",") if part.strip()}
+    body = {}
+    if "temperature" not in exclude:
+        body["temperature"] = _temperatures(printer)
+    if "sd" not in exclude:
+        body["sd"] = {"ready": printer.is_sd_ready()}
+    if "state" not in exclude:
+        state_data = printer.get_current_data().get("state", {})
+        body["state"] = {"text": state_data.get("text", printer.get_state_string()),
+                         "flags": state_data.get("flags", {}), "error": state_data.get("error")}
+    return jsonify(body)
+
+
+# -- print head --------------------------------------------------------------------------------
+
+
+@blueprint.route("/api/printer/printhead", methods=["POST"])
+@requires("CONTROL")
+def printhead():
+    name, data = command_body({"jog": (), "home": ("axes",), "feedrate": ("factor",)})
+    printer = _printer()
+    with _invalid_values():
+        if name == "jog":
+            axes = {axis: number(data, axis) for axis in ("x", "y", "z") if axis in data}
+            if not axes:
+                raise ApiError(400, "jog needs at least one of x, y, z")
+            speed = number(data, "speed", minimum=0, required=False)
+            printer.jog(axes, relative=not boolean(data, "absolute"), speed=speed)
+        elif name == "home":
+            axes = data["axes"]
+            if not isinstance(axes, list) or not axes or not all(isinstance(a, str) for a in axes):
+                raise ApiError(400, "axes must be a non-empty list of x, y, z")
+            printer.home(axes)
+        else:
+            printer.feed_rate(number(data, "factor"))
+    return no_content()
+
+
+# -- tools, bed, chamber -----------------------------------------------------------------------
+
+
+@blueprint.route("/api/printer/tool")
+@requires("STATUS")
+def tool_state():
+    return jsonify(_temperatures(_printer(), heaters=lambda k: k.startswith("tool")))
+
+
+@blueprint.route("/api/printer/tool", methods=["POST"])
+@requires("CONTROL")
+def tool_command():
+    name, data = command_body({"target": ("targets",), "offset": ("offsets",), "select": ("tool",),
+                               "extrude": ("amount",), "flowrate": ("factor",)})
+    printer = _printer()
+    with _invalid_values():
+        if name == "target":
+            targets = _heater_map(data["targets"], "targets")
+            for heater, value in targets.items():
+                if not heater.startswith("tool"):
+                    raise ApiError(400, f"{heater} is not a tool")
+            for heater, value in targets.items():
+                printer.set_temperature(heater, value)
+        elif name == "offset":
+            offsets = _heater_map(data["offsets"], "offsets")
+            if any(not heater.startswith("tool") for heater in offsets):
+                raise ApiError(400, "offsets must name tools (tool0, tool1, ...)")
+            printer.set_temperature_offset(offsets)
+        elif name == "select":
+            printer.change_tool(string(data, "tool", max_length=16))
+        elif name == "extrude":
+            if printer.is_printing() and not printer.is_paused():
+                raise ApiError(409, "Cannot extrude while printing")
+            printer.extrude(number(data, "amount"), speed=number(data, "speed", minimum=0, required=False))
+        else:
+            printer.flow_rate(number(data, "factor"))
+    return no_content()
+
+
+def _heater_map(value, field):
+    if not isinstance(value, dict) or not value:
+        raise ApiError(400, f"{field} must be an object of heater to number")
+    for heater, number_value in value.items():
+        number({heater: number_value}, heater)
+    return value
+
+
+def _single_heater(heater, profile_flag):
+    def state_view():
+        printer = _printer()
+        _require_heater(heater, profile_flag)
+        return jsonify(_temperatures(printer, heaters=lambda k: k == heater))
+
+    def command_view():
+        name, data = command_body({"target": ("target",), "offset": ("offset",)})
+        printer = _printer()
+        _require_heater(heater, profile_flag)
+        with _invalid_values():
+            if name == "target":
+                printer.set_temperature(heater, number(data, "target"))
+            else:
+                printer.set_temperature_offset({heater: number(data, "offset")})
+        return no_content()
+
+    return state_view, command_view
+
+
+def _require_heater(heater, profile_flag):
+    profile = ctx().profile_manager.get_current_or_default() or {}
+    if not profile.get(profile_flag):
+        raise ApiError(409, f"The printer profile has no heated {heater}")
+
+
+for _heater, _flag in (("bed", "heatedBed"), ("chamber", "heatedChamber")):
+    _state_view, _command_view = _single_heater(_heater, _flag)
+    blueprint.add_url_rule(f"/api/printer/{_heater}", f"{_heater}_state", requires("STATUS")(_state_view))
+    blueprint.add_url_rule(f"/api/printer/{_heater}", f"{_heater}_command", requires("CONTROL")(_command_view),
+                           methods=["POST"])
+
+
+# -- SD card -----------------------------------------------------------------------------------
+
+
+def _sd_enabled():
+    if not ctx().settings.get("feature.sdSupport"):
+        raise ApiError(404, "SD support is disabled")
+
+
+@blueprint.route("/api/printer/sd")
+@requires("STATUS")
+def sd_state():
+    _sd_enabled()
+    return jsonify({"ready": _printer(operational=False).is_sd_ready()})
+
+
+@blueprint.route("/api/printer/sd", methods=["POST"])
+@requires("CONTROL")
+def sd_command():
+    _sd_enabled()
+    name, _ = command_body({"init": (), "refresh": (), "release": ()})
+    printer = _printer()
+    if name == "init":
+        printer.init_sd_card()
+    elif name == "refresh":
+        printer.refresh_sd_files()
+    else:
+        if printer.is_printing() or printer.is_paused():
+            raise ApiError(409, "Cannot release the SD card while printing")
+        printer.release_sd_card()
+    return no_content()
+
+
+# -- arbitrary commands ------------------------------------------------------------------------
+
+
+@blueprint.route("/api/printer/command", methods=["POST"])
+@requires("CONTROL")
+def send_commands():
+    data = json_body()
+    printer = _printer()
+    if "script" in data:
+        name = string(data, "script", max_length=128)
+        context = data.get("context", {})
+        if not isinstance(context, dict):
+            raise ApiError(400, "context must be an object")
+        try:
+            printer.script(name, context=context)
+        except UnknownScriptException as exc:
+            raise ApiError(404, str(exc)) from None
+        return no_content()
+    if "commands" in data:
+        commands = data["commands"]
+        if not isinstance(commands, list) or not all(isinstance(c, str) for c in commands):
+            raise ApiError(400, "commands must be a list of strings")
+    elif "command" in data:
+        commands = [string(data, "command", max_length=4096)]
+    else:
+        raise ApiError(400, "Expected command, commands or script")
+    parameters = data.get("parameters") or {}
+    if not isinstance(parameters, dict):
+        raise ApiError(400, "parameters must be an object")
+    try:
+        commands = [c.format(**parameters) if parameters else c for c in commands]
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ApiError(400, f"cannot fill in parameters: {exc}") from None
+    with _invalid_values():
+        printer.commands(commands)
+    return no_content()
+
+
+@blueprint.route("/api/printer/command/custom")
+@requires("CONTROL")
+def custom_controls():
+    """No custom controls are configurable yet: the list is honestly empty."""
+    return jsonify({"controls": []})
