@@ -41,8 +41,7 @@ def _rate(ctx, param, value):
 @pass_cli
 def virtual(cli, use_pty, rx_buffer, sd_files, **overrides):
     """A Marlin-like virtual printer. Options default to the serial.virtual settings."""
-    from octohost.comm.virtual import VirtualPrinter, serve_pty
-    from octohost.comm.virtual.options import options_from_settings
+    from octohost.comm.virtual import VirtualPrinter, options_from_settings, serve_pty
 
     try:
         options = options_from_settings(cli.settings, **overrides)

@@ -5,8 +5,9 @@
 """
 
 from .firmware import checksum
-from .options import VirtualOptions
-from .printer import VirtualPrinter
+from .options import VirtualOptions, options_from_settings
+from .printer import VIRTUAL_PORT, VirtualPrinter
 from .pty import PtyVirtualPrinter, serve_pty
 
-__all__ = ["PtyVirtualPrinter", "VirtualOptions", "VirtualPrinter", "checksum", "serve_pty"]
+__all__ = ["VIRTUAL_PORT", "PtyVirtualPrinter", "VirtualOptions", "VirtualPrinter", "checksum", "options_from_settings",
+           "serve_pty"]

@@ -19,12 +19,15 @@ from .options import VirtualOptions
 
 _EMERGENCY = (b"M108", b"M112")
 
+#: the port name under which hosts find the in-process virtual printer
+VIRTUAL_PORT = "VIRTUAL"
+
 
 class VirtualPrinter:
     """The firmware side, in-process. Behaves like a pyserial ``Serial`` object for the host loops."""
 
-    port = "VIRTUAL"
-    name = "VIRTUAL"
+    port = VIRTUAL_PORT
+    name = VIRTUAL_PORT
 
     def __init__(self, options=None):
         self.options = options or VirtualOptions()

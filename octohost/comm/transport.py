@@ -1,0 +1,101 @@
+"""Opening the byte pipe to the printer: plugin factories, the virtual printer, URLs, device paths.
+
+Whatever opens, the host loops get a pyserial-like object (``read``, ``write``, ``in_waiting``,
+``timeout``, ``close``). Failures become one exception type whose message says what to do.
+"""
+
+import errno
+import logging
+import re
+
+import serial
+
+from .virtual import VIRTUAL_PORT, VirtualOptions, VirtualPrinter
+
+log = logging.getLogger(__name__)
+
+FACTORY_HOOK = "comm.transport.serial.factory"
+
+_HOST_PORT = re.compile(r"^\[?[\w.:-]+\]?:\d{1,5}(/|\?|$)")
+
+_ERRNO_HINTS = {
+    errno.ENOENT: "no such device — is the printer plugged in and switched on?",
+    errno.ENODEV: "no such device — is the printer plugged in and switched on?",
+    errno.ENXIO: "no such device — is the printer plugged in and switched on?",
+    errno.EACCES: "permission denied — is the user in the dialout group?",
+    errno.EPERM: "permission denied — is the user in the dialout group?",
+    errno.EBUSY: "device busy — is another program using the port?",
+    errno.ENOTTY: "not a serial port",
+    errno.ECONNREFUSED: "connection refused — is the serial bridge running on that host and port?",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ETIMEDOUT: "connection timed out",
+}
+
+
+class TransportError(Exception):
+    """A port could not be opened; the message names the port and says why."""
+
+
+def open_transport(port, baudrate, read_timeout, *, plugin_manager=None, comm_instance=None, virtual_options=None):
+    """Open ``port`` and return a serial-like object.
+
+    Order: the ``comm.transport.serial.factory`` handlers (first non-None result wins; a raising
+    handler is logged and skipped), then ``VIRTUAL``, then URLs that pyserial knows
+    (``socket://``, ``rfc2217://``, ``loop://``, ...), then a device path, opened and reported under the path as given (symlinks stay unresolved).
+    Port ``AUTO``/None and baud rate 0 must be resolved by detection first (see ``ports``).
+    """
+    if plugin_manager is not None:
+        for plugin_id, factory in plugin_manager.handlers(FACTORY_HOOK):
+            try:
+                transport = factory(comm_instance, port, baudrate, read_timeout)
+            except Exception:
+                log.exception("plugin %s raised in hook %s for port %s; skipped", plugin_id, FACTORY_HOOK, port)
+                continue
+            if transport is not None:
+                log.info("port %s opened by plugin %s", port, plugin_id)
+                return transport
+    if port is None or str(port).upper() == "AUTO":
+        raise TransportError("no port given: detect one first (port AUTO) or choose one from the port list")
+    if port == VIRTUAL_PORT:
+        printer = VirtualPrinter(virtual_options or VirtualOptions())
+        printer.timeout = read_timeout
+        return printer
+    if "://" in port:
+        return _open_url(port, baudrate, read_timeout)
+    return _open_device(port, baudrate, read_timeout)
+
+
+def _open_url(url, baudrate, read_timeout):
+    scheme = url.split("://", 1)[0].lower()
+    if scheme in ("socket", "rfc2217") and not _HOST_PORT.match(url.split("://", 1)[1]):
+        raise TransportError(f"could not open {url}: expected {scheme}://HOST:PORT")
+    try:
+        return serial.serial_for_url(url, baudrate=baudrate or 115200, timeout=read_timeout)
+    except (ValueError, TypeError) as exc:
+        raise TransportError(f"could not open {url}: not a valid serial URL ({exc})") from exc
+    except (serial.SerialException, OSError) as exc:
+        raise TransportError(f"could not open {url}: {_reason(exc)}") from exc
+
+
+def _open_device(path, baudrate, read_timeout):
+    if not baudrate or baudrate <= 0:
+        raise TransportError(f"could not open {path}: baud rate {baudrate!r} is not usable; detect it first (baud rate 0)")
+    try:
+        return serial.Serial(path, baudrate, timeout=read_timeout)
+    except ValueError as exc:
+        raise TransportError(f"could not open {path}: {exc}") from exc
+    except (serial.SerialException, OSError) as exc:
+        raise TransportError(f"could not open {path}: {_reason(exc)}") from exc
+
+
+def _reason(exc):
+    """A hint for errnos people can act on, else pyserial's own words."""
+    code = getattr(exc, "errno", None)
+    cause = exc.__cause__ or exc.__context__
+    if code is None and cause is not None:
+        code = getattr(cause, "errno", None)
+        if code is None and cause.args and isinstance(cause.args[0], int):
+            code = cause.args[0]  # termios.error is a plain (errno, text) tuple
+    if code in _ERRNO_HINTS:
+        return _ERRNO_HINTS[code]
+    return re.sub(r"^(\[Errno -?\d+\] )?(could not open port \S+: )?", "", str(exc), flags=re.IGNORECASE)
