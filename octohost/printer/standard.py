@@ -80,6 +80,7 @@ class Printer(PrinterInterface, CommCallback):
         self._firmware = None
         self._last_status = None
         self._capabilities = {}
+        self._tool = 0
         self._pending_details = None
         self._pending_user = None
         self._transfer_callbacks = (None, None)
@@ -221,7 +222,17 @@ class Printer(PrinterInterface, CommCallback):
         self.commands(control.extrude(amount, speed, self._current_profile()), tags=tags)
 
     def change_tool(self, tool, tags=None, *args, **kwargs):
-        self.commands(control.change_tool(tool, self._current_profile()), tags=tags)
+        """Switch tools between the beforeToolChange and afterToolChange scripts."""
+        commands = control.change_tool(tool, self._current_profile())
+        comm = self._comm
+        if comm is None:
+            return
+        context = {"tool": {"old": self._tool, "new": int(tool[4:])}}
+        comm.send_script("beforeToolChange", context=context, tags=tags)
+        self.commands(commands, tags=tags)
+        comm.send_script("afterToolChange", context=context, tags=tags)
+        old, self._tool = self._tool, int(tool[4:])
+        self._fire(Events.TOOL_CHANGE, {"old": old, "new": self._tool})
 
     def set_temperature(self, heater, value, tags=None, *args, **kwargs):
         self.commands(control.set_temperature(heater, value, self._current_profile()), tags=tags)
@@ -708,13 +719,21 @@ class Printer(PrinterInterface, CommCallback):
             self._job.refresh_details(self._details(file["path"]))
             self._sampler.trigger()
 
+    def _job_script(self, name, suppress):
+        """The job's standard scripts: MachineCom leaves them to us (queueing only, safe on its threads)."""
+        comm = self._comm
+        if comm is not None and not suppress:
+            comm.send_script(name)
+
     def on_comm_print_job_started(self, suppress_script=False, user=None):
         self._rewriter.reset()
         self._job.started(user=user or self._pending_user)
+        self._job_script("beforePrintStarted", suppress_script)
         self._sampler.trigger()
 
     def on_comm_print_job_done(self, suppress_script=False):
         self._job.done()
+        self._job_script("afterPrintDone", suppress_script)
         self._sampler.trigger()
 
     def on_comm_print_job_failed(self, reason):
@@ -727,14 +746,17 @@ class Printer(PrinterInterface, CommCallback):
 
     def on_comm_print_job_cancelled(self, suppress_script=False, user=None):
         self._job.cancelled()
+        self._job_script("afterPrintCancelled", suppress_script)
         self._sampler.trigger()
 
     def on_comm_print_job_paused(self, suppress_script=False, user=None):
         self._job.paused(user=user)
+        self._job_script("afterPrintPaused", suppress_script)
         self._sampler.trigger()
 
     def on_comm_print_job_resumed(self, suppress_script=False, user=None):
         self._job.resumed(user=user)
+        self._job_script("beforePrintResumed", suppress_script)
         self._sampler.trigger()
 
     def on_comm_sd_state_change(self, sd_ready):

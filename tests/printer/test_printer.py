@@ -1,0 +1,276 @@
+"""The Printer against the in-process virtual printer."""
+
+import threading
+import types
+
+import pytest
+
+from octohost.comm.virtual import VirtualOptions
+from octohost.printer.interface import InvalidFileLocation, InvalidFileType, UnknownScriptException
+
+from printer_support import RecordingCallback, wait_for, write_gcode
+
+#: what the comm layer sends on its own (handshake, polls), ignored when checking what we sent
+HOUSEKEEPING = {"M105", "M110", "M115", "M155", "M27", "M20", "M21"}
+
+
+def marker_sync(stack, text):
+    """Send a marker command and wait until the printer accepted it: everything before it was sent."""
+    stack.printer.commands(f"M117 {text}")
+    assert wait_for(lambda: f"M117 {text}" in stack.accepted()), text
+
+
+def test_connect_and_disconnect_events_and_connection(stack):
+    printer = stack.printer
+    assert printer.get_state_id() == "OPERATIONAL"
+    assert printer.is_operational() and printer.is_ready() and not printer.is_printing()
+    state, port, baudrate, profile = printer.get_current_connection()
+    assert (state, port, baudrate, profile["id"]) == ("Operational", "VIRTUAL", 115200, "_default")
+    printer.disconnect()
+    stack.bus.flush()
+    assert printer.get_current_connection() == ("Closed", None, None, None)
+    assert printer.get_state_id() == "CLOSED" and printer.is_closed_or_error()
+    names = stack.recorder.names()
+    assert names.index("Connecting") < names.index("Connected") < names.index("Disconnected")
+    assert stack.recorder.payloads("Connected")[0] == {"port": "VIRTUAL", "baudrate": 115200}
+    assert {"state_id": "OPERATIONAL", "state_string": "Operational"} in stack.recorder.payloads("PrinterStateChanged")
+
+
+def test_handle_connect_hook_can_stop_the_connect(make_stack):
+    calls = []
+
+    def handle_connect(*args, **kwargs):
+        calls.append(kwargs)
+        return True
+
+    module = types.SimpleNamespace(__plugin_hooks__={"octoprint.printer.handle_connect": handle_connect})
+    stack = make_stack(plugin_modules=[("powerswitch", module)])
+    assert stack.printer.connect(port="VIRTUAL", baudrate=115200) is False
+    assert calls == [{"port": "VIRTUAL", "baudrate": 115200, "profile": None}]
+    assert stack.printer.get_transport() is None and stack.printer.is_closed_or_error()
+
+
+def test_connect_rejects_unknown_profile(make_stack):
+    stack = make_stack()
+    with pytest.raises(ValueError, match="profile"):
+        stack.printer.connect(port="VIRTUAL", baudrate=115200, profile="nope")
+
+
+def test_manual_control_reaches_the_printer(stack):
+    printer = stack.printer
+    printer.set_temperature("tool0", 210)
+    printer.set_temperature("bed", 60.5)
+    printer.jog({"x": 10, "y": -5})
+    printer.jog({"z": 20}, relative=False, speed=600)
+    printer.home(["x", "y"])
+    printer.extrude(5)
+    printer.feed_rate(120)
+    printer.flow_rate(0.95)
+    printer.commands(["M106 S255", "  "])
+    marker_sync(stack, "control-done")
+    accepted = stack.accepted()
+    expected = ["M104 S210", "M140 S60.5", "G91", "G0 X10 Y-5 F6000", "G90", "G90", "G0 Z20 F600", "G28 X0 Y0",
+                "G91", "M83", "G1 E5 F300", "M82", "G90", "M220 S120", "M221 S95", "M106 S255"]
+    start = accepted.index("M104 S210")
+    assert accepted[start:start + len(expected)] == expected
+
+
+@pytest.mark.parametrize("call", [
+    lambda p: p.set_temperature("tool1", 200),
+    lambda p: p.set_temperature("chamber", 40),
+    lambda p: p.set_temperature("tool0", -10),
+    lambda p: p.jog({"a": 1}),
+    lambda p: p.jog({"x": 500}, relative=False),
+    lambda p: p.home("w"),
+    lambda p: p.extrude("5"),
+    lambda p: p.feed_rate(1000),
+    lambda p: p.flow_rate("fast"),
+    lambda p: p.change_tool("tool3"),
+    lambda p: p.commands([1, 2]),
+    lambda p: p.set_temperature_offset({"tool0": 500}),
+])
+def test_bad_input_raises_before_sending(stack, call):
+    before = len(stack.accepted())
+    with pytest.raises(ValueError):
+        call(stack.printer)
+    marker_sync(stack, "after-bad-input")
+    assert [c for c in stack.accepted()[before:] if c.split()[0] not in HOUSEKEEPING] == ["M117 after-bad-input"]
+
+
+def test_unknown_script_and_script_sent(stack):
+    with pytest.raises(UnknownScriptException):
+        stack.printer.script("noSuchScript")
+    stack.printer.scripts.save_source("wave", "M117 hello {{ who }}")
+    stack.printer.script("wave", context={"who": "world"})
+    assert wait_for(lambda: "M117 hello world" in stack.accepted())
+
+
+def test_select_file_validation(stack):
+    write_gcode(stack.uploads / "ok.gcode", lines=5)
+    (stack.uploads / "notes.txt").write_text("hi")
+    with pytest.raises(InvalidFileType):
+        stack.printer.select_file("notes.txt", False)
+    with pytest.raises(InvalidFileLocation):
+        stack.printer.select_file("../outside.gcode", False)
+    with pytest.raises(InvalidFileLocation):
+        stack.printer.select_file("/etc/passwd", False)
+    with pytest.raises(InvalidFileLocation):
+        stack.printer.select_file("missing.gcode", False)
+    assert stack.printer.select_file(str(stack.uploads / "ok.gcode"), False) is True
+    assert stack.printer.is_current_file("ok.gcode", False)
+    assert stack.printer.get_current_job()["file"]["name"] == "ok.gcode"
+    stack.printer.unselect_file()
+    assert wait_for(lambda: stack.printer.get_current_job()["file"]["name"] is None)
+    stack.bus.flush()
+    assert stack.recorder.names().count("FileSelected") == 1 and "FileDeselected" in stack.recorder.names()
+
+
+def test_print_start_to_done(make_stack):
+    stack = make_stack(virtual_options=VirtualOptions(time_scale=50.0, ok_delay=0.002))
+    stack.connect()
+    callback = RecordingCallback()
+    stack.printer.register_callback(callback)
+    write_gcode(stack.uploads / "folder" / "part.gcode", lines=1200)
+    assert stack.printer.select_file("folder/part.gcode", False, printAfterSelect=True)
+    assert wait_for(lambda: "PrintDone" in stack.recorder.names(), timeout=60)
+    stack.printer.flush()
+    stack.bus.flush()
+    stack.printer.wait_for_callbacks()
+
+    names = [n for n in stack.recorder.names() if n in ("FileSelected", "PrintStarted", "PrintDone", "PrintFailed")]
+    assert names == ["FileSelected", "PrintStarted", "PrintDone"]
+    done = stack.recorder.payloads("PrintDone")[0]
+    assert (done["name"], done["path"], done["origin"]) == ("part.gcode", "folder/part.gcode", "local")
+    assert done["size"] == (stack.uploads / "folder" / "part.gcode").stat().st_size and done["time"] > 0
+    assert "G1 X99 Y93 E59.95 F3000" in stack.accepted()
+
+    row = stack.history.list()[0]
+    assert (row["path"], row["origin"], row["result"]) == ("folder/part.gcode", "local", "done")
+    assert row["duration"] > 0
+    assert stack.printer.get_recovery_data() is None
+
+    pushes = [t for t, _ in callback.current]
+    span = pushes[-1] - pushes[0]
+    assert len(pushes) >= 2
+    assert len(pushes) <= 2 * span + 2
+    assert all(b - a >= 0.45 for a, b in zip(pushes, pushes[1:]))
+    printing = [data for _, data in callback.current if data["state"]["flags"]["printing"]]
+    assert printing and printing[-1]["progress"]["printTimeLeftOrigin"] in ("linear", "estimate")
+    assert printing[-1]["job"]["file"]["path"] == "folder/part.gcode"
+    assert set(printing[-1]["resends"]) == {"count", "transmitted", "ratio"}
+
+
+def test_pause_resume_cancel_with_scripts(make_stack):
+    stack = make_stack(virtual_options=VirtualOptions(time_scale=50.0, ok_delay=0.005))
+    stack.connect()
+    write_gcode(stack.uploads / "long.gcode", lines=5000)
+    stack.printer.select_file("long.gcode", False, printAfterSelect=True)
+    assert wait_for(stack.printer.is_printing)
+    assert not stack.printer.can_modify_file("long.gcode", False)
+    stack.printer.scripts.save_source("afterPrintPaused", "M117 paused {{ printer_profile.name }}")
+    stack.printer.pause_print()
+    assert wait_for(stack.printer.is_paused)
+    assert stack.printer.get_state_id() == "PAUSED"
+    assert wait_for(lambda: "M117 paused Default" in stack.accepted())
+    stack.printer.toggle_pause_print()
+    assert wait_for(lambda: stack.printer.get_state_id() == "PRINTING")
+    stack.printer.cancel_print()
+    assert wait_for(lambda: "PrintCancelled" in stack.recorder.names(), timeout=20)
+    assert wait_for(lambda: "M84" in stack.accepted())
+    accepted = stack.accepted()
+    tail = accepted[accepted.index("M104 S0"):]
+    assert tail[:4] == ["M104 S0", "M140 S0", "M106 S0", "M84"]
+    stack.printer.flush()
+    stack.bus.flush()
+    names = stack.recorder.names()
+    assert names.index("PrintStarted") < names.index("PrintPaused") < names.index("PrintResumed") < names.index("PrintCancelled")
+    assert stack.history.list()[0]["result"] == "cancelled"
+    assert stack.printer.get_recovery_data() is None
+    assert stack.printer.can_modify_file("long.gcode", False)
+
+
+def test_job_on_hold_blocks_the_job(make_stack):
+    stack = make_stack(virtual_options=VirtualOptions(time_scale=50.0, ok_delay=0.002))
+    stack.connect()
+    write_gcode(stack.uploads / "hold.gcode", lines=3000)
+    stack.printer.select_file("hold.gcode", False, printAfterSelect=True)
+    assert wait_for(lambda: len(stack.accepted()) > 50)
+    with stack.printer.job_on_hold():
+        marker_sync(stack, "parked")
+        count = len(stack.accepted())
+        marker_sync(stack, "still-parked")
+        assert [c for c in stack.accepted()[count:] if c.split()[0] not in HOUSEKEEPING] == ["M117 still-parked"]
+        outcomes = []
+
+        def contend():
+            outcomes.append(stack.printer.set_job_on_hold(True, blocking=False))
+            try:
+                with stack.printer.job_on_hold(blocking=False):
+                    outcomes.append("held")
+            except RuntimeError:
+                outcomes.append("refused")
+
+        thread = threading.Thread(target=contend)
+        thread.start()
+        thread.join()
+        assert outcomes == [False, "refused"]
+    assert wait_for(lambda: len(stack.accepted()) > count + 5)
+    stack.printer.cancel_print()
+    assert wait_for(lambda: "PrintCancelled" in stack.recorder.names(), timeout=20)
+
+
+def test_temperature_offsets_applied_to_file_lines(make_stack):
+    stack = make_stack()
+    stack.connect()
+    write_gcode(stack.uploads / "temps.gcode", lines=3, header=["M104 S200", "M140 S60", "M104 S0"])
+    stack.printer.set_temperature_offset({"tool0": 5, "bed": -2})
+    assert stack.printer.get_current_data()["offsets"] == {"tool0": 5, "bed": -2}
+    stack.printer.set_temperature("tool0", 180)
+    stack.printer.select_file("temps.gcode", False, printAfterSelect=True)
+    assert wait_for(lambda: "PrintDone" in stack.recorder.names(), timeout=30)
+    accepted = stack.accepted()
+    assert "M104 S180" in accepted
+    assert "M104 S205" in accepted and "M140 S58" in accepted and "M104 S0" in accepted
+    assert "M104 S200" not in accepted
+    stack.printer.set_temperature_offset({"tool0": 0, "bed": 0})
+    assert stack.printer.get_current_data()["offsets"] == {}
+
+
+def test_current_data_structure_and_initial_data(stack):
+    callback = RecordingCallback()
+    stack.printer.log_lines("hello from a test")
+    assert wait_for(lambda: stack.printer.get_temperature_history())
+    stack.printer.register_callback(callback)
+    assert stack.printer.wait_for_callbacks()
+    initial = callback.initial[0]
+    assert {"temps", "logs", "messages", "state", "job", "progress", "currentZ", "offsets", "resends"} <= set(initial)
+    assert "hello from a test" in initial["logs"]
+    assert initial["temps"][0]["tool0"]["actual"] is not None and "time" in initial["temps"][0]
+    data = stack.printer.get_current_data()
+    assert data["state"]["text"] == "Operational"
+    assert set(data["state"]["flags"]) >= {"operational", "printing", "cancelling", "pausing", "closedOrError",
+                                            "error", "paused", "ready", "sdReady", "finishing"}
+    assert set(data["progress"]) == {"completion", "filepos", "printTime", "printTimeLeft", "printTimeLeftOrigin"}
+    assert "tool0" in stack.printer.get_current_temperatures()
+    assert wait_for(lambda: callback.temperatures)
+    stack.printer.unregister_callback(callback)
+
+
+def test_additional_state_data_hook(make_stack):
+    module = types.SimpleNamespace(__plugin_hooks__={
+        "octoprint.printer.additional_state_data": lambda initial=False, **kw: {"initial": initial}})
+    stack = make_stack(plugin_modules=[("extra", module)])
+    callback = RecordingCallback()
+    stack.printer.register_callback(callback)
+    assert stack.printer.wait_for_callbacks()
+    assert callback.initial[0]["plugins"] == {"extra": {"initial": True}}
+    assert stack.printer.get_current_data()["plugins"] == {"extra": {"initial": False}}
+
+
+def test_messages_and_registered_messages_reach_callbacks(stack):
+    callback = RecordingCallback()
+    stack.printer.register_callback(callback)
+    stack.printer.on_comm_registered_message("feedback", "42")
+    stack.printer.commands("M117 Hello display")
+    assert wait_for(lambda: callback.logs and any("M117 Hello display" in line for line in callback.logs))
+    assert wait_for(lambda: callback.registered == [("feedback", "42")])
