@@ -33,7 +33,10 @@ def sanitize_name(name):
         raise InvalidName(f"a name may not contain a path separator: {name!r}")
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     ascii_name = re.sub(r"\s+", "_", ascii_name.strip())
-    cleaned = "".join(c for c in ascii_name if c in ALLOWED_CHARACTERS).lstrip(".")
+    cleaned = "".join(c for c in ascii_name if c in ALLOWED_CHARACTERS)
+    if cleaned.startswith(".") and not name.strip().startswith("."):
+        raise InvalidName(f"nothing usable left of the name {name!r} before its extension")
+    cleaned = cleaned.lstrip(".")
     if not cleaned:
         raise InvalidName(f"nothing usable left of the name {name!r}")
     return cleaned
