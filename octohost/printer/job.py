@@ -56,7 +56,9 @@ class JobTracker:
         if self._event_bus is not None:
             self._event_bus.fire(event, payload)
 
-    def _submit(self, fn, *args, **kwargs):
+    def submit(self, fn, *args, **kwargs):
+        """Run ``fn`` on the printer's background thread, after everything queued before it."""
+
         def run():
             try:
                 fn(*args, **kwargs)
@@ -129,7 +131,7 @@ class JobTracker:
         self._fire(Events.PRINT_STARTED, self.payload())
         if self._history is not None and file.get("path"):
             length = self._filament_length()
-            self._submit(self._history_start, file["path"], file["origin"], file.get("name"), length, user)
+            self.submit(self._history_start, file["path"], file["origin"], file.get("name"), length, user)
 
     def _filament_length(self):
         filament = (self.details.get("gcodeAnalysis") or {}).get("filament") or {}
@@ -160,15 +162,15 @@ class JobTracker:
             extra["reason"] = reason
         self._fire(event, self.payload(**extra))
         if self._history is not None:
-            self._submit(self._history_finish, result, reason)
+            self.submit(self._history_finish, result, reason)
         if self._file_manager is not None and local_path:
             profile = self._profile_getter()
-            self._submit(self._file_manager.record_print, local_path, success, elapsed, printer_profile=profile)
+            self.submit(self._file_manager.record_print, local_path, success, elapsed, printer_profile=profile)
         if self._recovery is not None:
             if keep_recovery and file.get("path"):
-                self._submit(self._recovery.record, file["path"], file["origin"], pos, reason)
+                self.submit(self._recovery.record, file["path"], file["origin"], pos, reason)
             else:
-                self._submit(self._recovery.clear)
+                self.submit(self._recovery.clear)
 
     def done(self):
         self._ended(Events.PRINT_DONE, "done", True)
@@ -199,7 +201,7 @@ class JobTracker:
             return
         file = self.file or {}
         relative = file.get("path") if file.get("origin") == origin else path
-        self._submit(self._recovery.record, relative or path, origin, pos, "stopped")
+        self.submit(self._recovery.record, relative or path, origin, pos, "stopped")
 
     # -- sampling (state monitor thread) -------------------------------------------------------
 
@@ -218,7 +220,7 @@ class JobTracker:
             pos = status.get("acked_filepos")
             if pos is None:
                 pos = status.get("filepos") or 0
-            self._submit(self._recovery.record, self.file["path"], self.file["origin"], pos)
+            self.submit(self._recovery.record, self.file["path"], self.file["origin"], pos)
 
     def estimate(self, progress, print_time):
         """(printTimeLeft, printTimeLeftOrigin), recomputed from the state monitor thread."""

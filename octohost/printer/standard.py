@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 
+from octohost.comm import ports
 from octohost.comm.callback import CommCallback
 from octohost.comm.states import (CLOSED_OR_ERROR_STATES, ERROR_STATES, OPERATIONAL_STATES, PRINTING_STATES,
                                   STATE_TEXT, State)
@@ -34,7 +35,6 @@ from .temperatures import TemperatureHistory
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BAUDRATES = (250000, 230400, 115200, 57600, 38400, 19200, 9600)
 MACHINECODE_EXTENSIONS = (".gcode", ".gco", ".g")
 LOG_BACKLOG = 300
 MESSAGE_BACKLOG = 300
@@ -82,6 +82,7 @@ class Printer(PrinterInterface, CommCallback):
         self._capabilities = {}
         self._tool = 0
         self._pending_details = None
+        self._start_after_sd_select = None
         self._pending_user = None
         self._transfer_callbacks = (None, None)
 
@@ -122,12 +123,9 @@ class Printer(PrinterInterface, CommCallback):
     # -- connection ----------------------------------------------------------------------------
 
     def get_connection_options(self, *args, **kwargs):
-        from octohost.comm.ports import list_ports
-
-        extra = self._settings.get("serial.additionalBaudrates") or []
         return {
-            "ports": list_ports(self._settings, self._plugin_manager),
-            "baudrates": sorted(set(DEFAULT_BAUDRATES) | set(extra), reverse=True),
+            "ports": ports.list_ports(self._settings, self._plugin_manager),
+            "baudrates": ports.baudrates(self._settings),
             "portPreference": self._settings.get("serial.port"),
             "baudratePreference": self._settings.get("serial.baudrate"),
             "printerProfiles": [{"id": p["id"], "name": p["name"]} for p in self._profiles.get_all().values()],
@@ -314,10 +312,12 @@ class Printer(PrinterInterface, CommCallback):
         comm = self._comm
         if comm is None or not comm.is_operational() or comm.is_printing() or comm.is_paused():
             return False
-        if not sd:
+        if sd:
+            self._start_after_sd_select = {"pos": pos, "tags": tags, "user": user} if printAfterSelect else None
+        else:
             self._pending_details = (target, self._details(relative))
         comm.select_file(target, bool(sd), tags=tags)
-        if printAfterSelect:
+        if printAfterSelect and not sd:
             return self.start_print(pos=pos, tags=tags, user=user)
         return True
 
@@ -702,6 +702,8 @@ class Printer(PrinterInterface, CommCallback):
         details = {}
         if sd:
             relative, origin = path, "sdcard"
+            listed = next((entry for entry in self._sd_files if entry["name"] == path), {})
+            details = {"display": listed.get("display")}
         else:
             pending = self._pending_details
             if pending and pending[0] == path:
@@ -712,6 +714,9 @@ class Printer(PrinterInterface, CommCallback):
         self._job.select(selected_file(relative, origin, size=size, display=details.get("display"),
                                        date=details.get("date")), details)
         self._sampler.trigger()
+        start, self._start_after_sd_select = self._start_after_sd_select, None
+        if sd and start is not None:
+            self._job.submit(self.start_print, **start)
 
     def _on_analysis_finished(self, event, payload):
         file = self._job.file
