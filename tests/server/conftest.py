@@ -1,6 +1,7 @@
 """A real octohost server on 127.0.0.1 (free port) per test, with one user per role."""
 
 import os
+import shutil
 
 import pytest
 import requests
@@ -21,6 +22,7 @@ class Running:
         self.url = server.url.rstrip("/")
         self.keys = keys
         self.context = server.context
+        self.password = PASSWORD
 
     def client(self, role=None):
         session = requests.Session()
@@ -50,25 +52,40 @@ def make_settings(basedir, **values):
     return settings
 
 
-@pytest.fixture
-def start_server(tmp_path):
+@pytest.fixture(scope="session")
+def users_template(tmp_path_factory):
+    """users.yaml with one user per role, hashed once per run (hashing is deliberately slow)."""
+    path = tmp_path_factory.mktemp("users") / "users.yaml"
+    manager = UserManager(str(path))
+    keys = {}
+    for name, options in ROLES.items():
+        manager.add_user(name, PASSWORD, **options)
+        keys[name] = manager.get_or_create_api_key(name)
+    return path, keys
+
+
+def _server_factory(root, users_template):
     started = []
 
     def start(users=True, settings_values=None, plugin_manager=None, connect_virtual=False):
-        basedir = tmp_path / f"base{len(started)}"
+        basedir = root / f"base{len(started)}"
         settings = make_settings(basedir, **(settings_values or {}))
         keys = {}
         if users:
-            manager = UserManager(os.path.join(settings.basedir, "users.yaml"))
-            for name, options in ROLES.items():
-                manager.add_user(name, PASSWORD, **options)
-                keys[name] = manager.get_or_create_api_key(name)
+            template, keys = users_template
+            shutil.copy(template, os.path.join(settings.basedir, "users.yaml"))
         server = Server(settings, host="127.0.0.1", port=0, plugin_manager=plugin_manager,
                         connect_virtual=connect_virtual)
         server.start_in_thread()
         started.append(server)
         return Running(server, keys)
 
+    return start, started
+
+
+@pytest.fixture
+def start_server(tmp_path, users_template):
+    start, started = _server_factory(tmp_path, users_template)
     yield start
     for server in started:
         server.stop()
@@ -77,3 +94,12 @@ def start_server(tmp_path):
 @pytest.fixture
 def running(start_server):
     return start_server()
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory, users_template):
+    """One server for a whole module of tests that leave no state behind."""
+    start, started = _server_factory(tmp_path_factory.mktemp("shared"), users_template)
+    yield start()
+    for server in started:
+        server.stop()

@@ -209,6 +209,7 @@ def _printer_ready_for_selection():
 
 
 @blueprint.route("/api/files/<target>/<path:path>", methods=["POST"])
+@requires("FILES_LIST")
 def file_command(target, path):
     _location(target)
     command, data = command_body(COMMANDS)

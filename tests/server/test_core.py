@@ -1,0 +1,102 @@
+"""Version, login/logout, sessions, CSRF, API key transports and the first-run lock, over real HTTP."""
+
+import requests
+
+
+def test_version_identifies_as_octoprint_with_our_version_and_capabilities(running):
+    body = running.get("/api/version", role=None).json()
+    assert body["text"].startswith("OctoPrint ")
+    assert "octohost" in body["text"]
+    assert body["api"] == "0.1"
+    assert body["capabilities"]["appkeys"] is True
+    assert running.get("/api/server", role=None).json()["safemode"] is None
+
+
+def test_api_key_is_accepted_in_header_query_and_bearer(running):
+    key = running.keys["user"]
+    url = running.url + "/api/currentuser"
+    assert requests.get(url, headers={"X-Api-Key": key}, timeout=10).json()["name"] == "user"
+    assert requests.get(url, params={"apikey": key}, timeout=10).json()["name"] == "user"
+    assert requests.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=10).json()["name"] == "user"
+
+
+def test_unknown_api_key_is_refused_not_anonymous(running):
+    response = requests.get(running.url + "/api/files", headers={"X-Api-Key": "nope"}, timeout=10)
+    assert response.status_code == 403
+    assert response.json() == {"error": "Invalid API key"}
+
+
+def test_anonymous_gets_401_with_json_error(running):
+    response = running.get("/api/files", role=None)
+    assert response.status_code == 401
+    assert "error" in response.json()
+
+
+def test_login_answers_session_and_sets_cookies(running):
+    session, body = running.login("user")
+    assert body["name"] == "user"
+    assert body["session"]
+    assert "FILES_UPLOAD" in body["permissions"] and "ADMIN" not in body["permissions"]
+    assert session.get(running.url + "/api/currentuser", timeout=10).json()["name"] == "user"
+
+
+def test_wrong_password_is_403_and_sets_no_cookie(running):
+    response = requests.post(running.url + "/api/login", json={"user": "user", "pass": "wrong"}, timeout=10)
+    assert response.status_code == 403
+    assert not response.cookies
+
+
+def test_passive_login_with_api_key_opens_a_session_for_the_push_socket(running):
+    response = running.post("/api/login", role="viewer", json={"passive": True})
+    assert response.status_code == 200
+    assert response.json()["name"] == "viewer" and response.json()["session"]
+
+
+def test_passive_login_without_credentials_is_204(running):
+    assert running.post("/api/login", role=None, json={"passive": True}).status_code == 204
+
+
+def test_cookie_writes_need_the_csrf_token(running):
+    session, _ = running.login("admin")
+    token = session.headers.pop("X-CSRF-Token")
+    refused = session.post(running.url + "/api/settings", json={"feature": {"sdSupport": False}}, timeout=10)
+    assert refused.status_code == 400 and "CSRF" in refused.json()["error"]
+    assert running.context.settings.get("feature.sdSupport") is True
+    accepted = session.post(running.url + "/api/settings", json={"feature": {"sdSupport": False}}, timeout=10,
+                            headers={"X-CSRF-Token": token})
+    assert accepted.status_code == 200
+    assert running.context.settings.get("feature.sdSupport") is False
+
+
+def test_api_key_writes_need_no_csrf_token(running):
+    response = running.post("/api/settings", json={"webcam": {"streamUrl": "http://cam/stream"}})
+    assert response.status_code == 200
+    assert response.json()["webcam"]["streamUrl"] == "http://cam/stream"
+    assert running.context.settings.get("webcam.stream") == "http://cam/stream"
+
+
+def test_logout_ends_the_session(running):
+    session, _ = running.login("user")
+    assert session.post(running.url + "/api/logout", timeout=10).status_code == 200
+    assert session.get(running.url + "/api/files", timeout=10).status_code == 401
+
+
+def test_first_run_allows_only_setup_until_an_admin_exists(start_server):
+    running = start_server(users=False)
+    assert running.get("/api/version", role=None).status_code == 200
+    assert running.get("/api/files", role=None).status_code == 403
+    assert running.post("/api/login", role=None, json={"passive": True}).status_code == 204
+    assert running.get("/downloads/files/local/x.gcode", role=None).status_code == 403
+    bad = requests.post(running.url + "/api/setup/admin", json={"user": "a b", "pass": "x"}, timeout=10)
+    assert bad.status_code == 400
+    created = requests.post(running.url + "/api/setup/admin", json={"user": "boss", "pass": "pw"}, timeout=10)
+    assert created.status_code == 201
+    assert created.json()["admin"] is True and created.cookies
+    again = requests.post(running.url + "/api/setup/admin", json={"user": "other", "pass": "pw"}, timeout=10)
+    assert again.status_code == 409
+    assert running.context.user_manager.get_user("other") is None
+
+
+def test_unknown_routes_answer_json_404(running):
+    assert running.get("/api/nothing").status_code == 404
+    assert running.get("/nothing/at/all").json() == {"error": "Not found"}
