@@ -1,0 +1,89 @@
+"""The printer over a pseudo-terminal: a normal print, and a host killed mid-print (recovery)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from octohost.comm.machine import MachineCom
+from octohost.comm.virtual import VirtualOptions, serve_pty
+from octohost.plugin import PluginManager
+from octohost.printer.factory import create_printer
+from octohost.printer.history import PrintHistory
+from octohost.printer.profiles import PrinterProfileManager
+from octohost.settings import Settings
+
+from printer_support import wait_for, write_gcode
+
+CHILD = os.path.join(os.path.dirname(__file__), "recovery_child.py")
+
+
+def test_print_over_pty(make_stack):
+    with serve_pty(VirtualOptions(time_scale=50.0)) as server:
+        stack = make_stack(comm_factory=MachineCom)
+        stack.connect(port=server.path)
+        write_gcode(stack.uploads / "pty.gcode", lines=300)
+        stack.printer.set_temperature("tool0", 200)
+        stack.printer.select_file("pty.gcode", False, printAfterSelect=True)
+        assert wait_for(lambda: "PrintDone" in stack.recorder.names(), timeout=60)
+        stack.printer.flush()
+        assert "M104 S200" in server.printer.accepted
+        assert "G1 X99 Y93 E14.95 F3000" in server.printer.accepted
+        assert stack.history.list()[0]["result"] == "done"
+        stack.printer.disconnect()
+
+
+def line_ends(path):
+    """{command text: byte offset after its line} for every line of the file."""
+    ends, pos = {}, 0
+    with open(path, "rb") as f:
+        for raw in f:
+            pos += len(raw)
+            ends[raw.decode().strip()] = pos
+    return ends
+
+
+@pytest.mark.e2e
+def test_sigkill_mid_print_leaves_correct_recovery_data(tmp_path):
+    basedir = tmp_path / "base"
+    gcode = write_gcode(basedir / "uploads" / "big" / "long.gcode", lines=20000)
+    ends = line_ends(gcode)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    with serve_pty(VirtualOptions(time_scale=50.0, ok_delay=0.001)) as server:
+        child = subprocess.Popen([sys.executable, CHILD, str(basedir), server.path, "big/long.gcode"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        try:
+            assert child.stdout.readline().strip() == b"printing", child.stderr.read().decode()[-2000:]
+            recovery_file = basedir / "data" / "print_recovery.yaml"
+            assert wait_for(lambda: recovery_file.exists() and b"pos: 0" not in recovery_file.read_bytes()
+                            and len(server.printer.accepted) > 500, timeout=30)
+            time.sleep(0.5)
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait(10)
+            child.stdout.close()
+            child.stderr.close()
+        accepted_file_lines = [cmd for cmd in server.printer.accepted if cmd in ends]
+        furthest = max(ends[cmd] for cmd in accepted_file_lines)
+
+    settings = Settings(str(basedir))
+    components = {"settings": settings, "plugin_manager": PluginManager(settings), "event_bus": None,
+                  "printer_profile_manager": PrinterProfileManager(settings)}
+    printer = create_printer(components)
+    try:
+        data = printer.get_recovery_data()
+        assert (data["path"], data["origin"]) == ("big/long.gcode", "local")
+        assert 0 < data["pos"] <= furthest
+        assert data["pos"] in ends.values()
+        assert furthest - data["pos"] < os.path.getsize(gcode) / 2
+    finally:
+        printer.close()
+    history = PrintHistory.for_settings(settings)
+    try:
+        row = history.list()[0]
+        assert (row["path"], row["result"], row["reason"]) == ("big/long.gcode", "failed", "octohost stopped during the print")
+    finally:
+        history.close()
