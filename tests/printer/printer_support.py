@@ -81,7 +81,7 @@ def write_gcode(path, lines=200, header=(), footer=()):
 class Stack:
     """Settings, plugins, events, profiles and a Printer under one base folder; closed by the fixture."""
 
-    def __init__(self, basedir, virtual_options=None, comm_factory=None, plugin_modules=()):
+    def __init__(self, basedir, virtual_options=None, comm_factory=None, plugin_modules=(), with_files=False):
         from octohost.comm.machine import MachineCom
         from octohost.comm.virtual import VirtualOptions
 
@@ -94,10 +94,18 @@ class Stack:
         self.profiles = PrinterProfileManager(self.settings, event_bus=self.bus)
         self.history = PrintHistory.for_settings(self.settings)
         self.recovery = PrintRecovery.for_settings(self.settings)
+        self.files = None
+        if with_files:
+            from octohost.files.manager import FileManager
+
+            self.files = FileManager(self.settings, self.plugin_manager, self.bus, self.profiles)
         options = virtual_options or VirtualOptions(time_scale=50.0)
         factory = comm_factory or functools.partial(MachineCom, virtual_options=options)
         self.printer = Printer(self.settings, self.plugin_manager, self.bus, self.profiles, history=self.history,
-                               recovery=self.recovery, comm_factory=factory, update_interval=0.5)
+                               recovery=self.recovery, comm_factory=factory, update_interval=0.5,
+                               file_manager=self.files)
+        if self.files is not None:
+            self.files.set_can_modify(lambda path: self.printer.can_modify_file(path, False))
         self.uploads = basedir / "uploads"
 
     @property
@@ -113,5 +121,7 @@ class Stack:
 
     def close(self):
         self.printer.close()
+        if self.files is not None:
+            self.files.shutdown()
         self.bus.flush()
         self.bus.close()
