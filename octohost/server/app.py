@@ -31,6 +31,10 @@ from .upload import UploadHandler
 
 log = logging.getLogger(__name__)
 
+#: the upload handler enforces server.maxUploadSize itself (answering 413), so the connection
+#: must not cut the request off first
+UPLOAD_CONNECTION_LIMIT = 2**62
+
 
 def _plugin_routes(context):
     """Routes and body sizes from the ``server.http.routes`` / ``server.http.bodysize`` hooks."""
@@ -99,7 +103,7 @@ class Server:
             (r"/downloads/files/local/(.*)", DownloadHandler, {"path": uploads, "context": c}),
             (r"/(api|plugin)/.*", tornado.web.FallbackHandler, {"fallback": wsgi}),
         ]
-        rules.append(BodySizeRule("POST", r"/api/files/(local|sdcard)", self.settings.get("server.maxUploadSize")))
+        rules.append(BodySizeRule("POST", r"/api/files/(local|sdcard)", UPLOAD_CONNECTION_LIMIT))
         return tornado.web.Application(routes, debug=False, compress_response=True,
                                        default_handler_class=NotFoundHandler), rules
 

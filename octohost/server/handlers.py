@@ -73,6 +73,11 @@ class DownloadHandler(ProtectedMixin, tornado.web.StaticFileHandler):
         st = os.stat(abspath)
         return f"{st.st_mtime_ns:x}-{st.st_size:x}"
 
+    @classmethod
+    def get_absolute_path(cls, root, path):
+        """Join only; :meth:`validate_absolute_path` refuses escapes (as 404, like missing files)."""
+        return os.path.abspath(os.path.join(root, path))
+
     def validate_absolute_path(self, root, absolute_path):
         relative = os.path.relpath(absolute_path, root)
         if any(part.startswith(".") for part in relative.replace(os.sep, "/").split("/")):

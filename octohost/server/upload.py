@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 INTERNAL_HEADER = "X-Octohost-Upload-Token"
 MAX_FIELD_BYTES = 64 * 1024
 MAX_FIELDS = 32
+TEMP_PREFIX = ".upload-"
+GENERATED_SUFFIXES = (".name", ".path", ".size", ".content_type")
 
 
 class UploadRejected(Exception):
@@ -44,7 +46,7 @@ class _Part:
         self.file = None
         self.path = None
         if filename is not None:
-            fd, self.path = tempfile.mkstemp(prefix=".upload-", suffix=".tmp", dir=folder)
+            fd, self.path = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=folder)
             self.file = os.fdopen(fd, "wb")
 
     def write(self, data):
@@ -83,6 +85,8 @@ class MultipartSink:
             if isinstance(event, (Field, File)):
                 if len(self.parts) >= MAX_FIELDS:
                     raise UploadRejected(400, "too many form fields")
+                if isinstance(event, Field) and event.name.endswith(GENERATED_SUFFIXES):
+                    raise UploadRejected(400, f"form field name {event.name!r} is reserved")
                 filename = event.filename if isinstance(event, File) else None
                 content_type = event.headers.get("Content-Type") if isinstance(event, File) else None
                 self._part = _Part(event.name, filename, content_type, self._folder)

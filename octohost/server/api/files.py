@@ -17,7 +17,7 @@ from octohost.events import Events
 from octohost.files.errors import StorageError
 from octohost.printer.interface import InvalidFileLocation, InvalidFileType
 
-from ..upload import INTERNAL_HEADER
+from ..upload import INTERNAL_HEADER, TEMP_PREFIX
 from .util import ApiError, check, command_body, component, ctx, identity, no_content, query_flag, requires, string
 
 blueprint = Blueprint("files", __name__)
@@ -139,10 +139,27 @@ def upload(target):
     if not hmac.compare_digest(token, ctx().upload_token):
         raise ApiError(400, "Uploads must be sent as multipart/form-data")
     if "file.path" in request.form:
-        return _upload_file(target)
+        try:
+            return _upload_file(target)
+        finally:
+            _discard_temp_files()
     if "foldername" in request.form:
         return _create_folder(target)
     raise ApiError(400, "No file to upload and no folder to create")
+
+
+def _discard_temp_files():
+    """Remove what the upload handler streamed, unless the file manager took it (moved it)."""
+    for key, value in request.form.items():
+        if key.endswith(".path") and _is_upload_temp_file(value):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(value)
+
+
+def _is_upload_temp_file(path):
+    real = os.path.realpath(path)
+    return (os.path.dirname(real) == os.path.realpath(ctx().upload_temp_folder)
+            and os.path.basename(real).startswith(TEMP_PREFIX))
 
 
 def _create_folder(target):
@@ -161,7 +178,7 @@ def _upload_file(target):
     c = ctx()
     file_manager = component("file_manager", "File storage")
     temp_path = request.form["file.path"]
-    if os.path.dirname(os.path.realpath(temp_path)) != os.path.realpath(c.upload_temp_folder):
+    if not _is_upload_temp_file(temp_path):
         raise ApiError(400, "Invalid upload")
     name = request.form.get("file.name", "")
     if not name:

@@ -1,0 +1,170 @@
+"""Uploads (PrusaSlicer and Cura flows), folders, downloads, copy/move/delete, limits and confinement."""
+
+import os
+
+import requests
+
+GCODE = b"G28\nG1 X10 Y10 F3000\nG1 X20 Y20\nM84\n"
+
+
+def upload(running, name="part.gcode", content=GCODE, role="admin", **fields):
+    return running.post("/api/files/local", role=role, files={"file": (name, content)},
+                        data={k: str(v).lower() for k, v in fields.items()})
+
+
+def test_prusaslicer_upload_answers_octoprint_body_and_location(running):
+    response = upload(running, "benchy.gcode", path="", print=False)
+    assert response.status_code == 201
+    body = response.json()
+    assert body["done"] is True
+    local = body["files"]["local"]
+    assert local["name"] == "benchy.gcode" and local["origin"] == "local" and local["path"] == "benchy.gcode"
+    assert response.headers["Location"] == local["refs"]["resource"]
+    assert local["refs"]["download"].endswith("/downloads/files/local/benchy.gcode")
+    assert body["effectiveSelect"] is False and body["effectivePrint"] is False
+    with open(os.path.join(running.context.settings.folder("uploads"), "benchy.gcode"), "rb") as f:
+        assert f.read() == GCODE
+
+
+def test_upload_into_folder_and_list_recursively(running):
+    assert running.post("/api/files/local", files={"foldername": (None, "parts"), "path": (None, "")}).status_code == 201
+    response = upload(running, "a.gcode", path="parts")
+    assert response.json()["files"]["local"]["path"] == "parts/a.gcode"
+    flat = running.get("/api/files/local").json()["files"]
+    assert [e["name"] for e in flat] == ["parts"] and "children" not in flat[0] or flat[0]["children"] == []
+    tree = running.get("/api/files/local?recursive=true").json()["files"]
+    assert tree[0]["children"][0]["path"] == "parts/a.gcode"
+    assert tree[0]["children"][0]["refs"]["resource"].endswith("/api/files/local/parts/a.gcode")
+
+
+def test_cura_flow_uploads_then_posts_select_to_the_location(running):
+    response = upload(running, "cura.gcode", path="", select=False, print=False)
+    location = response.headers["Location"]
+    command = requests.post(location, json={"command": "select", "print": False}, timeout=10,
+                            headers={"X-Api-Key": running.keys["user"]})
+    assert command.status_code == 409
+    assert command.json()["error"] == "Printer is not operational"
+    info = requests.get(location, headers={"X-Api-Key": running.keys["viewer"]}, timeout=10).json()
+    assert info["name"] == "cura.gcode" and info["size"] == len(GCODE)
+
+
+def test_download_streams_the_file_with_a_version_etag_and_needs_login(running):
+    upload(running, "dl.gcode", content=b"G1 X1\n" * 5000)
+    url = running.url + "/downloads/files/local/dl.gcode"
+    first = requests.get(url, headers={"X-Api-Key": running.keys["viewer"]}, timeout=10)
+    assert first.status_code == 200 and first.content == b"G1 X1\n" * 5000
+    assert "attachment" in first.headers["Content-Disposition"]
+    again = requests.get(url, headers={"X-Api-Key": running.keys["viewer"], "If-None-Match": first.headers["Etag"]},
+                         timeout=10)
+    assert again.status_code == 304
+    assert requests.get(url, timeout=10).status_code == 401
+
+
+def test_paths_cannot_escape_the_uploads_folder(running):
+    secret = os.path.join(running.context.settings.basedir, "users.yaml")
+    assert os.path.exists(secret)
+    for path in ("../users.yaml", "..%2Fusers.yaml", "%2e%2e/users.yaml", ".metadata.json"):
+        assert running.get("/downloads/files/local/" + path).status_code == 404, path
+    response = upload(running, "x.gcode", path="../../outside")
+    assert response.status_code == 400
+    assert not os.path.exists(os.path.join(running.context.settings.basedir, "..", "outside"))
+    assert running.post("/api/files/local/x.gcode", json={"command": "copy", "destination": "../../x.gcode"}
+                        ).status_code in (400, 404)
+
+
+def test_unsupported_type_is_415_and_leaves_no_temp_file(running):
+    response = upload(running, "virus.exe", content=b"MZ")
+    assert response.status_code == 415
+    uploads = running.context.settings.folder("uploads")
+    assert [n for n in os.listdir(uploads) if n.startswith(".upload-")] == []
+
+
+def test_existing_file_is_replaced_unless_no_overwrite(running):
+    upload(running, "same.gcode", content=b"G1 X1\n")
+    assert upload(running, "same.gcode", content=b"G1 X2\n").status_code == 201
+    refused = upload(running, "same.gcode", content=b"G1 X3\n", noOverwrite=True)
+    assert refused.status_code == 409
+    assert running.get("/downloads/files/local/same.gcode").content == b"G1 X2\n"
+
+
+def test_upload_over_the_limit_is_413(start_server):
+    running = start_server(settings_values={"server.maxUploadSize": 2048})
+    response = upload(running, "big.gcode", content=b"G1 X1\n" * 2000)
+    assert response.status_code == 413
+    assert "maximum" in response.json()["error"]
+    assert upload(running, "small.gcode", content=b"G1 X1\n").status_code == 201
+
+
+def test_streamed_upload_without_length_over_the_limit_is_413(start_server):
+    running = start_server(settings_values={"server.maxUploadSize": 4096})
+    boundary = "xyzzy"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.gcode\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n").encode()
+
+    def chunks():
+        yield head
+        for _ in range(10):
+            yield b"G1 X1\n" * 200
+
+    response = requests.post(running.url + "/api/files/local", data=chunks(), timeout=10,
+                             headers={"X-Api-Key": running.keys["admin"],
+                                      "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert response.status_code == 413
+
+
+def test_truncated_multipart_is_400_and_stores_nothing(running):
+    body = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.gcode\"\r\n\r\nG1 X1\n")
+    response = running.post("/api/files/local", data=body, headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert response.status_code == 400
+    assert running.get("/api/files/local").json()["files"] == []
+
+
+def test_the_api_refuses_a_forged_upload_form(running):
+    forged = running.post("/api/files/local", data={"file.path": "/etc/passwd", "file.name": "p.gcode"})
+    assert forged.status_code == 400
+    assert running.get("/api/files/local").json()["files"] == []
+
+
+def test_copy_move_and_delete(running):
+    upload(running, "orig.gcode")
+    running.post("/api/files/local", files={"foldername": (None, "box")})
+    copied = running.post("/api/files/local/orig.gcode", json={"command": "copy", "destination": "box"})
+    assert copied.status_code == 201
+    assert copied.headers["Location"].endswith("/api/files/local/box/orig.gcode")
+    assert running.post("/api/files/local/orig.gcode", json={"command": "copy", "destination": "box"}).status_code == 409
+    moved = running.post("/api/files/local/orig.gcode", json={"command": "move", "destination": "renamed.gcode"})
+    assert moved.status_code == 201 and moved.json()["path"] == "renamed.gcode"
+    assert running.get("/api/files/local/orig.gcode").status_code == 404
+    assert running.client("user").delete(running.url + "/api/files/local/box").status_code == 204
+    names = sorted(e["name"] for e in running.get("/api/files/local").json()["files"])
+    assert names == ["renamed.gcode"]
+
+
+def test_slice_is_refused_with_the_right_code(running):
+    upload(running, "m.gcode")
+    running.post("/api/files/local", files={"file": ("cube.stl", b"solid cube\nendsolid cube\n")})
+    assert running.post("/api/files/local/m.gcode", json={"command": "slice"}).status_code == 415
+    assert running.post("/api/files/local/cube.stl", json={"command": "slice"}).status_code == 400
+
+
+def test_analyse_and_file_metadata(running):
+    upload(running, "an.gcode")
+    assert running.post("/api/files/local/an.gcode", json={"command": "analyse"}).status_code == 204
+    running.context.file_manager.wait_for_analysis("an.gcode", 30)
+    entry = running.get("/api/files/local/an.gcode").json()
+    assert "gcodeAnalysis" in entry
+
+
+def test_readonly_user_cannot_upload_or_delete(running):
+    assert upload(running, "ro.gcode", role="viewer").status_code == 403
+    upload(running, "ro.gcode")
+    assert running.client("viewer").delete(running.url + "/api/files/local/ro.gcode").status_code == 403
+    assert running.get("/api/files/local/ro.gcode", role="viewer").status_code == 200
+
+
+def test_a_text_field_cannot_pose_as_the_uploaded_file(running):
+    upload(running, "keep.gcode")
+    victim = os.path.join(running.context.settings.folder("uploads"), "keep.gcode")
+    response = running.post("/api/files/local", files={"file.path": (None, victim), "file.name": (None, "x.gcode")})
+    assert response.status_code == 400
+    assert os.path.exists(victim)
