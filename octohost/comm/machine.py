@@ -540,6 +540,10 @@ class MachineCom:
             return False
         if job.sd:
             return self.sd.set_pause(paused, tags, user)
+        with self.sender.lock:  # no job line slips out after this returns
+            return self._set_local_pause(paused, user)
+
+    def _set_local_pause(self, paused, user):
         if paused and self._state in (State.PRINTING, State.STARTING, State.RESUMING):
             self._job_active = False
             self._set_state(State.PAUSED)
@@ -610,10 +614,17 @@ class MachineCom:
                 "progress": progress, "print_time": job.print_time}
 
     def _record_position(self, origin):
+        """Pause and cancel keep what was sent (the printer runs it); errors only what was acknowledged."""
         job = self._job
         if job is None or job.started_at is None:
             return
-        pos = job.pos if job.sd else (self.sender.acked_filepos if self.sender else None)
+        sender = self.sender
+        if job.sd:
+            pos = job.pos
+        elif sender is None:
+            pos = None
+        else:
+            pos = sender.sent_filepos if origin in ("pause", "cancel") else sender.acked_filepos
         if pos is None:
             pos = job.start_pos if not job.sd else 0
         self.callback.on_comm_record_fileposition(origin, job.path, pos)

@@ -47,6 +47,7 @@ class Sender:
         self.wake = threading.Event()
         self._staged = None  # (command, line number, data, text) waiting for room in the window
         self._job_pending = collections.deque()  # expansions of the current job line
+        self._parked = None  # a job line that went through the sending phase just before a pause
         self._resend_next = None
         self._resend_end = None
         self._resend_requested = None
@@ -81,6 +82,7 @@ class Sender:
         """Forget job lines not yet written (cancel); lines in flight still get their oks."""
         with self.lock:
             self._job_pending.clear()
+            self._parked = None
             if self._staged is not None and self._staged[0].fileend is not None:
                 self._staged = None
 
@@ -111,6 +113,14 @@ class Sender:
                         self.host.job_complete()
                     return
             command, number, data, text = staged
+            if command.fileend is not None and self.host.job_source() is None:
+                self._parked = command  # paused or on hold: the line waits for the job
+                self._staged = None
+                staged = self._stage()
+                if staged is None:
+                    return
+                self._staged = staged
+                command, number, data, text = staged
             if number is not None and number != self.next_line:
                 staged = self._staged = self._frame(command)
                 command, number, data, text = staged
@@ -172,6 +182,10 @@ class Sender:
     def _stage(self):
         """The next command to write, through the sending phase and framed; None if nothing is due."""
         phases = self.host.phases
+        if self._parked is not None and not self.queue \
+                and self.host.job_source() is not None:
+            command, self._parked = self._parked, None
+            return self._frame(command)
         while True:
             command = self.queue.get()
             if command is None:
@@ -188,11 +202,11 @@ class Sender:
             return self._frame(command)
 
     def _next_job_command(self):
-        if self._job_pending:
-            return self._job_pending.popleft()
         job = self.host.job_source()
         if job is None:
             return None
+        if self._job_pending:
+            return self._job_pending.popleft()
         while True:
             line = job.next_line()
             if line is None:

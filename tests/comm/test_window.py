@@ -1,0 +1,77 @@
+import pytest
+
+from octohost.comm.window import ADVANCED_OK, PING_PONG, RX_BYTES, Window
+
+
+def fill(window, sizes, start=1):
+    sent = 0
+    for number, size in enumerate(sizes, start):
+        if not window.can_send(size):
+            break
+        window.sent(number, size)
+        sent += 1
+    return sent
+
+
+def test_ping_pong_allows_one_line():
+    window = Window(PING_PONG)
+    assert fill(window, [10, 10, 10]) == 1
+    assert window.acked().line_number == 1
+    assert window.can_send(10)
+
+
+def test_rx_bytes_counts_bytes_in_flight():
+    window = Window(RX_BYTES, rx_buffer_size=100)
+    assert fill(window, [40, 40, 40]) == 2
+    assert window.bytes_in_flight == 80
+    window.acked()
+    assert window.can_send(60) and not window.can_send(61)
+
+
+def test_rx_bytes_always_lets_one_oversized_line_through():
+    window = Window(RX_BYTES, rx_buffer_size=16)
+    assert window.can_send(40)
+
+
+def test_lines_in_flight_never_exceed_the_history():
+    window = Window(RX_BYTES, rx_buffer_size=10_000, max_lines=3)
+    assert fill(window, [5] * 10) == 3
+
+
+def test_advanced_ok_uses_free_slots_and_starts_as_ping_pong():
+    window = Window(ADVANCED_OK, rx_buffer_size=1000)
+    assert fill(window, [10, 10]) == 1
+    window.acked({"N": 1, "P": 15, "B": 3})
+    assert fill(window, [10] * 5, start=2) == 3
+    window.acked({"N": 2, "P": 15, "B": 0})
+    assert not window.can_send(10)
+
+
+def test_advanced_ok_line_numbers_settle_lost_oks():
+    window = Window(ADVANCED_OK, rx_buffer_size=1000)
+    window.free_slots = 4
+    fill(window, [10, 10, 10])
+    # the ok for line 1 got lost; the ok for line 2 says so
+    assert window.acked({"N": 2, "B": 3}).line_number == 2
+    assert [entry.line_number for entry in window.in_flight] == [3]
+
+
+def test_advanced_ok_does_not_settle_lines_sent_after_a_rewind():
+    window = Window(ADVANCED_OK, rx_buffer_size=1000)
+    window.free_slots = 8
+    for number in (5, 6, 7, 5, 6, 7):  # 5 rejected, 6 and 7 discarded, then resent
+        window.sent(number, 10)
+    window.acked({"N": 4, "B": 3})  # the ok after "Resend: 5"
+    assert [e.line_number for e in window.in_flight] == [6, 7, 5, 6, 7]
+
+
+def test_timeout_drops_the_oldest():
+    window = Window(RX_BYTES)
+    fill(window, [10, 10])
+    assert window.assume_lost_ok().line_number == 1
+    assert len(window) == 1
+
+
+def test_unknown_mode_is_refused():
+    with pytest.raises(ValueError, match="ping-pong"):
+        Window("fast")
