@@ -47,6 +47,7 @@ class JobTracker:
         self._estimator = None
         self._estimate = (None, None)
         self._last_recovery = 0.0
+        self._stopped_pos = None
         self._recovery_due = False
         self.last_print_time = None
 
@@ -124,6 +125,7 @@ class JobTracker:
             self.user = user
             self._started_at = time.monotonic()
             self._estimate = (None, None)
+            self._stopped_pos = None
             origin = (self.file or {}).get("origin", "local")
             self._estimator = create_estimator(self._plugin_manager, "sdcard" if origin == "sdcard" else "local")
             self._recovery_due = True
@@ -179,7 +181,10 @@ class JobTracker:
         self._ended(Events.PRINT_CANCELLED, "cancelled", False)
 
     def failed(self, reason, pos=None):
-        self._ended(Events.PRINT_FAILED, "failed", False, reason=reason or "unknown error", keep_recovery=True, pos=pos)
+        """The job ended with an error; recovery keeps the position the comm layer reported, else ``pos``."""
+        stopped = self._stopped_pos
+        self._ended(Events.PRINT_FAILED, "failed", False, reason=reason or "unknown error", keep_recovery=True,
+                    pos=stopped if stopped is not None else pos)
 
     def paused(self, user=None):
         with self._lock:
@@ -195,13 +200,13 @@ class JobTracker:
         with self._lock:
             self._recovery_due = True
 
-    def record_position(self, origin, path, pos):
-        """The comm layer reports where a job stopped."""
-        if self._recovery is None:
-            return
+    def record_position(self, cause, path, pos):
+        """The comm layer reports where a job stopped and why (pause, cancel, error, disconnect)."""
+        self._stopped_pos = pos
         file = self.file or {}
-        relative = file.get("path") if file.get("origin") == origin else path
-        self.submit(self._recovery.record, relative or path, origin, pos, "stopped")
+        if self._recovery is None or not file.get("path"):
+            return
+        self.submit(self._recovery.record, file["path"], file["origin"], pos, cause)
 
     # -- sampling (state monitor thread) -------------------------------------------------------
 

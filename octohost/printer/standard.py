@@ -801,7 +801,7 @@ class Printer(PrinterInterface, CommCallback):
         self._dispatcher.post("on_printer_received_registered_message", name, output)
 
     def on_comm_force_disconnect(self):
-        threading.Thread(target=self.disconnect, name="octohost.printer.disconnect", daemon=True).start()
+        self._job.submit(self.disconnect)
 
     def on_comm_capabilities(self, capabilities):
         self._capabilities = dict(capabilities)

@@ -274,3 +274,21 @@ def test_messages_and_registered_messages_reach_callbacks(stack):
     stack.printer.commands("M117 Hello display")
     assert wait_for(lambda: callback.logs and any("M117 Hello display" in line for line in callback.logs))
     assert wait_for(lambda: callback.registered == [("feedback", "42")])
+
+
+def test_disconnect_mid_print_fails_job_and_keeps_recovery(make_stack):
+    stack = make_stack(virtual_options=VirtualOptions(time_scale=50.0, ok_delay=0.002))
+    stack.connect()
+    write_gcode(stack.uploads / "cut.gcode", lines=5000)
+    stack.printer.select_file("cut.gcode", False, printAfterSelect=True)
+    assert wait_for(lambda: len(stack.accepted()) > 300)
+    stack.printer.disconnect()
+    stack.printer.flush()
+    stack.bus.flush()
+    failed = stack.recorder.payloads("PrintFailed")
+    assert len(failed) == 1 and "disconnected" in failed[0]["reason"]
+    data = stack.printer.get_recovery_data()
+    assert (data["path"], data["origin"]) == ("cut.gcode", "local") and "disconnected" in data["reason"]
+    assert 0 < data["pos"] < (stack.uploads / "cut.gcode").stat().st_size
+    row = stack.history.list()[0]
+    assert row["result"] == "failed" and "disconnected" in row["reason"]
