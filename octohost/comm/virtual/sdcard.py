@@ -6,25 +6,26 @@ _SHORT_OK = re.compile(r"^[A-Z0-9_~\-]{1,8}(\.[A-Z0-9_~\-]{1,3})?$")
 
 
 def short_name(name, taken):
-    """The 8.3 alias a FAT driver would give ``name`` (``LONGFI~1.GCO``), unique among ``taken``."""
-    if _SHORT_OK.match(name):
-        return name
-    stem, dot, ext = name.rpartition(".")
+    """The 8.3 alias a FAT driver gives ``name``, unique among ``taken``.
+
+    A name that is a valid 8.3 name apart from its case keeps it (``test.gco`` -> ``TEST.GCO``);
+    any lossy conversion gets a numeric tail (``benchy.gcode`` -> ``BENCHY~1.GCO``).
+    """
+    upper = name.upper()
+    if _SHORT_OK.match(upper) and upper not in taken:
+        return upper
+    stem, dot, ext = upper.rpartition(".")
     if not dot:
-        stem, ext = name, ""
-    clean = lambda text: re.sub(r"[^A-Z0-9_\-]", "", text.upper())  # noqa: E731
-    stem, ext = clean(stem) or "FILE", clean(ext)[:3]
+        stem, ext = upper, ""
+    stem = re.sub(r"[^A-Z0-9_\-]", "", stem) or "FILE"
+    ext = re.sub(r"[^A-Z0-9_\-]", "", ext)[:3]
     suffix = "." + ext if ext else ""
-    if len(stem) <= 8 and stem + suffix not in taken and stem + suffix != name.upper():
-        candidate = stem + suffix
-        if candidate not in taken:
-            return candidate
-    for number in range(1, 1000):
+    for number in range(1, 100000):
         tail = f"~{number}"
         candidate = stem[:8 - len(tail)] + tail + suffix
         if candidate not in taken:
             return candidate
-    raise ValueError("too many files with the same short name")
+    raise ValueError(f"no free short name for {name!r}")
 
 
 class SdCard:
