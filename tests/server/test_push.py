@@ -1,0 +1,246 @@
+"""The push socket over real websockets: raw and SockJS-framed clients, auth, message types during a
+print, throttling, subscriptions, logout, and clients that stop reading or die mid-broadcast."""
+
+import json
+import socket
+import threading
+import time
+
+import pytest
+import websocket
+
+from octohost.server import push
+
+GCODE = b"G28\n" + b"G1 X10 Y10 F6000\nG1 X20 Y20\n" * 300
+
+
+class RawClient:
+    """A native-app style client on /sockjs/websocket (plain JSON text frames)."""
+
+    def __init__(self, running, origin="http://some.app"):
+        self.ws = websocket.create_connection(running.url.replace("http", "ws") + "/sockjs/websocket", timeout=10,
+                                              origin=origin)
+
+    def send(self, message):
+        self.ws.send(json.dumps(message))
+
+    def messages(self):
+        yield json.loads(self.ws.recv())
+
+    def close(self):
+        self.ws.close()
+
+
+class FramedClient(RawClient):
+    """A browser-style client speaking SockJS framing on /sockjs/<server>/<session>/websocket."""
+
+    def __init__(self, running):
+        self.ws = websocket.create_connection(running.url.replace("http", "ws") + "/sockjs/000/abcdefgh/websocket",
+                                              timeout=10)
+        assert self.ws.recv() == "o"
+
+    def send(self, message):
+        self.ws.send(json.dumps([json.dumps(message)]))
+
+    def messages(self):
+        frame = self.ws.recv()
+        if frame.startswith("a"):
+            for item in json.loads(frame[1:]):
+                yield json.loads(item)
+
+
+def wait_for(client, predicate, timeout=20):
+    """Read until a message satisfies ``predicate``; returns (that message, all read so far)."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in client.messages():
+            seen.append(message)
+            if predicate(message):
+                return message, seen
+    raise AssertionError(f"no matching message; got types {[next(iter(m)) for m in seen][-20:]}")
+
+
+def session_of(running, role):
+    body = running.post("/api/login", role=role, json={"passive": True}).json()
+    return f"{body['name']}:{body['session']}"
+
+
+def authed(running, client, role="user"):
+    connected, _ = wait_for(client, lambda m: "connected" in m)
+    client.send({"auth": session_of(running, role)})
+    history, _ = wait_for(client, lambda m: "history" in m)
+    return connected["connected"], history["history"]
+
+
+def wait_until(condition, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("client_class", [RawClient, FramedClient], ids=["raw", "sockjs"])
+def test_client_authenticates_and_follows_a_print(running, client_class):
+    client = client_class(running)
+    try:
+        connected, history = authed(running, client)
+        for key in ("version", "display_version", "branch", "python_version", "plugin_hash", "config_hash",
+                    "debug", "safe_mode", "online", "permissions"):
+            assert key in connected
+        for key in ("state", "job", "progress", "currentZ", "offsets", "temps", "logs", "messages", "busyFiles",
+                    "serverTime"):
+            assert key in history
+        assert running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"}).status_code == 204
+        wait_for(client, lambda m: m.get("event", {}).get("type") == "Connected")
+        wait_for(client, lambda m: "current" in m and m["current"]["state"]["flags"].get("operational"))
+        upload = running.post("/api/files/local", files={"file": ("job.gcode", GCODE)}, data={"print": "true"})
+        assert upload.json()["effectivePrint"] is True
+        started, _ = wait_for(client, lambda m: m.get("event", {}).get("type") == "PrintStarted")
+        assert started["event"]["payload"]["name"] == "job.gcode"
+        printing, _ = wait_for(client, lambda m: "current" in m and m["current"]["state"]["flags"].get("printing"))
+        assert printing["current"]["job"]["file"]["name"] == "job.gcode"
+        assert "serverTime" in printing["current"] and isinstance(printing["current"]["logs"], list)
+        wait_for(client, lambda m: m.get("event", {}).get("type") == "PrintDone", timeout=60)
+    finally:
+        client.close()
+
+
+def test_nothing_but_connected_before_auth_and_stale_session_is_refused(running):
+    client = RawClient(running)
+    try:
+        wait_for(client, lambda m: "connected" in m)
+        client.send({"auth": "user:not-a-session"})
+        message, seen = wait_for(client, lambda m: "reauthRequired" in m)
+        assert message["reauthRequired"]["reason"] == "stale"
+        assert all(next(iter(m)) in ("connected", "reauthRequired") for m in seen)
+    finally:
+        client.close()
+
+
+def test_logout_asks_the_socket_to_log_in_again(running):
+    session, body = running.login("user")
+    client = RawClient(running)
+    try:
+        wait_for(client, lambda m: "connected" in m)
+        client.send({"auth": f"user:{body['session']}"})
+        wait_for(client, lambda m: "history" in m)
+        session.post(running.url + "/api/logout", timeout=10)
+        message, _ = wait_for(client, lambda m: "reauthRequired" in m)
+        assert message["reauthRequired"]["reason"] == "logout"
+    finally:
+        client.close()
+
+
+def test_subscribe_filters_events_and_plugin_messages(running):
+    client = RawClient(running)
+    try:
+        authed(running, client)
+        client.send({"subscribe": {"events": ["SettingsUpdated"], "plugins": False}})
+        time.sleep(0.3)
+        running.context.push.broadcast_plugin("demo", {"n": 1})
+        running.context.event_bus.fire("FileAdded", {"name": "x"})
+        running.post("/api/settings", json={"appearance": {"name": "Ender"}})
+        message, seen = wait_for(client, lambda m: "event" in m)
+        assert message["event"]["type"] == "SettingsUpdated"
+        assert not any("plugin" in m for m in seen)
+    finally:
+        client.close()
+
+
+def test_plugin_messages_reach_only_authenticated_clients(running):
+    anonymous, member = RawClient(running), RawClient(running)
+    try:
+        wait_for(anonymous, lambda m: "connected" in m)
+        authed(running, member)
+        running.context.push.broadcast_plugin("demo", {"hello": "world"})
+        message, _ = wait_for(member, lambda m: "plugin" in m)
+        assert message == {"plugin": {"plugin": "demo", "data": {"hello": "world"}}}
+        anonymous.ws.settimeout(1)
+        with pytest.raises(websocket.WebSocketTimeoutException):
+            wait_for(anonymous, lambda m: "plugin" in m, timeout=1)
+    finally:
+        anonymous.close()
+        member.close()
+
+
+def _stalled_websocket(running):
+    """A websocket that completes the handshake and then never reads again."""
+    host, port = running.url.split("//")[1].split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.sendall(b"GET /sockjs/websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += sock.recv(1)
+    assert b" 101 " in response
+    return sock
+
+
+def _frame(text):
+    data = text.encode()
+    mask = b"\x01\x02\x03\x04"
+    header = bytes([0x81, 0x80 | len(data)]) if len(data) < 126 else bytes([0x81, 0xFE]) + len(data).to_bytes(2, "big")
+    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+
+
+def test_a_client_that_stops_reading_is_dropped_and_slows_no_one(running, monkeypatch):
+    monkeypatch.setattr(push, "WRITE_BUFFER_LIMIT", 256 * 1024)
+    hub = running.context.push
+    stalled = _stalled_websocket(running)
+    stalled.sendall(_frame(json.dumps({"auth": session_of(running, "user")})))
+    assert wait_until(lambda: sum(c.user is not None for c in hub.clients()) == 1)
+    reader = RawClient(running)
+    try:
+        authed(running, reader)
+        blob = "x" * 32 * 1024
+        for index in range(200):
+            hub.broadcast_plugin("flood", {"index": index, "blob": blob})
+            if index % 20 == 0:
+                wait_for(reader, lambda m: m.get("plugin", {}).get("data", {}).get("index") == index)
+        last, _ = wait_for(reader, lambda m: m.get("plugin", {}).get("data", {}).get("index") == 199)
+        assert last["plugin"]["data"]["blob"] == blob
+        assert wait_until(lambda: len(hub.clients()) == 1)
+    finally:
+        reader.close()
+        stalled.close()
+
+
+def test_a_client_that_dies_mid_broadcast_does_not_stop_the_others(running):
+    hub = running.context.push
+    clients = [RawClient(running) for _ in range(3)]
+    try:
+        for client in clients:
+            authed(running, client)
+        victim = clients[1]
+        victim.ws.sock.shutdown(socket.SHUT_RDWR)
+        victim.ws.sock.close()
+        for index in range(30):
+            hub.broadcast_plugin("tick", {"index": index})
+        for client in (clients[0], clients[2]):
+            wait_for(client, lambda m: m.get("plugin", {}).get("data", {}).get("index") == 29)
+        assert wait_until(lambda: len(hub.clients()) == 2)
+    finally:
+        for client in (clients[0], clients[2]):
+            client.close()
+
+
+def test_current_updates_are_coalesced_and_throttled(running):
+    client = RawClient(running)
+    try:
+        authed(running, client)
+        client.send({"throttle": 4})
+        running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
+        wait_for(client, lambda m: "current" in m and m["current"]["state"]["flags"].get("operational"))
+        stamps = []
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            for message in client.messages():
+                if "current" in message:
+                    stamps.append(message["current"]["serverTime"])
+        assert 1 <= len(stamps) <= 3
+    finally:
+        client.close()
