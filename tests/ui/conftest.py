@@ -1,5 +1,6 @@
 """A real ``octohost serve --virtual`` subprocess and a headless Chromium driving it."""
 
+import contextlib
 import os
 import re
 import signal
@@ -90,8 +91,7 @@ class ServerProcess:
 @pytest.fixture(scope="module")
 def octohost(tmp_path_factory):
     basedir = tmp_path_factory.mktemp("octohost-ui")
-    # A small delay per ok keeps a 4,000-line print running long enough to pause, resume and cancel.
-    server = ServerProcess(basedir, {"serial": {"virtual": {"okDelay": 0.004}}}).start()
+    server = ServerProcess(basedir).start()
     yield server
     server.stop()
 
@@ -117,12 +117,28 @@ class ConsoleWatch:
         page.on("pageerror", lambda error: self.problems.append(f"uncaught: {error}"))
 
     def _console(self, message):
-        if message.type == "error" and not any(p.search(message.text) for p in self.allowed):
-            self.problems.append(f"console: {message.text} at {message.location}")
+        entry = f"{message.text} at {message.location.get('url')}"
+        if message.type == "error" and not any(p.search(entry) for p in self.allowed):
+            self.problems.append(f"console: {entry}")
+
+    @contextlib.contextmanager
+    def expecting(self, *patterns):
+        """Errors the test itself provokes (a wrong password's 403) are not problems."""
+        before = self.allowed
+        self.allowed = before + [re.compile(p) for p in patterns]
+        try:
+            yield
+        finally:
+            self.allowed = before
 
 
-def screenshot(page, name):
+def screenshot(page, name, element=None):
+    """The viewport (the header is sticky, so full-page shots would show it mid-page)."""
     os.makedirs(SCREENSHOTS, exist_ok=True)
     path = os.path.join(SCREENSHOTS, f"{name}.png")
-    page.screenshot(path=path, full_page=True)
+    if element:
+        page.eval_on_selector(element, "e => e.scrollIntoView({block: 'start'})")
+    else:
+        page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=path)
     return path

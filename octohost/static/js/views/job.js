@@ -7,9 +7,10 @@ import { store } from "../store.js";
 const ORIGIN_TEXT = {
   linear: "(linear estimate)",
   analysis: "(from the file analysis)",
-  estimate: "(estimated)",
+  estimate: "(estimated from progress)",
   average: "(from earlier prints)",
-  mixed: "(mixed estimate)",
+  "mixed-analysis": "(analysis and progress)",
+  "mixed-average": "(earlier prints and progress)",
 };
 
 function renderJob(job) {
@@ -42,7 +43,6 @@ function renderButtons() {
   const active = flags.printing || flags.paused || flags.pausing || flags.resuming;
   setText($("#job-state"), state.text || "Offline");
   $("#job-print").disabled = !(flags.operational && flags.ready && hasFile && !active);
-  setText($("#job-print"), hasFile && !active && store.get("progress") && store.get("progress").completion >= 100 ? "Print again" : "Print");
   $("#job-pause").disabled = !(flags.printing || flags.paused);
   setText($("#job-pause"), flags.paused ? "Resume" : "Pause");
   $("#job-cancel").disabled = !active || flags.cancelling;

@@ -179,8 +179,14 @@ function heaterRow(name) {
     h("td", {}, offsetInput));
 }
 
+function heaterOrder(name) {
+  const match = /^tool(\d+)$/.exec(name);
+  if (match) return Number(match[1]);
+  return { bed: 1000, chamber: 1001 }[name] ?? 2000;
+}
+
 function renderTable() {
-  const names = [...series.keys()];
+  const names = [...series.keys()].sort((a, b) => heaterOrder(a) - heaterOrder(b) || a.localeCompare(b));
   const signature = names.join(",");
   if (signature !== heaterSignature) {
     heaterSignature = signature;
