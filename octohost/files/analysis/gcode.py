@@ -94,10 +94,11 @@ def interpret(chunks, acceleration=DEFAULT_ACCELERATION, comment=None):
     unit = 1.0
     relative = e_relative = False
     feed = DEFAULT_FEEDRATE / 60.0
-    a_print = a_travel = float(acceleration or DEFAULT_ACCELERATION)
+    a_print = a_travel = float(acceleration) if acceleration and acceleration > 0 else DEFAULT_ACCELERATION
     tool = 0
-    totals = [0.0]
+    totals = [0.0]  # per tool: extruded so far, and the furthest it ever got
     maxima = [0.0]
+    tool_total = tool_max = 0.0  # the current tool's entries, kept in locals on the hot path
     inf = float("inf")
     min_x = min_y = min_z = inf
     max_x = max_y = max_z = -inf
@@ -113,61 +114,62 @@ def interpret(chunks, acceleration=DEFAULT_ACCELERATION, comment=None):
     for lines in _line_batches(chunks):
         for line in lines:
             c = line[:1]
-            if c != b"G" and c != b";" and c != b"M" and c != b"T":
-                line = _normalize(line)
-                if not line:
+            if c != b"G":
+                if c != b";" and c != b"M" and c != b"T":
+                    line = _normalize(line)
+                    c = line[:1]
+                if c == b";":
+                    if comment is not None:
+                        comment(line)
                     continue
-                c = line[:1]
-            if c == b";":
-                if comment is not None:
-                    comment(line)
-                continue
-            if c == b"T":
-                try:
-                    tool = int(line[1:].split(b";")[0].strip())
-                except ValueError:
+                if c == b"T":
+                    try:
+                        new_tool = int(line[1:].split(b";")[0].strip())
+                    except ValueError:
+                        continue
+                    totals[tool], maxima[tool] = tool_total, tool_max
+                    while len(totals) <= new_tool:
+                        totals.append(0.0)
+                        maxima.append(0.0)
+                    tool = new_tool
+                    tool_total, tool_max = totals[tool], maxima[tool]
                     continue
-                while len(totals) <= tool:
-                    totals.append(0.0)
-                    maxima.append(0.0)
-                continue
+                if c == b"M":
+                    parts = line.split(b";")[0].split()
+                    code = M_CODES.get(parts[0]) if parts else None
+                    if code == 83:
+                        e_relative = True
+                    elif code == 82:
+                        e_relative = False
+                    elif code == 204:
+                        for p in parts[1:]:
+                            try:
+                                value = float(p[1:])
+                            except ValueError:
+                                continue
+                            if value <= 0.0:
+                                continue
+                            k = p[:1]
+                            if k == b"S":
+                                a_print = a_travel = value
+                            elif k == b"P":
+                                a_print = value
+                            elif k == b"T":
+                                a_travel = value
+                    continue
+                if c != b"G":
+                    continue
             semicolon = line.find(b";")
             if semicolon >= 0:
                 line = line[:semicolon]
             parts = line.split()
-            if not parts:
-                continue
-            if c == b"M":
-                code = M_CODES.get(parts[0])
-                if code == 83:
-                    e_relative = True
-                elif code == 82:
-                    e_relative = False
-                elif code == 204:
-                    for p in parts[1:]:
-                        try:
-                            value = float(p[1:])
-                        except ValueError:
-                            continue
-                        if value <= 0.0:
-                            continue
-                        k = p[:1]
-                        if k == b"S":
-                            a_print = a_travel = value
-                        elif k == b"P":
-                            a_print = value
-                        elif k == b"T":
-                            a_travel = value
-                continue
-            if c != b"G":
-                continue
             code = G_CODES.get(parts[0])
             if code is None:
                 continue
             try:
                 if code <= 3:
-                    px = py = pz = pe = pf = pi = pj = pr = None
-                    for p in parts:
+                    px = py = pz = pe = pi = pj = pr = None
+                    for p in parts[1:]:
                         k = p[0]
                         if k == 88:
                             px = float(p[1:])
@@ -176,17 +178,18 @@ def interpret(chunks, acceleration=DEFAULT_ACCELERATION, comment=None):
                         elif k == 69:
                             pe = float(p[1:])
                         elif k == 70:
-                            pf = float(p[1:])
+                            value = float(p[1:])
+                            if value > 0.0:
+                                feed = value * unit / 60.0
                         elif k == 90:
                             pz = float(p[1:])
-                        elif k == 73:
-                            pi = float(p[1:])
-                        elif k == 74:
-                            pj = float(p[1:])
-                        elif k == 82:
-                            pr = float(p[1:])
-                    if pf is not None and pf > 0.0:
-                        feed = pf * unit / 60.0
+                        elif code > 1:
+                            if k == 73:
+                                pi = float(p[1:])
+                            elif k == 74:
+                                pj = float(p[1:])
+                            elif k == 82:
+                                pr = float(p[1:])
                     if relative:
                         nx = x + px * unit if px is not None else x
                         ny = y + py * unit if py is not None else y
@@ -204,10 +207,9 @@ def interpret(chunks, acceleration=DEFAULT_ACCELERATION, comment=None):
                         else:
                             de = pe - e
                             e = pe
-                        t = totals[tool] + de
-                        totals[tool] = t
-                        if t > maxima[tool]:
-                            maxima[tool] = t
+                        tool_total += de
+                        if tool_total > tool_max:
+                            tool_max = tool_total
                     dx = nx - x
                     dy = ny - y
                     dz = nz - z
@@ -269,17 +271,18 @@ def interpret(chunks, acceleration=DEFAULT_ACCELERATION, comment=None):
                                 min_y = ny
                             if ny > max_y:
                                 max_y = ny
-                            if nz < min_z:
-                                min_z = nz
-                            if nz > max_z:
-                                max_z = nz
                             if extremes:
                                 for ex, ey in extremes:
                                     min_x, max_x = min(min_x, ex), max(max_x, ex)
                                     min_y, max_y = min(min_y, ey), max(max_y, ey)
                             if nz != layer_z:
+                                # every extruding Z is some layer's Z, so the Z range is tracked here
                                 layer_z = nz
                                 layers += 1
+                                if nz < min_z:
+                                    min_z = nz
+                                if nz > max_z:
+                                    max_z = nz
                             was_extruding = True
                             a = a_print
                         else:
@@ -301,7 +304,13 @@ def interpret(chunks, acceleration=DEFAULT_ACCELERATION, comment=None):
                                 junction = sqrt(reachable)
                         else:
                             junction = 0.0
-                        total_time += move_time(p_d, p_v0, p_v, junction, p_a)
+                        # move_time(), inlined for the common case that the cruise speed is reached
+                        accelerating = (p_v * p_v - p_v0 * p_v0) / (2.0 * p_a)
+                        decelerating = (p_v * p_v - junction * junction) / (2.0 * p_a)
+                        if accelerating + decelerating <= p_d:
+                            total_time += (2.0 * p_v - p_v0 - junction) / p_a + (p_d - accelerating - decelerating) / p_v
+                        else:
+                            total_time += move_time(p_d, p_v0, p_v, junction, p_a)
                     else:
                         junction = 0.0
                     p_d, p_v, p_v0, p_a = d, feed, junction, a
@@ -345,6 +354,7 @@ def interpret(chunks, acceleration=DEFAULT_ACCELERATION, comment=None):
 
     if p_d > 0.0:
         total_time += move_time(p_d, p_v0, p_v, 0.0, p_a)
+    totals[tool], maxima[tool] = tool_total, tool_max
     if max_x == -inf:
         min_x = min_y = min_z = max_x = max_y = max_z = 0.0
     analysis = {
