@@ -1,9 +1,5 @@
 """The firmware's M115 report: name, key/value data and ``Cap:`` capabilities, with their hooks."""
 
-import logging
-
-log = logging.getLogger(__name__)
-
 
 class FirmwareReport:
     """Collects the report; the ``ok`` after it (``pending``) completes the capability list."""
@@ -17,11 +13,8 @@ class FirmwareReport:
         self.autoreport_temperatures = False
 
     def _call(self, hook, *args):
-        for plugin_id, handler in self.comm._handlers(hook):
-            try:
-                handler(self.comm, *args)
-            except Exception:
-                log.exception("plugin %s raised in the %s hook; skipped", plugin_id, hook)
+        for _ in self.comm.call_hook(hook, *args):
+            pass
 
     def info(self, name, data):
         self.name = name

@@ -16,7 +16,7 @@ from .config import CommConfig
 from .detect import candidate_baudrates, detect
 from .firmware import FirmwareReport
 from .job import LocalFileJob
-from .phases import QUEUING, Phases
+from .phases import QUEUING, Phases, warn_if_slow
 from .protocol import Kind, parse_at_command
 from .receiving import Receiver
 from .sdcard import SdCard
@@ -180,13 +180,32 @@ class MachineCom:
         if self._state in OPERATIONAL_STATES:
             self._check_timeout()
 
+    def call_hook(self, hook, /, *args, **kwargs):
+        """Call every handler of ``hook``; yields (plugin id, result) of those that returned.
+
+        Raising handlers are logged with their plugin id and skipped, slow ones named in a warning.
+        """
+        for plugin_id, handler in self._handlers(hook):
+            started = time.perf_counter()
+            try:
+                result = handler(self, *args, **kwargs)
+            except Exception:
+                log.exception("plugin %s raised in the %s hook; skipped", plugin_id, hook)
+                continue
+            finally:
+                warn_if_slow(plugin_id, hook, started)
+            yield plugin_id, result
+
     def _received_hooks(self, handlers, line):
         for plugin_id, handler in handlers:
+            started = time.perf_counter()
             try:
                 line = handler(self, line)
             except Exception:
                 log.exception("plugin %s raised in the gcode received hook; skipped", plugin_id)
                 continue
+            finally:
+                warn_if_slow(plugin_id, "comm.protocol.gcode.received", started)
             if line is None:
                 return ""
         return line
@@ -198,11 +217,14 @@ class MachineCom:
 
     def _temperatures_received(self, parsed):
         for plugin_id, handler in self._handlers("comm.protocol.temperatures.received"):
+            started = time.perf_counter()
             try:
-                parsed = handler(self, parsed)
+                parsed = handler(self, dict(parsed))
             except Exception:
                 log.exception("plugin %s raised in the temperatures received hook; skipped", plugin_id)
                 continue
+            finally:
+                warn_if_slow(plugin_id, "comm.protocol.temperatures.received", started)
             if not parsed:
                 return
         result = {}
@@ -225,12 +247,10 @@ class MachineCom:
         if error.sd_related or "unknown command" in error.message.lower():
             self.callback.on_comm_message(error.message)
             return
-        plugin_id, handled = (None, None)
-        if self.plugin_manager is not None:
-            plugin_id, handled = self.plugin_manager.call_until("comm.protocol.gcode.error", bool, self, error.message)
-        if handled:
-            log.info("firmware error %r handled by plugin %s", error.message, plugin_id)
-            return
+        for plugin_id, handled in self.call_hook("comm.protocol.gcode.error", error.message):
+            if handled:
+                log.info("firmware error %r handled by plugin %s", error.message, plugin_id)
+                return
         mode = self.config.firmware_errors
         if mode == "ignore":
             self.callback.on_comm_message("Error: " + error.message)
@@ -248,11 +268,8 @@ class MachineCom:
 
     def _on_action(self, parsed):
         action, name, params = parsed
-        for plugin_id, handler in self._handlers("comm.protocol.action"):
-            try:
-                handler(self, "// action:" + action, action, name=name, params=params)
-            except Exception:
-                log.exception("plugin %s raised in the action hook; skipped", plugin_id)
+        for _ in self.call_hook("comm.protocol.action", "// action:" + action, action, name=name, params=params):
+            pass
         if name == "pause":
             self.set_pause(True, tags={"source:action"})
         elif name == "resume":
@@ -485,10 +502,11 @@ class MachineCom:
         """Queue the GCODE script ``name`` (rendered by ``script_renderer``, plus the scripts hook)."""
         from .scripts import script_lines
 
-        lines = script_lines(self, name, context, self._handlers("comm.protocol.scripts"))
-        if lines is None:
+        script = script_lines(self, name, context)
+        if script is None:
             return False
-        script_tags = {"source:script", f"script:{name}"} | set(tags or ())
+        lines, hook_tags = script
+        script_tags = {"source:script", f"script:{name}"} | set(tags or ()) | hook_tags
         for line in lines:
             self.send_command(line, tags=script_tags)
         return True

@@ -9,8 +9,8 @@ plugin id and skipped.
 """
 
 import logging
+import time
 
-from .sendqueue import Command
 
 log = logging.getLogger(__name__)
 phase_log = logging.getLogger("octohost.comm.command_phases")
@@ -20,8 +20,19 @@ HOOKS = {phase: f"comm.protocol.gcode.{phase}" for phase in (QUEUING, QUEUED, SE
 AT_HOOKS = {phase: f"comm.protocol.atcommand.{phase}" for phase in (QUEUING, SENDING)}
 
 
+#: a handler taking longer than this (seconds) stalls the serial line noticeably: say so
+SLOW_HANDLER = 0.1
+
+
 def _no_handlers(name):
     return ()
+
+
+def warn_if_slow(plugin_id, hook, started):
+    elapsed = time.perf_counter() - started
+    if elapsed > SLOW_HANDLER:
+        log.warning("plugin %s took %.0f ms in the %s hook; handlers run on the serial loops and stall "
+                    "the printer while they run", plugin_id, elapsed * 1000, hook)
 
 
 class Phases:
@@ -56,11 +67,13 @@ class Phases:
         if phase_log.isEnabledFor(logging.DEBUG):
             log_phase(phase, command)
         for plugin_id, handler in handlers:
+            started = time.perf_counter()
             try:
                 handler(self.comm, phase, command.cmd, command.cmd_type, command.gcode,
                         subcode=command.subcode, tags=command.tags)
             except Exception:
                 log.exception("plugin %s raised in the gcode %s hook for %r; skipped", plugin_id, phase, command.cmd)
+            warn_if_slow(plugin_id, HOOKS[phase], started)
 
     def has_handlers(self, phase):
         return bool(self._handlers(HOOKS[phase]))
@@ -68,16 +81,19 @@ class Phases:
     def atcommand(self, phase, name, params, tags):
         """Tell the at-command handlers of ``phase`` about ``@name params``."""
         for plugin_id, handler in self._handlers(AT_HOOKS[phase]):
+            started = time.perf_counter()
             try:
                 handler(self.comm, phase, name, params, tags=tags)
             except Exception:
                 log.exception("plugin %s raised in the atcommand %s hook for @%s; skipped", plugin_id, phase, name)
+            warn_if_slow(plugin_id, AT_HOOKS[phase], started)
 
     def _run(self, phase, handlers, command, allow_many):
         results = [command]
         for plugin_id, handler in handlers:
             next_results = []
             for current in results:
+                started = time.perf_counter()
                 try:
                     returned = handler(self.comm, phase, current.cmd, current.cmd_type, current.gcode,
                                        subcode=current.subcode, tags=current.tags)
@@ -86,6 +102,8 @@ class Phases:
                                   plugin_id, phase, current.cmd)
                     next_results.append(current)
                     continue
+                finally:
+                    warn_if_slow(plugin_id, HOOKS[phase], started)
                 normalized = normalize(returned, current, plugin_id, phase)
                 if len(normalized) > 1 and not allow_many:
                     log.error("plugin %s returned %d commands in the %s phase for %r; only the queuing phase "
