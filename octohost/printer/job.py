@@ -9,7 +9,6 @@ passed (from the state monitor's tick).
 
 import concurrent.futures
 import logging
-import os
 import threading
 import time
 
@@ -18,12 +17,6 @@ from octohost.events import Events
 from .estimation import create_estimator
 
 log = logging.getLogger(__name__)
-
-
-def selected_file(path, origin, size=None, display=None, date=None):
-    """The ``job.file`` structure of the contract."""
-    name = os.path.basename(path) if path else None
-    return {"name": name, "path": path, "display": display or name, "origin": origin, "size": size, "date": date}
 
 
 class JobTracker:

@@ -18,6 +18,7 @@ import threading
 
 from octohost.comm import ports
 from octohost.comm.callback import CommCallback
+from octohost.comm.protocol import parameter
 from octohost.comm.states import (CLOSED_OR_ERROR_STATES, ERROR_STATES, OPERATIONAL_STATES, PRINTING_STATES,
                                   STATE_TEXT, State)
 from octohost.events import Events
@@ -25,12 +26,13 @@ from octohost.util.fs import PathEscapeError, confined_path
 
 from . import control
 from .callbacks import CallbackDispatcher
+from .data import contract_state, job_data, progress_data, selected_file, state_flags
 from .hooks import CommPluginView
 from .interface import InvalidFileLocation, InvalidFileType, PrinterInterface, UnknownScriptException
-from .job import JobTracker, selected_file
+from .job import JobTracker
 from .sampler import CurrentDataSampler
 from .scripts import GcodeScripts
-from .sdcard import free_remote_name, upload_via_hooks
+from .sdcard import SdCardOperations
 from .temperatures import TemperatureHistory
 
 log = logging.getLogger(__name__)
@@ -39,20 +41,13 @@ MACHINECODE_EXTENSIONS = (".gcode", ".gco", ".g")
 LOG_BACKLOG = 300
 MESSAGE_BACKLOG = 300
 
-#: the contract's state ids for our transitional states
-_CONTRACT_STATE = {
-    State.STARTING: State.PRINTING, State.RESUMING: State.PRINTING, State.FINISHING: State.PRINTING,
-    State.PAUSING: State.PRINTING, State.CANCELLING: State.PRINTING,
-}
-
-
 def _default_comm_factory(*args, **kwargs):
     from octohost.comm.machine import MachineCom
 
     return MachineCom(*args, **kwargs)
 
 
-class Printer(PrinterInterface, CommCallback):
+class Printer(SdCardOperations, PrinterInterface, CommCallback):
     def __init__(self, settings, plugin_manager, event_bus, printer_profile_manager, file_manager=None,
                  history=None, recovery=None, comm_factory=None, update_interval=0.5):
         self._settings = settings
@@ -75,16 +70,12 @@ class Printer(PrinterInterface, CommCallback):
         self._current_z = None
         self._position = None
         self._fan_speed = None
-        self._sd_ready = False
-        self._sd_files = []
         self._firmware = None
         self._last_status = None
         self._capabilities = {}
         self._tool = 0
         self._pending_details = None
         self._start_after_sd_select = None
-        self._pending_user = None
-        self._transfer_callbacks = (None, None)
 
         self._offsets = {}
         self._rewriter = control.TemperatureOffsetRewriter()
@@ -152,7 +143,10 @@ class Printer(PrinterInterface, CommCallback):
         self._profile = self._profiles.get(profile_id)
         self._error = None
         self._fire(Events.CONNECTING, {"port": port, "baudrate": baudrate, "profile": profile_id})
-        view = CommPluginView(self._plugin_manager, self._queuing_rewrite, lambda: bool(self._rewriter.offsets))
+        view = CommPluginView(self._plugin_manager, {
+            "comm.protocol.gcode.queuing": (self._queuing_rewrite, lambda: bool(self._rewriter.offsets)),
+            "comm.protocol.gcode.sent": (self._track_fan, None),
+        })
         with self._comm_lock:
             self._comm = self._comm_factory(port, baudrate, self, self._settings, view,
                                             printer_profile=self._profile, script_renderer=self.scripts)
@@ -255,6 +249,13 @@ class Printer(PrinterInterface, CommCallback):
             return self._rewriter.rewrite(cmd)
         return None
 
+    def _track_fan(self, comm, phase, cmd, cmd_type, gcode, subcode=None, tags=None):
+        if gcode == "M106":
+            speed = parameter(cmd, "S")
+            self._fan_speed = 255 if speed is None else int(speed)
+        elif gcode == "M107":
+            self._fan_speed = 0
+
     def log_lines(self, *lines):
         for line in lines:
             self.on_comm_log(line)
@@ -279,7 +280,7 @@ class Printer(PrinterInterface, CommCallback):
                 absolute = confined_path(root, path)
             except PathEscapeError as exc:
                 raise InvalidFileLocation(str(exc)) from None
-            relative = path.replace("\\", "/").strip("/")
+            relative = os.path.relpath(absolute, root).replace(os.sep, "/")
         if not os.path.isfile(absolute):
             raise InvalidFileLocation(f"no such file: {relative}")
         name = os.path.basename(absolute)
@@ -316,7 +317,7 @@ class Printer(PrinterInterface, CommCallback):
             self._start_after_sd_select = {"pos": pos, "tags": tags, "user": user} if printAfterSelect else None
         else:
             self._pending_details = (target, self._details(relative))
-        comm.select_file(target, bool(sd), tags=tags)
+        comm.select_file(target, bool(sd), tags=tags, user=user)
         if printAfterSelect and not sd:
             return self.start_print(pos=pos, tags=tags, user=user)
         return True
@@ -332,9 +333,7 @@ class Printer(PrinterInterface, CommCallback):
             return False
         if self._job.file is None:
             return False
-        self._pending_user = user
-        comm.start_print(pos=pos, tags=tags)
-        return True
+        return comm.start_print(pos=pos, tags=tags, user=user) is not False
 
     def pause_print(self, tags=None, *args, **kwargs):
         comm = self._comm
@@ -398,70 +397,6 @@ class Printer(PrinterInterface, CommCallback):
     def get_recovery_data(self):
         return self.recovery.get_recovery_data() if self.recovery is not None else None
 
-    # -- SD card -------------------------------------------------------------------------------
-
-    def get_sd_files(self, *args, **kwargs):
-        return list(self._sd_files)
-
-    def is_sd_ready(self, *args, **kwargs):
-        return self._sd_ready
-
-    def refresh_sd_files(self, *args, **kwargs):
-        comm = self._comm
-        if comm is not None and self._sd_ready:
-            comm.refresh_sd_files()
-
-    def init_sd_card(self, *args, **kwargs):
-        comm = self._comm
-        if comm is not None:
-            comm.init_sd_card()
-
-    def release_sd_card(self, *args, **kwargs):
-        comm = self._comm
-        if comm is not None:
-            comm.release_sd_card()
-
-    def delete_sd_file(self, filename, *args, **kwargs):
-        comm = self._comm
-        if comm is None or not self._sd_ready:
-            return False
-        if self.is_current_file(filename, True) and (self.is_printing() or self.is_paused()):
-            raise ValueError(f"{filename} is being printed")
-        comm.delete_sd_file(filename)
-        return True
-
-    def _get_free_remote_name(self, filename):
-        return free_remote_name(filename, [entry["name"] for entry in self._sd_files])
-
-    def add_sd_file(self, filename, path, on_success=None, on_failure=None, *args, tags=None, **kwargs):
-        """Upload a local file to the SD card; returns the remote name."""
-        comm = self._comm
-        if comm is None or not comm.is_operational() or comm.is_printing() or comm.is_paused() or not self._sd_ready:
-            raise RuntimeError("the printer is not ready for an SD card upload")
-        if not os.path.isfile(path):
-            raise InvalidFileLocation(f"no such file: {path}")
-
-        def started(local, remote):
-            self._fire(Events.TRANSFER_STARTED, {"local": local, "remote": remote})
-
-        def succeeded(local, remote, elapsed):
-            self._fire(Events.TRANSFER_DONE, {"local": local, "remote": remote, "time": elapsed})
-            if on_success:
-                on_success(local, remote, elapsed)
-
-        def failed(local, remote, elapsed):
-            self._fire(Events.TRANSFER_FAILED, {"local": local, "remote": remote, "time": elapsed})
-            if on_failure:
-                on_failure(local, remote, elapsed)
-
-        self._transfer_callbacks = (on_success, on_failure)
-        remote = upload_via_hooks(self._plugin_manager, self, filename, path, started, succeeded, failed)
-        if remote:
-            return remote
-        remote = self._get_free_remote_name(filename)
-        comm.start_sd_file_transfer(path, remote, tags=tags)
-        return remote
-
     # -- state ---------------------------------------------------------------------------------
 
     def _comm_state(self):
@@ -469,8 +404,7 @@ class Printer(PrinterInterface, CommCallback):
         return comm.get_state() if comm is not None else self._state
 
     def get_state_id(self, *args, **kwargs):
-        state = self._comm_state()
-        return _CONTRACT_STATE.get(state, state)
+        return contract_state(self._comm_state())
 
     def get_state_string(self, *args, **kwargs):
         comm = self._comm
@@ -504,48 +438,16 @@ class Printer(PrinterInterface, CommCallback):
     def is_ready(self, *args, **kwargs):
         return self._comm_state() == State.OPERATIONAL
 
-    def _flags(self, state):
-        return {
-            "operational": state in OPERATIONAL_STATES,
-            "printing": state in PRINTING_STATES,
-            "cancelling": state == State.CANCELLING,
-            "pausing": state == State.PAUSING,
-            "resuming": state == State.RESUMING,
-            "finishing": state == State.FINISHING,
-            "closedOrError": state in CLOSED_OR_ERROR_STATES,
-            "error": state in ERROR_STATES,
-            "paused": state == State.PAUSED,
-            "ready": state == State.OPERATIONAL,
-            "sdReady": self._sd_ready,
-        }
-
     def get_current_job(self, *args, **kwargs):
-        file = self._job.file
-        details = self._job.details or {}
-        analysis = details.get("gcodeAnalysis") or {}
-        profile_id = (self._current_profile() or {}).get("id")
-        statistics = details.get("statistics") or {}
-        return {
-            "file": dict(file) if file else selected_file(None, None),
-            "estimatedPrintTime": analysis.get("estimatedPrintTime"),
-            "averagePrintTime": (statistics.get("averagePrintTime") or {}).get(profile_id),
-            "lastPrintTime": (statistics.get("lastPrintTime") or {}).get(profile_id),
-            "filament": analysis.get("filament"),
-            "user": self._job.user,
-        }
+        return job_data(self._job.file, self._job.details, (self._current_profile() or {}).get("id"), self._job.user)
 
     def _progress(self, status, estimate):
-        if not status or not self._job.file:
-            return {"completion": None, "filepos": None, "printTime": None, "printTimeLeft": None,
-                    "printTimeLeftOrigin": None}
-        size = status.get("size") or (self._job.file or {}).get("size")
-        filepos = status.get("filepos")
-        completion = filepos / size * 100.0 if size and filepos is not None else None
-        print_time = self._job.elapsed() if self._job.active else status.get("print_time")
-        left, origin = estimate if self._job.active else (None, None)
-        return {"completion": completion, "filepos": filepos,
-                "printTime": int(print_time) if print_time is not None else None,
-                "printTimeLeft": int(left) if left is not None else None, "printTimeLeftOrigin": origin}
+        if self._job.file is None:
+            status = None
+        if self._job.active:
+            return progress_data(status, self._job.file.get("size"), self._job.elapsed(), estimate)
+        return progress_data(status, (self._job.file or {}).get("size"), (status or {}).get("print_time"),
+                             (None, None))
 
     def _plugin_data(self, initial):
         data = {}
@@ -568,7 +470,7 @@ class Printer(PrinterInterface, CommCallback):
     def _build_data(self, status, estimate, initial=False):
         state = self._comm_state()
         data = {
-            "state": {"text": self.get_state_string(), "flags": self._flags(state), "error": self._error},
+            "state": {"text": self.get_state_string(), "flags": state_flags(state, self._sd_ready), "error": self._error},
             "job": self.get_current_job(),
             "progress": self._progress(status, estimate),
             "currentZ": self._current_z,
@@ -652,7 +554,7 @@ class Printer(PrinterInterface, CommCallback):
         old, self._state = self._state, state
         if old == state:
             return
-        self._fire(Events.PRINTER_STATE_CHANGED, {"state_id": _CONTRACT_STATE.get(state, state),
+        self._fire(Events.PRINTER_STATE_CHANGED, {"state_id": contract_state(state),
                                                    "state_string": STATE_TEXT.get(state, state)})
         if state == State.OPERATIONAL and old not in OPERATIONAL_STATES:
             comm = self._comm
@@ -732,7 +634,7 @@ class Printer(PrinterInterface, CommCallback):
 
     def on_comm_print_job_started(self, suppress_script=False, user=None):
         self._rewriter.reset()
-        self._job.started(user=user or self._pending_user)
+        self._job.started(user=user)
         self._job_script("beforePrintStarted", suppress_script)
         self._sampler.trigger()
 
@@ -762,36 +664,6 @@ class Printer(PrinterInterface, CommCallback):
     def on_comm_print_job_resumed(self, suppress_script=False, user=None):
         self._job.resumed(user=user)
         self._job_script("beforePrintResumed", suppress_script)
-        self._sampler.trigger()
-
-    def on_comm_sd_state_change(self, sd_ready):
-        self._sd_ready = sd_ready
-        if not sd_ready:
-            self._sd_files = []
-        self._fire(Events.PRINTER_SD_CARD_READY if sd_ready else Events.UPDATED_FILES,
-                   {"ready": sd_ready} if sd_ready else {"type": "printables"})
-        self._sampler.trigger()
-
-    def on_comm_sd_files(self, files):
-        self._sd_files = [dict(entry) for entry in files]
-        self._fire(Events.UPDATED_FILES, {"type": "printables"})
-
-    def on_comm_file_transfer_started(self, local_path, remote_name, size, user=None):
-        self._fire(Events.TRANSFER_STARTED, {"local": os.path.basename(local_path), "remote": remote_name, "size": size})
-        self._sampler.trigger()
-
-    def on_comm_file_transfer_done(self, local_path, remote_name, elapsed):
-        self._fire(Events.TRANSFER_DONE, {"local": os.path.basename(local_path), "remote": remote_name, "time": elapsed})
-        on_success = self._transfer_callbacks[0]
-        if on_success:
-            on_success(local_path, remote_name, elapsed)
-        self._sampler.trigger()
-
-    def on_comm_file_transfer_failed(self, local_path, remote_name, reason):
-        self._fire(Events.TRANSFER_FAILED, {"local": os.path.basename(local_path), "remote": remote_name, "reason": reason})
-        on_failure = self._transfer_callbacks[1]
-        if on_failure:
-            on_failure(local_path, remote_name, reason)
         self._sampler.trigger()
 
     def on_comm_record_fileposition(self, origin, path, pos):

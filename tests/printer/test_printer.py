@@ -292,3 +292,12 @@ def test_disconnect_mid_print_fails_job_and_keeps_recovery(make_stack):
     assert 0 < data["pos"] < (stack.uploads / "cut.gcode").stat().st_size
     row = stack.history.list()[0]
     assert row["result"] == "failed" and "disconnected" in row["reason"]
+
+
+def test_scripts_see_fan_speed_position_and_profile(stack):
+    stack.printer.commands(["M106 S128", "M114"])
+    marker_sync(stack, "fan")
+    assert wait_for(lambda: stack.bus.flush() and "PositionUpdate" in stack.recorder.names())
+    stack.printer.scripts.save_source("report", "M117 {{ printer_profile.id }} fan {{ last_fanspeed }} x {{ last_position.x }}")
+    stack.printer.script("report")
+    assert wait_for(lambda: "M117 _default fan 128 x 0.0" in stack.accepted()), stack.accepted()[-5:]
