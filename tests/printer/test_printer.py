@@ -301,3 +301,41 @@ def test_scripts_see_fan_speed_position_and_profile(stack):
     stack.printer.scripts.save_source("report", "M117 {{ printer_profile.id }} fan {{ last_fanspeed }} x {{ last_position.x }}")
     stack.printer.script("report")
     assert wait_for(lambda: "M117 _default fan 128 x 0.0" in stack.accepted()), stack.accepted()[-5:]
+
+
+def test_blocked_callback_does_not_hold_up_the_print(make_stack):
+    stack = make_stack(virtual_options=VirtualOptions(time_scale=50.0))
+    stack.connect()
+    gate = threading.Event()
+
+    class Stuck(RecordingCallback):
+        def on_printer_add_log(self, data):
+            gate.wait(30)
+            super().on_printer_add_log(data)
+
+    stuck, healthy = Stuck(), RecordingCallback()
+    stack.printer.register_callback(stuck)
+    stack.printer.register_callback(healthy)
+    write_gcode(stack.uploads / "busy.gcode", lines=500)
+    try:
+        stack.printer.select_file("busy.gcode", False, printAfterSelect=True)
+        assert wait_for(lambda: "PrintDone" in stack.recorder.names(), timeout=30)
+        assert wait_for(lambda: any("G1 X99 Y93" in line for line in healthy.logs))
+        assert len(stuck.logs) == 0
+    finally:
+        gate.set()
+    assert stack.printer.wait_for_callbacks(10)
+    assert len(stuck.logs) > 0
+
+
+def test_connection_options(make_stack):
+    stack = make_stack()
+    stack.settings.set("serial.port", "VIRTUAL")
+    stack.settings.set("serial.additionalBaudrates", [500000])
+    stack.profiles.save({"id": "mk3", "name": "MK3"}, make_default=True)
+    options = stack.printer.get_connection_options()
+    assert "VIRTUAL" in options["ports"]
+    assert options["baudrates"][0] == 500000 and 115200 in options["baudrates"]
+    assert (options["portPreference"], options["baudratePreference"], options["autoconnect"]) == ("VIRTUAL", 115200, False)
+    assert options["printerProfilePreference"] == "mk3"
+    assert {"id": "mk3", "name": "MK3"} in options["printerProfiles"]
