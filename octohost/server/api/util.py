@@ -1,6 +1,7 @@
 """Small helpers every API view uses: errors as JSON, permission checks, body parsing."""
 
 import functools
+import json
 import math
 
 from flask import current_app, g, jsonify, request
@@ -68,11 +69,18 @@ def requires_login(view):
     return wrapper
 
 
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def json_body():
-    """The request body as a JSON object, or 400."""
-    if not request.mimetype or request.mimetype != "application/json":
+    """The request body as a JSON object (strict: no NaN/Infinity), or 400."""
+    if request.mimetype != "application/json":
         raise ApiError(400, "Expected content type application/json")
-    data = request.get_json(silent=True)
+    try:
+        data = json.loads(request.get_data(cache=True), parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"Malformed JSON body: {exc}") from None
     if not isinstance(data, dict):
         raise ApiError(400, "Malformed JSON body: expected an object")
     return data
