@@ -47,10 +47,6 @@ class Heaters:
         for heater in self.all():
             heater.advance(seconds)
 
-    @property
-    def changing(self):
-        return any(h.actual != (h.target if h.target > 0 else h.idle) for h in self.all())
-
     def report(self, active_tool=0):
         """``T:21.3 /0.0 B:21.0 /0.0 @:0 B@:0``, with ``T0:``/``T1:`` when there are several tools."""
         tool = self.tools[active_tool]

@@ -3,12 +3,14 @@
 The host writes bytes; complete lines land in the board's RX buffer, which holds
 ``rx_buffer_size`` bytes of unacknowledged lines like a real board's serial ring buffer: a line
 that does not fit loses its overflowing bytes (the line end survives), so a host that sends
-more than the firmware can hold gets checksum errors instead of silent success. One firmware
-thread takes lines in order, runs them against simulated time and writes the answers into the
-TX buffer that ``read`` drains.
+more than the firmware can hold gets checksum errors instead of silent success. Lines run in
+order against simulated time: right inside ``write`` when the firmware is idle (no thread hop,
+so the virtual printer is never what limits a benchmark), otherwise on the firmware thread, which
+also drives heaters, auto-reports and SD printing. Answers go to the TX buffer that ``read`` drains.
 """
 
 import collections
+import re
 import threading
 import time
 
@@ -17,7 +19,8 @@ import serial
 from .firmware import Firmware
 from .options import VirtualOptions
 
-_EMERGENCY = (b"M108", b"M112")
+#: what Marlin's emergency parser acts on the moment it arrives
+_EMERGENCY = re.compile(rb"M108|M112", re.IGNORECASE)
 
 #: the port name under which hosts find the in-process virtual printer
 VIRTUAL_PORT = "VIRTUAL"
@@ -64,10 +67,6 @@ class VirtualPrinter:
         return self._firmware.accepted
 
     @property
-    def firmware(self):
-        return self._firmware
-
-    @property
     def sd_files(self):
         """The SD card's files as {long name: bytes}."""
         with self._firmware_lock:
@@ -93,7 +92,7 @@ class VirtualPrinter:
                 self._in_flight += size
                 self._line_sizes.append(size)
                 self._pending.append((line.decode("latin-1"), corrupted, self._generation))
-                if any(code in line.upper() for code in _EMERGENCY):
+                if _EMERGENCY.search(line):
                     emergencies.append(line.decode("latin-1"))
         if emergencies:
             with self._firmware_lock:
