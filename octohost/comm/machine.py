@@ -113,15 +113,22 @@ class MachineCom:
             thread.start()
 
     def _detect(self):
-        from .ports import list_ports
+        from .ports import detection_baudrates, detection_ports
 
-        ports = [self.port] if self.port not in (None, "AUTO") else [
-            p["port"] if isinstance(p, dict) else p for p in list_ports(self.settings, self.plugin_manager)]
-        rates = [self.baudrate] if self.baudrate else candidate_baudrates(self.config.additional_baudrates)
+        auto_port = self.port in (None, "AUTO")
+        if auto_port:
+            ports = detection_ports(self.settings, self.plugin_manager) if self.settings is not None else []
+        else:
+            ports = [self.port]
+        if self.baudrate:
+            rates = [self.baudrate]
+        elif self.settings is not None:
+            rates = detection_baudrates(self.settings)
+        else:
+            rates = candidate_baudrates(self.config.additional_baudrates)
 
         def attempt(port, baudrate):
-            self._set_state(State.DETECT_SERIAL if len(ports) > 1 or self.port in (None, "AUTO")
-                            else State.DETECT_BAUDRATE)
+            self._set_state(State.DETECT_SERIAL if auto_port else State.DETECT_BAUDRATE)
             self.callback.on_comm_log(f"Trying port {port} at {baudrate} baud")
 
         found = detect(ports, rates, self._open, self.config.hello_command, self.config.timeout_detection, attempt)
