@@ -1,0 +1,75 @@
+"""A print driven entirely through the API, by the OctoRest client library, over the virtual
+printer on a pseudo-terminal (the way a real USB printer is reached)."""
+
+import time
+
+import pytest
+from octorest import OctoRest
+
+from octohost.comm.virtual.pty import serve_pty
+
+GCODE = b"G28\nM104 S0\n" + b"G1 X10 Y10 Z0.2 F6000\nG1 X20 Y20 E1\n" * 150 + b"M84\n"
+
+
+@pytest.fixture
+def pty_printer():
+    virtual = serve_pty()
+    yield virtual
+    virtual.close()
+
+
+def wait_for_state(client, predicate, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.job_info()
+        if predicate(job["state"]):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"state stayed {job['state']!r}")
+
+
+def test_octorest_drives_a_print_over_a_pty(start_server, pty_printer):
+    running = start_server(settings_values={"serial.additionalPorts": [pty_printer.path]})
+    client = OctoRest(url=running.url, apikey=running.keys["user"])
+
+    assert client.get_version()["text"].startswith("OctoPrint")
+    options = client.connection_info()["options"]
+    assert pty_printer.path in options["ports"]
+    assert 115200 in options["baudrates"]
+
+    client.connect(port=pty_printer.path, baudrate=115200)
+    wait_for_state(client, lambda state: state == "Operational", timeout=30)
+    assert client.connection_info()["current"]["port"] == pty_printer.path
+
+    client.upload(("flow.gcode", GCODE))
+    assert [f["name"] for f in client.files("local")["files"]] == ["flow.gcode"]
+    client.select("flow.gcode")
+    assert client.job_info()["job"]["file"]["name"] == "flow.gcode"
+
+    client.start()
+    wait_for_state(client, lambda state: state.startswith("Printing"))
+    client.pause()
+    paused = wait_for_state(client, lambda state: state == "Paused")
+    assert 0 <= paused["progress"]["completion"] < 100
+    client.resume()
+    wait_for_state(client, lambda state: state.startswith("Printing"))
+    done = wait_for_state(client, lambda state: state == "Operational")
+    assert done["progress"]["completion"] == 100
+    assert done["job"]["file"]["name"] == "flow.gcode"
+
+    file_entry = client.files("local")["files"][0]
+    assert file_entry["prints"]["success"] == 1
+
+
+def test_job_commands_answer_409_in_the_wrong_state(start_server, pty_printer):
+    running = start_server()
+    for command in ({"command": "start"}, {"command": "cancel"}, {"command": "restart"},
+                    {"command": "pause", "action": "pause"}, {"command": "pause", "action": "resume"}):
+        assert running.post("/api/job", role="user", json=command).status_code == 409, command
+    running.post("/api/connection", json={"command": "connect", "port": pty_printer.path, "baudrate": 115200})
+    deadline = time.monotonic() + 30
+    while not running.context.printer.is_operational() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    start = running.post("/api/job", role="user", json={"command": "start"})
+    assert start.status_code == 409 and "No file" in start.json()["error"]
+    assert running.get("/api/printer", role="viewer").json()["state"]["flags"]["operational"] is True
