@@ -11,7 +11,6 @@ curves, infill, retractions, travels, a config footer), then measures
 
 import argparse
 import base64
-import io
 import math
 import os
 import resource

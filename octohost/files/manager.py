@@ -6,8 +6,6 @@ uploads, queues background analysis per file type and fires OctoPrint's file eve
 printer is using (``set_can_modify`` predicate) cannot be overwritten, moved or removed.
 """
 
-import binascii
-import functools
 import logging
 import os
 import shutil
@@ -17,29 +15,17 @@ import time
 from octohost.events import Events
 
 from . import storage as storage_module
-from .analysis.process import GcodeAnalysisQueue
 from .analysis.queue import QueueEntry
+from .entries import (RESERVED_KEYS, STORAGE, file_entry, folder_entry, is_current, needs_analysis, stamp,
+                      with_children)
 from .errors import AlreadyExists, FileInUse, InvalidName, InvalidType, NotFound, StorageError
 from .extensions import ExtensionTree
-from .metadata import MetadataStore
+from .metadata import MetadataStore, add_print, apply_analysis
+from .scheduler import AnalysisScheduler, analysis_factories
 from .storage import LocalStorage, join_path
 from .wrappers import DiskFileWrapper, StreamWrapper
 
 log = logging.getLogger(__name__)
-
-STORAGE = "local"
-HISTORY_LENGTH = 50
-#: metadata keys the manager owns; plugins' additional metadata may not use them
-RESERVED_KEYS = frozenset({
-    "name", "display", "path", "type", "typePath", "origin", "size", "date", "hash", "stamp", "links",
-    "analysis", "analysisError", "gcodeAnalysis", "slicer", "thumbnails", "prints", "history",
-    "statistics", "children", "refs",
-})
-
-
-def _stamp(st):
-    return [st.st_size, st.st_mtime_ns]
-
 
 class FileManager:
     def __init__(self, settings, plugin_manager=None, event_bus=None, printer_profile_manager=None):
@@ -51,13 +37,9 @@ class FileManager:
         self.metadata = MetadataStore()
         self.extensions = ExtensionTree(plugin_manager)
         self._lock = threading.RLock()
-        self._analysis_changed = threading.Condition(self._lock)
         self._can_modify = None
-        self._pending = {}  # path -> (QueueEntry, stamp when queued)
-        self._queues = {}
-        self._analysis_paused = False
-        self._closed = False
-        self._factories = self._analysis_factories()
+        self.analysis = AnalysisScheduler(analysis_factories(settings, plugin_manager),
+                                          self._on_analysis_started, self._on_analysis_finished)
 
     # -- names and types -----------------------------------------------------------------------
 
@@ -174,14 +156,17 @@ class FileManager:
             written = self.storage.move_into_place(stored, source_path, allow_overwrite)
             digest = written[1] if written else None
         else:
-            with wrapper.stream() as source:
+            source = wrapper.stream()
+            try:
                 _size, digest = self.storage.write_stream(stored, source, allow_overwrite)
+            finally:
+                _close_quietly(source)
             if move:
                 try:
                     os.unlink(source_path)
                 except OSError:
                     pass
-        if digest is None and self._analysis_factory(self.file_type(name)) is None:
+        if digest is None and not self.analysis.handles(self.file_type(name)):
             digest = _md5_of(self.storage.resolve(stored))
         return self._added(stored, digest, _display_name(path, display), links, printer_profile)
 
@@ -203,7 +188,7 @@ class FileManager:
         path, folder, name = self._split(stored)
         folder_abs = self._folder_on_disk(folder)
         st = os.stat(os.path.join(folder_abs, name))
-        entry = {"stamp": _stamp(st)}
+        entry = {"stamp": stamp(st)}
         if digest:
             entry["hash"] = digest
         if display and display != name:
@@ -211,7 +196,7 @@ class FileManager:
         if links:
             entry["links"] = list(links)
         with self._lock:
-            self._dequeue(path)
+            self.analysis.dequeue(path)
             old = self.metadata.get(folder_abs, name)
             for key in ("prints", "history", "statistics"):
                 if key in old:
@@ -242,7 +227,7 @@ class FileManager:
         with self._lock:
             self.storage.require_file(path)
             self._require_modifiable(path)
-            self._dequeue(path)
+            self.analysis.dequeue(path)
             self.storage.remove_file(path)
             self.metadata.remove(self._folder_on_disk(folder), name)
         self._fire(Events.FILE_REMOVED, {"storage": STORAGE, "path": path, "name": name, "type": self.file_type(name)})
@@ -255,7 +240,7 @@ class FileManager:
         with self._lock:
             folder_abs = self.storage.require_folder(path)
             self._require_folder_modifiable(path)
-            self._dequeue_below(path)
+            self.analysis.dequeue_below(path)
             self.storage.remove_folder(path, recursive=recursive)
             self.metadata.forget_folder(folder_abs)
         self._fire(Events.FOLDER_REMOVED, {"storage": STORAGE, "path": path, "name": name})
@@ -297,7 +282,7 @@ class FileManager:
             self.storage.require_file(source)
             self._require_modifiable(source)
             target = self._file_destination(source, destination)
-            was_pending = self._dequeue(source)
+            was_pending = self.analysis.dequeue(source)
             self.storage.move_file(source, target)
             _, dst_folder, dst_name = self._split(target)
             self.metadata.transfer(self._folder_on_disk(src_folder), src_name, self._folder_on_disk(dst_folder),
@@ -317,8 +302,8 @@ class FileManager:
             dst_st = os.stat(os.path.join(dst_folder, dst_name))
         except OSError:
             return
-        if src_md.get("stamp") == _stamp(src_st):
-            self.metadata.update(dst_folder, dst_name, lambda md: md.__setitem__("stamp", _stamp(dst_st)))
+        if src_md.get("stamp") == stamp(src_st):
+            self.metadata.update(dst_folder, dst_name, lambda md: md.__setitem__("stamp", stamp(dst_st)))
         else:
             self.metadata.update(dst_folder, dst_name, lambda md: md.pop("stamp", None))
 
@@ -336,7 +321,7 @@ class FileManager:
         with self._lock:
             src_abs = self.storage.require_folder(source)
             self._require_folder_modifiable(source)
-            self._dequeue_below(source)
+            self.analysis.dequeue_below(source)
             self.storage.move_folder(source, target)
             self.metadata.forget_folder(src_abs)
         self._fire(Events.FOLDER_REMOVED, {"storage": STORAGE, "path": source, "name": name})
@@ -381,11 +366,9 @@ class FileManager:
         for name, full, st, is_folder in self.storage.scan(folder):
             rel = join_path(folder, name)
             if is_folder:
-                entry = self._folder_entry(rel, name, st)
+                entry = folder_entry(rel, name, st)
                 if depth is None or depth > 1:
-                    children = self._list(rel, keep, None if depth is None else depth - 1)
-                    entry["children"] = children
-                    entry["size"] = sum(child.get("size") or 0 for child in children)
+                    with_children(entry, self._list(rel, keep, None if depth is None else depth - 1))
                 entries.append(entry)
                 continue
             type_path = self.file_type(name)
@@ -408,44 +391,16 @@ class FileManager:
         if os.path.isdir(full):
             if not path:
                 name = ""
-            entry = self._folder_entry(path, name, st)
-            children = self._list(path, None, None if recursive else 1)
-            entry["children"] = children
-            entry["size"] = sum(child.get("size") or 0 for child in children)
-            return entry
+            return with_children(folder_entry(path, name, st), self._list(path, None, None if recursive else 1))
         type_path = self.file_type(name)
         if type_path is None:
             return None
         return self._file_entry(path, name, st, self.metadata.get(self._folder_on_disk(folder), name), type_path)
 
-    def _folder_entry(self, path, name, st):
-        return {"name": name, "display": name, "path": path, "type": "folder", "typePath": ["folder"],
-                "origin": STORAGE, "date": int(st.st_mtime)}
-
     def _file_entry(self, path, name, st, md, type_path):
-        entry = {"name": name, "display": md.get("display") or name, "path": path, "type": type_path[0],
-                 "typePath": list(type_path), "origin": STORAGE, "size": st.st_size, "date": int(st.st_mtime)}
-        current = md.get("stamp") == _stamp(st)
-        if current:
-            if md.get("hash"):
-                entry["hash"] = md["hash"]
-            if "analysis" in md:
-                entry["gcodeAnalysis"] = md["analysis"]
-            for key in ("slicer", "thumbnails"):
-                if md.get(key):
-                    entry[key] = md[key]
-        if md.get("prints"):
-            entry["prints"] = md["prints"]
-        if md.get("statistics"):
-            entry["statistics"] = md["statistics"]
-        if md.get("links"):
-            entry["links"] = md["links"]
-        for key, value in md.items():
-            if key not in RESERVED_KEYS:
-                entry[key] = value
-        if not current or ("analysis" not in md and "analysisError" not in md):
+        if needs_analysis(md, st):
             self._analyse_in_background(path, type_path)
-        return entry
+        return file_entry(path, name, st, md, type_path)
 
     # -- metadata ------------------------------------------------------------------------------
 
@@ -491,14 +446,7 @@ class FileManager:
         profile_id = printer_profile.get("id") if isinstance(printer_profile, dict) else printer_profile
 
         def change(md):
-            prints = md.setdefault("prints", {"success": 0, "failure": 0})
-            prints["success" if success else "failure"] += 1
-            prints["last"] = {"date": timestamp, "printTime": print_time, "success": bool(success)}
-            record = {"timestamp": timestamp, "success": bool(success), "printTime": print_time}
-            if profile_id:
-                record["printerProfile"] = profile_id
-            md["history"] = (md.get("history", []) + [record])[-HISTORY_LENGTH:]
-            md["statistics"] = _statistics(md["history"])
+            add_print(md, success, print_time, timestamp, profile_id)
 
         with self._lock:
             self.metadata.update(self._folder_on_disk(folder), name, change)
@@ -523,68 +471,21 @@ class FileManager:
 
     # -- analysis ------------------------------------------------------------------------------
 
-    def _analysis_factories(self):
-        factories = {}
-        if self.settings.get("files.analysis.enabled"):
-            factories["gcode"] = functools.partial(
-                GcodeAnalysisQueue,
-                acceleration=self.settings.get("files.analysis.acceleration"),
-                filament_diameter=self.settings.get("files.analysis.filamentDiameter"))
-        if self.plugin_manager is not None:
-            for identifier, callback in self.plugin_manager.handlers("filemanager.analysis.factory"):
-                try:
-                    result = callback()
-                except Exception:
-                    log.exception("plugin %s raised in hook filemanager.analysis.factory; skipped", identifier)
-                    continue
-                if isinstance(result, dict):
-                    factories.update({k: v for k, v in result.items() if callable(v)})
-        return factories
-
-    def _analysis_factory(self, type_path):
-        if not type_path:
-            return None
-        return self._factories.get(type_path[-1])
-
-    def _queue_for(self, type_path):
-        leaf = type_path[-1]
-        with self._lock:
-            queue = self._queues.get(leaf)
-            if queue is None and not self._closed:
-                factory = self._factories.get(leaf)
-                if factory is None:
-                    return None
-                queue = factory(self._on_analysis_finished)
-                queue.on_started = self._on_analysis_started
-                if self._analysis_paused:
-                    queue.pause()
-                self._queues[leaf] = queue
-            return queue
-
     def analyse(self, path, high_priority=False, printer_profile=None):
         """Queue (re)analysis of a file; False if no analyser handles its type."""
         path, _, name = self._split(path)
         full = self.storage.require_file(path)
         type_path = self.file_type(name)
-        if self._analysis_factory(type_path) is None:
-            return False
-        queue = self._queue_for(type_path)
-        if queue is None:
+        if not self.analysis.handles(type_path):
             return False
         if printer_profile is None and self.printer_profile_manager is not None:
             printer_profile = self.printer_profile_manager.get_current_or_default()
         entry = QueueEntry(name, path, type_path[-1], STORAGE, full, printer_profile, None)
-        with self._lock:
-            self._pending[path] = (entry, _stamp(os.stat(full)))
-            queue.enqueue(entry, high_priority=high_priority)
-        return True
+        return self.analysis.enqueue(entry, stamp(os.stat(full)), high_priority=high_priority)
 
     def _analyse_in_background(self, path, type_path):
-        if self._closed or self._analysis_factory(type_path) is None:
+        if not self.analysis.handles(type_path) or self.analysis.is_pending(path):
             return
-        with self._lock:
-            if path in self._pending:
-                return
         try:
             self.analyse(path)
         except StorageError:
@@ -596,123 +497,60 @@ class FileManager:
         Queues the analysis if it is neither done nor pending.
         """
         path = self.storage.normalize(path)
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            if path not in self._pending and not self._has_analysis(path):
-                self.analyse(path)
-            while path in self._pending:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._analysis_changed.wait(remaining)
-            return self._has_analysis(path)
+        if not self.analysis.is_pending(path) and not self._has_analysis(path):
+            self.analyse(path)
+        return self.analysis.wait(path, timeout) and self._has_analysis(path)
 
     def _has_analysis(self, path):
         _, folder, name = self._split(path)
         try:
-            full = self.storage.require_file(path)
-            st = os.stat(full)
+            st = os.stat(self.storage.require_file(path))
         except (OSError, StorageError):
             return False
         md = self.metadata.get(self._folder_on_disk(folder), name)
-        return "analysis" in md and md.get("stamp") == _stamp(st)
+        return "analysis" in md and is_current(md, st)
 
     def is_analysing(self, path=None):
-        with self._lock:
-            return bool(self._pending) if path is None else self.storage.normalize(path) in self._pending
+        return self.analysis.is_pending(None if path is None else self.storage.normalize(path))
 
     def pause_analysis(self):
         """Hold back further analyses (the printer calls this while printing)."""
-        with self._lock:
-            self._analysis_paused = True
-            for queue in self._queues.values():
-                queue.pause()
+        self.analysis.pause()
 
     def resume_analysis(self):
-        with self._lock:
-            self._analysis_paused = False
-            for queue in self._queues.values():
-                queue.resume()
-
-    def _dequeue(self, path):
-        with self._lock:
-            pending = self._pending.pop(path, None)
-            if pending is None:
-                return False
-            queue = self._queues.get(pending[0].type)
-            if queue is not None:
-                queue.dequeue(pending[0])
-            self._analysis_changed.notify_all()
-            return True
-
-    def _dequeue_below(self, folder):
-        prefix = folder + "/" if folder else ""
-        with self._lock:
-            for path in [p for p in self._pending if p.startswith(prefix)]:
-                self._dequeue(path)
+        self.analysis.resume()
 
     def _on_analysis_started(self, entry):
         self._fire(Events.METADATA_ANALYSIS_STARTED, {"name": entry.name, "path": entry.path, "origin": STORAGE,
                                                       "type": self.file_type(entry.name)})
 
-    def _on_analysis_finished(self, entry, outcome):
+    def _on_analysis_finished(self, entry, outcome, queued_stamp):
         with self._lock:
-            pending = self._pending.get(entry.path)
-            if pending is None or pending[0] is not entry:
-                return
-            del self._pending[entry.path]
-            try:
-                stored = self._store_outcome(entry, outcome, pending[1])
-            finally:
-                self._analysis_changed.notify_all()
+            stored = self._store_outcome(entry, outcome, queued_stamp)
         if stored and outcome is not None:
             self._fire(Events.METADATA_ANALYSIS_FINISHED, {"name": entry.name, "path": entry.path, "origin": STORAGE,
                                                            "result": outcome.analysis})
             self._fire(Events.UPDATED_FILES, {"type": "printables"})
 
     def _store_outcome(self, entry, outcome, queued_stamp):
+        """Keep the result if it belongs to the file as it is now; True if it was stored."""
         _, folder, name = self._split(entry.path)
         try:
             folder_abs = self._folder_on_disk(folder)
-            current = _stamp(os.stat(os.path.join(folder_abs, name)))
+            current = stamp(os.stat(os.path.join(folder_abs, name)))
         except (OSError, StorageError):
             return False
         analysed = outcome.stamp if outcome is not None and outcome.stamp else queued_stamp
         if analysed != current:
             log.info("%s changed while it was analysed; analysing it again", entry.path)
-            self._analyse_in_background(entry.path, self.file_type(name))
-            return False
-        thumbnails = self._write_thumbnails(folder_abs, name, outcome) if outcome is not None else []
-
-        def change(md):
-            if md.get("stamp") != current:
-                md.pop("hash", None)
-            md["stamp"] = current
-            for key in ("analysis", "analysisError", "slicer", "thumbnails"):
-                md.pop(key, None)
-            if outcome is None:
-                md["analysisError"] = "analysis failed, see the log"
-                return
-            md["analysis"] = outcome.analysis
-            if outcome.hash:
-                md["hash"] = outcome.hash
-            if outcome.slicer:
-                md["slicer"] = outcome.slicer
-            if thumbnails:
-                md["thumbnails"] = thumbnails
-
-        self.metadata.update(folder_abs, name, change)
-        return True
-
-    def _write_thumbnails(self, folder_abs, name, outcome):
-        decoded = []
-        for thumb in outcome.thumbnails:
             try:
-                data = binascii.a2b_base64(thumb["base64"])
-                decoded.append((int(thumb["width"]), int(thumb["height"]), str(thumb["format"]), data))
-            except (KeyError, ValueError, TypeError, binascii.Error):
-                log.warning("skipping an undecodable thumbnail in %s", name)
-        return self.metadata.write_thumbnails(folder_abs, name, decoded)
+                self.analyse(entry.path)
+            except StorageError:
+                pass
+            return False
+        thumbnails = self.metadata.write_thumbnails(folder_abs, name, outcome.thumbnails) if outcome else []
+        self.metadata.update(folder_abs, name, lambda md: apply_analysis(md, outcome, current, thumbnails))
+        return True
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -722,14 +560,7 @@ class FileManager:
 
     def shutdown(self, timeout=10.0):
         """Stop the analysis queues and their worker processes."""
-        with self._lock:
-            self._closed = True
-            queues = list(self._queues.values())
-            self._queues.clear()
-            self._pending.clear()
-            self._analysis_changed.notify_all()
-        for queue in queues:
-            queue.shutdown(timeout)
+        self.analysis.shutdown(timeout)
 
 
 def _display_name(path, display):
@@ -744,19 +575,6 @@ def _file_filter(filter):
     if isinstance(filter, str):
         return lambda name, entry: filter in entry["typePath"]
     raise TypeError("filter must be a type name or a callable(name, entry)")
-
-
-def _statistics(history):
-    """averagePrintTime and lastPrintTime per printer profile, from successful prints."""
-    average, last, counts = {}, {}, {}
-    for record in history:
-        profile = record.get("printerProfile")
-        if not record.get("success") or not profile or record.get("printTime") is None:
-            continue
-        counts[profile] = counts.get(profile, 0) + 1
-        average[profile] = average.get(profile, 0.0) + (record["printTime"] - average.get(profile, 0.0)) / counts[profile]
-        last[profile] = record["printTime"]
-    return {"averagePrintTime": average, "lastPrintTime": last} if counts else {}
 
 
 def _md5_of(path):

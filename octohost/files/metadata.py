@@ -6,13 +6,17 @@ thumbnail names, print statistics and plugins' additional keys. Every write is a
 cached per folder and revalidated against the sidecar file's mtime and size.
 """
 
+import binascii
 import copy
 import json
+import logging
 import os
 import shutil
 import threading
 
 from octohost.util.fs import atomic_write
+
+log = logging.getLogger(__name__)
 
 METADATA_FILE = ".metadata.json"
 THUMBS_FOLDER = ".thumbs"
@@ -123,15 +127,69 @@ class MetadataStore:
         return os.path.join(folder, THUMBS_FOLDER, name)
 
     def write_thumbnails(self, folder, name, thumbnails):
-        """Write decoded thumbnails ``[(width, height, format, bytes)]``; returns their descriptions."""
+        """Decode and write ``[{width, height, format, base64}]``; returns the descriptions of those
+        written (undecodable ones are skipped with a warning)."""
         target = self.thumbs_folder(folder, name)
         with self._lock:
             shutil.rmtree(target, ignore_errors=True)
             described = []
-            for width, height, fmt, data in thumbnails:
+            for thumb in thumbnails:
+                try:
+                    width, height, fmt = int(thumb["width"]), int(thumb["height"]), str(thumb["format"])
+                    data = binascii.a2b_base64(thumb["base64"])
+                except (KeyError, ValueError, TypeError, binascii.Error):
+                    log.warning("skipping an undecodable thumbnail of %s", name)
+                    continue
                 file_name = f"{width}x{height}.{fmt}"
-                if any(d["name"] == file_name for d in described):
+                if not fmt.isalnum() or any(d["name"] == file_name for d in described):
                     continue
                 atomic_write(os.path.join(target, file_name), data)
                 described.append({"name": file_name, "width": width, "height": height, "format": fmt})
             return described
+
+
+def apply_analysis(entry, outcome, stamp, thumbnails):
+    """Replace the version-specific part of a metadata entry with an analysis ``outcome``
+    (None: it failed) made for the file version ``stamp``."""
+    if entry.get("stamp") != stamp:
+        entry.pop("hash", None)
+    entry["stamp"] = stamp
+    for key in ("analysis", "analysisError", "slicer", "thumbnails"):
+        entry.pop(key, None)
+    if outcome is None:
+        entry["analysisError"] = "analysis failed, see the log"
+        return
+    entry["analysis"] = outcome.analysis
+    if outcome.hash:
+        entry["hash"] = outcome.hash
+    if outcome.slicer:
+        entry["slicer"] = outcome.slicer
+    if thumbnails:
+        entry["thumbnails"] = thumbnails
+
+HISTORY_LENGTH = 50
+
+
+def add_print(entry, success, print_time, timestamp, printer_profile_id=None):
+    """Count one print in a metadata entry: ``prints`` totals, a short ``history`` and ``statistics``."""
+    prints = entry.setdefault("prints", {"success": 0, "failure": 0})
+    prints["success" if success else "failure"] += 1
+    prints["last"] = {"date": timestamp, "printTime": print_time, "success": bool(success)}
+    record = {"timestamp": timestamp, "success": bool(success), "printTime": print_time}
+    if printer_profile_id:
+        record["printerProfile"] = printer_profile_id
+    entry["history"] = (entry.get("history", []) + [record])[-HISTORY_LENGTH:]
+    entry["statistics"] = print_statistics(entry["history"])
+
+
+def print_statistics(history):
+    """averagePrintTime and lastPrintTime per printer profile, from the successful prints."""
+    average, last, counts = {}, {}, {}
+    for record in history:
+        profile = record.get("printerProfile")
+        if not record.get("success") or not profile or record.get("printTime") is None:
+            continue
+        counts[profile] = counts.get(profile, 0) + 1
+        average[profile] = average.get(profile, 0.0) + (record["printTime"] - average.get(profile, 0.0)) / counts[profile]
+        last[profile] = record["printTime"]
+    return {"averagePrintTime": average, "lastPrintTime": last} if counts else {}

@@ -1,0 +1,60 @@
+"""File and folder entries as the Files API shows them, built from a stat result and metadata.
+
+Parts of the metadata that describe one version of a file (hash, analysis, slicer data,
+thumbnails) are shown only while the file's size and mtime match the ``stamp`` they were made
+for; print statistics, display name, links and plugins' keys belong to the path and always show.
+"""
+
+STORAGE = "local"
+
+#: metadata keys the manager owns; plugins' additional metadata may not use them
+RESERVED_KEYS = frozenset({
+    "name", "display", "path", "type", "typePath", "origin", "size", "date", "hash", "stamp", "links",
+    "analysis", "analysisError", "gcodeAnalysis", "slicer", "thumbnails", "prints", "history",
+    "statistics", "children", "refs",
+})
+
+
+def stamp(st):
+    """What identifies one version of a file: ``[size, mtime_ns]``."""
+    return [st.st_size, st.st_mtime_ns]
+
+
+def is_current(md, st):
+    return md.get("stamp") == stamp(st)
+
+
+def needs_analysis(md, st):
+    """True if there is no result (or failure) for the file as it is now."""
+    return not is_current(md, st) or ("analysis" not in md and "analysisError" not in md)
+
+
+def folder_entry(path, name, st):
+    return {"name": name, "display": name, "path": path, "type": "folder", "typePath": ["folder"],
+            "origin": STORAGE, "date": int(st.st_mtime)}
+
+
+def with_children(entry, children):
+    entry["children"] = children
+    entry["size"] = sum(child.get("size") or 0 for child in children)
+    return entry
+
+
+def file_entry(path, name, st, md, type_path):
+    entry = {"name": name, "display": md.get("display") or name, "path": path, "type": type_path[0],
+             "typePath": list(type_path), "origin": STORAGE, "size": st.st_size, "date": int(st.st_mtime)}
+    if is_current(md, st):
+        if md.get("hash"):
+            entry["hash"] = md["hash"]
+        if "analysis" in md:
+            entry["gcodeAnalysis"] = md["analysis"]
+        for key in ("slicer", "thumbnails"):
+            if md.get(key):
+                entry[key] = md[key]
+    for key in ("prints", "statistics", "links"):
+        if md.get(key):
+            entry[key] = md[key]
+    for key, value in md.items():
+        if key not in RESERVED_KEYS:
+            entry[key] = value
+    return entry
