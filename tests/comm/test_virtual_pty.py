@@ -184,6 +184,25 @@ def test_cli_console_answers_lines_from_stdin(tmp_path):
     assert lines[-2].startswith("X:0.00 Y:0.00 Z:0.00") and lines[-1] == "ok"
 
 
+def test_cli_puts_files_on_the_sd_card(tmp_path):
+    gcode = tmp_path / "Calibration Cube.gcode"
+    gcode.write_text("G28\nG1 X10\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "octohost", "--basedir", str(tmp_path), "virtual", "--sd-file", str(gcode)],
+        input="M20 L\n", capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "CALIBR~1.GCO 11 Calibration Cube.gcode" in result.stdout.splitlines()
+
+
+def test_cli_uses_the_serial_virtual_settings(tmp_path):
+    (tmp_path / "config.yaml").write_text("serial:\n  virtual:\n    firmwareName: Configured FW\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "octohost", "--basedir", str(tmp_path), "virtual"],
+        input="M115\n", capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "FIRMWARE_NAME:Configured FW " in result.stdout
+
+
 def test_cli_rejects_a_bad_rate(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "octohost", "--basedir", str(tmp_path), "virtual", "--pty", "--lost-ok-rate", "1.5"],

@@ -14,6 +14,9 @@ import tty
 
 from .printer import VirtualPrinter
 
+#: output kept for a host that does not read; beyond it the oldest bytes go, as a UART overruns
+MAX_BACKLOG = 1024 * 1024
+
 
 class PtyVirtualPrinter:
     """A running pty server: ``path`` for hosts, ``printer`` for tests, ``close()`` to stop."""
@@ -54,6 +57,8 @@ class PtyVirtualPrinter:
                 data = data[written:]
             if data:
                 self._backlog += data
+                if len(self._backlog) > MAX_BACKLOG:
+                    del self._backlog[:len(self._backlog) - MAX_BACKLOG]
                 self._backlog_cond.notify()
 
     def _send_loop(self):
