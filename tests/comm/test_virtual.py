@@ -59,8 +59,9 @@ def test_checksum_is_xor_of_bytes_before_star():
     assert checksum("N1 G1 X1") == 0x4E ^ 0x31 ^ 0x20 ^ 0x47 ^ 0x31 ^ 0x20 ^ 0x58 ^ 0x31
 
 
-def test_banner_starts_with_start(host):
-    assert host.banner[0] == "start"
+def test_banner_starts_with_start_and_names_the_firmware(make_printer):
+    host = Host(make_printer(firmware_name="Marlin 9.9"))
+    assert host.banner[:2] == ["start", "echo:Marlin 9.9"]
     assert host.banner[-1] == "echo:SD card ok"
 
 

@@ -43,10 +43,12 @@ class VirtualOptions:
     machine_type: str = "Virtual Printer"
     planner_buffer_size: int = 16
     command_buffer_size: int = 4
-    banner: tuple = ("echo:Marlin 2.1.2 (octohost virtual)", "echo: Last Updated: 2026-11-23 | Author: octohost",
-                     "echo: Free Memory: 4093  PlannerBufferBytes: 1488")
+    banner: tuple | None = None  # lines after "start"; None: Marlin's, naming firmware_name
 
     def __post_init__(self):
+        if self.banner is None:
+            self.banner = (f"echo:{self.firmware_name}", "echo: Last Updated: 2026-11-23 | Author: octohost",
+                           "echo: Free Memory: 4093  PlannerBufferBytes: 1488")
         for name in ("checksum_error_rate", "lost_ok_rate", "missing_line_number_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
