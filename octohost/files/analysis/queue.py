@@ -20,7 +20,7 @@ QueueEntry = collections.namedtuple(
 
 
 class AnalysisAborted(Exception):
-    """The running analysis was stopped (file removed, queue shut down)."""
+    """The running analysis was stopped; counts as a failure unless the queue asked for the stop."""
 
 
 class AbstractAnalysisQueue:
@@ -134,14 +134,13 @@ class AbstractAnalysisQueue:
                     self.on_started(entry)
                 result = AnalysisOutcome.wrap(self._do_analysis(entry, high_priority=high_priority))
             except AnalysisAborted:
-                result, aborted = None, True
+                log.warning("analysis of %s stopped before it finished", entry.path)
+                result = None
             except Exception:
                 log.exception("analysis of %s failed", entry.path)
-                result, aborted = None, False
-            else:
-                aborted = False
+                result = None
             with self._condition:
-                aborted = aborted or self._aborted
+                aborted = self._aborted
                 self._current = None
             if aborted:
                 log.info("analysis of %s aborted", entry.path)
