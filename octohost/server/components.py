@@ -59,6 +59,7 @@ def build_context(settings, host="127.0.0.1", port=0, debug=False, safe_mode=Fal
     components["printer"] = printer = create_printer(components)
 
     plugin_manager.inject_components(**components)
+    event_bus.subscribe("*", lambda event, payload: plugin_manager.call_implementations("on_event", event, payload))
     return AppContext(settings=settings, plugin_manager=plugin_manager, event_bus=event_bus,
                       user_manager=user_manager, permissions=permissions, sessions=sessions, appkeys=appkeys,
                       printer=printer, profile_manager=profile_manager, file_manager=file_manager,

@@ -70,6 +70,8 @@ class PushConnection(SockJSConnection):
         self._ticks = 0
         self._lock = threading.Lock()
         self._outbox = collections.deque()
+        self._held = []
+        self._awaiting_history = False
         self._overflow = False
         self._current = None
         self._accumulated = {"logs": [], "messages": [], "temps": []}
@@ -84,11 +86,19 @@ class PushConnection(SockJSConnection):
     # -- from any thread -----------------------------------------------------------------------
 
     def queue(self, message_type, payload):
+        """Add a message for this client; until ``history`` arrives after auth, others wait behind it."""
         with self._lock:
-            if len(self._outbox) >= OUTBOX_LIMIT:
-                self._overflow = True
+            if message_type == "history":
+                self._awaiting_history = False
+                self._outbox.append((message_type, payload))
+                self._outbox.extend(self._held)
+                self._held.clear()
+            elif self._awaiting_history:
+                self._held.append((message_type, payload))
             else:
                 self._outbox.append((message_type, payload))
+            if len(self._outbox) + len(self._held) > OUTBOX_LIMIT:
+                self._overflow = True
         self.hub.schedule_flush()
 
     def update_current(self, data):
@@ -123,6 +133,8 @@ class PushConnection(SockJSConnection):
         if self._ticks % self.throttle:
             return
         with self._lock:
+            if self._awaiting_history:
+                return
             current, self._current = self._current, None
             accumulated = self._accumulated
             self._accumulated = {"logs": [], "messages": [], "temps": []}
@@ -210,9 +222,15 @@ class PushConnection(SockJSConnection):
         return rule is True or (isinstance(rule, list) and name in rule)
 
     def set_user(self, user, session_id, permissions, printer_callback):
-        old_callback = self._printer_callback
-        self.user, self.session_id, self.permissions = user, session_id, permissions
-        self._printer_callback = printer_callback
+        """Switch identity; with STATUS, everything waits for the ``history`` message that follows."""
+        with self._lock:
+            old_callback = self._printer_callback
+            self.user, self.session_id, self.permissions = user, session_id, permissions
+            self._printer_callback = printer_callback
+            self._awaiting_history = STATUS in permissions
+            if not self._awaiting_history:
+                self._outbox.extend(self._held)
+                self._held.clear()
         return old_callback
 
     def on_close(self):

@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from octohost.access.users import UserManager
+from octohost.plugin import PluginManager
 from octohost.server.app import Server
 from octohost.settings import Settings
 
@@ -67,9 +68,15 @@ def users_template(tmp_path_factory):
 def _server_factory(root, users_template):
     started = []
 
-    def start(users=True, settings_values=None, plugin_manager=None, connect_virtual=False):
+    def start(users=True, settings_values=None, plugins=None, connect_virtual=False):
+        """``plugins``: {identifier: module} registered before the server starts."""
         basedir = root / f"base{len(started)}"
         settings = make_settings(basedir, **(settings_values or {}))
+        plugin_manager = None
+        if plugins:
+            plugin_manager = PluginManager(settings)
+            for identifier, module in plugins.items():
+                plugin_manager.register_module(identifier, module)
         keys = {}
         if users:
             template, keys = users_template

@@ -69,7 +69,8 @@ def session_of(running, role):
 def authed(running, client, role="user"):
     connected, _ = wait_for(client, lambda m: "connected" in m)
     client.send({"auth": session_of(running, role)})
-    history, _ = wait_for(client, lambda m: "history" in m)
+    history, seen = wait_for(client, lambda m: "history" in m)
+    assert len(seen) == 1, "history must be the first message after auth"
     return connected["connected"], history["history"]
 
 
@@ -138,6 +139,7 @@ def test_subscribe_filters_events_and_plugin_messages(running):
     client = RawClient(running)
     try:
         authed(running, client)
+        wait_for(client, lambda m: m.get("event", {}).get("type") == "ClientAuthed")
         client.send({"subscribe": {"events": ["SettingsUpdated"], "plugins": False}})
         time.sleep(0.3)
         running.context.push.broadcast_plugin("demo", {"n": 1})
