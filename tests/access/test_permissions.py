@@ -1,0 +1,41 @@
+"""Groups and effective permissions, including plugin permissions from the hook."""
+
+import types
+
+from octohost.access.permissions import PermissionRegistry
+from octohost.access.users import User
+from octohost.plugin import PluginManager
+
+
+def test_groups_get_octoprints_default_permissions():
+    registry = PermissionRegistry()
+    viewer = registry.for_user(User("v", groups=["readonly"]))
+    user = registry.for_user(User("u", groups=["users"]))
+    admin = registry.for_user(User("a", groups=["admins"]))
+    assert {"STATUS", "FILES_LIST", "FILES_DOWNLOAD", "WEBCAM"} <= viewer
+    assert not {"PRINT", "CONTROL", "FILES_UPLOAD", "SETTINGS_READ"} & viewer
+    assert {"PRINT", "CONTROL", "FILES_UPLOAD", "CONNECTION", "SETTINGS_READ"} <= user
+    assert not {"ADMIN", "SETTINGS", "SYSTEM"} & user
+    assert admin == frozenset(p.key for p in registry.all())
+
+
+def test_anonymous_has_nothing_and_extra_user_permissions_add_up():
+    registry = PermissionRegistry()
+    assert registry.for_user(None) == frozenset()
+    extra = registry.for_user(User("v", groups=["readonly"], permissions=["PRINT", "NOT_A_PERMISSION"]))
+    assert "PRINT" in extra and "NOT_A_PERMISSION" not in extra
+    assert registry.for_user(User("x", groups=[], permissions=["ADMIN"])) == frozenset(p.key for p in registry.all())
+
+
+def test_plugin_permissions_are_prefixed_validated_and_grouped():
+    module = types.ModuleType("perm_plugin")
+    module.__plugin_hooks__ = {"octoprint.access.permissions": lambda *a, **k: [
+        {"key": "launch", "name": "Launch", "default_groups": ["users", "nonsense"]},
+        {"key": "no name"}, "not a dict"]}
+    manager = PluginManager()
+    manager.register_module("rocket", module)
+    registry = PermissionRegistry(manager)
+    assert "PLUGIN_ROCKET_LAUNCH" in registry
+    assert "PLUGIN_ROCKET_LAUNCH" in registry.for_user(User("u", groups=["users"]))
+    assert "PLUGIN_ROCKET_LAUNCH" not in registry.for_user(User("v", groups=["readonly"]))
+    assert len([p for p in registry.all() if p.plugin == "rocket"]) == 1

@@ -1,0 +1,39 @@
+"""Login sessions expire after inactivity; CSRF tokens are bound to the session and the secret."""
+
+from octohost.access.sessions import SessionStore
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_sessions_expire_after_inactivity_but_activity_keeps_them():
+    clock = Clock()
+    store = SessionStore("secret", timeout_seconds=60, clock=clock)
+    session = store.create("alice")
+    clock.now += 50
+    assert store.get(session.id) is session
+    clock.now += 50
+    assert store.get(session.id) is session
+    clock.now += 61
+    assert store.get(session.id) is None
+
+
+def test_csrf_token_depends_on_session_and_secret():
+    one, other = SessionStore("a", 60), SessionStore("b", 60)
+    session = one.create("alice")
+    assert session.csrf_token == one.csrf_token_for(session.id)
+    assert session.csrf_token != other.csrf_token_for(session.id)
+    assert one.create("alice").csrf_token != session.csrf_token
+
+
+def test_remove_user_ends_all_their_sessions():
+    store = SessionStore("s", 60)
+    first, second, bob = store.create("alice"), store.create("alice"), store.create("bob")
+    assert sorted(store.remove_user("alice")) == sorted([first.id, second.id])
+    assert store.get(first.id) is None and store.get(bob.id) is bob
+    assert store.get("") is None and store.get(None) is None
