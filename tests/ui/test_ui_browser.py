@@ -172,13 +172,21 @@ def test_pause_resume_and_cancel_with_confirmation(page):
     page.wait_for_function("() => document.querySelector('#header-state').textContent === 'Operational'")
 
 
-def test_jog_sends_the_move(page):
+def test_jog_and_home_send_their_commands(page):
     open_tab(page, "control")
     page.check('#jog-steps input[value="1"]')
-    page.click(".jog-x-plus")
-    open_tab(page, "terminal")
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('#terminal-output .line')].some(l => /Send: (N\\d+ )?G1 X1(\\.0+)? /.test(l.textContent))")
+    with page.expect_response("**/api/printer/printhead") as jog:
+        page.click(".jog-x-plus")
+    assert jog.value.status == 204
+    assert jog.value.request.post_data_json == {"command": "jog", "x": 1}
+    page.check('#jog-steps input[value="10"]')
+    with page.expect_response("**/api/printer/printhead") as jog:
+        page.click(".jog-z-minus")
+    assert jog.value.request.post_data_json == {"command": "jog", "z": -10}
+    with page.expect_response("**/api/printer/printhead") as home:
+        page.click("#home-all")
+    assert home.value.status == 204
+    assert home.value.request.post_data_json == {"command": "home", "axes": ["x", "y", "z"]}
 
 
 def test_terminal_command_shows_its_answer(page):

@@ -8,6 +8,7 @@ export class PushSocket {
     this.onMessage = onMessage;
     this.onStatus = onStatus;
     this.credentials = null;
+    this.authedSocket = null;
     this.socket = null;
     this.delay = 1000;
     this.timer = null;
@@ -77,12 +78,19 @@ export class PushSocket {
   }
 
   authenticate(name, session) {
-    this.credentials = name && session ? `${name}:${session}` : null;
+    const credentials = name && session ? `${name}:${session}` : null;
+    if (credentials === this.credentials) return;
+    this.credentials = credentials;
+    this.authedSocket = null;
     this.sendAuth();
   }
 
+  // Once per socket and login: the server answers each auth with a fresh history.
   sendAuth() {
-    if (this.credentials) this.send({ auth: this.credentials });
+    if (!this.credentials || !this.socket || this.socket.readyState !== WebSocket.OPEN) return;
+    if (this.authedSocket === this.socket) return;
+    this.authedSocket = this.socket;
+    this.send({ auth: this.credentials });
   }
 
   send(message) {

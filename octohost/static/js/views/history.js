@@ -1,20 +1,60 @@
-// Print history: one row per job with its result and duration.
+// Print history with results and durations.
+//
+// A server that keeps a job log announces it in /api/version's capabilities (printHistory: URL
+// answering {jobs: [...]}); otherwise the per-file print statistics of the file list are shown.
 
 import { api } from "../api.js";
 import { $, attempt, formatDate, formatDuration, h, setText } from "../dom.js";
 import { store } from "../store.js";
 
 const RESULT_TEXT = { done: "Done", cancelled: "Cancelled", failed: "Failed" };
+let historyUrl;
+
+async function discover() {
+  if (historyUrl !== undefined) return historyUrl;
+  const version = await attempt(() => api.get("/api/version"));
+  historyUrl = (version && version.capabilities && version.capabilities.printHistory) || null;
+  return historyUrl;
+}
+
+function flatten(entries, out = []) {
+  for (const entry of entries || []) {
+    if (entry.type === "folder") flatten(entry.children, out);
+    else out.push(entry);
+  }
+  return out;
+}
+
+async function jobsFromServer(url) {
+  const data = await attempt(() => api.get(url));
+  return data ? data.jobs || [] : null;
+}
+
+// One row per file that was printed: its last print and the tally of all of them.
+async function jobsFromFileStatistics() {
+  const data = await attempt(() => api.get("/api/files/local?recursive=true"));
+  if (!data) return null;
+  return flatten(data.files)
+    .filter((file) => file.prints && file.prints.last)
+    .map((file) => ({
+      name: file.display || file.name,
+      started: file.prints.last.date,
+      result: file.prints.last.success ? "done" : "failed",
+      duration: file.prints.last.printTime,
+      reason: `${file.prints.success || 0} successful, ${file.prints.failure || 0} failed in all`,
+    }))
+    .sort((a, b) => (b.started || 0) - (a.started || 0));
+}
 
 export async function load() {
   if (!store.get("user")) return;
-  const data = await attempt(() => api.get("/api/history"));
-  if (!data) return;
-  const jobs = data.jobs || [];
+  const url = await discover();
+  const jobs = url ? await jobsFromServer(url) : await jobsFromFileStatistics();
+  if (!jobs) return;
   $("#history-rows").replaceChildren(...jobs.map((job) => h("tr", { class: `result-${job.result || "running"}` },
     h("td", { class: "filename" }, job.name || job.path),
     h("td", {}, formatDate(job.started)),
-    h("td", {}, RESULT_TEXT[job.result] || (job.result ? job.result : "Running")),
+    h("td", {}, RESULT_TEXT[job.result] || job.result || "Running"),
     h("td", {}, formatDuration(job.duration)),
     h("td", {}, job.reason || ""))));
   const done = jobs.filter((j) => j.result === "done").length;

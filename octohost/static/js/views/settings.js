@@ -157,15 +157,17 @@ function renderScripts(settings) {
   }));
 }
 
+// The server may announce a plugin list (capabilities.pluginList in /api/version); without it
+// the page knows the identifiers of the loaded plugins it was rendered with.
 async function loadPlugins() {
-  let data;
-  try {
-    data = await api.get("/api/plugins");
-  } catch (error) {
-    $("#plugin-list").replaceChildren(h("li", { class: "muted" }, config.plugins.length ? config.plugins.join(", ") : "No plugins with a web interface."));
+  const version = await attempt(() => api.get("/api/version"));
+  const url = version && version.capabilities && version.capabilities.pluginList;
+  const data = url ? await attempt(() => api.get(url)) : null;
+  const plugins = data ? data.plugins || [] : config.plugins.map((key) => ({ key }));
+  if (!plugins.length) {
+    $("#plugin-list").replaceChildren(h("li", { class: "muted" }, "No plugins are loaded."));
     return;
   }
-  const plugins = data.plugins || [];
   $("#plugin-list").replaceChildren(...plugins.map((p) => h("li", {},
     h("strong", {}, p.name || p.key), p.version ? ` ${p.version}` : "",
     h("span", { class: "muted" }, ` · ${p.enabled === false ? "disabled" : p.loaded === false ? "failed to load" : "loaded"}${p.bundled ? " · bundled" : ""}`),
