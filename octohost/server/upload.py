@@ -68,7 +68,7 @@ class MultipartSink:
     """Feeds chunks through the multipart parser into temp files and field values."""
 
     def __init__(self, boundary, temp_folder):
-        self._decoder = MultipartDecoder(boundary, max_form_memory_size=MAX_FIELD_BYTES)
+        self._decoder = MultipartDecoder(boundary)
         self._folder = temp_folder
         self._part = None
         self.parts = []

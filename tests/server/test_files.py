@@ -168,3 +168,9 @@ def test_a_text_field_cannot_pose_as_the_uploaded_file(running):
     response = running.post("/api/files/local", files={"file.path": (None, victim), "file.name": (None, "x.gcode")})
     assert response.status_code == 400
     assert os.path.exists(victim)
+
+
+def test_multi_megabyte_upload_arrives_intact(running):
+    content = b"".join(b"G1 X%d Y%d\n" % (i % 200, i % 150) for i in range(300000))
+    assert upload(running, "large.gcode", content=content).status_code == 201
+    assert running.get("/downloads/files/local/large.gcode").content == content
