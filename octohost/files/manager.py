@@ -34,6 +34,7 @@ class FileManager:
         self.event_bus = event_bus
         self.printer_profile_manager = printer_profile_manager
         self.storage = LocalStorage(settings.folder("uploads"))
+        self.storage.remove_leftovers()
         self.metadata = MetadataStore()
         self.extensions = ExtensionTree(plugin_manager)
         self._lock = threading.RLock()

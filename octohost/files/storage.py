@@ -14,6 +14,7 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 import unicodedata
 
 from octohost.util.fs import PathEscapeError, confined_path
@@ -287,6 +288,29 @@ class LocalStorage:
             return
         os.unlink(src)
 
+    # -- leftovers -----------------------------------------------------------------------------
+
+    def remove_leftovers(self, older_than=3600.0):
+        """Delete temp files and half-removed folders an interrupted process left behind.
+
+        Only those older than ``older_than`` seconds go, so another process's upload in progress
+        is never touched.
+        """
+        cutoff = time.time() - older_than
+        for folder, dirs, files in os.walk(self.root):
+            for name in files:
+                if name.startswith(".") and name.endswith((".upload", ".tmp")):
+                    _unlink_if_older(os.path.join(folder, name), cutoff)
+            for name in list(dirs):
+                if name.startswith((".removing.", ".copying.")):
+                    full = os.path.join(folder, name)
+                    try:
+                        if os.lstat(full).st_mtime < cutoff:
+                            shutil.rmtree(full, ignore_errors=True)
+                    except OSError:
+                        pass
+                    dirs.remove(name)
+
     # -- scanning ------------------------------------------------------------------------------
 
     def scan(self, path=""):
@@ -327,6 +351,14 @@ class LocalStorage:
                 yield from self.walk_files(child)
             else:
                 yield child
+
+
+def _unlink_if_older(path, cutoff):
+    try:
+        if os.lstat(path).st_mtime < cutoff:
+            os.unlink(path)
+    except OSError:
+        pass
 
 
 def _unlink_quietly(path):

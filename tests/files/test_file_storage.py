@@ -379,3 +379,24 @@ def test_every_error_is_a_storage_error_with_a_code():
                       (InvalidName, "invalid_name"), (InvalidType, "invalid_type"), (FileInUse, "file_in_use"),
                       (NotEmpty, "not_empty"), (UploadFailed, "upload_failed")]:
         assert issubclass(cls, StorageError) and cls.code == code
+
+
+def test_stale_leftovers_of_interrupted_writes_are_cleaned_up(settings, quiet_manager):
+    from octohost.files import FileManager
+
+    add(quiet_manager, "sub/kept.gcode")
+    root = uploads(settings)
+    old_temp = os.path.join(root, "sub", ".kept.gcode.abc.upload")
+    fresh_temp = os.path.join(root, ".other.gcode.def.upload")
+    half_removed = os.path.join(root, ".removing.xyz")
+    for path in (old_temp, fresh_temp):
+        with open(path, "wb") as f:
+            f.write(b"partial")
+    os.makedirs(os.path.join(half_removed, "folder"))
+    day_ago = os.stat(old_temp).st_mtime - 86400
+    os.utime(old_temp, (day_ago, day_ago))
+    os.utime(half_removed, (day_ago, day_ago))
+    FileManager(settings).shutdown()
+    assert not os.path.exists(old_temp) and not os.path.exists(half_removed)
+    assert os.path.exists(fresh_temp)
+    assert quiet_manager.file_exists("sub/kept.gcode")
