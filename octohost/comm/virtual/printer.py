@@ -50,6 +50,7 @@ class VirtualPrinter:
         self._generation = 0
         self._stopping = False
         self._woken = False
+        self._runner_wakes_at = None  # simulated time the firmware thread sleeps until (None: until woken)
         self._disconnect_listener = None
         self._firmware_lock = threading.RLock()
         self._t0 = time.monotonic()
@@ -65,6 +66,11 @@ class VirtualPrinter:
     def accepted(self):
         """Every command the firmware accepted, in order, without ``N`` prefix and ``*checksum``."""
         return self._firmware.accepted
+
+    @property
+    def firmware(self):
+        """The firmware state machine (``halted``, ``heaters``, ``position``, ``sd``...), for tests to inspect."""
+        return self._firmware
 
     @property
     def sd_files(self):
@@ -98,13 +104,21 @@ class VirtualPrinter:
             with self._firmware_lock:
                 for line in emergencies:
                     self._firmware.emergency(line)
-        if lines and not self.options.ok_delay and self._firmware_lock.acquire(blocking=False):
-            # the firmware is idle: answer right here instead of waking its thread (twice the throughput)
-            try:
-                self._process_pending()
-            finally:
-                self._firmware_lock.release()
-        self._wake()
+        if not lines:
+            return len(data)
+        if self.options.ok_delay or emergencies or not self._firmware_lock.acquire(blocking=False):
+            self._wake()
+            return len(data)
+        try:
+            # the firmware is idle: answer right here, without a thread hop
+            self._process_pending()
+            due = self._firmware.next_event()
+            wake = self._pending or (due is not None and (
+                self._runner_wakes_at is None or self._firmware.now + due < self._runner_wakes_at))
+        finally:
+            self._firmware_lock.release()
+        if wake:
+            self._wake()
         return len(data)
 
     def read(self, size=1):
@@ -295,6 +309,7 @@ class VirtualPrinter:
             with self._firmware_lock:
                 self._process_pending()
                 wait = firmware.next_event()
+                self._runner_wakes_at = None if wait is None else firmware.now + wait
             with self._in_cond:
                 if self._stopping:
                     return
