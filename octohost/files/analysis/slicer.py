@@ -9,6 +9,8 @@ Fed one comment line (bytes, starting with ``;``) at a time; I/O free.
 
 import re
 
+#: slicers name themselves in the first comments; later ones are not checked (saves time on big files)
+HEADER_COMMENTS = 200
 THUMBNAIL_FORMATS = {b"thumbnail": "png", b"thumbnail_png": "png", b"thumbnail_qoi": "qoi", b"thumbnail_jpg": "jpg"}
 
 _DURATION_PARTS = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s|days?|hours?|minutes?|mins?|seconds?|secs?)\b", re.I)
@@ -56,13 +58,13 @@ class SlicerMetadata:
         self.values = {}
         self.thumbnails = []
         self._thumb = None  # (closing marker, format, width, height, [base64 chunks])
+        self._header_lines_left = HEADER_COMMENTS
 
     # -- feeding -------------------------------------------------------------------------------
 
     def feed(self, line):
         text = line[1:].strip()
-        if self._thumb is not None:
-            self._feed_thumbnail(text)
+        if self._thumb is not None and self._feed_thumbnail(text):
             return
         if not text:
             return
@@ -70,8 +72,10 @@ class SlicerMetadata:
         if first == b"t" and text.startswith(b"thumbnail"):
             self._start_thumbnail(text)
             return
-        if self.name is None and self._identify(text):
-            return
+        if self._header_lines_left:
+            self._header_lines_left -= 1
+            if self.name is None and self._identify(text):
+                return
         key, sep, value = text.partition(b"=")
         if sep:
             handler = EQUALS_KEYS.get(key.strip().lower())
@@ -128,14 +132,20 @@ class SlicerMetadata:
         self._thumb = (words[0] + b" end", fmt, width, height, [])
 
     def _feed_thumbnail(self, text):
+        """Take a line of the open thumbnail block; False if it cannot belong to one (the block
+        is then dropped as truncated and the line read as an ordinary comment)."""
         end, fmt, width, height, chunks = self._thumb
         if text == end or text.startswith(b"thumbnail") and text.endswith(b" end"):
             self._thumb = None
             data = b"".join(chunks).decode("ascii", "replace")
             if data:
                 self.thumbnails.append({"width": width, "height": height, "format": fmt, "base64": data})
-            return
+            return True
+        if not text or b" " in text or b":" in text:
+            self._thumb = None
+            return False
         chunks.append(text)
+        return True
 
     # -- setters used by the key tables ----------------------------------------------------------
 
