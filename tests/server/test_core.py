@@ -100,3 +100,21 @@ def test_first_run_allows_only_setup_until_an_admin_exists(start_server):
 def test_unknown_routes_answer_json_404(running):
     assert running.get("/api/nothing").status_code == 404
     assert running.get("/nothing/at/all").json() == {"error": "Not found"}
+
+
+def test_the_web_ui_is_mounted(running):
+    page = requests.get(running.url + "/", timeout=10)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+
+
+def test_cors_headers_only_when_enabled(start_server):
+    origin = {"Origin": "http://elsewhere.example"}
+    closed = start_server()
+    assert "Access-Control-Allow-Origin" not in closed.get("/api/version", headers=origin).headers
+    opened = start_server(settings_values={"api.allowCrossOrigin": True})
+    answer = opened.get("/api/version", headers=origin)
+    assert answer.headers["Access-Control-Allow-Origin"] == "http://elsewhere.example"
+    preflight = requests.options(opened.url + "/api/files", headers=dict(origin, **{
+        "Access-Control-Request-Method": "POST"}), timeout=10)
+    assert preflight.status_code == 204
+    assert "X-Api-Key" in preflight.headers["Access-Control-Allow-Headers"]

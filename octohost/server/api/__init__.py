@@ -46,9 +46,12 @@ def create_api_app(context):
     after = _plugin_functions(context.plugin_manager, "server.api.after_request")
     auth = context.authenticator
 
+    def cors_enabled():
+        return context.settings.get("api.allowCrossOrigin") or context.settings.get("server.allowCrossOrigin")
+
     @app.before_request
     def authenticate():
-        if request.method == "OPTIONS" and context.settings.get("api.allowCrossOrigin"):
+        if request.method == "OPTIONS" and cors_enabled():
             return "", 204
         g.identity = auth.identify(request.headers, request.cookies, request.args.get("apikey"))
         if context.first_run and request.endpoint not in FIRST_RUN_ENDPOINTS:
@@ -69,7 +72,7 @@ def create_api_app(context):
                 response = fn(response) or response
             except Exception:
                 log.exception("after_request handler of plugin %s raised; skipped", identifier)
-        if context.settings.get("api.allowCrossOrigin") and request.headers.get("Origin"):
+        if cors_enabled() and request.headers.get("Origin"):
             response.headers["Access-Control-Allow-Origin"] = request.headers["Origin"]
             response.headers["Access-Control-Allow-Headers"] = "Content-Type, X-Api-Key, Authorization, X-CSRF-Token"
             response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
