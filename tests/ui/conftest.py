@@ -136,6 +136,7 @@ def screenshot(page, name, element=None):
     """The viewport (the header is sticky, so full-page shots would show it mid-page)."""
     os.makedirs(SCREENSHOTS, exist_ok=True)
     path = os.path.join(SCREENSHOTS, f"{name}.png")
+    page.evaluate("() => { document.querySelector('#toast').hidden = true; }")
     if element:
         page.eval_on_selector(element, "e => e.scrollIntoView({block: 'start'})")
     else:

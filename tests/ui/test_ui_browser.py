@@ -7,6 +7,7 @@ upload, print, pause/resume/cancel, jog, terminal, profile, settings; screenshot
 import re
 
 import pytest
+import requests
 
 from conftest import DESKTOP, PHONE, ConsoleWatch, screenshot
 
@@ -241,6 +242,76 @@ def test_settings_save(page):
     presets = api_get(page, "/api/settings")["temperature"]["profiles"]
     assert presets[-1] == {"name": "TPU", "extruder": 225, "bed": 50, "chamber": None}
 
+
+
+def test_history_lists_the_cancelled_print(page):
+    open_tab(page, "history")
+    row = page.wait_for_selector("#history-rows tr:has-text('calibration_cube.gcode')")
+    assert re.search(r"Failed|Cancelled", row.inner_text())
+
+
+def test_drop_upload_new_folder_move_and_delete(page):
+    page.evaluate("""() => {
+        const data = new DataTransfer();
+        data.items.add(new File(["G90\\nG1 X10 Y10\\n"], "dropped.gcode", {type: "text/plain"}));
+        const panel = document.querySelector("#files-panel");
+        for (const type of ["dragenter", "dragover", "drop"]) {
+            panel.dispatchEvent(new DragEvent(type, {dataTransfer: data, bubbles: true, cancelable: true}));
+        }
+    }""")
+    page.wait_for_selector('#file-list li[data-path="dropped.gcode"]')
+
+    page.click("#files-newfolder")
+    page.fill("#prompt-input", "parts")
+    page.click("#prompt-ok")
+    page.wait_for_selector("#file-list li.folder:has-text('parts')")
+
+    page.click('#file-list li[data-path="dropped.gcode"] .file-name')
+    page.click('#file-list li[data-path="dropped.gcode"] button:has-text("Move")')
+    page.fill("#prompt-input", "parts")
+    page.click("#prompt-ok")
+    page.wait_for_selector('#file-list li[data-path="dropped.gcode"]', state="detached")
+    page.click("#file-list li.folder .file-name:has-text('parts')")
+    page.wait_for_selector('#file-list li[data-path="parts/dropped.gcode"]')
+    assert "parts" in page.inner_text("#files-breadcrumbs")
+
+    page.click('#file-list li[data-path="parts/dropped.gcode"] .file-name')
+    page.click('#file-list li[data-path="parts/dropped.gcode"] button:has-text("Delete")')
+    page.click("#confirm-ok")
+    page.wait_for_selector('#file-list li[data-path="parts/dropped.gcode"]', state="detached")
+    page.click("#files-breadcrumbs button >> nth=0")
+    page.wait_for_selector('#file-list li[data-path="calibration_cube.gcode"]')
+
+
+def test_admin_adds_and_removes_a_user(page):
+    open_settings(page, "users")
+    page.wait_for_selector('#user-rows tr[data-user="admin"]')
+    page.fill("#user-add-name", "operator")
+    page.fill("#user-add-pass", "operator password")
+    page.click("#user-add-form button[type=submit]")
+    row = page.wait_for_selector('#user-rows tr[data-user="operator"]')
+    assert "users" in row.inner_text()
+    page.click('#user-rows tr[data-user="operator"] button:has-text("Delete")')
+    page.click("#confirm-ok")
+    page.wait_for_selector('#user-rows tr[data-user="operator"]', state="detached")
+
+
+def test_an_application_key_request_is_approved_in_the_ui(page, octohost):
+    answer = requests.post(octohost.url + "plugin/appkeys/request", json={"app": "Home Assistant", "user": ADMIN},
+                           timeout=10)
+    assert answer.status_code == 201
+    poll_url = answer.headers["Location"]
+    assert requests.get(poll_url, timeout=10).status_code == 202
+    page.wait_for_selector("#appkey-dialog", state="visible")
+    assert "Home Assistant" in page.inner_text("#appkey-message")
+    page.click("#appkey-allow")
+    page.wait_for_selector("#appkey-dialog", state="hidden")
+    granted = requests.get(poll_url, timeout=10)
+    assert granted.status_code == 200
+    key = granted.json()["api_key"]
+    assert requests.get(octohost.url + "api/files", headers={"X-Api-Key": key}, timeout=10).status_code == 200
+    open_settings(page, "apikeys")
+    page.wait_for_selector("#appkey-rows tr:has-text('Home Assistant')")
 
 VIEWS = ("temperature", "control", "terminal", "history", "settings")
 
