@@ -10,7 +10,7 @@ import re
 
 import serial
 
-from .virtual import VIRTUAL_PORT, VirtualOptions, VirtualPrinter
+from .virtual import VIRTUAL_PORT, VirtualOptions, VirtualPrinter, options_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +36,15 @@ class TransportError(Exception):
     """A port could not be opened; the message names the port and says why."""
 
 
-def open_transport(port, baudrate, read_timeout, *, plugin_manager=None, comm_instance=None, virtual_options=None):
+def open_transport(port, baudrate, read_timeout, *, plugin_manager=None, comm_instance=None, virtual_options=None,
+                   settings=None):
     """Open ``port`` and return a serial-like object.
 
     Order: the ``comm.transport.serial.factory`` handlers (first non-None result wins; a raising
     handler is logged and skipped), then ``VIRTUAL``, then URLs that pyserial knows
     (``socket://``, ``rfc2217://``, ``loop://``, ...), then a device path, opened and reported under the path as given (symlinks stay unresolved).
     Port ``AUTO``/None and baud rate 0 must be resolved by detection first (see ``ports``).
+    ``VIRTUAL`` uses ``virtual_options``, else the ``serial.virtual`` part of ``settings``, else defaults.
     """
     if plugin_manager is not None:
         for plugin_id, factory in plugin_manager.handlers(FACTORY_HOOK):
@@ -57,7 +59,9 @@ def open_transport(port, baudrate, read_timeout, *, plugin_manager=None, comm_in
     if port is None or str(port).upper() == "AUTO":
         raise TransportError("no port given: detect one first (port AUTO) or choose one from the port list")
     if port == VIRTUAL_PORT:
-        printer = VirtualPrinter(virtual_options or VirtualOptions())
+        if virtual_options is None:
+            virtual_options = options_from_settings(settings) if settings is not None else VirtualOptions()
+        printer = VirtualPrinter(virtual_options)
         printer.timeout = read_timeout
         return printer
     if "://" in port:

@@ -73,6 +73,17 @@ def test_virtual_port_is_the_built_in_printer_with_the_given_options():
         port.close()
 
 
+def test_virtual_port_falls_back_to_the_serial_virtual_settings(tmp_path):
+    settings = Settings(str(tmp_path / "base"))
+    settings.set("serial.virtual.firmwareName", "Configured FW")
+    port = open_transport("VIRTUAL", 115200, 2.0, settings=settings)
+    try:
+        port.write(b"M115\n")
+        assert any(line.startswith(b"FIRMWARE_NAME:Configured FW ") for line in read_until_ok(port))
+    finally:
+        port.close()
+
+
 def test_socket_url_reaches_a_network_serial_bridge():
     bridge = SerialBridge()
     try:
