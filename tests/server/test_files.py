@@ -1,6 +1,7 @@
 """Uploads (PrusaSlicer and Cura flows), folders, downloads, copy/move/delete, limits and confinement."""
 
 import os
+import time
 
 import requests
 
@@ -174,3 +175,30 @@ def test_multi_megabyte_upload_arrives_intact(running):
     content = b"".join(b"G1 X%d Y%d\n" % (i % 200, i % 150) for i in range(300000))
     assert upload(running, "large.gcode", content=content).status_code == 201
     assert running.get("/downloads/files/local/large.gcode").content == content
+
+
+def test_upload_to_sd_card_streams_to_the_printer(running):
+    assert upload_to(running, "sdcard").status_code == 409
+    running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
+    printer = running.context.printer
+    deadline = time.monotonic() + 20
+    while not (printer.is_operational() and printer.is_sd_ready()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    response = upload_to(running, "sdcard")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["done"] is False and body["files"]["local"]["path"] == "card.gcode"
+    remote = body["files"]["sdcard"]["name"]
+    assert response.headers["Location"].endswith("/api/files/sdcard/" + remote)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        listed = running.get("/api/files/sdcard").json()["files"]
+        if any(entry["name"].lower() == remote.lower() for entry in listed):
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError(f"{remote} never appeared on the card: {listed}")
+
+
+def upload_to(running, target):
+    return running.post(f"/api/files/{target}", files={"file": ("card.gcode", GCODE)})

@@ -2,7 +2,8 @@
 
 Wire format as OctoPrint's: entries carry ``refs`` (``resource``, ``download``); an upload answers
 201 with ``Location``, ``done``, ``files.local.{name, origin, path, refs}``, ``effectiveSelect`` and
-``effectivePrint``. Storage errors map to 400 (bad name or path), 404, 409 (exists, in use) and
+``effectivePrint``. An upload to ``sdcard`` is stored locally too, then streamed to the card
+(``done: false`` and ``files.sdcard`` in the answer). Storage errors map to 400 (bad name or path), 404, 409 (exists, in use) and
 415 (file type). SD card listings come from the printer when it knows the card.
 """
 
@@ -188,12 +189,14 @@ def _upload_file(target):
         check("FILES_SELECT")
     if print_after:
         check("PRINT")
-    if target == "sdcard":
-        raise ApiError(409, "Uploading to the printer's SD card is not supported yet; upload to local storage")
     printer = c.printer
+    if target == "sdcard":
+        _require_sd_ready(printer)
     with storage_errors():
         stored = file_manager.add_file_from_path(_join(request.form.get("path", ""), name), temp_path,
                                                  allow_overwrite=not _flag("noOverwrite"), move=True)
+    if target == "sdcard":
+        return _transfer_to_sd(printer, file_manager, stored, select, print_after)
     effective_select = effective_print = False
     if (select or print_after) and printer is not None and printer.is_operational() and not printer.is_printing():
         try:
@@ -207,6 +210,42 @@ def _upload_file(target):
     body = {"done": True, "files": {"local": {"name": stored.rpartition("/")[2], "origin": "local", "path": stored,
                                               "refs": _refs("local", stored, True)}},
             "effectiveSelect": effective_select, "effectivePrint": effective_print}
+    return _created(body, location)
+
+
+def _require_sd_ready(printer):
+    if not ctx().settings.get("feature.sdSupport"):
+        raise ApiError(404, "SD support is disabled")
+    if printer is None or not printer.is_operational() or printer.is_printing() or printer.is_paused():
+        raise ApiError(409, "The printer is not connected or is busy printing")
+    if not printer.is_sd_ready():
+        raise ApiError(409, "The SD card is not ready")
+
+
+def _transfer_to_sd(printer, file_manager, stored, select, print_after):
+    """Start streaming a stored upload to the SD card; answers at once with ``done: false``.
+
+    The local copy stays in local storage; selecting (and printing) happens once the transfer is done.
+    """
+    user = identity().user.name
+
+    def transferred(local, remote, elapsed):
+        if select or print_after:
+            printer.select_file(remote, True, printAfterSelect=print_after, user=user)
+
+    name = stored.rpartition("/")[2]
+    try:
+        remote = printer.add_sd_file(name, file_manager.path_on_disk(stored), on_success=transferred)
+    except (RuntimeError, InvalidFileLocation) as exc:
+        raise ApiError(409, str(exc)) from None
+    location = url_for("files.file_resource", target="sdcard", path=remote, _external=True)
+    body = {"done": False,
+            "files": {"local": {"name": name, "origin": "local", "path": stored, "refs": _refs("local", stored, True)},
+                      "sdcard": {"name": remote, "origin": "sdcard", "path": remote,
+                                 "refs": _refs("sdcard", remote, True)}},
+            "effectiveSelect": select or print_after, "effectivePrint": print_after}
+    ctx().event_bus.fire(Events.UPLOAD, {"name": name, "path": stored, "target": "sdcard",
+                                         "select": select or print_after, "print": print_after})
     return _created(body, location)
 
 
