@@ -308,17 +308,28 @@ class FileManager:
         else:
             self.metadata.update(dst_folder, dst_name, lambda md: md.pop("stamp", None))
 
-    def copy_folder(self, source, destination):
-        source = self.storage.normalize(source)
+    def _folder_destination(self, source, destination):
+        """Destination of a folder copy/move: inside an existing folder, or a new (sanitized) path."""
+        if destination is not None and self.storage.is_folder(destination):
+            return join_path(self.storage.normalize(destination), source.rpartition("/")[2])
         target = self.storage.sanitize_path(destination)
+        if not target:
+            raise InvalidName("a destination is required", destination)
+        return target
+
+    def copy_folder(self, source, destination):
+        """Copy a folder with everything in it; ``destination`` is a new path or an existing folder."""
+        source = self.storage.normalize(source)
+        target = self._folder_destination(source, destination)
         self.storage.copy_folder(source, target)
         self._restamp_tree(source, target)
         self._fire_folder_added(target)
         return target
 
     def move_folder(self, source, destination):
+        """Move a folder with everything in it; ``destination`` is a new path or an existing folder."""
         source, _, name = self._split(source)
-        target = self.storage.sanitize_path(destination)
+        target = self._folder_destination(source, destination)
         with self._lock:
             src_abs = self.storage.require_folder(source)
             self._require_folder_modifiable(source)

@@ -274,6 +274,18 @@ def test_move_and_copy_folders(quiet_manager):
         quiet_manager.move_folder("missing", "x")
 
 
+def test_folders_go_inside_an_existing_destination_folder(quiet_manager):
+    add(quiet_manager, "a/x.gcode")
+    quiet_manager.add_folder("b")
+    assert quiet_manager.copy_folder("a", "b") == "b/a"
+    assert quiet_manager.file_exists("b/a/x.gcode")
+    with pytest.raises(AlreadyExists):
+        quiet_manager.move_folder("b/a", "")
+    quiet_manager.remove_folder("a")
+    assert quiet_manager.move_folder("b/a", "") == "a"
+    assert quiet_manager.file_exists("a/x.gcode") and not quiet_manager.folder_exists("b/a")
+
+
 def test_add_file_from_path_renames_instead_of_copying(quiet_manager, settings, tmp_path):
     staging = os.path.join(settings.basedir, "upload.tmp")
     with open(staging, "wb") as f:
