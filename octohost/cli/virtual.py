@@ -73,6 +73,8 @@ def _serve_pty(server):
     try:
         click.echo(server.path)
         sys.stdout.flush()
+        click.echo(f"virtual printer ({server.printer.options.firmware_name}) on {server.path}; stop with Ctrl-C",
+                   err=True)
         _wait_for_signal()
     finally:
         server.close()

@@ -60,7 +60,10 @@ def open_transport(port, baudrate, read_timeout, *, plugin_manager=None, comm_in
         raise TransportError("no port given: detect one first (port AUTO) or choose one from the port list")
     if port == VIRTUAL_PORT:
         if virtual_options is None:
-            virtual_options = options_from_settings(settings) if settings is not None else VirtualOptions()
+            try:
+                virtual_options = options_from_settings(settings) if settings is not None else VirtualOptions()
+            except (TypeError, ValueError) as exc:
+                raise TransportError(f"could not open {port}: invalid serial.virtual settings ({exc})") from exc
         printer = VirtualPrinter(virtual_options)
         printer.timeout = read_timeout
         return printer

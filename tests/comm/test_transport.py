@@ -84,6 +84,13 @@ def test_virtual_port_falls_back_to_the_serial_virtual_settings(tmp_path):
         port.close()
 
 
+def test_invalid_virtual_settings_are_a_transport_error(tmp_path):
+    settings = Settings(str(tmp_path / "base"))
+    settings.set("serial.virtual.lostOkRate", 3.0)
+    with pytest.raises(TransportError, match=r"could not open VIRTUAL: invalid serial.virtual settings \(lost_ok_rate"):
+        open_transport("VIRTUAL", 115200, 1.0, settings=settings)
+
+
 def test_socket_url_reaches_a_network_serial_bridge():
     bridge = SerialBridge()
     try:
