@@ -24,6 +24,17 @@ def is_current(md, st):
     return md.get("stamp") == stamp(st)
 
 
+#: metadata that describes one version of a file and goes stale when the file changes
+VERSION_KEYS = ("hash", "analysis", "analysisError", "slicer", "thumbnails")
+
+
+def current_metadata(md, st):
+    """``md`` without the version-specific keys if they were made for another version of the file."""
+    if is_current(md, st):
+        return md
+    return {key: value for key, value in md.items() if key not in VERSION_KEYS}
+
+
 def needs_analysis(md, st):
     """True if there is no result (or failure) for the file as it is now."""
     return not is_current(md, st) or ("analysis" not in md and "analysisError" not in md)

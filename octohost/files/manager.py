@@ -16,8 +16,8 @@ from octohost.events import Events
 
 from . import storage as storage_module
 from .analysis.queue import QueueEntry
-from .entries import (RESERVED_KEYS, STORAGE, file_entry, folder_entry, is_current, needs_analysis, stamp,
-                      with_children)
+from .entries import (RESERVED_KEYS, STORAGE, current_metadata, file_entry, folder_entry, is_current, needs_analysis,
+                      stamp, with_children)
 from .errors import AlreadyExists, FileInUse, InvalidName, InvalidType, NotFound, StorageError
 from .extensions import ExtensionTree
 from .metadata import MetadataStore, add_print, apply_analysis
@@ -417,10 +417,11 @@ class FileManager:
     # -- metadata ------------------------------------------------------------------------------
 
     def get_metadata(self, path):
-        """Everything stored about a file (analysis, slicer data, prints, additional keys)."""
+        """Everything stored about a file (analysis, slicer data, prints, additional keys); the
+        analysis and hash only while they belong to the file as it is now."""
         path, folder, name = self._split(path)
-        self.storage.require_file(path)
-        return self.metadata.get(self._folder_on_disk(folder), name)
+        st = os.stat(self.storage.require_file(path))
+        return current_metadata(self.metadata.get(self._folder_on_disk(folder), name), st)
 
     def set_additional_metadata(self, path, key, data, overwrite=False, merge=False):
         """Store a plugin's ``data`` under ``key``; returns False if it exists and neither

@@ -78,10 +78,14 @@ def test_overwriting_and_editing_on_disk_trigger_a_new_analysis(analysing_manage
     assert analysing_manager.wait_for_analysis(path, WAIT)
     assert analysing_manager.get_file(path)["gcodeAnalysis"]["estimatedPrintTime"] == pytest.approx(2.02)
 
+    analysing_manager.pause_analysis()
     with open(analysing_manager.path_on_disk(path), "w") as f:
         f.write("G1 X10 F1200 ; edited behind our back, a different size\n")
     stale = analysing_manager.get_file(path)
     assert "gcodeAnalysis" not in stale and "hash" not in stale
+    assert "analysis" not in analysing_manager.get_metadata(path)
+    assert analysing_manager.is_analysing(path)
+    analysing_manager.resume_analysis()
     assert analysing_manager.wait_for_analysis(path, WAIT)
     assert analysing_manager.get_file(path)["gcodeAnalysis"]["estimatedPrintTime"] == pytest.approx(0.52)
 
