@@ -179,9 +179,10 @@ class LocalStorage:
         if os.path.exists(target) and not allow_overwrite:
             raise AlreadyExists(f"file exists and overwriting was not allowed: {path!r}", path)
         parent = os.path.dirname(target)
-        if os.path.lexists(parent) and not os.path.isdir(parent):
-            raise AlreadyExists(f"a file is in the way of folder {self.relative(parent)!r}", path)
-        os.makedirs(parent, exist_ok=True)
+        try:
+            os.makedirs(parent, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise AlreadyExists(f"a file is in the way of folder {self.relative(parent)!r}", path) from None
         return target
 
     def _commit(self, tmp, target, path, allow_overwrite):

@@ -209,6 +209,8 @@ def test_add_folder(quiet_manager, recorded_events, event_bus):
         quiet_manager.add_folder("file.gcode")
     with pytest.raises(AlreadyExists):
         quiet_manager.add_folder("file.gcode/sub")
+    with pytest.raises(AlreadyExists):
+        add(quiet_manager, "file.gcode/sub/deeper.gcode")
     event_bus.flush()
     assert [e for e in recorded_events if e[0] == Events.FOLDER_ADDED] == [
         (Events.FOLDER_ADDED, {"storage": "local", "path": "New_Folder", "name": "New_Folder"})]
