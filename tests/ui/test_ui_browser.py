@@ -9,7 +9,7 @@ import re
 import pytest
 import requests
 
-from conftest import DESKTOP, PHONE, ConsoleWatch, screenshot
+from browser_harness import DESKTOP, PHONE, ConsoleWatch, screenshot
 
 pytestmark = pytest.mark.e2e
 
