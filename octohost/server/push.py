@@ -42,8 +42,9 @@ class _ClientPrinterCallback(PrinterCallback):
         self._client = client
 
     def on_printer_send_initial_data(self, data):
-        self._client.queue("history", self._client.hub.state_payload(data, data.get("logs"), data.get("messages"),
-                                                                     data.get("temps")))
+        client = self._client
+        client.queue("history", client.hub.state_payload(data, client.visible_logs(data.get("logs") or []),
+                                                         data.get("messages"), data.get("temps")))
 
     def on_printer_send_current_data(self, data):
         self._client.update_current(data)
@@ -141,11 +142,14 @@ class PushConnection(SockJSConnection):
         if current is None or STATUS not in self.permissions:
             return
         self.hub.last_current = current
-        logs = self._filter_logs(accumulated["logs"])
+        logs = self.visible_logs(accumulated["logs"])
         messages = accumulated["messages"] if self._subscription["state"].get("messages", True) else []
         self._emit("current", self.hub.state_payload(current, logs, messages, accumulated["temps"]))
 
-    def _filter_logs(self, logs):
+    def visible_logs(self, logs):
+        """The terminal lines this client may see (MONITOR_TERMINAL) and subscribed to."""
+        if "MONITOR_TERMINAL" not in self.permissions:
+            return []
         rule = self._subscription["state"].get("logs", True)
         if rule is True:
             return logs

@@ -246,3 +246,19 @@ def test_current_updates_are_coalesced_and_throttled(running):
         assert 1 <= len(stamps) <= 3
     finally:
         client.close()
+
+
+def test_terminal_lines_reach_only_clients_with_monitor_terminal(running):
+    viewer, user = RawClient(running), RawClient(running)
+    try:
+        authed(running, viewer, role="viewer")
+        authed(running, user, role="user")
+        running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
+        wait_for(user, lambda m: "current" in m and m["current"]["logs"])
+        seen_by_viewer = []
+        wait_for(viewer, lambda m: "current" in m and m["current"]["state"]["flags"].get("operational") and
+                 not seen_by_viewer.append(m))
+        assert all(m["current"]["logs"] == [] for m in seen_by_viewer if "current" in m)
+    finally:
+        viewer.close()
+        user.close()
