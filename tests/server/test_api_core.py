@@ -118,3 +118,18 @@ def test_cors_headers_only_when_enabled(start_server):
         "Access-Control-Request-Method": "POST"}), timeout=10)
     assert preflight.status_code == 204
     assert "X-Api-Key" in preflight.headers["Access-Control-Allow-Headers"]
+
+
+def test_autologin_turns_a_local_passive_login_into_a_session(start_server):
+    running = start_server(settings_values={"accessControl.autologinLocal": True, "accessControl.autologinAs": "user"})
+    session = requests.Session()
+    body = session.post(running.url + "/api/login", json={"passive": True}, timeout=10).json()
+    assert body["name"] == "user" and body["_login_mechanism"] == "autologin"
+    assert session.get(running.url + "/api/files", timeout=10).status_code == 200
+    assert requests.get(running.url + "/api/files", timeout=10).status_code == 401
+
+
+def test_autologin_ignores_requests_from_outside_the_local_networks(start_server):
+    running = start_server(settings_values={"accessControl.autologinLocal": True, "accessControl.autologinAs": "user",
+                                            "accessControl.localNetworks": ["10.0.0.0/8"]})
+    assert requests.post(running.url + "/api/login", json={"passive": True}, timeout=10).status_code == 204
