@@ -178,3 +178,11 @@ def test_a_long_numbered_stream_is_accepted_in_order(make_printer):
     for n, move in enumerate(moves, start=1):
         assert host.send(numbered(n, move)) == ["ok"]
     assert printer.accepted == ["M110 N0"] + moves
+
+
+@pytest.mark.parametrize("bad", [{"lost_ok_rate": 1.5}, {"time_scale": 0}, {"sd_print_rate": 0}, {"rx_buffer_size": 0},
+                                 {"extruder_count": 0}, {"ok_delay": -1}, {"busy_interval": -1}])
+def test_options_refuse_values_that_make_no_sense(bad):
+    name = next(iter(bad))
+    with pytest.raises(ValueError, match=name):
+        VirtualOptions(**bad)

@@ -53,10 +53,12 @@ class VirtualOptions:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, not {value!r}")
-        if self.time_scale <= 0:
-            raise ValueError(f"time_scale must be positive, not {self.time_scale!r}")
-        if self.heat_rate <= 0:
-            raise ValueError(f"heat_rate must be positive, not {self.heat_rate!r}")
+        for name in ("time_scale", "heat_rate", "sd_print_rate", "wait_report_interval"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
+        for name in ("temperature_window", "busy_interval", "homing_time", "probing_time"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, not {getattr(self, name)!r}")
         if self.rx_buffer_size is not None and self.rx_buffer_size < 1:
             raise ValueError(f"rx_buffer_size must be at least 1 byte (or None for unlimited), not {self.rx_buffer_size!r}")
         if self.extruder_count < 1:
