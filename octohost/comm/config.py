@@ -30,6 +30,11 @@ class CommConfig:
     additional_baudrates: tuple = ()
     read_timeout: float = 0.25
 
+    @property
+    def receive_poll(self):
+        """Read timeout of the port: how often the receive loop looks at the clock when all is quiet."""
+        return max(0.005, min(self.read_timeout, self.timeout_communication / 2, self.timeout_communication_busy / 2))
+
     @classmethod
     def from_settings(cls, settings, **overrides):
         if settings is None:

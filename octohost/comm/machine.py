@@ -17,7 +17,7 @@ from .detect import candidate_baudrates, detect
 from .firmware import FirmwareReport
 from .job import LocalFileJob
 from .phases import QUEUING, Phases, warn_if_slow
-from .protocol import Kind, parse_at_command
+from .protocol import parse_at_command
 from .receiving import Receiver
 from .sdcard import SdCard
 from .sending import ResendError, Sender
@@ -79,7 +79,7 @@ class MachineCom:
     def _open(self, port, baudrate):
         from .transport import open_transport
 
-        return open_transport(port, baudrate, self.config.read_timeout, plugin_manager=self.plugin_manager,
+        return open_transport(port, baudrate, self.config.receive_poll, plugin_manager=self.plugin_manager,
                               comm_instance=self, virtual_options=self.virtual_options)
 
     def _connect(self):
@@ -552,6 +552,9 @@ class MachineCom:
         else:
             job.start_pos = pos or 0
         job.open()
+        sender = self.sender
+        sender.job_lines_sent = 0
+        sender.sent_filepos = sender.acked_filepos = job.start_pos or None
         self._set_state(State.STARTING)
         self.callback.on_comm_print_job_started(user=user)
         self._set_state(State.PRINTING)

@@ -78,6 +78,10 @@ class Phases:
     def has_handlers(self, phase):
         return bool(self._handlers(HOOKS[phase]))
 
+    def quiet(self):
+        """True when no plugin implements a gcode phase and the phase log is off: nothing to call."""
+        return not (any(self._handlers(name) for name in HOOKS.values()) or phase_log.isEnabledFor(logging.DEBUG))
+
     def atcommand(self, phase, name, params, tags):
         """Tell the at-command handlers of ``phase`` about ``@name params``."""
         for plugin_id, handler in self._handlers(AT_HOOKS[phase]):

@@ -10,6 +10,7 @@ import re
 # -- outgoing -------------------------------------------------------------------------------------
 
 _GCODE = re.compile(r"\s*(?:([GMgm])(\d+)(?:\.(\d+))?|([TtFf])\d+)")
+_MOVES = {"G0 ": "G0", "G1 ": "G1"}  # most lines of a file: skip the regex
 
 
 def strip_comment(line):
@@ -45,6 +46,9 @@ def gcode_and_subcode(cmd):
 
     ``(None, None)`` for anything else (``@pause``, empty, garbage).
     """
+    fast = _MOVES.get(cmd[:3])
+    if fast is not None:
+        return fast, None
     match = _GCODE.match(cmd)
     if match is None:
         return None, None

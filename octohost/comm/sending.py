@@ -18,7 +18,7 @@ from .history import ResendHistory
 from .phases import QUEUED, SENT
 from .protocol import checksum, parameter, parse_at_command
 from .sendqueue import Command, SendQueue
-from .window import Window
+from .window import FILEPOS, LINE, Window
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +55,15 @@ class Sender:
         self._resends_per_line = collections.Counter()
         self.transmitted = 0
         self.resent = 0
+        self.job_lines_sent = 0
         self.sent_filepos = None
         self.acked_filepos = None
         self.last_z = None
         self._relative = False
         self.running = False
         self.timers = None
+        self._long_running = config.long_running_commands
+        self.quiet = host.phases.quiet()  # no phase handlers, no phase log: job lines skip the phases
         self.idle_since = 0.0  # when the window last went from empty to busy, for timeouts  # callable returning seconds until the next timer, run by the send thread
 
     # -- queueing ----------------------------------------------------------------------------------
@@ -94,6 +97,7 @@ class Sender:
 
     def _pump(self):
         window = self.window
+        host = self.host
         while True:
             if self._resend_next is not None:
                 number = self._resend_next
@@ -107,34 +111,39 @@ class Sender:
                 continue
             staged = self._staged
             if staged is None:
-                staged = self._staged = self._stage()
-                if staged is None:
-                    if not window.in_flight and self.host.job_finished():
-                        self.host.job_complete()
-                    return
-            command, number, data, text = staged
-            if command.fileend is not None and self.host.job_source() is None:
-                self._parked = command  # paused or on hold: the line waits for the job
-                self._staged = None
                 staged = self._stage()
                 if staged is None:
+                    if not window.in_flight and host.job_finished():
+                        host.job_complete()
                     return
-                self._staged = staged
-                command, number, data, text = staged
-            if number is not None and number != self.next_line:
-                staged = self._staged = self._frame(command)
-                command, number, data, text = staged
+            else:
+                self._staged = None
+                staged = self._restage(staged)
+                if staged is None:
+                    return
+            command, number, data, text = staged
             if not window.can_send(len(data)):
+                self._staged = staged
                 return
-            self._staged = None
             if number is not None:
                 self.next_line = number + 1
             if command.fileend is not None:
                 self.sent_filepos = command.fileend
-            if not self._transmit(data, number, command.fileend, command.gcode in self.config.long_running_commands,
+                self.job_lines_sent += 1
+            if not self._transmit(data, number, command.fileend, command.gcode in self._long_running,
                                   "Send: ", text):
                 return
             self._after_sent(command)
+
+    def _restage(self, staged):
+        """A line staged by an earlier pump: park it if its job paused since, renumber it if needed."""
+        command, number, data, text = staged
+        if command.fileend is not None and self.host.job_source() is None:
+            self._parked = command  # paused or on hold: the line waits for the job
+            return self._stage()
+        if number is not None and number != self.next_line:
+            return self._frame(command)
+        return staged
 
     def _transmit(self, data, number, filepos, long_running, prefix, text=None):
         if not self.window.in_flight:
@@ -166,7 +175,7 @@ class Sender:
             elif gcode == "G90":
                 self._relative = False
             self.host.observe_sent(command)
-        if self.host.phases.has_handlers(SENT):
+        if not self.quiet:
             self.host.phases.notify(SENT, command)
 
     def _track_z(self, cmd):
@@ -196,9 +205,10 @@ class Sender:
                 name, params = parse_at_command(command.cmd)
                 self.host.at_command("sending", name, params, command)
                 continue
-            command = phases.sending(command)
-            if command is None:
-                continue
+            if not self.quiet:
+                command = phases.sending(command)
+                if command is None:
+                    continue
             return self._frame(command)
 
     def _next_job_command(self):
@@ -213,6 +223,8 @@ class Sender:
                 return None
             cmd, start, end = line
             command = Command(cmd, filepos=start, fileend=end)
+            if self.quiet and cmd[0] != "@":
+                return command
             results = self.host.queue_phase(command)
             if not results:
                 continue
@@ -240,8 +252,8 @@ class Sender:
         """An ``ok`` arrived: settle the oldest transmission and send what now fits."""
         with self.lock:
             entry = self.window.acked(extras)
-            if entry is not None and entry.filepos is not None:
-                self.acked_filepos = entry.filepos
+            if entry is not None and entry[FILEPOS] is not None:
+                self.acked_filepos = entry[FILEPOS]
             self._pump()
 
     def resend_requested(self, number):
@@ -263,7 +275,7 @@ class Sender:
                 raise ResendError(f"the printer asked for line {number} {self._resends_per_line[number]} times; "
                                   f"giving up (is the serial line noisy or the baud rate wrong?)")
             self._resend_requested = number
-            self._duplicate_resends = sum(1 for entry in self.window.in_flight if entry.line_number > number)
+            self._duplicate_resends = sum(1 for entry in self.window.in_flight if entry[LINE] > number)
             self._resend_next = number
             self._resend_end = self.next_line
 
@@ -272,8 +284,8 @@ class Sender:
         with self.lock:
             if self.window.in_flight and not self.window.has_long_running():
                 entry = self.window.assume_lost_ok()
-                if entry is not None and entry.filepos is not None:
-                    self.acked_filepos = entry.filepos
+                if entry is not None and entry[FILEPOS] is not None:
+                    self.acked_filepos = entry[FILEPOS]
             command, number, data, text = self._frame(Command("M105"))
             if number is not None:
                 self.next_line = number + 1
@@ -304,6 +316,11 @@ class Sender:
     def in_flight(self):
         return len(self.window)
 
+    @property
+    def acked_lines(self):
+        """Job lines the printer has acknowledged, about (for progress display)."""
+        return max(0, self.job_lines_sent - len(self.window))
+
     # -- the send thread ---------------------------------------------------------------------------
 
     def run(self):
@@ -315,6 +332,7 @@ class Sender:
             wake.clear()
             if not self.running:
                 break
+            self.quiet = self.host.phases.quiet()
             try:
                 self.pump()
             except Exception:

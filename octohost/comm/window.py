@@ -19,16 +19,8 @@ ADVANCED_OK = "advanced-ok"
 MODES = (PING_PONG, RX_BYTES, ADVANCED_OK)
 
 
-class InFlight:
-    """One transmission waiting for its ok."""
-
-    __slots__ = ("line_number", "size", "filepos", "long_running")
-
-    def __init__(self, line_number, size, filepos, long_running):
-        self.line_number = line_number
-        self.size = size
-        self.filepos = filepos
-        self.long_running = long_running
+#: fields of an in-flight entry, a plain tuple because one is made per line
+LINE, SIZE, FILEPOS, LONG_RUNNING = range(4)
 
 
 class Window:
@@ -36,6 +28,7 @@ class Window:
         if mode not in MODES:
             raise ValueError(f"unknown window mode {mode!r}, expected one of {', '.join(MODES)}")
         self.mode = mode
+        self.ping_pong = mode == PING_PONG
         self.rx_buffer_size = rx_buffer_size
         self.max_lines = max(1, max_lines)
         self.in_flight = collections.deque()
@@ -50,7 +43,7 @@ class Window:
         count = len(self.in_flight)
         if not count:
             return True
-        if self.mode == PING_PONG or count >= self.max_lines:
+        if self.ping_pong or count >= self.max_lines:
             return False
         if self.bytes_in_flight + size > self.rx_buffer_size:
             return False
@@ -59,27 +52,31 @@ class Window:
         return True
 
     def sent(self, line_number, size, filepos=None, long_running=False):
-        self.in_flight.append(InFlight(line_number, size, filepos, long_running))
+        self.in_flight.append((line_number, size, filepos, long_running))
         self.bytes_in_flight += size
 
     def acked(self, extras=None):
-        """Account one ok (with its parsed extras); returns the oldest settled transmission or None."""
+        """Account one ok (with its parsed extras); returns the settled ``(line, size, filepos, long)``.
+
+        None when nothing was in flight.
+        """
         if not self.in_flight:
             return None
-        entry = self._pop()
+        entry = self.in_flight.popleft()
+        self.bytes_in_flight -= entry[SIZE]
         if extras and self.mode == ADVANCED_OK:
             if "B" in extras:
                 self.free_slots = extras["B"]
             acked_line = extras.get("N")
             if acked_line is not None:
-                while self.in_flight and self.in_flight[0].line_number <= acked_line \
-                        and self.in_flight[0].line_number >= entry.line_number:
+                in_flight = self.in_flight
+                while in_flight and entry[LINE] <= in_flight[0][LINE] <= acked_line:
                     entry = self._pop()
         return entry
 
     def _pop(self):
         entry = self.in_flight.popleft()
-        self.bytes_in_flight -= entry.size
+        self.bytes_in_flight -= entry[SIZE]
         return entry
 
     def assume_lost_ok(self):
@@ -87,7 +84,7 @@ class Window:
         return self._pop() if self.in_flight else None
 
     def has_long_running(self):
-        return any(entry.long_running for entry in self.in_flight)
+        return any(entry[LONG_RUNNING] for entry in self.in_flight)
 
     def clear(self):
         self.in_flight.clear()

@@ -224,6 +224,8 @@ def test_firmware_reset_mid_print_is_a_clear_error_with_the_position_kept(machin
     [(origin, path, pos)] = recorder.named("on_comm_record_fileposition")
     assert origin == "error" and 0 < pos < comm.get_job_status()["size"]
     assert "restarted" in recorder.named("on_comm_print_job_failed")[0][0]
+    done_before_pos = (tmp_path / "part.gcode").read_bytes()[:pos].decode().count("G1 ")
+    assert moves(comm.get_transport())[:done_before_pos] == commands[:done_before_pos]
 
 
 def test_disconnect_mid_print_is_a_clear_error_with_the_position_kept(machine, tmp_path, wait_for, write_gcode):

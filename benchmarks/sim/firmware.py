@@ -1,0 +1,203 @@
+"""A minimal, fast firmware simulator on a pseudo-terminal, for the streaming benchmark.
+
+It speaks just enough Marlin (numbered lines with checksums, M110, M105, M115, ``ok``) to be a
+target that is not the bottleneck, and models what limits real hosts:
+
+- ``--baud B``: both directions of the serial line carry B/10 bytes per second; a line counts as
+  received when its last byte has crossed the wire, an ``ok`` reaches the host when its bytes have.
+- ``--latency S``: every answer leaves S seconds after the line arrived (a USB frame is 1 ms).
+- ``--rx-buffer N``: unacknowledged bytes above N are counted as overflows (a real board would
+  corrupt the line); the benchmark checks there are none.
+- ``--advanced-ok``: answers ``ok N<line> P<planner> B<free slots>`` and reports ADVANCED_OK.
+
+Prints the pty path, serves until SIGTERM, then writes its measurements as JSON to ``--stats``:
+turnaround samples (``ok`` written -> next line's first byte read, microseconds), line count,
+overflows, checksum errors and its own CPU time.
+
+Usage: python benchmarks/sim/firmware.py [--baud 115200] [--latency 0.001] [--advanced-ok] --stats FILE
+"""
+
+import argparse
+import heapq
+import json
+import os
+import select
+import signal
+import sys
+import time
+import tty
+
+COMMAND_BUFFER = 4
+
+
+def checksum(data):
+    value = 0
+    for byte in data:
+        value ^= byte
+    return value
+
+
+class Simulator:
+    def __init__(self, baud, latency, rx_buffer, advanced_ok):
+        self.byte_time = 10.0 / baud if baud else 0.0
+        self.latency = latency
+        self.rx_buffer = rx_buffer
+        self.advanced_ok = advanced_ok
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)
+        os.set_blocking(self.master, False)
+        self.path = os.ttyname(self.slave)
+        self.partial = b""
+        self.last_n = 0
+        self.in_wire_free = 0.0   # when the inbound wire is free for the next byte
+        self.out_wire_free = 0.0  # when the outbound wire is free
+        self.outbox = []          # heap of (due time, sequence, bytes)
+        self.sequence = 0
+        self.unacked = []         # sizes of received lines not yet answered
+        self.unacked_bytes = 0
+        self.last_ok_written = None
+        self.turnaround = []
+        self.moves = 0
+        self.overflows = 0
+        self.errors = 0
+        self.running = True
+
+    # -- input -----------------------------------------------------------------------------------
+
+    def receive(self, data, now):
+        if self.last_ok_written is not None:
+            self.turnaround.append((now - self.last_ok_written) * 1e6)
+            self.last_ok_written = None
+        data = self.partial + data
+        *lines, self.partial = data.split(b"\n")
+        for line in lines:
+            size = len(line) + 1
+            if self.byte_time:
+                start = max(now, self.in_wire_free)
+                arrived = start + size * self.byte_time
+                self.in_wire_free = arrived
+            else:
+                arrived = now
+            self.unacked.append(size)
+            self.unacked_bytes += size
+            if self.rx_buffer and self.unacked_bytes > self.rx_buffer:
+                self.overflows += 1
+            self.handle(line.strip(), arrived)
+
+    def handle(self, line, arrived):
+        if not line:
+            return
+        text = line
+        if text.startswith(b"N"):
+            star = text.rfind(b"*")
+            head, _, body = text[:star].partition(b" ")
+            number = int(head[1:])
+            if star < 0 or int(text[star + 1:]) != checksum(text[:star]):
+                self.errors += 1
+                self.answer(arrived, b"Error:checksum mismatch, Last Line: %d\nResend: %d\nok\n"
+                            % (self.last_n, self.last_n + 1))
+                return
+            if body.startswith(b"M110"):
+                parts = body.split()
+                self.last_n = int(parts[1][1:]) if len(parts) > 1 else 0
+            elif number != self.last_n + 1:
+                self.errors += 1
+                self.answer(arrived, b"Error:Line Number is not Last Line Number+1, Last Line: %d\nResend: %d\nok\n"
+                            % (self.last_n, self.last_n + 1))
+                return
+            else:
+                self.last_n = number
+        else:
+            body = text
+        if body.startswith(b"G1 "):
+            self.moves += 1
+        if body.startswith(b"M105"):
+            self.answer(arrived, b"ok T:21.0 /0.0 B:21.0 /0.0 @:0 B@:0\n")
+        elif body.startswith(b"M115"):
+            self.answer(arrived, b"FIRMWARE_NAME:BenchSim PROTOCOL_VERSION:1.0\nCap:AUTOREPORT_TEMP:0\n"
+                        b"Cap:ADVANCED_OK:%d\n" % self.advanced_ok + self.ok())
+        else:
+            self.answer(arrived, self.ok())
+
+    def ok(self):
+        if self.advanced_ok:
+            return b"ok N%d P15 B%d\n" % (self.last_n, COMMAND_BUFFER - 1)
+        return b"ok\n"
+
+    # -- output ----------------------------------------------------------------------------------
+
+    def answer(self, arrived, data):
+        due = arrived + self.latency
+        if self.byte_time:
+            start = max(due, self.out_wire_free)
+            due = start + len(data) * self.byte_time
+            self.out_wire_free = due
+        self.sequence += 1
+        heapq.heappush(self.outbox, (due, self.sequence, data))
+
+    def flush_due(self, now):
+        while self.outbox and self.outbox[0][0] <= now:
+            _, _, data = heapq.heappop(self.outbox)
+            if self.unacked:
+                self.unacked_bytes -= self.unacked.pop(0)
+            os.write(self.master, data)
+            self.last_ok_written = time.perf_counter()
+
+    # -- loop ------------------------------------------------------------------------------------
+
+    def run(self):
+        master = self.master
+        perf = time.perf_counter
+        while self.running:
+            now = perf()
+            self.flush_due(now)
+            if self.outbox:
+                wait = self.outbox[0][0] - perf()
+                if wait <= 0.0002:  # too short to sleep precisely: spin
+                    ready = select.select([master], [], [], 0)[0]
+                    if not ready:
+                        continue
+                else:
+                    ready = select.select([master], [], [], wait - 0.0001)[0]
+            else:
+                ready = select.select([master], [], [], 0.5)[0]
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    break
+                if data:
+                    self.receive(data, perf())
+
+    def stats(self):
+        usage = os.times()
+        return {"moves": self.moves, "turnaround_us": self.turnaround, "overflows": self.overflows,
+                "errors": self.errors, "cpu_s": usage.user + usage.system}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--baud", type=int, default=0, help="throttle both directions to this baud rate")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--rx-buffer", type=int, default=128, help="receive buffer to check against (0: off)")
+    parser.add_argument("--advanced-ok", action="store_true")
+    parser.add_argument("--stats", required=True, help="file to write the measurements to on SIGTERM")
+    args = parser.parse_args()
+    sim = Simulator(args.baud, args.latency, args.rx_buffer, args.advanced_ok)
+
+    def stop(*_):
+        sim.running = False
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(sim.path, flush=True)
+    sim.run()
+    with open(args.stats, "w") as f:
+        json.dump(sim.stats(), f)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

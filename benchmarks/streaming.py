@@ -1,0 +1,214 @@
+"""Streaming throughput of the comm layer, per window mode, over a pseudo-terminal.
+
+Run:  python benchmarks/streaming.py            (about three minutes on 2 cores)
+      python benchmarks/streaming.py --quick    (fewer lines, for a smoke test)
+
+For each scenario and window mode it starts the simulator (benchmarks/sim/firmware.py) in its
+own process, streams a file of short G1 moves through MachineCom in a fresh host process (so CPU
+and peak RSS are the host's alone) and prints: lines/s, host CPU seconds per 1,000 lines,
+``ok`` -> next line turnaround p50/p99 as the simulator sees it, peak RSS of the host process.
+Scenarios: (a) unthrottled pty, (b) pty throttled to 115200 baud both ways, (c) 1 ms before
+every answer. Then the simulator's own ceiling (a bare 40-line host loop against it) and the
+host's idle CPU (connected, temperature polling only).
+"""
+
+import argparse
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+MODES = ("ping-pong", "rx-bytes", "advanced-ok")
+SCENARIOS = {
+    "unthrottled": {"args": [], "lines": 20_000},
+    "115200 baud": {"args": ["--baud", "115200"], "lines": 3_000},
+    "1 ms latency": {"args": ["--latency", "0.001"], "lines": 5_000},
+}
+
+
+def write_file(path, count):
+    """Short moves like a curved surface's; with line numbers and checksums about 40 bytes a line."""
+    with open(path, "w") as f:
+        for i in range(count):
+            f.write(f"G1 X{100 + (i % 50) * 0.37:.2f} Y{80 + (i % 70) * 0.29:.2f} E{i * 0.0123:.3f}\n")
+
+
+def percentile(values, fraction):
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def start_sim(args, stats_path):
+    process = subprocess.Popen([sys.executable, os.path.join(HERE, "sim", "firmware.py"), "--stats", stats_path, *args],
+                               stdout=subprocess.PIPE, text=True)
+    path = process.stdout.readline().strip()
+    return process, path
+
+
+def stop_sim(process, stats_path):
+    process.send_signal(signal.SIGTERM)
+    process.wait(10)
+    with open(stats_path) as f:
+        return json.load(f)
+
+
+# -- the host side, run in its own process -----------------------------------------------------------
+
+def host(port, mode, path, idle_seconds):
+    import threading
+
+    from octohost.comm.callback import CommCallback
+    from octohost.comm.machine import MachineCom
+    from octohost.plugin import PluginManager
+    from octohost.settings import Settings
+
+    class Callback(CommCallback):
+        def __init__(self):
+            self.done = threading.Event()
+            self.operational = threading.Event()
+            self.log = []
+
+        def on_comm_state_change(self, state):
+            if state == "OPERATIONAL":
+                self.operational.set()
+
+        def on_comm_log(self, line):  # like the printer: keep a bounded terminal backlog
+            self.log.append(line)
+            if len(self.log) > 600:
+                del self.log[:300]
+
+        def on_comm_print_job_done(self, suppress_script=False):
+            self.done.set()
+
+        def on_comm_error(self, message):
+            print(json.dumps({"error": message}))
+            os._exit(1)
+
+    with tempfile.TemporaryDirectory() as basedir:
+        settings = Settings(basedir)
+        plugin_manager = PluginManager(settings)
+        plugin_manager.discover()
+        callback = Callback()
+        comm = MachineCom(port, 115200, callback, settings, plugin_manager, options={"window": mode})
+        comm.connect()
+        callback.operational.wait(10)
+        time.sleep(0.3)  # let the M115 report and first polls pass
+        result = {}
+        if idle_seconds:
+            cpu = time.process_time()
+            time.sleep(idle_seconds)
+            result["idle_cpu_percent"] = (time.process_time() - cpu) / idle_seconds * 100
+        comm.select_file(path, False)
+        cpu = time.process_time()
+        started = time.perf_counter()
+        comm.start_print()
+        callback.done.wait()
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        lines = comm.sender.job_lines_sent
+        result.update(lines=lines, seconds=elapsed, lines_per_s=lines / elapsed, cpu_per_1000=cpu / lines * 1000,
+                      rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, resends=comm.resend_stats()["count"])
+        comm.close()
+    print(json.dumps(result))
+
+
+def floor(port, count):
+    """The simulator's ceiling: a bare host loop, one line per ok, no features."""
+    import serial
+
+    link = serial.Serial(port, 115200, timeout=1)
+    link.write(b"N0 M110 N0*125\n")
+    pending = b""
+    while b"ok\n" not in pending:
+        pending += link.read(link.in_waiting or 1)
+    started = time.perf_counter()
+    for number in range(1, count + 1):
+        body = b"N%d G1 X%d Y1 E0.1" % (number, number % 200)
+        value = 0
+        for byte in body:
+            value ^= byte
+        link.write(body + b"*%d\n" % value)
+        pending = b""
+        while b"ok\n" not in pending:
+            pending += link.read(link.in_waiting or 1)
+    elapsed = time.perf_counter() - started
+    link.close()
+    return count / elapsed
+
+
+# -- the driver -----------------------------------------------------------------------------------
+
+def run_one(scenario, mode, path, lines, idle_seconds=0):
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as stats_file:
+        stats_path = stats_file.name
+    args = SCENARIOS[scenario]["args"] + (["--advanced-ok"] if mode == "advanced-ok" else [])
+    sim, port = start_sim(args, stats_path)
+    try:
+        output = subprocess.run([sys.executable, __file__, "--host", port, mode, path, str(idle_seconds)],
+                                capture_output=True, text=True, timeout=600)
+    finally:
+        stats = stop_sim(sim, stats_path)
+        os.unlink(stats_path)
+    lines_out = output.stdout.strip().splitlines()
+    if output.returncode or not lines_out:
+        raise SystemExit(f"host failed in {scenario}/{mode}:\n{output.stdout}\n{output.stderr}")
+    result = json.loads(lines_out[-1])
+    turnaround = stats["turnaround_us"][-lines:]
+    result.update(p50=percentile(turnaround, 0.5), p99=percentile(turnaround, 0.99), overflows=stats["overflows"],
+                  sim_errors=stats["errors"], sim_moves=stats["moves"])
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Streaming throughput benchmark of the comm layer.")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the lines")
+    parser.add_argument("--host", nargs=4, metavar=("PORT", "MODE", "FILE", "IDLE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.host:
+        port, mode, path, idle = args.host
+        host(port, mode, path, float(idle))
+        return
+    print(f"octohost streaming benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} cores)")
+    print(f"{'scenario':<14} {'mode':<12} {'lines':>6} {'lines/s':>9} {'CPU s/1k':>9} {'p50 us':>8} {'p99 us':>8} "
+          f"{'RSS MB':>7} {'resends':>7} {'overflows':>9}")
+    with tempfile.TemporaryDirectory() as folder:
+        for scenario, spec in SCENARIOS.items():
+            lines = spec["lines"] // (10 if args.quick else 1)
+            path = os.path.join(folder, f"moves-{lines}.gcode")
+            if not os.path.exists(path):
+                write_file(path, lines)
+            for mode in MODES:
+                r = run_one(scenario, mode, path, lines)
+                if r["sim_moves"] != lines:
+                    raise SystemExit(f"{scenario}/{mode}: the simulator accepted {r['sim_moves']} moves, not {lines}")
+                print(f"{scenario:<14} {mode:<12} {lines:>6} {r['lines_per_s']:>9,.0f} {r['cpu_per_1000']:>9.3f} "
+                      f"{r['p50']:>8.0f} {r['p99']:>8.0f} {r['rss_mb']:>7.1f} {r['resends']:>7} {r['overflows']:>9}",
+                      flush=True)
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as stats_file:
+            stats_path = stats_file.name
+        sim, port = start_sim([], stats_path)
+        count = 20_000 // (10 if args.quick else 1)
+        try:
+            ceiling = floor(port, count)
+        finally:
+            stats = stop_sim(sim, stats_path)
+            os.unlink(stats_path)
+        print(f"simulator ceiling (bare 40-line host loop, unthrottled): {ceiling:,.0f} lines/s, "
+              f"simulator CPU {stats['cpu_s'] / count * 1000:.3f} s per 1,000 lines")
+        path = os.path.join(folder, "idle.gcode")
+        write_file(path, 10)
+        idle = run_one("unthrottled", "ping-pong", path, 10, idle_seconds=5 if args.quick else 20)
+        print(f"idle host (connected, temperature polling every 5 s): {idle['idle_cpu_percent']:.3f}% of a core")
+
+
+if __name__ == "__main__":
+    main()

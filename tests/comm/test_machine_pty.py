@@ -1,0 +1,100 @@
+"""End to end over a real pseudo-terminal: MachineCom + pyserial + the virtual printer's pty."""
+
+import pytest
+
+from octohost.comm.virtual import VirtualOptions, serve_pty
+
+pytestmark = pytest.mark.e2e
+
+LINES = 20_000
+
+
+@pytest.fixture
+def pty_printer():
+    servers = []
+
+    def start(**options):
+        server = serve_pty(VirtualOptions(**options))
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def moves(printer):
+    return [line for line in printer.accepted if line.startswith("G1 ")]
+
+
+FAULTY = dict(checksum_error_rate=0.02, lost_ok_rate=0.005)
+#: lost oks are only noticed by the communication timeout: keep it short for a fast test
+FAST_TIMEOUTS = {"timeout_communication": 0.05, "max_timeouts_printing": 0}
+
+
+@pytest.mark.parametrize("window, advanced_ok", [("ping-pong", False), ("rx-bytes", False), ("advanced-ok", True)])
+def test_20000_lines_exactly_once_in_order_under_faults(pty_printer, machine, tmp_path, wait_for, write_gcode,
+                                                        window, advanced_ok):
+    commands = write_gcode(tmp_path / "big.gcode", LINES)
+    server = pty_printer(seed=7, advanced_ok=advanced_ok, **FAULTY)
+    comm, recorder = machine(port=server.path, options={"window": window, **FAST_TIMEOUTS})
+    comm.select_file(str(tmp_path / "big.gcode"), False)
+    comm.start_print()
+    wait_for(lambda: recorder.named("on_comm_print_job_done") or comm.is_error(), timeout=120, message="job done")
+    assert not comm.is_error(), comm.get_error()
+    assert moves(server.printer) == commands
+    stats = comm.resend_stats()
+    assert stats["count"] > LINES * 0.02 * 0.5  # the faults really happened
+    status = comm.get_job_status()
+    assert status["acked_filepos"] == status["size"]
+
+
+def test_firmware_reset_mid_print(pty_printer, machine, tmp_path, wait_for, write_gcode):
+    commands = write_gcode(tmp_path / "big.gcode", LINES)
+    server = pty_printer(reset_after_lines=5000)
+    comm, recorder = machine(port=server.path, options={"window": "rx-bytes"})
+    comm.select_file(str(tmp_path / "big.gcode"), False)
+    comm.start_print()
+    wait_for(lambda: comm.get_state() == "CLOSED_WITH_ERROR", timeout=60, message="error state")
+    assert "restarted" in comm.get_error()
+    [(origin, path, pos)] = recorder.named("on_comm_record_fileposition")
+    assert origin == "error" and path == str(tmp_path / "big.gcode")
+    data = (tmp_path / "big.gcode").read_bytes()
+    done = [line for line in data[:pos].decode().splitlines() if line.startswith("G1")]
+    accepted = moves(server.printer)
+    assert accepted[:len(done)] == [c for c in commands[:len(done)]]  # everything before pos was accepted
+    assert 0 < len(done) < LINES
+
+
+def test_disconnect_mid_print(pty_printer, machine, tmp_path, wait_for, write_gcode):
+    write_gcode(tmp_path / "big.gcode", LINES)
+    server = pty_printer(disconnect_after_lines=3000)
+    comm, recorder = machine(port=server.path)
+    comm.select_file(str(tmp_path / "big.gcode"), False)
+    comm.start_print()
+    wait_for(lambda: comm.get_state() == "CLOSED_WITH_ERROR", timeout=60, message="error state")
+    assert "Lost the connection" in comm.get_error()
+    [(origin, path, pos)] = recorder.named("on_comm_record_fileposition")
+    assert origin == "error" and pos > 0
+    assert recorder.named("on_comm_print_job_failed")
+
+
+def test_pause_resume_cancel_over_pty(pty_printer, machine, tmp_path, wait_for, write_gcode):
+    commands = write_gcode(tmp_path / "big.gcode", LINES)
+    server = pty_printer(checksum_error_rate=0.01)
+    comm, recorder = machine(port=server.path, options={"window": "rx-bytes"})
+    comm.select_file(str(tmp_path / "big.gcode"), False)
+    comm.start_print()
+    wait_for(lambda: len(moves(server.printer)) > 2000)
+    comm.set_pause(True)
+    wait_for(lambda: comm.sender.in_flight() == 0)
+    paused_at = len(moves(server.printer))
+    comm.send_command("M114")
+    wait_for(lambda: recorder.named("on_comm_position_update"))
+    assert len(moves(server.printer)) == paused_at
+    comm.set_pause(False)
+    wait_for(lambda: len(moves(server.printer)) > paused_at + 2000)
+    comm.cancel_print()
+    wait_for(lambda: recorder.named("on_comm_print_job_cancelled"))
+    accepted = moves(server.printer)
+    assert accepted == commands[:len(accepted)] and len(accepted) < LINES
