@@ -186,3 +186,10 @@ def test_options_refuse_values_that_make_no_sense(bad):
     name = next(iter(bad))
     with pytest.raises(ValueError, match=name):
         VirtualOptions(**bad)
+
+
+def test_ok_delay_answers_every_line_from_the_firmware_thread(make_printer):
+    host = Host(make_printer(ok_delay=0.01))
+    host.printer.write(b"G1 X1\nG1 X2\nM105\n")
+    assert [host.read_line() for _ in range(3)] == ["ok", "ok", "ok T:21.3 /0.0 B:21.0 /0.0 @:0 B@:0"]
+    assert host.printer.accepted == ["G1 X1", "G1 X2", "M105"]
