@@ -15,7 +15,9 @@ Dimensions, printing area and layer count come from moves that extrude while mov
 layer starts whenever such a move happens at a new Z. Arcs (``G2``/``G3``, ``I``/``J`` or ``R``,
 XY plane) count with their true length and their extreme points.
 
-The parser works on bytes and splits lines itself (no regular expressions on the hot path).
+The parser works on bytes and splits lines itself (no regular expressions on the hot path), and
+:func:`interpret` is deliberately one long function: its state lives in local variables, which
+CPython reads several times faster than attributes; at millions of lines that is the difference.
 """
 
 import hashlib
