@@ -170,7 +170,7 @@ def test_disconnect_on_demand(make_printer):
 
 
 def test_m108_ends_a_heating_wait_at_once(make_printer):
-    printer = make_printer(heat_rate=0.01)
+    printer = make_printer(heat_rate=0.01, wait_report_interval=1000.0)
     fresh(printer)
     printer.write(b"M109 S200\n")
     assert not printer.wait_idle(0.2)
