@@ -101,7 +101,7 @@ def test_m23_of_a_missing_file_fails_openly(make_host):
 
 
 def test_sd_print_progresses_and_finishes(make_host):
-    host = make_host(time_scale=10.0, sd_print_rate=500.0)
+    host = make_host(sd_print_rate=1000.0)
     size = len(FILES["benchy.gcode"])
     host.send("M23 benchy.gcode")
     assert host.send("M27") == ["Not SD printing", "ok"]
@@ -109,6 +109,7 @@ def test_sd_print_progresses_and_finishes(make_host):
     status = host.send("M27")[0]
     done, total = map(int, status.removeprefix("SD printing byte ").split("/"))
     assert total == size and 0 <= done < size
+    host.send(f"M26 S{size - 20}")
     assert host.read_until(lambda line: line == "Done printing file")
     assert host.send("M27") == ["Not SD printing", "ok"]
 
