@@ -14,6 +14,7 @@ class CommConfig:
     long_running_commands: frozenset = field(default_factory=lambda: frozenset(
         {"G4", "G28", "G29", "G30", "G32", "M190", "M109", "M116", "M400", "M226", "M600"}))
     never_send_checksum: bool = False
+    checksum_requiring_commands: frozenset = frozenset({"M110"})
     autoreport: bool = True
     timeout_connection: float = 10.0
     timeout_detection: float = 1.0
@@ -23,6 +24,7 @@ class CommConfig:
     timeout_temperature_target_set: float = 2.0
     temperature_autoreport_interval: int = 2
     timeout_sd_status: float = 1.0
+    timeout_resend_ok: float = 0.5
     sd_status_autoreport_interval: int = 1
     max_timeouts_idle: int = 2
     max_timeouts_printing: int = 5
@@ -49,6 +51,7 @@ class CommConfig:
             max_resends_per_line=get("serial.maxResendsPerLine"),
             long_running_commands=frozenset(c.upper() for c in get("serial.longRunningCommands")),
             never_send_checksum=get("serial.neverSendChecksum"),
+            checksum_requiring_commands=frozenset(c.upper() for c in get("serial.checksumRequiringCommands")),
             autoreport=get("serial.autoreport"),
             timeout_connection=get("serial.timeout.connection"),
             timeout_detection=get("serial.timeout.detection"),
@@ -58,6 +61,7 @@ class CommConfig:
             timeout_temperature_target_set=get("serial.timeout.temperatureTargetSet"),
             temperature_autoreport_interval=get("serial.timeout.temperatureAutoreport"),
             timeout_sd_status=get("serial.timeout.sdStatus"),
+            timeout_resend_ok=get("serial.timeout.resendOk"),
             sd_status_autoreport_interval=get("serial.timeout.sdStatusAutoreport"),
             max_timeouts_idle=get("serial.maxCommunicationTimeouts.idle"),
             max_timeouts_printing=get("serial.maxCommunicationTimeouts.printing"),

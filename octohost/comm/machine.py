@@ -60,6 +60,7 @@ class MachineCom:
         self._hold_lock = threading.Condition()
         self._last_progress = time.monotonic()
         self._timeouts = 0
+        self._resend_ok_due = None
         self._busy_seen = False
         self._handshake_started = None
         self._hello_due = 0.0
@@ -173,6 +174,7 @@ class MachineCom:
         if line.startswith("ok"):
             self._last_progress = time.monotonic()
             self._timeouts = 0
+            self._resend_ok_due = None
             extras = protocol.parse_ok(line)
             if self.firmware.pending:
                 self.firmware.report_complete()
@@ -243,6 +245,7 @@ class MachineCom:
         self.callback.on_comm_temperature_update(result)
 
     def _on_resend(self, number):
+        self._resend_ok_due = time.monotonic() + self.config.timeout_resend_ok
         try:
             self.sender.resend_requested(number)
         except ResendError as exc:
@@ -332,6 +335,11 @@ class MachineCom:
                 self._send_hello()
             return
         if sender is None or not sender.window.in_flight or self._state not in OPERATIONAL_STATES:
+            return
+        if self._resend_ok_due is not None and now > self._resend_ok_due:
+            self._resend_ok_due = None  # some firmware sends no ok after "Resend:": act as if it had
+            self.callback.on_comm_log("No ok after the resend request, continuing without it")
+            sender.acknowledge(protocol.parse_ok("ok"))
             return
         timeout = self.config.timeout_communication_busy if self._busy_seen else self.config.timeout_communication
         if now - max(self._last_progress, sender.idle_since) < timeout:

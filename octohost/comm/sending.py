@@ -234,7 +234,7 @@ class Sender:
 
     def _frame(self, command):
         cmd = command.cmd
-        if self.config.never_send_checksum and command.gcode not in ("M110",):
+        if self.config.never_send_checksum and command.gcode not in self.config.checksum_requiring_commands:
             return command, None, (cmd + "\n").encode("ascii", "replace"), cmd
         number = self.next_line
         if command.gcode == "M110":

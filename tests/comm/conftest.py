@@ -121,3 +121,9 @@ def wait_for():
 def write_gcode():
     """``write_gcode(path, count, extra={index: line})`` -> the file's commands in order."""
     return _write_gcode
+
+
+@pytest.fixture
+def recorder():
+    """A fresh recording CommCallback."""
+    return Recorder()
