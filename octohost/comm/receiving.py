@@ -7,6 +7,8 @@ read (the port's read timeout passed) calls ``idle``; a failing read calls ``los
 
 import logging
 
+from .fastio import reader
+
 log = logging.getLogger(__name__)
 
 
@@ -19,14 +21,12 @@ class Receiver:
         self.running = False
 
     def run(self):
-        transport = self._transport
-        read = transport.read
+        read = reader(self._transport, getattr(self._transport, "timeout", None) or 0.25)
         handle_line = self._handle_line
         pending = b""
         while self.running:
             try:
-                waiting = transport.in_waiting
-                data = read(waiting or 1)
+                data = read()
             except Exception as exc:
                 if self.running:
                     self.running = False

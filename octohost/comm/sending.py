@@ -14,6 +14,7 @@ import time
 
 from octohost.logs import serial_log
 
+from .fastio import writer
 from .history import ResendHistory
 from .phases import QUEUED, SENT
 from .protocol import checksum, parameter, parse_at_command
@@ -38,7 +39,7 @@ class Sender:
     def __init__(self, host, transport, config):
         self.host = host
         self.config = config
-        self._write = transport.write
+        self._write = writer(transport)
         self.queue = SendQueue()
         self.history = ResendHistory(max(2, config.resend_history))
         self.window = Window(config.window, config.rx_buffer_size, max_lines=self.history.capacity - 1)
