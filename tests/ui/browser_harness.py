@@ -1,6 +1,7 @@
 """Helpers of the UI tests: a real ``octohost serve --virtual`` subprocess, console watching, screenshots."""
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -123,3 +124,60 @@ def screenshot(page, name, element=None):
         page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=path)
     return path
+
+
+class FakePushSocket:
+    """Stands in for the server's push socket (Playwright routes the page's WebSocket here).
+
+    The page still logs in over the real REST API; only the push messages come from the test,
+    so it can replay an hour of printing in seconds.
+    """
+
+    def __init__(self, page):
+        self.route = None
+        self.authenticated = False
+        page.route_web_socket(re.compile(r".*/sockjs/websocket$"), self._accept)
+
+    def _accept(self, route):
+        self.route = route
+        route.on_message(self._on_message)
+        route.send(json.dumps({"connected": {"version": "test", "display_version": "test", "safe_mode": False}}))
+
+    def _on_message(self, text):
+        if "auth" in json.loads(text):
+            self.authenticated = True
+
+    def send(self, message_type, payload):
+        self.route.send(json.dumps({message_type: payload}, separators=(",", ":")))
+
+
+def operational_state():
+    flags = {"operational": True, "printing": True, "cancelling": False, "pausing": False, "resuming": False,
+             "finishing": False, "closedOrError": False, "error": False, "paused": False, "ready": False,
+             "sdReady": False}
+    return {"text": "Printing", "flags": flags, "error": None}
+
+
+def printing_payload(index, start, interval=0.5, log_lines=5):
+    """The ``index``-th ``current`` message of a print: progress, one temperature point, log lines."""
+    now = start + index * interval
+    temps = [{"time": now, "tool0": {"actual": 200 + index % 10, "target": 210},
+              "bed": {"actual": 59.5 + (index % 3) / 2, "target": 60}}]
+    logs = [f"Send: N{index * log_lines + i} G1 X{i} Y{index % 100} E{index}.{i}*42" for i in range(log_lines - 1)]
+    logs.append(f"Recv: ok T:{200 + index % 10}.0 /210.0 B:60.0 /60.0")
+    return {"state": operational_state(),
+            "job": {"file": {"name": "load.gcode", "path": "load.gcode", "display": "load.gcode", "origin": "local",
+                             "size": 1000000}, "estimatedPrintTime": 7200, "filament": None},
+            "progress": {"completion": index / 100.0 % 100, "filepos": index * 100, "printTime": int(index * interval),
+                         "printTimeLeft": 7200 - int(index * interval), "printTimeLeftOrigin": "estimate"},
+            "currentZ": 0.2, "offsets": {}, "temps": temps, "logs": logs, "messages": [], "serverTime": now}
+
+
+def page_load_figures(page):
+    """What the page holds after a long run: DOM nodes, terminal lines, graph points, JS heap."""
+    return page.evaluate("""() => ({
+        domNodes: document.getElementsByTagName("*").length,
+        terminalLines: document.querySelectorAll("#terminal-output .line").length,
+        graphPoints: Number(document.querySelector("#temp-graph").dataset.points || 0),
+        heapBytes: performance.memory ? performance.memory.usedJSHeapSize : null,
+    })""")

@@ -60,6 +60,16 @@ function selectedPath() {
   return file.origin === view.origin ? file.path : null;
 }
 
+// The slicer's preview: a "thumbnail" URL (as OctoPrint's thumbnail plugins add), else the
+// largest of the "thumbnails" that come with a URL.
+function thumbnailOf(entry) {
+  if (typeof entry.thumbnail === "string") return entry.thumbnail;
+  if (entry.refs && entry.refs.thumbnail) return entry.refs.thumbnail;
+  const withUrl = (entry.thumbnails || []).filter((t) => t && t.url);
+  withUrl.sort((a, b) => (b.width || 0) * (b.height || 0) - (a.width || 0) * (a.height || 0));
+  return withUrl.length ? withUrl[0].url : null;
+}
+
 function details(entry) {
   const analysis = entry.gcodeAnalysis || {};
   const dims = analysis.dimensions;
@@ -91,7 +101,8 @@ function details(entry) {
   if (can(user, "FILES_DELETE")) {
     actions.push(h("button", { type: "button", class: "small danger", disabled: busy, onclick: () => deleteEntry(entry, resource) }, "Delete"));
   }
-  const thumbnail = entry.thumbnail ? h("img", { class: "thumbnail", src: entry.thumbnail, alt: `Preview of ${entry.name}`, loading: "lazy" }) : null;
+  const thumbnailUrl = thumbnailOf(entry);
+  const thumbnail = thumbnailUrl ? h("img", { class: "thumbnail", src: thumbnailUrl, alt: `Preview of ${entry.name}`, loading: "lazy" }) : null;
   return h("div", { class: "file-details" },
     thumbnail,
     h("dl", { class: "facts" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),

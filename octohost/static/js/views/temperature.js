@@ -121,19 +121,22 @@ function draw() {
     ctx.fillText(m === 0 ? "now" : `-${m} min`, px, height - bottom + 4);
   }
   for (const s of series.values()) {
-    plot(ctx, s.times, s.target, x, y, s.color, [5, 4]);
-    plot(ctx, s.times, s.actual, x, y, s.color, []);
+    // about two points per pixel are enough for a temperature curve
+    const stride = Math.max(1, Math.floor(s.times.length / (plotW * 2)));
+    plot(ctx, s.times, s.target, x, y, s.color, [5, 4], stride);
+    plot(ctx, s.times, s.actual, x, y, s.color, [], stride);
   }
   canvas.dataset.points = String(count);
 }
 
-function plot(ctx, times, values, x, y, color, dash) {
+function plot(ctx, times, values, x, y, color, dash, stride) {
   ctx.beginPath();
   ctx.setLineDash(dash);
   ctx.strokeStyle = color;
   ctx.lineWidth = dash.length ? 1 : 2;
   let started = false;
-  for (let i = 0; i < times.length; i += 1) {
+  const last = times.length - 1;
+  for (let i = 0; i <= last; i = i < last && i + stride > last ? last : i + stride) {
     const value = values[i];
     if (value === null || value === undefined) {
       started = false;
