@@ -17,8 +17,15 @@ from octohost.util.fs import atomic_write
 PENDING, GRANTED, UNKNOWN = "pending", "granted", "unknown"
 
 
+MAX_PENDING = 50
+
+
 class AppKeyError(ValueError):
     pass
+
+
+class TooManyRequests(AppKeyError):
+    """More pending requests than anyone would approve: someone is flooding the endpoint."""
 
 
 class PendingRequest:
@@ -77,6 +84,8 @@ class AppKeyManager:
             raise AppKeyError("user must be a string")
         with self._lock:
             self._expire()
+            if len(self._pending) >= MAX_PENDING:
+                raise TooManyRequests("too many pending application key requests; try again later")
             request = PendingRequest(app.strip(), user_name or None, self._clock())
             self._pending[request.app_token] = request
             return request

@@ -120,11 +120,10 @@ class UploadHandler(ProtectedMixin, tornado.web.RequestHandler):
         self.sink = None
         self.received = 0
         self.rejected = False
+        self.passthrough_body = bytearray()
 
-    async def prepare(self):
+    def prepare(self):
         if self.request.method != "POST":
-            self._finished = True
-            await self.wsgi.handle_request(self.request)
             return
         self.limit = self.context.settings.get("server.maxUploadSize")
         if self.guard("FILES_UPLOAD") is None:
@@ -148,6 +147,9 @@ class UploadHandler(ProtectedMixin, tornado.web.RequestHandler):
         self.write_json_error(status, message)
 
     def data_received(self, chunk):
+        if self.request.method != "POST":
+            self.passthrough_body += chunk
+            return
         if self.rejected:
             return
         self.received += len(chunk)
@@ -161,6 +163,15 @@ class UploadHandler(ProtectedMixin, tornado.web.RequestHandler):
         except OSError as exc:
             self.sink.cleanup()
             self.reject(507 if exc.errno == 28 else 500, f"Could not store the upload: {exc.strerror}")
+
+    async def _pass_through(self, *args):
+        """Hand a non-upload request to the REST API unchanged (after its body was read, so the
+        connection stays usable for the next request)."""
+        self.request.body = bytes(self.passthrough_body)
+        self._finished = True
+        await self.wsgi.handle_request(self.request)
+
+    get = head = options = put = patch = delete = _pass_through
 
     async def post(self, target):
         if self.rejected:

@@ -64,3 +64,13 @@ def test_bad_input_and_bad_file(tmp_path):
     broken.write_text("{not: [valid")
     with pytest.raises(AppKeyError):
         AppKeyManager(str(broken))
+
+
+def test_flooding_requests_is_refused(tmp_path):
+    from octohost.access.appkeys import MAX_PENDING, TooManyRequests
+
+    manager = AppKeyManager(str(tmp_path / "k.yaml"))
+    for index in range(MAX_PENDING):
+        manager.request(f"app{index}")
+    with pytest.raises(TooManyRequests):
+        manager.request("one more")

@@ -107,3 +107,11 @@ def test_core_system_commands_appear_only_when_configured(start_server, tmp_path
     assert running.post("/api/system/commands/core/shutdown").status_code == 404
     assert running.post("/api/system/commands/core/restart").status_code == 204
     assert running.get("/api/system/commands", role="user").status_code == 403
+
+
+def test_plugin_settings_are_merged_key_by_key(running):
+    running.context.settings.set("plugins._disabled", ["legacy"])
+    saved = running.post("/api/settings", json={"plugins": {"demo": {"color": "red", "size": 3}}})
+    assert saved.status_code == 200
+    assert running.context.settings.get("plugins.demo.color") == "red"
+    assert running.context.settings.get("plugins._disabled") == ["legacy"]

@@ -202,3 +202,11 @@ def test_upload_to_sd_card_streams_to_the_printer(running):
 
 def upload_to(running, target):
     return running.post(f"/api/files/{target}", files={"file": ("card.gcode", GCODE)})
+
+
+def test_other_methods_on_the_upload_path_keep_the_connection_usable(running):
+    client = running.client("admin")
+    for _ in range(20):
+        assert client.get(running.url + "/api/files/local", timeout=10).status_code == 200
+        assert client.put(running.url + "/api/files/local", json={"x": 1}, timeout=10).status_code == 405
+        assert client.post(running.url + "/api/login", json={"passive": True}, timeout=10).status_code == 200

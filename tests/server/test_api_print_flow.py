@@ -57,6 +57,7 @@ def test_octorest_drives_a_print_over_a_pty(start_server, pty_printer):
     assert done["progress"]["completion"] == 100
     assert done["job"]["file"]["name"] == "flow.gcode"
 
+    running.context.printer.flush()
     file_entry = client.files("local")["files"][0]
     assert file_entry["prints"]["success"] == 1
 
@@ -73,3 +74,27 @@ def test_job_commands_answer_409_in_the_wrong_state(start_server, pty_printer):
     start = running.post("/api/job", role="user", json={"command": "start"})
     assert start.status_code == 409 and "No file" in start.json()["error"]
     assert running.get("/api/printer", role="viewer").json()["state"]["flags"]["operational"] is True
+
+
+def test_commands_with_placeholders_and_tool_targets(start_server, pty_printer):
+    running = start_server()
+    running.post("/api/connection", json={"command": "connect", "port": pty_printer.path, "baudrate": 115200})
+    deadline = time.monotonic() + 30
+    while not running.context.printer.is_operational() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sent = running.post("/api/printer/command", role="user", json={"command": "M117 {greeting}",
+                                                                   "parameters": {"greeting": "hello"}})
+    assert sent.status_code == 204
+    missing = running.post("/api/printer/command", role="user", json={"command": "M117 {nope}", "parameters": {"a": 1}})
+    assert missing.status_code == 400
+    partial = running.post("/api/printer/tool", role="user",
+                           json={"command": "target", "targets": {"tool0": 200, "tool7": 200}})
+    assert partial.status_code == 400
+    assert running.post("/api/printer/tool", role="user",
+                        json={"command": "target", "targets": {"tool0": 200}}).status_code == 204
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if running.get("/api/printer/tool", role="viewer").json().get("tool0", {}).get("target") == 200:
+            break
+        time.sleep(0.1)
+    assert running.get("/api/printer/tool", role="viewer").json()["tool0"]["target"] == 200

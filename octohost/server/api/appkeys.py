@@ -12,7 +12,7 @@ are listed by ``GET /plugin/appkeys/pending``; ``POST /plugin/appkeys/decision/<
 
 from flask import Blueprint, jsonify, url_for
 
-from octohost.access.appkeys import GRANTED, PENDING, AppKeyError
+from octohost.access.appkeys import GRANTED, PENDING, AppKeyError, TooManyRequests
 
 from .util import ApiError, boolean, command_body, ctx, identity, json_body, no_content, requires_login, string
 
@@ -31,6 +31,8 @@ def request_key():
     user = data.get("user")
     try:
         pending = c.appkeys.request(data.get("app"), user)
+    except TooManyRequests as exc:
+        raise ApiError(429, str(exc)) from None
     except AppKeyError as exc:
         raise ApiError(400, str(exc)) from None
     if c.push is not None:

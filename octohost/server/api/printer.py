@@ -6,9 +6,11 @@ becomes a 400 with its message.
 """
 
 import contextlib
+import re
 
 from flask import Blueprint, jsonify, request
 
+from octohost.printer import control
 from octohost.printer.interface import UnknownScriptException
 
 from .util import ApiError, boolean, command_body, component, ctx, json_body, no_content, number, requires, string
@@ -16,6 +18,7 @@ from .util import ApiError, boolean, command_body, component, ctx, json_body, no
 blueprint = Blueprint("printer", __name__)
 
 HISTORY_LIMIT_MAX = 10000
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def _printer(operational=True):
@@ -110,9 +113,11 @@ def tool_command():
     with _invalid_values():
         if name == "target":
             targets = _heater_map(data["targets"], "targets")
-            for heater, value in targets.items():
+            profile = ctx().profile_manager.get_current_or_default()
+            for heater in targets:
                 if not heater.startswith("tool"):
                     raise ApiError(400, f"{heater} is not a tool")
+                control.check_heater(heater, profile)
             for heater, value in targets.items():
                 printer.set_temperature(heater, value)
         elif name == "offset":
@@ -233,13 +238,21 @@ def send_commands():
     parameters = data.get("parameters") or {}
     if not isinstance(parameters, dict):
         raise ApiError(400, "parameters must be an object")
-    try:
-        commands = [c.format(**parameters) if parameters else c for c in commands]
-    except (KeyError, IndexError, ValueError) as exc:
-        raise ApiError(400, f"cannot fill in parameters: {exc}") from None
+    commands = [_fill_in(c, parameters) for c in commands]
     with _invalid_values():
         printer.commands(commands)
     return no_content()
+
+
+def _fill_in(command, parameters):
+    """Replace ``{name}`` placeholders with the given parameters (plain substitution, nothing else)."""
+    def value(match):
+        name = match.group(1)
+        if name not in parameters:
+            raise ApiError(400, f"no value for the placeholder {{{name}}}")
+        return str(parameters[name])
+
+    return PLACEHOLDER.sub(value, command) if parameters else command
 
 
 @blueprint.route("/api/printer/command/custom")

@@ -9,7 +9,7 @@ changes nothing. The webcam keys also answer under OctoPrint's names (``streamUr
 from flask import Blueprint, jsonify
 
 from octohost.events import Events
-from octohost.settings import SettingsError
+from octohost.settings import SettingsError, schema
 from octohost.settings.store import check_value
 
 from .util import ApiError, ctx, identity, json_body, requires
@@ -44,17 +44,16 @@ def get_settings():
 
 
 def _leaves(tree, prefix=()):
+    """(path, value) of every leaf; plugin settings are free-form and set key by key."""
     for key, value in tree.items():
         path = prefix + (str(key),)
-        if isinstance(value, dict) and path[0] != "plugins" and not _is_leaf(path):
+        if isinstance(value, dict) and (path[0] == "plugins" or not _is_leaf(path)):
             yield from _leaves(value, path)
         else:
             yield path, value
 
 
 def _is_leaf(path):
-    from octohost.settings import schema
-
     try:
         node = schema.lookup(path)
     except KeyError:
