@@ -78,10 +78,15 @@ class MachineCom:
         thread.start()
 
     def _open(self, port, baudrate):
-        from .transport import open_transport
+        from .transport import VIRTUAL_PORT, open_transport
 
+        virtual_options = self.virtual_options
+        if virtual_options is None and port == VIRTUAL_PORT and self.settings is not None:
+            from .virtual import options_from_settings
+
+            virtual_options = options_from_settings(self.settings)
         return open_transport(port, baudrate, self.config.receive_poll, plugin_manager=self.plugin_manager,
-                              comm_instance=self, virtual_options=self.virtual_options)
+                              comm_instance=self, virtual_options=virtual_options)
 
     def _connect(self):
         try:

@@ -262,3 +262,25 @@ def test_close_while_printing_records_the_position(machine, tmp_path, wait_for, 
     assert comm.get_state() == "CLOSED"
     assert recorder.named("on_comm_record_fileposition")[0][0] == "disconnect"
     assert recorder.named("on_comm_print_job_failed")
+
+
+def test_virtual_port_follows_the_serial_virtual_settings(machine, settings, wait_for):
+    settings.set("serial.virtual", {"firmwareName": "Configured Firmware"})
+    comm, recorder = machine()
+    wait_for(lambda: comm.firmware_name is not None, message="M115 report")
+    assert comm.firmware_name == "Configured Firmware"
+
+
+def test_long_running_commands_are_no_timeouts(machine, wait_for):
+    """Homing and heating take longer than the timeout; busy and temperature reports keep them alive."""
+    comm, recorder = machine(virtual=VirtualOptions(homing_time=8.0, busy_interval=1.0, heat_rate=4.0,
+                                                    wait_report_interval=1.0, time_scale=10.0),
+                             options={"timeout_communication": 0.3, "timeout_communication_busy": 0.3})
+    comm.send_command("G28")
+    comm.send_command("M109 S40")
+    comm.send_command("M114")
+    wait_for(lambda: recorder.named("on_comm_position_update"), message="M114 after G28 and M109")
+    assert not any(line.startswith("Communication timeout") for line in recorder.log)
+    assert any("busy: processing" in line for line in recorder.log)
+    assert any("W:" in line for line in recorder.log)
+    assert comm.get_state() == "OPERATIONAL"
