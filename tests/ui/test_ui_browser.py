@@ -296,6 +296,35 @@ def test_admin_adds_and_removes_a_user(page):
     page.wait_for_selector('#user-rows tr[data-user="operator"]', state="detached")
 
 
+def test_a_read_only_user_sees_state_and_files_but_no_controls(page, browser, octohost):
+    admin = requests.Session()
+    assert admin.post(octohost.url + "api/login", json={"user": ADMIN, "pass": PASSWORD}, timeout=10).ok
+    csrf = next(c.value for c in admin.cookies if c.name.startswith("csrf_token_P"))
+    created = admin.post(octohost.url + "api/users", headers={"X-CSRF-Token": csrf}, timeout=10,
+                         json={"name": "viewer", "password": "viewer password", "groups": ["readonly"]})
+    assert created.ok, created.text
+    context = browser.new_context(viewport=DESKTOP)
+    viewer = context.new_page()
+    viewer.set_default_timeout(WAIT)
+    watch = ConsoleWatch(viewer)
+    try:
+        viewer.goto(octohost.url)
+        viewer.fill("#login-user", "viewer")
+        viewer.fill("#login-pass", "viewer password")
+        viewer.click("#login-form button[type=submit]")
+        viewer.wait_for_selector('#file-list li[data-path="calibration_cube.gcode"]')
+        viewer.wait_for_function("() => document.querySelector('#header-state').textContent === 'Operational'")
+        for hidden in ("#tab-settings", "#connection-panel", "#upload-label", "#files-newfolder", "#job-panel .buttons",
+                       "#terminal-form"):
+            assert viewer.is_hidden(hidden), hidden
+        viewer.click('#file-list li[data-path="calibration_cube.gcode"] .file-name')
+        actions = viewer.locator('#file-list li[data-path="calibration_cube.gcode"] .file-details .buttons > *')
+        assert set(actions.all_inner_texts()) <= {"Download"}
+        viewer.wait_for_timeout(500)
+        assert watch.problems == [], "\n".join(watch.problems)
+    finally:
+        context.close()
+
 def test_an_application_key_request_is_approved_in_the_ui(page, octohost):
     answer = requests.post(octohost.url + "plugin/appkeys/request", json={"app": "Home Assistant", "user": ADMIN},
                            timeout=10)

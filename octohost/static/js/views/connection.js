@@ -13,7 +13,7 @@ function fillSelect(select, values, preferred, label = (v) => String(v), value =
 }
 
 export async function refresh() {
-  if (!can(store.get("user"), "CONNECTION") && !can(store.get("user"), "STATUS")) return;
+  if (!can(store.get("user"), "CONNECTION")) return;
   const data = await attempt(() => api.get("/api/connection"));
   if (!data) return;
   store.set("connection", data);
