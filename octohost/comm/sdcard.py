@@ -42,12 +42,12 @@ class SdCard:
         return self._send(f"M30 {name}")
 
     def select(self, name, tags, user):
-        self.comm._job = SdJob(name)
+        self.comm.jobs.job = SdJob(name)
         return self._send(f"M23 {name}", tags=tags)
 
     def start_print(self, pos, tags, user):
         comm = self.comm
-        job = comm._job
+        job = comm.jobs.job
         job.open()
         comm._set_state(State.STARTING)
         comm.callback.on_comm_print_job_started(user=user)
@@ -65,7 +65,7 @@ class SdCard:
         if paused and comm.get_state() in PRINTING_STATES:
             self._send("M25", tags=tags)
             comm._set_state(State.PAUSED)
-            comm._record_position("pause")
+            comm.jobs.record_position("pause")
             comm.callback.on_comm_print_job_paused(user=user)
             return True
         if not paused and comm.get_state() == State.PAUSED:
@@ -81,7 +81,7 @@ class SdCard:
         self._send("M25", tags=tags)
         self._send("M26 S0", tags=tags)
         self._stop_autoreport()
-        comm._record_position("cancel")
+        comm.jobs.record_position("cancel")
         comm.callback.on_comm_print_job_cancelling(firmware_error=firmware_error)
         comm._set_state(State.OPERATIONAL)
         comm.callback.on_comm_print_job_cancelled(user=user)
@@ -97,14 +97,14 @@ class SdCard:
         if comm.get_state() != State.OPERATIONAL:
             return False
         job = LocalFileJob(local_path)
-        self._transfer = (local_path, remote_name, time.monotonic(), comm._job)
+        self._transfer = (local_path, remote_name, time.monotonic(), comm.jobs.job)
         self.transferring = True
         comm._set_state(State.TRANSFERING_FILE)
         self._send(f"M28 {remote_name}", tags=tags)
         comm.callback.on_comm_file_transfer_started(local_path, remote_name, job.size, user=user)
         job.open()
-        comm._job = job
-        comm._job_active = True
+        comm.jobs.job = job
+        comm.jobs.active = True
         comm.sender.wake.set()
         return True
 
@@ -113,7 +113,7 @@ class SdCard:
         local_path, remote_name, started, previous = self._transfer
         self.transferring = False
         self._transfer = None
-        comm._job = previous
+        comm.jobs.job = previous
         self._send("M29")
         comm._set_state(State.OPERATIONAL)
         comm.callback.on_comm_file_transfer_done(local_path, remote_name, time.monotonic() - started)
@@ -127,7 +127,7 @@ class SdCard:
 
     def line(self, event, data):
         comm = self.comm
-        job = comm._job
+        job = comm.jobs.job
         if event == "progress":
             if job is not None and job.sd:
                 job.pos, job.size = data

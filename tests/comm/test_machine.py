@@ -284,3 +284,13 @@ def test_long_running_commands_are_no_timeouts(machine, wait_for):
     assert any("busy: processing" in line for line in recorder.log)
     assert any("W:" in line for line in recorder.log)
     assert comm.get_state() == "OPERATIONAL"
+
+
+def test_a_restart_while_idle_connects_again(machine, wait_for):
+    comm, recorder = machine()
+    wait_for(lambda: recorder.named("on_comm_capabilities"))
+    comm.get_transport().reset()
+    wait_for(lambda: recorder.states[-2:] == ["CONNECTING", "OPERATIONAL"], message="handshake again")
+    wait_for(lambda: len(recorder.named("on_comm_capabilities")) == 2, message="second M115 report")
+    assert comm.send_command("M114")
+    wait_for(lambda: recorder.named("on_comm_position_update"))

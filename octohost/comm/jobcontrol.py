@@ -1,0 +1,192 @@
+"""Running a print job from a local file: select, start, pause, resume, cancel, hold, progress.
+
+The job's lines are pulled by the sender (:meth:`JobControl.source`) only while the job is
+active and not on hold, so pausing is "stop handing out lines", nothing more. Jobs on the
+printer's SD card are handed to :mod:`.sdcard`.
+"""
+
+from .job import LocalFileJob
+from .states import PRINTING_STATES, State
+
+_RUNNING = PRINTING_STATES | {State.PAUSED}
+
+
+class JobControl:
+    def __init__(self, comm):
+        self.comm = comm
+        self.job = None
+        self.active = False
+        self.on_hold = 0
+
+    # -- what the sender asks ----------------------------------------------------------------------
+
+    def source(self):
+        """The job to pull lines from now, or None (no job, paused, cancelled, on hold)."""
+        return self.job if self.active and not self.on_hold else None
+
+    def finished(self):
+        job = self.job
+        return job is not None and self.active and job.finished and not job.sd
+
+    def complete(self):
+        """The last line is acknowledged (called by the sender)."""
+        comm = self.comm
+        job, self.active = self.job, False
+        if job is None:
+            return
+        job.close()
+        if comm.sd.transferring:
+            comm.sd.transfer_done(job)
+            return
+        comm._set_state(State.FINISHING)
+        comm.callback.on_comm_print_job_done()
+        if comm.get_state() == State.FINISHING:
+            comm._set_state(State.OPERATIONAL)
+
+    # -- what the printer asks ---------------------------------------------------------------------
+
+    def select(self, path, sd, tags, user):
+        comm = self.comm
+        if comm.get_state() in _RUNNING:
+            return False
+        if sd:
+            return comm.sd.select(path, tags, user)
+        self.job = LocalFileJob(path)
+        comm.callback.on_comm_file_selected(path, self.job.size, False, user=user)
+        return True
+
+    def unselect(self):
+        comm = self.comm
+        if comm.get_state() in _RUNNING:
+            return False
+        self.job = None
+        comm.callback.on_comm_file_selected(None, None, False)
+        return True
+
+    def start(self, pos, tags, user):
+        comm = self.comm
+        job = self.job
+        if job is None or comm.get_state() != State.OPERATIONAL:
+            return False
+        if job.sd:
+            return comm.sd.start_print(pos, tags, user)
+        if job.started_at is not None:
+            job.close()
+            job = self.job = LocalFileJob(job.path, start_pos=pos)
+        else:
+            job.start_pos = pos or 0
+        job.open()
+        sender = comm.sender
+        sender.job_lines_sent = 0
+        sender.sent_filepos = sender.acked_filepos = job.start_pos or None
+        comm._set_state(State.STARTING)
+        comm.callback.on_comm_print_job_started(user=user)
+        comm._set_state(State.PRINTING)
+        self.active = True
+        sender.wake.set()
+        return True
+
+    def set_pause(self, paused, tags, user):
+        job = self.job
+        if job is None:
+            return False
+        if job.sd:
+            return self.comm.sd.set_pause(paused, tags, user)
+        with self.comm.sender.lock:  # no job line slips out after this returns
+            return self._set_local_pause(paused, user)
+
+    def _set_local_pause(self, paused, user):
+        comm = self.comm
+        state = comm.get_state()
+        if paused and state in (State.PRINTING, State.STARTING, State.RESUMING):
+            self.active = False
+            comm._set_state(State.PAUSED)
+            self.record_position("pause")
+            comm.callback.on_comm_print_job_paused(user=user)
+            return True
+        if not paused and state == State.PAUSED:
+            comm._set_state(State.RESUMING)
+            comm.callback.on_comm_print_job_resumed(user=user)
+            comm._set_state(State.PRINTING)
+            self.active = True
+            comm.sender.wake.set()
+            return True
+        return False
+
+    def cancel(self, tags, firmware_error, user):
+        comm = self.comm
+        job = self.job
+        if job is None or comm.get_state() not in _RUNNING:
+            return False
+        if job.sd:
+            return comm.sd.cancel_print(tags, firmware_error, user)
+        self.active = False
+        comm.sender.drop_job_lines()
+        comm._set_state(State.CANCELLING)
+        self.record_position("cancel")
+        comm.callback.on_comm_print_job_cancelling(firmware_error=firmware_error)
+        if comm.sender.in_flight():
+            comm._on_ok = self._cancel_ok  # the lines in flight still get their oks
+        else:
+            self._finish_cancel()
+        return True
+
+    def _cancel_ok(self, extras):
+        sender = self.comm.sender
+        sender.acknowledge(extras)
+        if not sender.in_flight():
+            self.comm._on_ok = None
+            self._finish_cancel()
+        return True
+
+    def _finish_cancel(self):
+        if self.job is not None:
+            self.job.close()
+        self.comm._set_state(State.OPERATIONAL)
+        self.comm.callback.on_comm_print_job_cancelled()
+
+    def set_hold(self, value):
+        """Hold back job lines (not commands) while ``value``; nests like a counter."""
+        self.on_hold = max(0, self.on_hold + (1 if value else -1))
+        if not self.on_hold and self.comm.sender is not None:
+            self.comm.sender.wake.set()
+        return True
+
+    def status(self):
+        job = self.job
+        if job is None:
+            return {"path": None, "sd": False, "size": None, "filepos": None, "acked_filepos": None,
+                    "progress": None, "print_time": None}
+        sender = self.comm.sender
+        if job.sd:
+            filepos = acked = job.pos
+        else:
+            filepos = sender.sent_filepos if sender is not None else None
+            acked = sender.acked_filepos if sender is not None else None
+        progress = (acked or 0) / job.size if job.size else None
+        return {"path": job.path, "sd": job.sd, "size": job.size, "filepos": filepos, "acked_filepos": acked,
+                "progress": progress, "print_time": job.print_time}
+
+    def record_position(self, origin):
+        """Pause and cancel keep what was sent (the printer runs it); errors only what was acknowledged."""
+        job = self.job
+        if job is None or job.started_at is None:
+            return
+        sender = self.comm.sender
+        if job.sd:
+            pos = job.pos
+        elif sender is None:
+            pos = None
+        else:
+            pos = sender.sent_filepos if origin in ("pause", "cancel") else sender.acked_filepos
+        if pos is None:
+            pos = 0 if job.sd else job.start_pos
+        self.comm.callback.on_comm_record_fileposition(origin, job.path, pos)
+
+    def end(self, origin, reason):
+        """The connection ends under a running job: record where, report it failed."""
+        if self.job is not None and (self.active or self.comm.get_state() in _RUNNING):
+            self.record_position(origin)
+            self.active = False
+            self.job.close()
+            self.comm.callback.on_comm_print_job_failed(reason)

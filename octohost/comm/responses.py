@@ -1,0 +1,229 @@
+"""What the firmware says: received lines turned into flow control, state, callbacks and hooks.
+
+:meth:`Responses.handle_line` runs on the receive thread for every line; ``ok`` is tested first
+and goes straight to the sender, which writes the next line before this returns. The same
+object watches the silence (:meth:`Responses.check_timeout`): no ``ok`` for too long means a
+tickle, too many in a row an error state.
+"""
+
+import logging
+import threading
+import time
+
+from octohost.logs import serial_log
+
+from . import protocol
+from .phases import warn_if_slow
+from .sending import ResendError
+from .states import OPERATIONAL_STATES, PRINTING_STATES, State
+
+log = logging.getLogger(__name__)
+
+_TEMPERATURE_NAMES = {"B": "bed", "C": "chamber"}
+_OK = protocol.parse_ok("ok")
+
+
+class Responses:
+    """The receive side of one connection of ``comm`` (a MachineCom) over ``sender``."""
+
+    def __init__(self, comm, sender):
+        self.comm = comm
+        self.sender = sender
+        self.callback = comm.callback
+        self.config = comm.config
+        self.temperatures = {}
+        self.last_progress = time.monotonic()
+        self.timeouts = 0
+        self.resend_ok_due = None
+        self.busy_seen = False
+
+    def handle_line(self, line):
+        """Everything the firmware says comes through here, on the receive thread."""
+        comm = self.comm
+        handlers = comm._handlers("comm.protocol.gcode.received")
+        if handlers:
+            line = self._received_hooks(handlers, line)
+            if not line:
+                return
+        elif not line:
+            return
+        self.callback.on_comm_log("Recv: " + line)
+        if serial_log.enabled:
+            serial_log.write("<<<", line)
+        if line.startswith("ok"):
+            self.last_progress = time.monotonic()
+            self.timeouts = 0
+            self.resend_ok_due = None
+            extras = protocol.parse_ok(line)
+            if comm.firmware.pending:
+                comm.firmware.report_complete()
+            if comm._on_ok is not None and comm._on_ok(extras):
+                return
+            if extras and "temperatures" in extras:
+                self._temperatures_received(extras["temperatures"])
+            self.sender.acknowledge(extras)
+            return
+        kind, data = protocol.classify(line)
+        getattr(self, "_on_" + kind)(data)
+        if comm._state in OPERATIONAL_STATES:
+            self.check_timeout()
+
+    def _received_hooks(self, handlers, line):
+        for plugin_id, handler in handlers:
+            started = time.perf_counter()
+            try:
+                line = handler(self.comm, line)
+            except Exception:
+                log.exception("plugin %s raised in the gcode received hook; skipped", plugin_id)
+                continue
+            finally:
+                warn_if_slow(plugin_id, "comm.protocol.gcode.received", started)
+            if line is None:
+                return ""
+        return line
+
+    def _on_temperature(self, temperatures):
+        if self.sender.window.has_long_running():
+            self.last_progress = time.monotonic()
+        self._temperatures_received(temperatures)
+
+    def _temperatures_received(self, parsed):
+        for plugin_id, handler in self.comm._handlers("comm.protocol.temperatures.received"):
+            started = time.perf_counter()
+            try:
+                parsed = handler(self.comm, dict(parsed))
+            except Exception:
+                log.exception("plugin %s raised in the temperatures received hook; skipped", plugin_id)
+                continue
+            finally:
+                warn_if_slow(plugin_id, "comm.protocol.temperatures.received", started)
+            if not parsed:
+                return
+        result = {}
+        for key, value in parsed.items():
+            name = _TEMPERATURE_NAMES.get(key) or ("tool" + key[1:] if key.startswith("T") else None)
+            if name is not None:
+                result[name] = value
+        self.temperatures = result
+        self.callback.on_comm_temperature_update(result)
+
+    def _on_resend(self, number):
+        self.resend_ok_due = time.monotonic() + self.config.timeout_resend_ok
+        try:
+            self.sender.resend_requested(number)
+        except ResendError as exc:
+            self.comm._error_close(f"Communication with the printer broke down: {exc}.")
+
+    def _on_error(self, error):
+        comm = self.comm
+        if error.resend_related:
+            return
+        if error.sd_related or "unknown command" in error.message.lower():
+            self.callback.on_comm_message(error.message)
+            return
+        for plugin_id, handled in comm.call_hook("comm.protocol.gcode.error", error.message):
+            if handled:
+                log.info("firmware error %r handled by plugin %s", error.message, plugin_id)
+                return
+        mode = self.config.firmware_errors
+        if mode == "disconnect":
+            comm._error_close(f"The printer reported an error: {error.message}")
+        elif mode == "cancel" and comm._state in PRINTING_STATES | {State.PAUSED}:
+            comm.cancel_print(firmware_error=error.message)
+        else:
+            self.callback.on_comm_message("Error: " + error.message)
+
+    def _on_busy(self, line):
+        self.busy_seen = True
+        self.last_progress = time.monotonic()
+
+    def _on_action(self, parsed):
+        comm = self.comm
+        action, name, params = parsed
+        for _ in comm.call_hook("comm.protocol.action", "// action:" + action, action, name=name, params=params):
+            pass
+        if name == "pause":
+            comm.set_pause(True, tags={"source:action"})
+        elif name == "resume":
+            comm.set_pause(False, tags={"source:action"})
+        elif name == "cancel":
+            comm.cancel_print(tags={"source:action"})
+        elif name == "disconnect":
+            threading.Thread(target=comm.close, name="octohost.comm.close", daemon=True).start()
+        self.callback.on_comm_message("// action:" + action)
+
+    def _on_firmware_info(self, parsed):
+        self.comm.firmware.info(*parsed)
+
+    def _on_capability(self, parsed):
+        self.comm.firmware.capability(*parsed)
+
+    def _on_start(self, line):
+        comm = self.comm
+        if comm._state == State.CONNECTING:
+            comm._hello_due = time.monotonic() + 0.5  # booted just now: repeat the hello unless it is answered
+        elif comm._state in PRINTING_STATES | {State.PAUSED}:
+            comm._error_close("The printer restarted unexpectedly (it sent 'start') and lost the print; "
+                              "the connection was closed.", job_reason="The printer restarted during the print")
+        elif comm._state in OPERATIONAL_STATES:
+            self.callback.on_comm_log("The printer restarted (it sent 'start'), connecting again")
+            comm._restart_handshake()
+
+    def _on_sd(self, event):
+        self.comm.sd.line(*event)
+
+    def _on_position(self, position):
+        self.callback.on_comm_position_update(position)
+
+    def _on_message(self, line):
+        sd = self.comm.sd
+        if sd.listing:
+            sd.list_entry(line)
+        elif line.startswith(("echo:", "//")):
+            self.callback.on_comm_message(line)
+
+    def _on_wait(self, line):
+        pass
+
+    def _on_empty(self, line):
+        pass
+
+    # -- silence ---------------------------------------------------------------------------------
+
+    def check_timeout(self):
+        """Called on idle reads and non-ok lines: handshake retries, lost oks, a dead printer."""
+        comm = self.comm
+        sender = self.sender
+        config = self.config
+        now = time.monotonic()
+        if comm._state == State.CONNECTING:
+            if now - comm._handshake_started > config.timeout_connection:
+                comm._error_close(f"The printer on {comm.port} did not answer within "
+                                  f"{config.timeout_connection:g} s. Wrong port or baud rate?")
+            elif now >= comm._hello_due:
+                comm._send_hello()
+            return
+        if not sender.window.in_flight or comm._state not in OPERATIONAL_STATES:
+            return
+        if self.resend_ok_due is not None and now > self.resend_ok_due:
+            self.resend_ok_due = None  # some firmware sends no ok after "Resend:": act as if it had
+            self.callback.on_comm_log("No ok after the resend request, continuing without it")
+            sender.acknowledge(_OK)
+            return
+        timeout = config.timeout_communication_busy if self.busy_seen else config.timeout_communication
+        if now - max(self.last_progress, sender.idle_since) < timeout:
+            return
+        self.last_progress = now
+        self.timeouts += 1
+        if sender.window.has_long_running():
+            limit = config.max_timeouts_long
+        elif comm._state in PRINTING_STATES:
+            limit = config.max_timeouts_printing
+        else:
+            limit = config.max_timeouts_idle
+        if limit and self.timeouts > limit:
+            comm._error_close(f"The printer stopped answering: no response for {timeout:g} s, "
+                              f"{self.timeouts} times in a row. Is it still connected and switched on?")
+            return
+        self.callback.on_comm_log(f"Communication timeout ({timeout:g} s without an ok), asking the printer with M105")
+        sender.timed_out()
