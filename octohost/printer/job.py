@@ -42,7 +42,6 @@ class JobTracker:
         self._last_recovery = 0.0
         self._stopped_pos = None
         self._recovery_due = False
-        self.last_print_time = None
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -147,7 +146,6 @@ class JobTracker:
                 return
             self.active = False
             elapsed = self.elapsed()
-            self.last_print_time = elapsed
             self._started_at = None
             self._estimator = None
             local_path = self._local_path()

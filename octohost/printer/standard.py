@@ -679,5 +679,8 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self._capabilities = dict(capabilities)
 
     def get_firmware_info(self):
-        """(name, data) from the firmware's M115 report, or None."""
-        return self._firmware
+        """{name, data, capabilities} from the firmware's M115 report, or None before it arrived."""
+        if self._firmware is None:
+            return None
+        name, data = self._firmware
+        return {"name": name, "data": dict(data or {}), "capabilities": dict(self._capabilities)}

@@ -339,3 +339,11 @@ def test_connection_options(make_stack):
     assert (options["portPreference"], options["baudratePreference"], options["autoconnect"]) == ("VIRTUAL", 115200, False)
     assert options["printerProfilePreference"] == "mk3"
     assert {"id": "mk3", "name": "MK3"} in options["printerProfiles"]
+
+
+def test_firmware_info_and_event(stack):
+    assert wait_for(lambda: stack.printer.get_firmware_info() is not None)
+    info = stack.printer.get_firmware_info()
+    assert info["name"].startswith("Marlin") and info["capabilities"]
+    stack.bus.flush()
+    assert stack.recorder.payloads("FirmwareData")[0]["name"] == info["name"]
