@@ -292,7 +292,10 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
 
     def _details(self, relative):
         if self._file_manager is None:
-            return {}
+            try:
+                return {"date": int(os.path.getmtime(os.path.join(self._uploads(), relative)))}
+            except OSError:
+                return {}
         try:
             entry = self._file_manager.get_file(relative) or {}
         except Exception:

@@ -347,3 +347,20 @@ def test_firmware_info_and_event(stack):
     assert info["name"].startswith("Marlin") and info["capabilities"]
     stack.bus.flush()
     assert stack.recorder.payloads("FirmwareData")[0]["name"] == info["name"]
+
+
+def test_z_changes_and_reprint(make_stack):
+    stack = make_stack()
+    stack.connect()
+    write_gcode(stack.uploads / "layers.gcode", lines=10, header=["G1 Z0.2", "G1 X1", "G1 Z0.4"])
+    stack.printer.select_file("layers.gcode", False, printAfterSelect=True)
+    assert wait_for(lambda: "PrintDone" in stack.recorder.names(), timeout=30)
+    assert wait_for(lambda: stack.printer.get_current_data()["currentZ"] == 0.4)
+    assert wait_for(stack.printer.is_ready)
+    assert stack.printer.start_print() is True
+    assert wait_for(lambda: stack.recorder.names().count("PrintDone") == 2, timeout=30)
+    stack.printer.flush()
+    stack.bus.flush()
+    assert [p["new"] for p in stack.recorder.payloads("ZChange")][:2] == [0.2, 0.4]
+    assert [row["result"] for row in stack.history.list()] == ["done", "done"]
+    assert stack.printer.get_current_job()["file"]["date"] is not None
