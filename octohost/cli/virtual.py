@@ -29,6 +29,8 @@ def _rate(ctx, param, value):
 @click.option("--reset-after-lines", type=click.IntRange(min=1), help="Reset the firmware once after this many accepted lines.")
 @click.option("--disconnect-after-lines", type=click.IntRange(min=1), help="Hang up after this many accepted lines.")
 @click.option("--advanced-ok/--no-advanced-ok", default=None, help="Answer 'ok N.. P.. B..'.")
+@click.option("--flush-rx-on-error/--no-flush-rx-on-error", default=None,
+              help="After a bad line, drop unanswered what waits in the RX buffer, as Marlin does.")
 @click.option("--busy/--no-busy", "busy_protocol", default=None, help="Send 'busy: processing' during long commands.")
 @click.option("--rx-buffer", type=click.IntRange(min=0), help="Firmware RX buffer in bytes; 0: unlimited.")
 @click.option("--ok-delay", type=click.FloatRange(min=0), help="Seconds before each ok.")

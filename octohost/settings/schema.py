@@ -126,6 +126,7 @@ SCHEMA = Section(
             resetAfterLines=S(None, "Reset the firmware once after this many accepted lines.", types=(int,)),
             disconnectAfterLines=S(None, "Drop the connection after this many accepted lines.", types=(int,)),
             advancedOk=S(False, "Answer 'ok N<line> P<planner free> B<buffer free>' (ADVANCED_OK)."),
+            flushRxOnError=S(False, "After a bad line, drop unanswered what waits in the RX buffer, as Marlin does."),
             autoreportTemp=S(True, "Offer M155 temperature auto-reports."),
             autoreportSd=S(True, "Offer M27 S SD status auto-reports."),
             extendedM20=S(True, "List long file names with M20 L."),

@@ -106,6 +106,20 @@ def test_overfilled_rx_buffer_corrupts_lines_and_the_host_gets_resend_requests(m
     assert output.count("ok") == len(lines)
 
 
+def test_marlin_style_flush_drops_what_waits_behind_a_bad_line(make_printer):
+    printer = make_printer(rx_buffer_size=64, flush_rx_on_error=True)
+    fresh(printer)
+    lines = [numbered(n, f"G1 X{n}.000 Y{n}.000") for n in range(1, 11)]
+    output = answers(printer, *lines)
+    fitting = 64 // (len(lines[0]) + 1)
+    assert printer.accepted == ["M110 N0"] + [f"G1 X{n}.000 Y{n}.000" for n in range(1, fitting + 1)]
+    error, *rest = output[fitting:]
+    assert error.startswith("Error:") and error.endswith(f", Last Line: {fitting}")
+    assert rest == [f"Resend: {fitting + 1}", "ok"]
+    resent = answers(printer, *lines[fitting:fitting + 1])
+    assert resent == ["ok"]  # the flushed lines gave their RX bytes back
+
+
 def test_a_host_that_respects_the_rx_buffer_gets_no_errors(make_printer):
     printer = make_printer(rx_buffer_size=64)
     fresh(printer)

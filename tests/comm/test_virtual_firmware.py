@@ -14,6 +14,7 @@ class RecordingBoard:
         self.freed = 0
         self.resets = 0
         self.disconnects = 0
+        self.discarded = 0
 
     def emit(self, line):
         self.sent.append(line)
@@ -25,6 +26,9 @@ class RecordingBoard:
 
     def pending_count(self):
         return 0
+
+    def discard_received(self):
+        self.discarded += 1
 
     def firmware_reset(self):
         self.resets += 1
@@ -134,6 +138,16 @@ def test_every_line_frees_its_rx_bytes_exactly_once(firmware):
     for line in lines:
         fw.receive(line)
     assert board.freed == len(lines)
+
+
+def test_line_errors_flush_the_rx_buffer_only_when_asked(firmware):
+    fw, board = firmware()
+    fw.receive("N5 G1 X1*0")
+    assert board.discarded == 0
+    fw, board = firmware(flush_rx_on_error=True)
+    fw.receive("N5 G1 X1*0")
+    fw.receive("G1 X1")
+    assert board.discarded == 1
 
 
 def test_reset_and_disconnect_faults_fire_once(firmware):

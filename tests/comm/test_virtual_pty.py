@@ -203,6 +203,14 @@ def test_cli_uses_the_serial_virtual_settings(tmp_path):
     assert "FIRMWARE_NAME:Configured FW " in result.stdout
 
 
+def test_cli_takes_the_flush_option(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "octohost", "--basedir", str(tmp_path), "virtual", "--flush-rx-on-error"],
+        input=f"{numbered(0, 'M110 N0')}\nN1 G1 X1*0\n", capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-4:] == ["ok", "Error:checksum mismatch, Last Line: 0", "Resend: 1", "ok"]
+
+
 def test_cli_rejects_a_bad_rate(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "octohost", "--basedir", str(tmp_path), "virtual", "--pty", "--lost-ok-rate", "1.5"],

@@ -165,6 +165,8 @@ class Firmware(MarlinCommands):
 
     def _line_error(self, message):
         self.io.emit(f"Error:{message}, Last Line: {self.last_n}")
+        if self.options.flush_rx_on_error:
+            self.io.discard_received()
         self.io.emit(f"Resend: {self.last_n + 1}")
         self._ok()
 

@@ -21,6 +21,7 @@ class VirtualOptions:
     reset_after_lines: int | None = None
     disconnect_after_lines: int | None = None
     advanced_ok: bool = False
+    flush_rx_on_error: bool = False  # True: like Marlin, drop unanswered what waits in the RX buffer behind a bad line
     autoreport_temp: bool = True
     autoreport_sd: bool = True
     extended_m20: bool = True

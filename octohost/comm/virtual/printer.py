@@ -268,6 +268,14 @@ class VirtualPrinter:
             if text is not None:
                 self.emit(text)
 
+    def discard_received(self):
+        """Drop every line (and partial line) still waiting in the RX buffer, unanswered, as Marlin does after a line error."""
+        with self._in_cond:
+            for _ in range(len(self._pending)):
+                self._pending.pop()
+                self._in_flight -= self._line_sizes.pop()
+            self._partial = b""
+
     def pending_count(self):
         return len(self._pending)
 
