@@ -8,6 +8,7 @@ plugins' routes under ``/plugin/<id>/`` and the web UI's routes when ``octohost.
 import asyncio
 import importlib.util
 import logging
+import re
 import secrets
 import signal
 import socket
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 #: the upload handler enforces server.maxUploadSize itself (answering 413), so the connection
 #: must not cut the request off first
 UPLOAD_CONNECTION_LIMIT = 2**62
+CLOSE_TIMEOUT = 5
 
 
 def _plugin_routes(context):
@@ -44,6 +46,8 @@ def _plugin_routes(context):
             try:
                 path, handler, kwargs = entry
             except (TypeError, ValueError):
+                path = None
+            if not isinstance(path, str) or not isinstance(kwargs, dict):
                 log.warning("plugin %s returned an invalid route %r; skipped", identifier, entry)
                 continue
             routes.append((f"/plugin/{identifier}/{path.lstrip('/')}", handler, kwargs))
@@ -52,7 +56,7 @@ def _plugin_routes(context):
             try:
                 method, path, size = entry
                 rules.append(BodySizeRule(method, f"/plugin/{identifier}/{path.lstrip('/')}", size))
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, AttributeError, re.error) as exc:
                 log.warning("plugin %s returned an invalid body size %r (%s); skipped", identifier, entry, exc)
     return routes, rules
 
@@ -74,7 +78,12 @@ class Server:
                                      family=socket.AF_INET if ":" not in self.host else socket.AF_UNSPEC)
         self.port = self._sockets[0].getsockname()[1]
         self.connect_virtual = connect_virtual
-        self.context = build_context(settings, self.host, self.port, debug, safe_mode, plugin_manager)
+        try:
+            self.context = build_context(settings, self.host, self.port, debug, safe_mode, plugin_manager)
+        except BaseException:
+            for sock in self._sockets:
+                sock.close()
+            raise
         c = self.context
         c.authenticator = Authenticator(settings, c.user_manager, c.sessions, c.appkeys, c.permissions,
                                         c.plugin_manager, self.port)
@@ -121,6 +130,15 @@ class Server:
         c.plugin_manager.call_implementations("on_after_startup")
         if self.connect_virtual:
             c.printer.connect(port="VIRTUAL")
+        elif self.settings.get("serial.autoconnect"):
+            self._autoconnect()
+
+    def _autoconnect(self):
+        """``serial.autoconnect``: connect to the configured port and baud rate at start."""
+        try:
+            self.context.printer.connect()
+        except ValueError as exc:
+            log.error("autoconnect failed: %s", exc)
 
     def start_in_thread(self):
         """Serve from a background thread (tests, embedding); returns once listening."""
@@ -161,16 +179,26 @@ class Server:
 
     def _stop_loop(self):
         log.info("Shutting down")
-        if self._http is not None:
-            self._http.stop()
-        self.context.push.stop()
-        self._loop.stop()
+        self._loop.add_callback(self._close_connections)
+
+    async def _close_connections(self):
+        """Stop listening, drop push clients and open connections, then end the loop."""
+        try:
+            if self._http is not None:
+                self._http.stop()
+            self.context.push.stop()
+            if self._http is not None:
+                await asyncio.wait_for(self._http.close_all_connections(), CLOSE_TIMEOUT)
+        except asyncio.TimeoutError:
+            log.warning("some connections did not close within %s s", CLOSE_TIMEOUT)
+        finally:
+            self._loop.stop()
 
     def stop(self):
         """Stop a server started with :meth:`start_in_thread` and release everything."""
         if self._loop is not None and self._thread is not None:
             self._loop.add_callback(self._stop_loop)
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=CLOSE_TIMEOUT * 2)
         self._shutdown_components()
 
     def _shutdown_components(self):

@@ -32,10 +32,12 @@ class Running:
         return session
 
     def get(self, path, role="admin", **kwargs):
-        return self.client(role).get(self.url + path, timeout=30, **kwargs)
+        with self.client(role) as session:
+            return session.get(self.url + path, timeout=30, **kwargs)
 
     def post(self, path, role="admin", **kwargs):
-        return self.client(role).post(self.url + path, timeout=30, **kwargs)
+        with self.client(role) as session:
+            return session.post(self.url + path, timeout=30, **kwargs)
 
     def login(self, name="admin"):
         """A cookie session as the UI has it, with the CSRF header set."""
