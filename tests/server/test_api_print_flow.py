@@ -98,3 +98,24 @@ def test_commands_with_placeholders_and_tool_targets(start_server, pty_printer):
             break
         time.sleep(0.1)
     assert running.get("/api/printer/tool", role="viewer").json()["tool0"]["target"] == 200
+
+
+def test_autoconnect_connects_to_the_configured_port_at_start(start_server):
+    running = start_server(settings_values={"serial.autoconnect": True, "serial.port": "VIRTUAL"})
+    deadline = time.monotonic() + 30
+    while not running.context.printer.is_operational() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running.get("/api/connection").json()["current"]["port"] == "VIRTUAL"
+
+
+def test_connect_with_save_stores_the_preferences(start_server):
+    running = start_server()
+    response = running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL", "baudrate": 250000,
+                                                     "save": True, "autoconnect": True})
+    assert response.status_code == 204
+    settings = running.context.settings
+    assert (settings.get("serial.port"), settings.get("serial.baudrate"), settings.get("serial.autoconnect")) == \
+        ("VIRTUAL", 250000, True)
+    bad = running.post("/api/connection", json={"command": "connect", "printerProfile": "nope"})
+    assert bad.status_code == 400
+    assert running.post("/api/connection", json={"command": "disconnect"}).status_code == 204
