@@ -42,7 +42,10 @@ def _rate(ctx, param, value):
 @click.option("--firmware-name", help="Firmware name in the M115 report.")
 @pass_cli
 def virtual(cli, use_pty, rx_buffer, sd_files, **overrides):
-    """A Marlin-like virtual printer. Options default to the serial.virtual settings."""
+    """A Marlin-like virtual printer: on a pseudo-terminal with --pty, else on stdin/stdout.
+
+    Options default to the serial.virtual settings.
+    """
     from octohost.comm.virtual import VirtualPrinter, options_from_settings, serve_pty
 
     try:
