@@ -373,6 +373,7 @@ def test_reconnects_by_itself_after_a_server_restart(session, octohost):
     octohost.stop()
     page.wait_for_selector("#offline-banner", state="visible")
     assert "Lost the connection" in page.inner_text("#offline-banner")
+    assert header_state(page) == "Server unreachable"
     screenshot(page, "offline-desktop")
     octohost.restart()
     page.wait_for_selector("#offline-banner", state="hidden", timeout=WAIT)

@@ -67,6 +67,20 @@ export async function request(method, path, body) {
   return type.includes("json") ? response.json() : response.text();
 }
 
+// A multipart form without a file (folder creation, as OctoPrint's files API takes it).
+export async function postForm(path, fields) {
+  const form = new FormData();
+  for (const [key, value] of Object.entries(fields)) form.append(key, value);
+  let response;
+  try {
+    response = await fetch(path, { method: "POST", body: form, headers: writeHeaders("POST"), credentials: "same-origin" });
+  } catch (error) {
+    throw new ApiError(0, "The server cannot be reached", null);
+  }
+  if (!response.ok) throw await errorFrom(response);
+  return response.status === 204 ? null : response.json().catch(() => null);
+}
+
 export const api = {
   get: (path) => request("GET", path),
   post: (path, body = {}) => request("POST", path, body),

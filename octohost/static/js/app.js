@@ -95,7 +95,7 @@ function setupOfflineBanner(socket) {
   store.on("socket", (status) => {
     clearInterval(countdown);
     if (status.online || !store.get("everConnected")) {
-      show(banner, !status.online && store.get("everConnected"));
+      show(banner, false);
       return;
     }
     show(banner, true);

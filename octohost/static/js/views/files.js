@@ -1,6 +1,6 @@
 // The file list: upload (button, drag and drop), folders, sort, search, details, and file actions.
 
-import { ApiError, api, csrfToken, encodePath, upload } from "../api.js";
+import { api, postForm, upload } from "../api.js";
 import {
   $, attempt, confirmAction, formatBytes, formatDate, formatDuration, formatFilament, h, promptText, setText, show, toast,
 } from "../dom.js";
@@ -178,20 +178,8 @@ async function deleteEntry(entry, resource) {
 
 async function newFolder() {
   const name = await promptText("Name of the new folder");
-  if (!name) return;
-  const form = new FormData();
-  form.append("foldername", name.trim());
-  form.append("path", view.cwd);
-  const headers = {};
-  const token = csrfToken();
-  if (token) headers["X-CSRF-Token"] = token;
-  await attempt(async () => {
-    const response = await fetch("/api/files/local", { method: "POST", body: form, headers, credentials: "same-origin" });
-    if (!response.ok) {
-      const body = await response.json().catch(() => ({}));
-      throw new ApiError(response.status, body.error || `Could not create the folder (${response.status})`, body);
-    }
-  }, `Created ${name}`);
+  if (!name || !name.trim()) return;
+  await attempt(() => postForm("/api/files/local", { foldername: name.trim(), path: view.cwd }), `Created ${name.trim()}`);
   refresh();
 }
 

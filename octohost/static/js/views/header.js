@@ -23,11 +23,18 @@ export function stateLabel(state, progress) {
   return text;
 }
 
+function serverLost() {
+  const socket = store.get("socket");
+  return Boolean(store.get("everConnected") && socket && !socket.online);
+}
+
 function render() {
   const state = store.get("state");
   const badge = $("#header-state");
-  setText(badge, stateLabel(state, store.get("progress")));
-  const cls = `state-badge ${stateClass(state)}`;
+  const lost = serverLost();
+  // While the server is away the last known printer state may be stale: say so instead.
+  setText(badge, lost ? "Server unreachable" : stateLabel(state, store.get("progress")));
+  const cls = `state-badge ${lost ? "state-offline" : stateClass(state)}`;
   if (badge.className !== cls) badge.className = cls;
   const error = state && state.error && (state.flags || {}).closedOrError ? state.error : "";
   const banner = $("#printer-error");
@@ -38,6 +45,7 @@ function render() {
 export function init() {
   store.on("state", render);
   store.on("progress", render);
+  store.on("socket", render);
   store.on("user", (user) => setText($("#current-user"), user && user.name ? user.name : ""));
   store.on("settings", (settings) => {
     const name = settings && settings.appearance && settings.appearance.name;
