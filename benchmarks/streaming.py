@@ -40,6 +40,16 @@ def write_file(path, count):
             f.write(f"G1 X{100 + (i % 50) * 0.37:.2f} Y{80 + (i % 70) * 0.29:.2f} E{i * 0.0123:.3f}\n")
 
 
+def framed_bytes(path):
+    """Average bytes per line on the wire (``N<n> <cmd>*<cs>\\n``) for the file."""
+    total = count = 0
+    with open(path) as f:
+        for count, line in enumerate(f, 1):
+            body = f"N{count + 5} {line.strip()}"
+            total += len(body) + len("*000\n")
+    return total / count
+
+
 def percentile(values, fraction):
     if not values:
         return float("nan")
@@ -186,6 +196,11 @@ def main():
             path = os.path.join(folder, f"moves-{lines}.gcode")
             if not os.path.exists(path):
                 write_file(path, lines)
+            if "baud" in scenario:
+                per_line = framed_bytes(path)
+                print(f"  wire limits at 115200 baud for {per_line:.1f} bytes out + 3 back per line: "
+                      f"{11520 / (per_line + 3):.0f} lines/s with one line in flight, "
+                      f"{11520 / per_line:.0f} lines/s for the outbound wire alone")
             for mode in MODES:
                 r = run_one(scenario, mode, path, lines)
                 if r["sim_moves"] != lines:

@@ -46,17 +46,32 @@ def writer(transport):
     return write
 
 
-def reader(transport, timeout):
-    """A ``read()`` returning what arrived within ``timeout`` s (b"" if nothing); raises on disconnect."""
-    fd = posix_fd(transport)
-    if fd is None:
-        def read():
-            return transport.read(transport.in_waiting or 1)
+class Reader:
+    """``read()`` returns what arrived within ``timeout`` s (b"" if nothing) and raises on disconnect.
 
-        return read
+    ``wake()`` makes a waiting ``read`` return at once, so a closing connection can stop its
+    receive thread before the descriptor is closed (and perhaps reused by another port).
+    """
 
-    def read():
-        if not select.select((fd,), (), (), timeout)[0]:
+    def __init__(self, transport, timeout):
+        self._transport = transport
+        self._timeout = timeout
+        self._fd = posix_fd(transport)
+        self._wake_r = self._wake_w = None
+        if self._fd is not None:
+            self._wake_r, self._wake_w = os.pipe()
+            self.read = self._read_fd
+        else:
+            self.read = self._read_transport
+
+    def _read_transport(self):
+        transport = self._transport
+        return transport.read(transport.in_waiting or 1)
+
+    def _read_fd(self):
+        fd = self._fd
+        ready = select.select((fd, self._wake_r), (), (), self._timeout)[0]
+        if not ready or self._wake_r in ready:
             return b""
         try:
             data = os.read(fd, 65536)
@@ -70,4 +85,19 @@ def reader(transport, timeout):
             raise Disconnected(errno.EIO, "the device reports data but returns none: it was disconnected")
         return data
 
-    return read
+    def wake(self):
+        if self._wake_w is not None:
+            os.write(self._wake_w, b"x")
+        else:
+            cancel = getattr(self._transport, "cancel_read", None)
+            if callable(cancel):
+                try:
+                    cancel()
+                except Exception:
+                    pass
+
+    def close(self):
+        for fd in (self._wake_r, self._wake_w):
+            if fd is not None:
+                os.close(fd)
+        self._wake_r = self._wake_w = None

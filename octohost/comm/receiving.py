@@ -6,22 +6,31 @@ read (the port's read timeout passed) calls ``idle``; a failing read calls ``los
 """
 
 import logging
+import threading
 
-from .fastio import reader
+from .fastio import Reader
 
 log = logging.getLogger(__name__)
 
 
 class Receiver:
     def __init__(self, transport, handle_line, idle, lost):
-        self._transport = transport
+        self._reader = Reader(transport, getattr(transport, "timeout", None) or 0.25)
         self._handle_line = handle_line
         self._idle = idle
         self._lost = lost
         self.running = False
+        self.thread = None
 
     def run(self):
-        read = reader(self._transport, getattr(self._transport, "timeout", None) or 0.25)
+        self.thread = threading.current_thread()
+        try:
+            self._loop()
+        finally:
+            self._reader.close()
+
+    def _loop(self):
+        read = self._reader.read
         handle_line = self._handle_line
         pending = b""
         while self.running:
@@ -50,5 +59,10 @@ class Receiver:
                 if not self.running:
                     return
 
-    def stop(self):
+    def stop(self, timeout=2.0):
+        """End the loop; waits for it unless called from the loop itself."""
         self.running = False
+        thread = self.thread
+        if thread is not None and thread is not threading.current_thread() and thread.is_alive():
+            self._reader.wake()
+            thread.join(timeout)
