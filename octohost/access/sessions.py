@@ -23,7 +23,12 @@ class Session:
         self.last_seen = now
 
 
+MAX_SESSIONS = 1000
+
+
 class SessionStore:
+    """At most ``MAX_SESSIONS`` live sessions; beyond that the least recently used one ends."""
+
     def __init__(self, secret, timeout_seconds, clock=time.monotonic):
         self._secret = secret.encode("utf-8")
         self._timeout = timeout_seconds
@@ -38,6 +43,9 @@ class SessionStore:
         session_id = secrets.token_urlsafe(32)
         session = Session(session_id, user_name, self.csrf_token_for(session_id), self._clock())
         with self._lock:
+            if len(self._sessions) >= MAX_SESSIONS:
+                oldest = min(self._sessions.values(), key=lambda s: s.last_seen)
+                del self._sessions[oldest.id]
             self._sessions[session_id] = session
         return session
 

@@ -10,7 +10,7 @@
   ``authenticator`` (:class:`octohost.server.auth.Authenticator`: ``identify(headers, cookies,
   query_apikey)`` -> Identity with ``user``, ``permissions``, ``has(key)``; cookie names
   ``session_cookie`` and ``csrf_cookie``)
-- ``printer`` (PrinterInterface), ``profile_manager``, ``file_manager`` (None when a layer is missing)
+- ``printer`` (PrinterInterface), ``profile_manager`` (PrinterProfileManager), ``file_manager`` (FileManager)
 - ``version``: dict(version, display_version, branch, python_version, api)
 - ``host``, ``port``, ``debug``, ``safe_mode``
 - ``upload_token``, ``upload_temp_folder``: how streamed uploads reach the REST API (internal)

@@ -299,7 +299,7 @@ class PushHub:
         self.context.event_bus.fire(Events.CLIENT_CLOSED, {"remoteAddress": client.remote_ip})
 
     def _detach_printer(self, callback):
-        if callback is not None and self.context.printer is not None:
+        if callback is not None:
             self.context.printer.unregister_callback(callback)
 
     def authenticate(self, client, credentials):
@@ -310,15 +310,10 @@ class PushHub:
             client.queue("reauthRequired", {"reason": "stale"})
             return
         permissions = self.context.permissions.for_user(user)
-        callback = None
-        printer = self.context.printer
-        if STATUS in permissions and printer is not None:
-            callback = _ClientPrinterCallback(client)
+        callback = _ClientPrinterCallback(client) if STATUS in permissions else None
         self._detach_printer(client.set_user(user, session_id, permissions, callback))
         if callback is not None:
-            printer.register_callback(callback)
-        elif STATUS in permissions:
-            client.queue("history", self.state_payload({}, [], [], []))
+            self.context.printer.register_callback(callback)
         self.context.plugin_manager.call("server.sockjs.authed", client, user)
         self.context.event_bus.fire(Events.CLIENT_AUTHED, {"username": user.name, "remoteAddress": client.remote_ip})
 
@@ -388,8 +383,17 @@ class PushHub:
         payload.setdefault("currentZ", None)
         payload.setdefault("offsets", {})
         payload.setdefault("resends", {"count": 0, "transmitted": 0, "ratio": 0})
-        payload.setdefault("busyFiles", [])
+        payload.setdefault("busyFiles", _busy_files(payload))
         payload.setdefault("plugins", {})
         payload.update(logs=list(logs or []), messages=list(messages or []), temps=list(temps or []),
                        serverTime=time.time())
         return payload
+
+
+def _busy_files(payload):
+    """The file being printed (it cannot be changed meanwhile), as OctoPrint lists it."""
+    flags = (payload.get("state") or {}).get("flags") or {}
+    file = (payload.get("job") or {}).get("file") or {}
+    if (flags.get("printing") or flags.get("paused")) and file.get("path"):
+        return [{"origin": file.get("origin", "local"), "path": file["path"]}]
+    return []

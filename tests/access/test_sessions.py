@@ -37,3 +37,21 @@ def test_remove_user_ends_all_their_sessions():
     assert sorted(store.remove_user("alice")) == sorted([first.id, second.id])
     assert store.get(first.id) is None and store.get(bob.id) is bob
     assert store.get("") is None and store.get(None) is None
+
+
+def test_the_least_recently_used_session_makes_room(monkeypatch):
+    from octohost.access import sessions
+
+    monkeypatch.setattr(sessions, "MAX_SESSIONS", 3)
+    clock = Clock()
+    store = SessionStore("s", 600, clock=clock)
+    first = store.create("a")
+    clock.now += 1
+    second = store.create("b")
+    clock.now += 1
+    third = store.create("c")
+    clock.now += 1
+    store.get(first.id)
+    fourth = store.create("d")
+    assert store.get(second.id) is None
+    assert all(store.get(s.id) is s for s in (first, third, fourth))

@@ -262,3 +262,16 @@ def test_terminal_lines_reach_only_clients_with_monitor_terminal(running):
     finally:
         viewer.close()
         user.close()
+
+
+def test_the_printed_file_is_listed_as_busy(running):
+    client = RawClient(running)
+    try:
+        authed(running, client)
+        running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
+        wait_for(client, lambda m: "current" in m and m["current"]["state"]["flags"].get("operational"))
+        running.post("/api/files/local", files={"file": ("busy.gcode", GCODE)}, data={"print": "true"})
+        busy, _ = wait_for(client, lambda m: "current" in m and m["current"]["busyFiles"])
+        assert busy["current"]["busyFiles"] == [{"origin": "local", "path": "busy.gcode"}]
+    finally:
+        client.close()

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, jsonify
 
-from .util import ApiError, boolean, command_body, component, ctx, no_content, requires
+from .util import ApiError, boolean, command_body, ctx, no_content, requires
 
 blueprint = Blueprint("connection", __name__)
 
@@ -10,7 +10,7 @@ blueprint = Blueprint("connection", __name__)
 @blueprint.route("/api/connection")
 @requires("CONNECTION")
 def state():
-    printer = component("printer", "The printer")
+    printer = ctx().printer
     text, port, baudrate, profile = printer.get_current_connection()
     return jsonify({"current": {"state": text, "port": port, "baudrate": baudrate,
                                 "printerProfile": (profile or {}).get("id") if port else "_default"},
@@ -20,7 +20,7 @@ def state():
 @blueprint.route("/api/connection", methods=["POST"])
 @requires("CONNECTION")
 def command():
-    printer = component("printer", "The printer")
+    printer = ctx().printer
     name, data = command_body({"connect": (), "disconnect": (), "fake_ack": ()})
     if name == "disconnect":
         printer.disconnect()

@@ -19,7 +19,7 @@ from octohost.files.errors import StorageError
 from octohost.printer.interface import InvalidFileLocation, InvalidFileType
 
 from ..upload import INTERNAL_HEADER, TEMP_PREFIX
-from .util import ApiError, check, command_body, component, ctx, identity, no_content, query_flag, requires, string
+from .util import ApiError, check, command_body, ctx, identity, no_content, query_flag, requires, string
 
 blueprint = Blueprint("files", __name__)
 
@@ -60,13 +60,13 @@ def _with_refs(entry, origin="local"):
 
 def _local_files(path="", recursive=False):
     with storage_errors():
-        entries = component("file_manager", "File storage").list_files(path, recursive=recursive)
+        entries = ctx().file_manager.list_files(path, recursive=recursive)
     return [_with_refs(e) for e in entries.values()]
 
 
 def _sd_files():
     printer = ctx().printer
-    if printer is None or not hasattr(printer, "get_sd_files") or not printer.is_sd_ready():
+    if not hasattr(printer, "get_sd_files") or not printer.is_sd_ready():
         return []
     files = []
     for entry in printer.get_sd_files():
@@ -80,7 +80,7 @@ def _sd_files():
 
 
 def _usage():
-    return component("file_manager", "File storage").storage_usage()
+    return ctx().file_manager.storage_usage()
 
 
 @blueprint.route("/api/files")
@@ -107,7 +107,7 @@ def file_resource(target, path):
         entry = next((f for f in _sd_files() if f["path"] == path), None)
     else:
         with storage_errors():
-            entry = component("file_manager", "File storage").get_file(path, recursive=query_flag("recursive"))
+            entry = ctx().file_manager.get_file(path, recursive=query_flag("recursive"))
         entry = _with_refs(entry) if entry is not None else None
     if entry is None:
         raise ApiError(404, f"File not found: {path}")
@@ -168,7 +168,7 @@ def _create_folder(target):
         raise ApiError(400, "Folders can only be created in local storage")
     name = request.form["foldername"]
     with storage_errors():
-        stored = component("file_manager", "File storage").add_folder(_join(request.form.get("path", ""), name),
+        stored = ctx().file_manager.add_folder(_join(request.form.get("path", ""), name),
                                                                        ignore_existing=False)
     location = url_for("files.file_resource", target="local", path=stored, _external=True)
     return _created({"done": True, "folder": {"name": stored.rpartition("/")[2], "path": stored, "origin": "local",
@@ -177,7 +177,7 @@ def _create_folder(target):
 
 def _upload_file(target):
     c = ctx()
-    file_manager = component("file_manager", "File storage")
+    file_manager = ctx().file_manager
     temp_path = request.form["file.path"]
     if not _is_upload_temp_file(temp_path):
         raise ApiError(400, "Invalid upload")
@@ -216,7 +216,7 @@ def _upload_file(target):
 def _require_sd_ready(printer):
     if not ctx().settings.get("feature.sdSupport"):
         raise ApiError(404, "SD support is disabled")
-    if printer is None or not printer.is_operational() or printer.is_printing() or printer.is_paused():
+    if not printer.is_operational() or printer.is_printing() or printer.is_paused():
         raise ApiError(409, "The printer is not connected or is busy printing")
     if not printer.is_sd_ready():
         raise ApiError(409, "The SD card is not ready")
@@ -256,7 +256,7 @@ COMMANDS = {"select": (), "unselect": (), "slice": (), "copy": ("destination",),
 
 
 def _printer_ready_for_selection():
-    printer = component("printer", "The printer")
+    printer = ctx().printer
     if not printer.is_operational():
         raise ApiError(409, "Printer is not operational")
     if printer.is_printing() or printer.is_paused():
@@ -269,7 +269,7 @@ def _printer_ready_for_selection():
 def file_command(target, path):
     _location(target)
     command, data = command_body(COMMANDS)
-    file_manager = component("file_manager", "File storage")
+    file_manager = ctx().file_manager
     if target == "sdcard":
         return _sd_command(command, path, data)
     with storage_errors():
@@ -292,7 +292,7 @@ def file_command(target, path):
         return no_content()
     if command == "unselect":
         check("FILES_SELECT")
-        printer = component("printer", "The printer")
+        printer = ctx().printer
         if printer.is_printing() or printer.is_paused():
             raise ApiError(409, "Cannot unselect the file while printing")
         printer.unselect_file()
@@ -325,7 +325,7 @@ def file_command(target, path):
 
 
 def _sd_command(command, path, data):
-    printer = component("printer", "The printer")
+    printer = ctx().printer
     if command != "select":
         raise ApiError(400, f"{command} is not possible on the SD card")
     print_after = data.get("print", False)
@@ -345,7 +345,7 @@ def delete(target, path):
     _location(target)
     if target == "sdcard":
         raise ApiError(409, "Deleting files on the SD card is not supported")
-    file_manager = component("file_manager", "File storage")
+    file_manager = ctx().file_manager
     with storage_errors():
         entry = file_manager.get_file(path)
         if entry is None:

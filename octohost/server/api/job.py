@@ -4,7 +4,7 @@ import time
 
 from flask import Blueprint, jsonify
 
-from .util import ApiError, command_body, component, identity, no_content, requires
+from .util import ApiError, command_body, ctx, identity, no_content, requires
 
 blueprint = Blueprint("job", __name__)
 
@@ -14,7 +14,7 @@ RESTART_WAIT_SECONDS = 10
 @blueprint.route("/api/job")
 @requires("STATUS")
 def job():
-    printer = component("printer", "The printer")
+    printer = ctx().printer
     data = printer.get_current_data()
     body = {"job": printer.get_current_job(), "progress": data.get("progress", {}),
             "state": printer.get_state_string()}
@@ -31,7 +31,7 @@ def _has_job(printer):
 @blueprint.route("/api/job", methods=["POST"])
 @requires("PRINT")
 def job_command():
-    printer = component("printer", "The printer")
+    printer = ctx().printer
     name, data = command_body({"start": (), "cancel": (), "restart": (), "pause": ()})
     user = identity().user.name
     if name == "start":

@@ -13,7 +13,7 @@ from flask import Blueprint, jsonify, request
 from octohost.printer import control
 from octohost.printer.interface import UnknownScriptException
 
-from .util import ApiError, boolean, command_body, component, ctx, json_body, no_content, number, requires, string
+from .util import ApiError, boolean, command_body, ctx, json_body, no_content, number, requires, string
 
 blueprint = Blueprint("printer", __name__)
 
@@ -22,7 +22,7 @@ PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def _printer(operational=True):
-    printer = component("printer", "The printer")
+    printer = ctx().printer
     if operational and not printer.is_operational():
         raise ApiError(409, "Printer is not operational")
     return printer

@@ -136,10 +136,3 @@ def query_flag(name):
 def no_content():
     return "", 204
 
-
-def component(name, what):
-    """A system component, or 503 when that layer is not available."""
-    value = getattr(ctx(), name)
-    if value is None:
-        raise ApiError(503, f"{what} is not available")
-    return value
