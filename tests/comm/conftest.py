@@ -127,3 +127,20 @@ def write_gcode():
 def recorder():
     """A fresh recording CommCallback."""
     return Recorder()
+
+
+@pytest.fixture(autouse=True)
+def no_comm_threads_left():
+    """Every test ends with the comm layer's threads gone."""
+    import threading
+    import time
+
+    yield
+    deadline = time.monotonic() + 5
+    while True:
+        left = [t.name for t in threading.enumerate() if t.name.startswith("octohost.comm.")]
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"comm threads still running after the test: {left}")
+        time.sleep(0.01)
