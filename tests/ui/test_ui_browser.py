@@ -243,6 +243,22 @@ def test_settings_save(page):
     assert presets[-1] == {"name": "TPU", "extruder": 225, "bed": 50, "chamber": None}
 
 
+def test_webcam_shows_once_its_url_is_set(page):
+    open_tab(page, "control")
+    assert page.is_hidden("#webcam")
+    open_settings(page, "webcam")
+    page.fill("#setting-webcam-stream", "/static/img/favicon.svg")
+    page.check("#setting-webcam-flipH")
+    page.click("#settings-webcam button[type=submit]")
+    page.wait_for_function("() => document.querySelector('#toast').textContent === 'Settings saved'")
+    open_tab(page, "control")
+    page.wait_for_selector("#webcam", state="visible")
+    assert page.get_attribute("#webcam-stream", "src") == "/static/img/favicon.svg"
+    assert "scaleX(-1)" in page.get_attribute("#webcam-stream", "style")
+    open_tab(page, "temperature")
+    assert page.get_attribute("#webcam-stream", "src") is None
+
+
 
 def test_history_lists_the_cancelled_print(page):
     open_tab(page, "history")
