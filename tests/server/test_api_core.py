@@ -133,3 +133,21 @@ def test_autologin_ignores_requests_from_outside_the_local_networks(start_server
     running = start_server(settings_values={"accessControl.autologinLocal": True, "accessControl.autologinAs": "user",
                                             "accessControl.localNetworks": ["10.0.0.0/8"]})
     assert requests.post(running.url + "/api/login", json={"passive": True}, timeout=10).status_code == 204
+
+
+def test_declared_oversized_body_is_answered_413_before_it_is_sent(running):
+    import http.client
+    import json as jsonlib
+
+    host, port = running.url.split("//")[1].split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.putrequest("POST", "/api/settings")
+    connection.putheader("X-Api-Key", running.keys["admin"])
+    connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(50 * 1024 * 1024))
+    connection.endheaders()
+    response = connection.getresponse()
+    assert response.status == 413
+    assert "larger than" in jsonlib.loads(response.read())["error"]
+    connection.close()
+    assert running.get("/api/version").status_code == 200

@@ -88,7 +88,7 @@ def test_http_hooks(start_server, tmp_path):
     url = running.url
     assert requests.get(url + "/plugin/demo/hello", timeout=10).text == "hello"
     assert requests.post(url + "/plugin/demo/hello", data=b"12345", timeout=10).text == "got 5"
-    assert requests.post(url + "/plugin/demo/hello", data=b"x" * 100, timeout=10).status_code == 400
+    assert requests.post(url + "/plugin/demo/hello", data=b"x" * 100, timeout=10).status_code == 413
 
     running.post("/api/files/local", files={"file": ("secret.gcode", b"G1\n")})
     running.post("/api/files/local", files={"file": ("open.gcode", b"G1\n")})
