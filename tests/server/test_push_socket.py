@@ -19,7 +19,7 @@ class RawClient:
 
     def __init__(self, running, origin="http://some.app"):
         self.ws = websocket.create_connection(running.url.replace("http", "ws") + "/sockjs/websocket", timeout=10,
-                                              origin=origin)
+                                              origin=origin, skip_utf8_validation=True)
 
     def send(self, message):
         self.ws.send(json.dumps(message))
@@ -36,7 +36,7 @@ class FramedClient(RawClient):
 
     def __init__(self, running):
         self.ws = websocket.create_connection(running.url.replace("http", "ws") + "/sockjs/000/abcdefgh/websocket",
-                                              timeout=10)
+                                              timeout=10, skip_utf8_validation=True)
         assert self.ws.recv() == "o"
 
     def send(self, message):

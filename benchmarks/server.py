@@ -1,0 +1,148 @@
+"""Server figures: streamed upload (throughput, server RSS), API latency, push fan-out with a stalled client.
+
+    python benchmarks/server.py [--upload-mib 1024]
+
+Prints measured figures only; asserts nothing.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import psutil
+import requests
+import websocket
+
+from octohost.access.users import UserManager
+from octohost.server.app import Server
+from octohost.settings import Settings
+
+LINE = b"G1 X10.000 Y10.000 E0.01000 ; benchmark upload line\n"
+
+
+def prepare_basedir():
+    basedir = tempfile.mkdtemp(prefix="octohost-bench-")
+    manager = UserManager(os.path.join(basedir, "users.yaml"))
+    manager.add_user("admin", "pw", admin=True)
+    return basedir, manager.get_or_create_api_key("admin")
+
+
+def upload_figures(size_mib):
+    basedir, key = prepare_basedir()
+    process = subprocess.Popen([sys.executable, "-m", "octohost", "--basedir", basedir, "serve", "--host", "127.0.0.1",
+                                "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    try:
+        port = int(process.stdout.readline().split("http://127.0.0.1:")[1].split("/")[0])
+        server = psutil.Process(process.pid)
+        baseline = peak = server.memory_info().rss
+        done = threading.Event()
+
+        def sample():
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, server.memory_info().rss)
+                time.sleep(0.02)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        size = size_mib * 2**20
+        chunk = LINE * (2**20 // len(LINE))
+        head = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bench.gcode\"\r\n\r\n")
+        tail = b"\r\n--b--\r\n"
+        started = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        connection.putrequest("POST", "/api/files/local")
+        connection.putheader("X-Api-Key", key)
+        connection.putheader("Content-Type", "multipart/form-data; boundary=b")
+        connection.putheader("Content-Length", str(len(head) + size + len(tail)))
+        connection.endheaders()
+        connection.send(head)
+        remaining = size
+        while remaining:
+            piece = chunk[:remaining]
+            connection.send(piece)
+            remaining -= len(piece)
+        connection.send(tail)
+        status = connection.getresponse().status
+        elapsed = time.monotonic() - started
+        done.set()
+        sampler.join()
+        print(f"upload {size_mib} MiB: HTTP {status}, {size_mib / elapsed:.0f} MiB/s, server RSS "
+              f"{baseline / 2**20:.1f} -> peak {peak / 2**20:.1f} MiB (+{(peak - baseline) / 2**20:.1f} MiB)")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+
+
+def api_latency(server, key, count=300):
+    session = requests.Session()
+    session.headers["X-Api-Key"] = key
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        session.get(server.url + "api/job", timeout=10)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    print(f"GET /api/job x{count}: median {statistics.median(times):.2f} ms, p95 {times[int(count * 0.95)]:.2f} ms")
+
+
+def push_fanout(server, key, stalled, messages=500):
+    session = requests.post(server.url + "api/login", json={"passive": True}, headers={"X-Api-Key": key},
+                            timeout=10).json()
+    auth = json.dumps({"auth": f"{session['name']}:{session['session']}"})
+    sockets = []
+    if stalled:
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.sendall(b"GET /sockjs/websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        sockets.append(sock)
+    reader = websocket.create_connection(server.url.replace("http", "ws") + "sockjs/websocket", timeout=30,
+                                         skip_utf8_validation=True)
+    reader.recv()
+    reader.send(auth)
+    while "history" not in reader.recv():
+        pass
+    blob = "x" * 16 * 1024
+    started = time.perf_counter()
+    for index in range(messages):
+        server.context.push.broadcast_plugin("bench", {"index": index, "blob": blob})
+    while True:
+        message = json.loads(reader.recv())
+        if message.get("plugin", {}).get("data", {}).get("index") == messages - 1:
+            break
+    elapsed = time.perf_counter() - started
+    print(f"push {messages} x 16 KiB to one reader{' beside a stalled client' if stalled else ''}: "
+          f"{elapsed * 1000:.0f} ms ({messages / elapsed:.0f} msg/s)")
+    reader.close()
+    for sock in sockets:
+        sock.close()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--upload-mib", type=int, default=1024)
+    args = parser.parse_args()
+    upload_figures(args.upload_mib)
+    basedir, key = prepare_basedir()
+    server = Server(Settings(basedir), host="127.0.0.1", port=0).start_in_thread()
+    try:
+        api_latency(server, key)
+        push_fanout(server, key, stalled=False)
+        push_fanout(server, key, stalled=True)
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
