@@ -190,6 +190,55 @@ def test_jog_and_home_send_their_commands(page):
     assert home.value.request.post_data_json == {"command": "home", "axes": ["x", "y", "z"]}
 
 
+def test_tool_fan_motor_and_rate_controls_send_their_commands(page):
+    open_tab(page, "control")
+    page.fill("#extrude-amount", "7.5")
+    with page.expect_response("**/api/printer/tool") as extrude:
+        page.click("#extrude-button")
+    assert extrude.value.status == 204
+    assert extrude.value.request.post_data_json == {"command": "extrude", "amount": 7.5}
+    with page.expect_response("**/api/printer/tool") as retract:
+        page.click("#retract-button")
+    assert retract.value.request.post_data_json == {"command": "extrude", "amount": -7.5}
+    for button, command in (("#fan-on", "M106 S255"), ("#fan-off", "M107"), ("#motors-off", "M18")):
+        with page.expect_response("**/api/printer/command") as sent:
+            page.click(button)
+        assert sent.value.status == 204
+        assert sent.value.request.post_data_json == {"commands": [command]}
+    page.fill("#feedrate", "120")
+    assert page.inner_text("#feedrate-value") == "120"
+    with page.expect_response("**/api/printer/printhead") as feed:
+        page.click("#feedrate-set")
+    assert feed.value.status == 204
+    assert feed.value.request.post_data_json == {"command": "feedrate", "factor": 120}
+    page.fill("#flowrate", "95")
+    with page.expect_response("**/api/printer/tool") as flow:
+        page.click("#flowrate-set")
+    assert flow.value.status == 204
+    assert flow.value.request.post_data_json == {"command": "flowrate", "factor": 95}
+
+
+def test_presets_offsets_and_all_off(page):
+    open_tab(page, "temperature")
+    with page.expect_response("**/api/printer/bed") as bed:
+        page.click("#temp-presets button:has-text('PLA')")
+    assert bed.value.request.post_data_json == {"command": "target", "target": 60}
+    page.wait_for_function(
+        "() => document.querySelector('#heater-rows tr[data-heater=\"tool0\"] .target').textContent.startsWith('210.0')")
+    page.wait_for_function(
+        "() => document.querySelector('#heater-rows tr[data-heater=\"bed\"] .target').textContent.startsWith('60.0')")
+    with page.expect_response("**/api/printer/tool") as offset:
+        page.fill('#heater-rows tr[data-heater="tool0"] td:last-child input', "5")
+        page.press('#heater-rows tr[data-heater="tool0"] td:last-child input', "Tab")
+    assert offset.value.status == 204
+    assert offset.value.request.post_data_json == {"command": "offset", "offsets": {"tool0": 5}}
+    page.click("#temp-all-off")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#heater-rows .target')].every(cell => cell.textContent === 'off')")
+    with page.expect_response("**/api/printer/tool"):
+        page.fill('#heater-rows tr[data-heater="tool0"] td:last-child input', "0")
+        page.press('#heater-rows tr[data-heater="tool0"] td:last-child input', "Tab")
+
 def test_terminal_command_shows_its_answer(page):
     open_tab(page, "terminal")
     page.fill("#terminal-input", "M115")
@@ -296,6 +345,12 @@ def test_drop_upload_new_folder_move_and_delete(page):
     page.click("#confirm-ok")
     page.wait_for_selector('#file-list li[data-path="parts/dropped.gcode"]', state="detached")
     page.click("#files-breadcrumbs button >> nth=0")
+    page.wait_for_selector('#file-list li[data-path="calibration_cube.gcode"]')
+
+    page.click('#files-origin button[data-origin="sdcard"]')
+    page.wait_for_function("() => document.querySelector('#files-breadcrumbs').textContent.startsWith('SD card')")
+    page.wait_for_selector('#file-list li[data-path="calibration_cube.gcode"]', state="detached")
+    page.click('#files-origin button[data-origin="local"]')
     page.wait_for_selector('#file-list li[data-path="calibration_cube.gcode"]')
 
 
