@@ -75,8 +75,10 @@ class PluginUi:
         self.template_folder = self._call(impl, "get_template_folder") or _existing(base, "templates")
         self.asset_folder = self._call(impl, "get_asset_folder") or _existing(base, "static")
         self.configs = [c for c in (self._call(impl, "get_template_configs") or []) if isinstance(c, dict)]
-        self.variables = self._call(impl, "get_template_vars") or {}
-        self.assets = self._call(impl, "get_assets") or {}
+        variables = self._call(impl, "get_template_vars")
+        self.variables = variables if isinstance(variables, dict) else {}
+        assets = self._call(impl, "get_assets")
+        self.assets = assets if isinstance(assets, dict) else {}
 
     def _call(self, impl, method):
         function = getattr(impl, method, None) if impl is not None else None
@@ -190,7 +192,26 @@ class PageRenderer:
         loaders += [jinja2.FileSystemLoader(p.template_folder) for p in self.plugins if p.template_folder]
         self.environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
                                               trim_blocks=True, lstrip_blocks=True)
+        self._drop_broken_templates()
         self.form_schema = form_schema()
+
+    def _drop_broken_templates(self):
+        """A plugin template that does not compile is left out, so it cannot break the page."""
+        for type_name, entries in self.templates.items():
+            for key in list(entries["order"]):
+                config = entries["entries"][key][1] if isinstance(entries["entries"][key], tuple) else {}
+                template = config.get("template") if isinstance(config, dict) else None
+                if not template:
+                    continue
+                try:
+                    self.environment.get_template(template)
+                except jinja2.TemplateNotFound:
+                    continue
+                except jinja2.TemplateError as exc:
+                    log.error("plugin %s: template %s of type %s is broken and left out: %s",
+                              config.get("_plugin"), template, type_name, exc)
+                    entries["order"].remove(key)
+                    del entries["entries"][key]
 
     def static_url(self, path):
         return f"/static/{path}?v={self.version}" if self.version else f"/static/{path}"

@@ -12,7 +12,7 @@ import tornado.web
 from tornado.ioloop import IOLoop
 
 from octohost.plugin import PluginManager
-from octohost.server.ui import collect_templates, form_schema, ui_routes
+from octohost.server.ui import PageRenderer, collect_templates, form_schema, ui_routes
 from octohost.settings import Settings
 
 
@@ -174,6 +174,29 @@ def test_broken_plugin_does_not_break_the_page(settings, tmp_path):
     templates, plugins = collect_templates(manager)
     assert templates["tab"] == {"entries": {}, "order": []}
     assert [p.identifier for p in plugins] == ["broken"]
+
+
+def test_a_plugin_template_that_does_not_compile_is_left_out(settings, tmp_path):
+    folder = tmp_path / "broken_ui"
+    (folder / "templates").mkdir(parents=True)
+    (folder / "templates" / "broken_ui_tab.jinja2").write_text("{% for x in %}")
+    (folder / "templates" / "broken_ui_sidebar.jinja2").write_text('<p id="still-here">fine</p>')
+
+    class Plugin:
+        def get_template_folder(self):
+            return str(folder / "templates")
+
+        def get_assets(self):
+            return ["not", "a", "mapping"]
+
+    module = types.ModuleType("broken_ui")
+    module.__plugin_implementation__ = Plugin()
+    manager = PluginManager(settings)
+    manager.register_module("broken_ui", module)
+    renderer = PageRenderer(types.SimpleNamespace(settings=settings, plugin_manager=manager, version={"version": "1"}))
+    html = renderer.render()
+    assert '<p id="still-here">fine</p>' in html
+    assert "tab_plugin_broken_ui" not in html
 
 
 def test_form_schema_covers_only_the_sections_the_ui_edits():

@@ -120,7 +120,6 @@ function start() {
       store.set("socket", status);
     },
   });
-  store.set("pushSocket", socket);
   setupTabs();
   setupOfflineBanner(socket);
   store.on("user", applyPermissions);
