@@ -87,6 +87,7 @@ class Stack:
 
         self.settings = Settings(str(basedir))
         self.plugin_manager = PluginManager(self.settings)
+        self.plugin_manager.discover(bundled=False, entry_points=False)
         for identifier, module in plugin_modules:
             self.plugin_manager.register_module(identifier, module)
         self.bus = EventBus()

@@ -364,3 +364,21 @@ def test_z_changes_and_reprint(make_stack):
     assert [p["new"] for p in stack.recorder.payloads("ZChange")][:2] == [0.2, 0.4]
     assert [row["result"] for row in stack.history.list()] == ["done", "done"]
     assert stack.printer.get_current_job()["file"]["date"] is not None
+
+
+def test_scripts_hook_from_plugin_file_reaches_the_printer(make_stack, tmp_path):
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "greeter.py").write_text(
+        "def scripts(comm, script_type, script_name, *args, **kwargs):\n"
+        "    if script_type == 'gcode' and script_name == 'afterPrintDone':\n"
+        "        return ['M117 before'], 'M117 after', {'who': 'plugin'}\n"
+        "__plugin_hooks__ = {'octoprint.comm.protocol.scripts': scripts}\n")
+    stack = make_stack()
+    stack.connect()
+    stack.printer.scripts.save_source("afterPrintDone", "M117 done by {{ who }}")
+    write_gcode(stack.uploads / "short.gcode", lines=3)
+    stack.printer.select_file("short.gcode", False, printAfterSelect=True)
+    assert wait_for(lambda: "M117 after" in stack.accepted(), timeout=30)
+    accepted = stack.accepted()
+    start = accepted.index("M117 before")
+    assert accepted[start:start + 3] == ["M117 before", "M117 done by plugin", "M117 after"]
