@@ -8,6 +8,7 @@ field, before any file is touched. ``_default`` always exists, even without a fi
 
 import copy
 import logging
+import math
 import os
 import re
 import threading
@@ -113,16 +114,16 @@ def deep_merge(base, override):
     return result
 
 
-def _number(profile, field, minimum=None, exclusive=True):
+def _positive_number(profile, field):
     node = profile
     parts = field.split(".")
     for part in parts[:-1]:
         node = node[part]
     value = node[parts[-1]]
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InvalidProfileError(field, f"expected a number, got {value!r}")
-    if minimum is not None and (value <= minimum if exclusive else value < minimum):
-        raise InvalidProfileError(field, f"must be {'greater than' if exclusive else 'at least'} {minimum}, got {value!r}")
+    if value <= 0:
+        raise InvalidProfileError(field, f"must be greater than 0, got {value!r}")
     return value
 
 
@@ -169,7 +170,7 @@ def validate_profile(profile):
 
     volume = result["volume"]
     for key in ("width", "depth", "height"):
-        _number(result, f"volume.{key}", minimum=0)
+        _positive_number(result, f"volume.{key}")
     if volume["formFactor"] not in BedFormFactor.values():
         raise InvalidProfileError("volume.formFactor", f"expected one of {', '.join(BedFormFactor.values())}, got {volume['formFactor']!r}")
     if volume["origin"] not in BedOrigin.values():
@@ -186,12 +187,12 @@ def validate_profile(profile):
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= _MAX_EXTRUDERS:
         raise InvalidProfileError("extruder.count", f"expected an integer from 1 to {_MAX_EXTRUDERS}, got {count!r}")
     extruder["offsets"] = _validate_offsets(extruder["offsets"], count)
-    _number(result, "extruder.nozzleDiameter", minimum=0)
+    _positive_number(result, "extruder.nozzleDiameter")
     _boolean(extruder, "sharedNozzle", "extruder.sharedNozzle")
-    _number(result, "extruder.defaultExtrusionLength", minimum=0)
+    _positive_number(result, "extruder.defaultExtrusionLength")
 
     for axis in "xyze":
-        _number(result, f"axes.{axis}.speed", minimum=0)
+        _positive_number(result, f"axes.{axis}.speed")
         _boolean(result["axes"][axis], "inverted", f"axes.{axis}.inverted")
     return result
 
@@ -208,7 +209,7 @@ def _validate_custom_box(volume):
         raise InvalidProfileError(f"volume.custom_box.{sorted(unknown)[0]}", "unknown field")
     for key in _CUSTOM_BOX_KEYS:
         value = box.get(key)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise InvalidProfileError(f"volume.custom_box.{key}", f"expected a number, got {value!r}")
         box[key] = float(value)
     for axis in "xyz":
@@ -222,7 +223,7 @@ def _validate_offsets(offsets, count):
     result = []
     for index, pair in enumerate(offsets):
         if (not isinstance(pair, (list, tuple)) or len(pair) != 2
-                or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in pair)):
+                or any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in pair)):
             raise InvalidProfileError(f"extruder.offsets.{index}", f"expected an [x, y] pair of numbers, got {pair!r}")
         result.append((float(pair[0]), float(pair[1])))
     result = result[:count]
@@ -322,9 +323,6 @@ class PrinterProfileManager:
 
     def get_current_or_default(self):
         return self.get_current() or self.get_default()
-
-    def is_default_unmodified(self):
-        return not os.path.exists(self._path(DEFAULT_ID))
 
     # -- selecting -----------------------------------------------------------------------------
 

@@ -61,6 +61,8 @@ def test_id_is_derived_from_name(manager):
     ({"id": "a", "extruder": {"offsets": [[0, 0], ["a", 1]]}}, "extruder.offsets.1"),
     ({"id": "a", "extruder": {"nozzleDiameter": 0}}, "extruder.nozzleDiameter"),
     ({"id": "a", "axes": {"z": {"speed": "fast"}}}, "axes.z.speed"),
+    ({"id": "a", "axes": {"x": {"speed": float("inf")}}}, "axes.x.speed"),
+    ({"id": "a", "volume": {"height": float("nan")}}, "volume.height"),
     ({"id": "a", "axes": {"e": {"inverted": 1}}}, "axes.e.inverted"),
     ({"id": "a", "axes": {"q": {"speed": 1}}}, "axes.q"),
     ({"id": "a", "name": ""}, "name"),
