@@ -65,6 +65,7 @@ SCHEMA = Section(
         host=S("0.0.0.0", "Address to listen on (0.0.0.0: every interface, so other machines can reach the UI)."),
         port=S(5000, "TCP port of the web UI and API."),
         maxUploadSize=S(1024 * 1024 * 1024 * 2, "Largest upload accepted, in bytes; larger ones get HTTP 413."),
+        uploadRateWhilePrinting=S(16, "Upload speed cap in MiB/s while printing, so uploads never slow a print; 0: no cap."),
         workerThreads=S(8, "Threads that run REST API views, so none blocks the event loop."),
         secretKey=S(None, "Secret for session cookies; generated and stored on first start.", types=(str,)),
         allowCrossOrigin=S(False, "Answer CORS preflights so browser apps on other origins can call the API."),
