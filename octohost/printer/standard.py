@@ -64,7 +64,8 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self._profile = None
 
         self._temperatures = TemperatureHistory(settings.get("temperature.cutoff"))
-        settings.subscribe("temperature.cutoff", lambda key, value: self._temperatures.set_cutoff(value))
+        settings.subscribe("temperature.cutoff",
+                           lambda key, value: self._temperatures.set_cutoff(settings.get("temperature.cutoff")))
         self._logs = collections.deque(maxlen=LOG_BACKLOG)
         self._messages = collections.deque(maxlen=MESSAGE_BACKLOG)
         self._current_z = None

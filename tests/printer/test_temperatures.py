@@ -10,3 +10,12 @@ def test_history_keeps_cutoff_window():
     assert entries[-1] == {"time": 1000 + 60 * 60, "tool0": {"actual": 60, "target": 200}}
     assert len(entries) == 31
     assert history.latest()["tool0"]["actual"] == 60
+
+
+def test_shorter_cutoff_applies_to_next_reading():
+    history = TemperatureHistory(cutoff_minutes=30)
+    for minute in range(10):
+        history.add({"bed": {"actual": minute, "target": 0}}, timestamp=minute * 60)
+    history.set_cutoff(2)
+    history.add({"bed": {"actual": 10, "target": 0}}, timestamp=600)
+    assert [entry["time"] for entry in history.as_list()] == [480, 540, 600]
