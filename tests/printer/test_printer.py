@@ -382,4 +382,3 @@ def test_scripts_hook_from_plugin_file_reaches_the_printer(make_stack, tmp_path)
     accepted = stack.accepted()
     start = accepted.index("M117 before")
     assert accepted[start:start + 3] == ["M117 before", "M117 done by plugin", "M117 after"]
-
