@@ -269,6 +269,32 @@ def test_profile_edit(page):
     assert profile["volume"]["width"] == 235
 
 
+def test_profile_create_with_two_extruders_and_delete(page):
+    open_settings(page, "profiles")
+    page.click("#profile-new")
+    page.fill("#profile-id", "dual")
+    page.fill("#profile-name", "Dual extruder")
+    page.select_option("#profile-formfactor", "circular")
+    page.select_option("#profile-origin", "center")
+    page.fill('#profile-form input[name="extruder.count"]', "2")
+    page.fill("#profile-offsets", "20,0")
+    page.check("#profile-custombox")
+    for axis, low, high in (("x", -100, 100), ("y", -100, 100), ("z", 0, 200)):
+        page.fill(f'#profile-form input[name="volume.custom_box.{axis}_min"]', str(low))
+        page.fill(f'#profile-form input[name="volume.custom_box.{axis}_max"]', str(high))
+    page.click("#profile-save")
+    page.wait_for_selector('#profile-list li[data-profile="dual"]')
+    profile = api_get(page, "/api/printerprofiles")["profiles"]["dual"]
+    assert profile["extruder"]["count"] == 2
+    assert [list(o) for o in profile["extruder"]["offsets"]] == [[0, 0], [20, 0]]
+    assert profile["volume"]["formFactor"] == "circular"
+    assert profile["volume"]["custom_box"]["x_min"] == -100
+    page.click('#profile-list li[data-profile="dual"] button:has-text("Delete")')
+    page.click("#confirm-ok")
+    page.wait_for_selector('#profile-list li[data-profile="dual"]', state="detached")
+    assert "dual" not in api_get(page, "/api/printerprofiles")["profiles"]
+
+
 def test_settings_save(page):
     open_settings(page, "features")
     page.fill("#setting-appearance-name", "Garage MK3")
