@@ -1,4 +1,5 @@
-"""Server figures: streamed upload (throughput, server RSS), API latency, push fan-out with a stalled client.
+"""Server figures: streamed upload (throughput, server RSS), a print during an upload, API latency,
+push fan-out beside a stalled client.
 
     python benchmarks/server.py [--upload-mib 1024]
 
@@ -36,13 +37,38 @@ def prepare_basedir():
     return basedir, manager.get_or_create_api_key("admin")
 
 
-def upload_figures(size_mib):
+def start_process(*extra):
     basedir, key = prepare_basedir()
     process = subprocess.Popen([sys.executable, "-m", "octohost", "--basedir", basedir, "serve", "--host", "127.0.0.1",
-                                "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                "--port", "0", *extra], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    port = int(process.stdout.readline().split("http://127.0.0.1:")[1].split("/")[0])
+    return process, port, key
+
+
+def stream_upload(port, key, size, name="bench.gcode"):
+    chunk = LINE * (2**20 // len(LINE))
+    head = f"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n".encode()
+    tail = b"\r\n--b--\r\n"
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    connection.putrequest("POST", "/api/files/local")
+    connection.putheader("X-Api-Key", key)
+    connection.putheader("Content-Type", "multipart/form-data; boundary=b")
+    connection.putheader("Content-Length", str(len(head) + size + len(tail)))
+    connection.endheaders()
+    connection.send(head)
+    remaining = size
+    while remaining:
+        piece = chunk[:remaining]
+        connection.send(piece)
+        remaining -= len(piece)
+    connection.send(tail)
+    return connection.getresponse().status
+
+
+def upload_figures(size_mib):
+    process, port, key = start_process()
     try:
-        port = int(process.stdout.readline().split("http://127.0.0.1:")[1].split("/")[0])
         server = psutil.Process(process.pid)
         baseline = peak = server.memory_info().rss
         done = threading.Event()
@@ -56,29 +82,45 @@ def upload_figures(size_mib):
         sampler = threading.Thread(target=sample)
         sampler.start()
         size = size_mib * 2**20
-        chunk = LINE * (2**20 // len(LINE))
-        head = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bench.gcode\"\r\n\r\n")
-        tail = b"\r\n--b--\r\n"
         started = time.monotonic()
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        connection.putrequest("POST", "/api/files/local")
-        connection.putheader("X-Api-Key", key)
-        connection.putheader("Content-Type", "multipart/form-data; boundary=b")
-        connection.putheader("Content-Length", str(len(head) + size + len(tail)))
-        connection.endheaders()
-        connection.send(head)
-        remaining = size
-        while remaining:
-            piece = chunk[:remaining]
-            connection.send(piece)
-            remaining -= len(piece)
-        connection.send(tail)
-        status = connection.getresponse().status
+        status = stream_upload(port, key, size)
         elapsed = time.monotonic() - started
         done.set()
         sampler.join()
         print(f"upload {size_mib} MiB: HTTP {status}, {size_mib / elapsed:.0f} MiB/s, server RSS "
               f"{baseline / 2**20:.1f} -> peak {peak / 2**20:.1f} MiB (+{(peak - baseline) / 2**20:.1f} MiB)")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+
+
+def print_during_upload(size_mib, lines=20000):
+    """Duration of the same virtual print, alone and while a large upload streams in."""
+    process, port, key = start_process("--virtual")
+    session = requests.Session()
+    session.headers["X-Api-Key"] = key
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while session.get(url + "/api/connection", timeout=10).json()["current"]["state"] != "Operational":
+            time.sleep(0.1)
+        job = b"".join(b"G1 X%d Y%d F6000\n" % (i % 100, i % 80) for i in range(lines))
+        session.post(url + "/api/files/local", files={"file": ("job.gcode", job)}, timeout=30)
+
+        def timed_print():
+            session.post(url + "/api/files/local/job.gcode", json={"command": "select", "print": True}, timeout=10)
+            started = time.monotonic()
+            while not session.get(url + "/api/job", timeout=10).json()["state"].startswith("Printing"):
+                time.sleep(0.01)
+            while session.get(url + "/api/job", timeout=10).json()["state"] != "Operational":
+                time.sleep(0.05)
+            return time.monotonic() - started
+
+        alone = timed_print()
+        uploader = threading.Thread(target=stream_upload, args=(port, key, size_mib * 2**20, "big.gcode"))
+        uploader.start()
+        during = timed_print()
+        uploader.join()
+        print(f"virtual print of {lines} moves: {alone:.2f} s alone, {during:.2f} s during a {size_mib} MiB upload")
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(60)
@@ -134,6 +176,7 @@ def main():
     parser.add_argument("--upload-mib", type=int, default=1024)
     args = parser.parse_args()
     upload_figures(args.upload_mib)
+    print_during_upload(args.upload_mib)
     basedir, key = prepare_basedir()
     server = Server(Settings(basedir), host="127.0.0.1", port=0).start_in_thread()
     try:

@@ -6,12 +6,15 @@ Then the request is passed on to the REST API as a small form, OctoPrint style: 
 ``file`` becomes ``file.name``, ``file.path``, ``file.size`` and ``file.content_type``. A header
 carrying a per-process secret marks the form as ours, so nobody can hand the API a path.
 Over ``server.maxUploadSize`` answers 413, from the Content-Length before anything is read or as
-soon as a streamed body grows past it.
+soon as a streamed body grows past it. While the printer prints, uploads are paced to
+``server.uploadRateWhilePrinting`` MiB/s so they never starve the serial loops.
 """
 
+import asyncio
 import logging
 import os
 import tempfile
+import time
 import urllib.parse
 
 import tornado.web
@@ -108,6 +111,30 @@ class MultipartSink:
                 os.unlink(part.path)
 
 
+class PrintingPacer:
+    """Slows an upload to ``rate`` MiB/s while the printer prints, so parsing it does not take the
+    CPU (and the interpreter lock) the serial loops need. Returns a sleep for Tornado to wait on."""
+
+    def __init__(self, printer, rate_mib, clock=time.monotonic, sleep=asyncio.sleep):
+        self._printer = printer
+        self._rate = rate_mib * 2**20
+        self._clock = clock
+        self._sleep = sleep
+        self._window_start = None
+        self._window_bytes = 0
+
+    def pace(self, size):
+        if not self._rate or not self._printer.is_printing():
+            self._window_start = None
+            return None
+        now = self._clock()
+        if self._window_start is None:
+            self._window_start, self._window_bytes = now, 0
+        self._window_bytes += size
+        delay = self._window_start + self._window_bytes / self._rate - now
+        return self._sleep(delay) if delay > 0 else None
+
+
 @tornado.web.stream_request_body
 class UploadHandler(ProtectedMixin, tornado.web.RequestHandler):
     """Streams POSTs; every other method on the same path goes straight to the REST API."""
@@ -141,6 +168,7 @@ class UploadHandler(ProtectedMixin, tornado.web.RequestHandler):
             self.reject(400, "Expected a multipart/form-data upload")
             return
         self.sink = MultipartSink(options["boundary"].encode("latin-1"), self.temp_folder)
+        self.pacer = PrintingPacer(self.context.printer, self.context.settings.get("server.uploadRateWhilePrinting"))
 
     def reject(self, status, message):
         self.rejected = True
@@ -163,6 +191,8 @@ class UploadHandler(ProtectedMixin, tornado.web.RequestHandler):
         except OSError as exc:
             self.sink.cleanup()
             self.reject(507 if exc.errno == 28 else 500, f"Could not store the upload: {exc.strerror}")
+            return None
+        return self.pacer.pace(len(chunk))
 
     async def _pass_through(self, *args):
         """Hand a non-upload request to the REST API unchanged (after its body was read, so the
