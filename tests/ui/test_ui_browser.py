@@ -411,12 +411,23 @@ def test_a_read_only_user_sees_state_and_files_but_no_controls(page, browser, oc
         viewer.click("#login-form button[type=submit]")
         viewer.wait_for_selector('#file-list li[data-path="calibration_cube.gcode"]')
         viewer.wait_for_function("() => document.querySelector('#header-state').textContent === 'Operational'")
-        for hidden in ("#tab-settings", "#connection-panel", "#upload-label", "#files-newfolder", "#job-panel .buttons",
+        for hidden in ("#connection-panel", "#upload-label", "#files-newfolder", "#job-panel .buttons",
                        "#terminal-form"):
             assert viewer.is_hidden(hidden), hidden
         viewer.click('#file-list li[data-path="calibration_cube.gcode"] .file-name')
         actions = viewer.locator('#file-list li[data-path="calibration_cube.gcode"] .file-details .buttons > *')
         assert set(actions.all_inner_texts()) <= {"Download"}
+        viewer.click("#tab-settings")
+        sections = viewer.locator(".settings-nav button:visible")
+        assert sections.all_inner_texts() == ["Account"]
+        viewer.wait_for_selector("#settings-apikeys", state="visible")
+        with viewer.expect_response("**/api/users/viewer/apikey") as generated:
+            viewer.click("#my-apikey-generate")
+        key = generated.value.json()["apikey"]
+        viewer.wait_for_function(f"() => document.querySelector('#my-apikey').value === '{key}'")
+        assert requests.get(octohost.url + "api/files", headers={"X-Api-Key": key}, timeout=10).status_code == 200
+        assert requests.post(octohost.url + "api/job", json={"command": "start"}, headers={"X-Api-Key": key},
+                             timeout=10).status_code == 403
         viewer.wait_for_timeout(500)
         assert watch.problems == [], "\n".join(watch.problems)
     finally:

@@ -247,6 +247,15 @@ export function init() {
     renderPresets(settings);
     renderScripts(settings);
   });
-  store.on("user", (user) => { if (user) load(); });
+  store.on("user", (user) => {
+    if (!user) return;
+    load();
+    // The permissions decide which sections exist: stay on a visible one.
+    const current = $(".settings-nav button[aria-current]");
+    if (!current || current.hidden) {
+      const first = $$(".settings-nav button").find((button) => !button.hidden);
+      if (first) selectSection(first.dataset.section);
+    }
+  });
   store.on("event:SettingsUpdated", load, { immediate: false });
 }

@@ -131,6 +131,7 @@ function promptRequest(data) {
 export function init() {
   $("#user-add-form").addEventListener("submit", addUser);
   $("#my-apikey-generate").addEventListener("click", generateOwnKey);
+  $("#my-password").addEventListener("click", () => changePassword(store.get("user").name));
   store.on("user", (user) => {
     $("#my-apikey").value = (user && user.apikey) || "";
     if (user) loadUsers();
