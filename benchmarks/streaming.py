@@ -34,19 +34,22 @@ SCENARIOS = {
 
 
 def write_file(path, count):
-    """Short moves like a curved surface's; with line numbers and checksums about 40 bytes a line."""
+    """Short moves like a curved surface's; framed, about 40 bytes a line, like the issue's file."""
     with open(path, "w") as f:
         for i in range(count):
-            f.write(f"G1 X{100 + (i % 50) * 0.37:.2f} Y{80 + (i % 70) * 0.29:.2f} E{i * 0.0123:.3f}\n")
+            f.write(f"G1 X{100 + (i % 50) * 0.37:.3f} Y{80 + (i % 70) * 0.29:.3f} E{i * 0.00123:.5f}\n")
 
 
 def framed_bytes(path):
-    """Average bytes per line on the wire (``N<n> <cmd>*<cs>\\n``) for the file."""
+    """Average bytes per line on the wire (``N<n> <cmd>*<checksum>\\n``) for the file."""
     total = count = 0
-    with open(path) as f:
+    with open(path, "rb") as f:
         for count, line in enumerate(f, 1):
-            body = f"N{count + 5} {line.strip()}"
-            total += len(body) + len("*000\n")
+            body = b"N%d %s" % (count + 5, line.strip())
+            checksum = 0
+            for byte in body:
+                checksum ^= byte
+            total += len(body) + len(b"*%d\n" % checksum)
     return total / count
 
 

@@ -127,6 +127,12 @@ class Simulator:
     # -- output ----------------------------------------------------------------------------------
 
     def answer(self, arrived, data):
+        if not self.byte_time and not self.latency:  # unthrottled: answer at once, no scheduling
+            if self.unacked:
+                self.unacked_bytes -= self.unacked.pop()
+            os.write(self.master, data)
+            self.last_ok_written = time.perf_counter()
+            return
         due = arrived + self.latency
         if self.byte_time:
             start = max(due, self.out_wire_free)

@@ -22,7 +22,6 @@ class LocalFileJob:
         self._file = None
         self.pos = 0
         self.start_pos = start_pos or 0
-        self.lines_read = 0
         self.started_at = None
         self.finished = False
 
@@ -44,7 +43,6 @@ class LocalFileJob:
                 return None
             start = self.pos
             self.pos = start + len(raw)
-            self.lines_read += 1
             cmd = strip_comment(raw.decode("utf-8", "replace"))
             if cmd:
                 return cmd, start, self.pos

@@ -75,9 +75,6 @@ class Phases:
                 log.exception("plugin %s raised in the gcode %s hook for %r; skipped", plugin_id, phase, command.cmd)
             warn_if_slow(plugin_id, HOOKS[phase], started)
 
-    def has_handlers(self, phase):
-        return bool(self._handlers(HOOKS[phase]))
-
     def quiet(self):
         """True when no plugin implements a gcode phase and the phase log is off: nothing to call."""
         return not (any(self._handlers(name) for name in HOOKS.values()) or phase_log.isEnabledFor(logging.DEBUG))

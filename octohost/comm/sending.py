@@ -65,6 +65,7 @@ class Sender:
         self.timers = None
         self._long_running = config.long_running_commands
         self.quiet = host.phases.quiet()  # no phase handlers, no phase log: job lines skip the phases
+        self._pumps = 0
         self.idle_since = 0.0  # when the window last went from empty to busy, for timeouts  # callable returning seconds until the next timer, run by the send thread
 
     # -- queueing ----------------------------------------------------------------------------------
@@ -99,6 +100,9 @@ class Sender:
     def _pump(self):
         window = self.window
         host = self.host
+        self._pumps += 1
+        if not self._pumps & 0xFF:  # handlers can switch on and off (printer offsets): look now and then
+            self.quiet = host.phases.quiet()
         while True:
             if self._resend_next is not None:
                 number = self._resend_next
@@ -229,6 +233,8 @@ class Sender:
             results = self.host.queue_phase(command)
             if not results:
                 continue
+            for result in results:
+                self.host.phases.notify(QUEUED, result)
             if len(results) > 1:
                 self._job_pending.extend(results[1:])
             return results[0]
