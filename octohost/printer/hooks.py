@@ -1,37 +1,31 @@
-"""The plugin manager as the printer hands it to MachineCom, plus the printer's own phase handlers.
+"""The plugin manager as the printer hands it to MachineCom, plus the printer's offset rewrite.
 
-The printer needs to see some commands on their way to the printer: temperature offsets
-rewrite target temperatures of printed file lines (queuing phase), and the fan speed for the
-scripts' ``last_fanspeed`` comes from sent M106/M107. Rather than reach into the comm layer,
-the printer appends its handlers to the plugins' handlers of those hooks, last, so they see
-what plugins made of a line. A handler can be conditional (the offset rewrite runs only while an
-offset is set); while it is off, MachineCom gets the plugin manager's own cached tuple and the
-hot path is untouched.
+Temperature offsets must change target temperatures of printed file lines before they are
+queued. Rather than reach into the comm layer, the printer appends its handler to the plugins'
+``comm.protocol.gcode.queuing`` handlers, last, so it sees what plugins made of a line, and only
+while an offset is set. Every phase of every line asks for its handlers, so the view costs one
+comparison and one call on top of the plugin manager's cached lookup.
 """
 
+QUEUING_HOOK = "comm.protocol.gcode.queuing"
 HANDLER_ID = "octohost.printer"
 
 
 class CommPluginView:
-    def __init__(self, plugin_manager, extra_handlers):
-        """``extra_handlers``: {hook name: (handler, is_active callable or None)}."""
+    def __init__(self, plugin_manager, queuing_handler, active):
         self._plugin_manager = plugin_manager
-        self._extra = {name: ((HANDLER_ID, handler),) for name, (handler, _) in extra_handlers.items()}
-        self._active = {name: active for name, (_, active) in extra_handlers.items()}
-        self._combined = {}
+        self._base = plugin_manager.handlers
+        self._entry = ((HANDLER_ID, queuing_handler),)
+        self._active = active
+        self._combined = (None, ())
 
     def handlers(self, name):
-        base = self._plugin_manager.handlers(name)
-        extra = self._extra.get(name)
-        if extra is None:
-            return base
-        active = self._active[name]
-        if active is not None and not active():
-            return base
-        cached = self._combined.get(name)
-        if cached is None or cached[0] is not base:
-            cached = self._combined[name] = (base, base + extra)
-        return cached[1]
+        if name == QUEUING_HOOK and self._active():
+            base = self._base(name)
+            if self._combined[0] is not base:
+                self._combined = (base, base + self._entry)
+            return self._combined[1]
+        return self._base(name)
 
     def has_handlers(self, name):
         return bool(self.handlers(name))

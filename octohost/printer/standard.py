@@ -14,11 +14,11 @@ import collections
 import contextlib
 import logging
 import os
+import re
 import threading
 
 from octohost.comm import ports
 from octohost.comm.callback import CommCallback
-from octohost.comm.protocol import parameter
 from octohost.comm.states import (CLOSED_OR_ERROR_STATES, ERROR_STATES, OPERATIONAL_STATES, PRINTING_STATES,
                                   STATE_TEXT, State)
 from octohost.events import Events
@@ -38,6 +38,7 @@ from .temperatures import TemperatureHistory
 log = logging.getLogger(__name__)
 
 MACHINECODE_EXTENSIONS = (".gcode", ".gco", ".g")
+_FAN_COMMAND = re.compile(r"^Send: (?:N\d+ )?M10([67])(?!\d)(?:[^;*]*?S(\d+(?:\.\d+)?))?")
 LOG_BACKLOG = 300
 MESSAGE_BACKLOG = 300
 
@@ -144,10 +145,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self._profile = self._profiles.get(profile_id)
         self._error = None
         self._fire(Events.CONNECTING, {"port": port, "baudrate": baudrate, "profile": profile_id})
-        view = CommPluginView(self._plugin_manager, {
-            "comm.protocol.gcode.queuing": (self._queuing_rewrite, lambda: bool(self._rewriter.offsets)),
-            "comm.protocol.gcode.sent": (self._track_fan, None),
-        })
+        view = CommPluginView(self._plugin_manager, self._queuing_rewrite, lambda: bool(self._rewriter.offsets))
         with self._comm_lock:
             self._comm = self._comm_factory(port, baudrate, self, self._settings, view,
                                             printer_profile=self._profile, script_renderer=self.scripts)
@@ -249,13 +247,6 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         if tags and "source:file" in tags:
             return self._rewriter.rewrite(cmd)
         return None
-
-    def _track_fan(self, comm, phase, cmd, cmd_type, gcode, subcode=None, tags=None):
-        if gcode == "M106":
-            speed = parameter(cmd, "S")
-            self._fan_speed = 255 if speed is None else int(speed)
-        elif gcode == "M107":
-            self._fan_speed = 0
 
     def log_lines(self, *lines):
         for line in lines:
@@ -570,7 +561,15 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
 
     def on_comm_log(self, line):
         self._logs.append(line)
+        if "M10" in line:
+            self._track_fan(line)
         self._dispatcher.post("on_printer_add_log", line)
+
+    def _track_fan(self, line):
+        """``last_fanspeed`` for scripts, from the ``Send:`` log line (the one per-line view we get)."""
+        match = _FAN_COMMAND.match(line)
+        if match is not None:
+            self._fan_speed = 0 if match.group(1) == "7" else int(float(match.group(2) or 255))
 
     def on_comm_state_change(self, state):
         self._set_state(state)

@@ -4,12 +4,12 @@ from octohost.printer.hooks import HANDLER_ID, CommPluginView
 from octohost.printer.sdcard import free_remote_name
 
 
-def test_view_appends_printer_handlers_only_while_active():
+def test_view_appends_the_rewrite_only_while_active():
     plugin_handlers = {"comm.protocol.gcode.queuing": (("plugin", print),)}
     manager = SimpleNamespace(handlers=lambda name: plugin_handlers.get(name, ()), call=lambda *a: "forwarded")
     state = {"on": False}
     rewrite = object()
-    view = CommPluginView(manager, {"comm.protocol.gcode.queuing": (rewrite, lambda: state["on"])})
+    view = CommPluginView(manager, rewrite, lambda: state["on"])
     base = view.handlers("comm.protocol.gcode.queuing")
     assert base is plugin_handlers["comm.protocol.gcode.queuing"]
     state["on"] = True
