@@ -30,8 +30,11 @@ def sending(comm, phase, cmd, cmd_type, gcode, subcode=None, tags=None, *args, *
 def sent(comm, phase, cmd, cmd_type, gcode, subcode=None, tags=None, *args, **kwargs):
     seen.append((cmd, sorted(tags)))
 
+queued = []
+
 __plugin_hooks__ = {
     "octoprint.comm.protocol.gcode.queuing": queuing,
+    "octoprint.comm.protocol.gcode.queued": lambda comm, phase, cmd, *args, **kwargs: queued.append(cmd),
     "octoprint.comm.protocol.gcode.sending": sending,
     "octoprint.comm.protocol.gcode.sent": sent,
 }
@@ -47,6 +50,8 @@ __plugin_hooks__ = {
     file_sent = [entry for entry in seen(manager) if "source:file" in entry[1]]
     assert file_sent[0] == ("G1 X1", ["filepos:0", "source:file"])
     assert file_sent[1] == ("M106 S0", ["filepos:6", "phase:queuing", "plugin:p", "source:file", "source:rewrite"])
+    queued = manager.plugins["p"].module.queued
+    assert queued[queued.index("G1 X1"):][:6] == ["G1 X1", "M106 S0", "M300 S440", "M117 one", "M117 two", "G1 X2"]
 
 
 def test_queued_phase_and_api_tags(plugins, machine, wait_for):
