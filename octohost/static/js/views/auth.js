@@ -12,6 +12,7 @@ function showScreen(which) {
   show($("#login-form"), which === "login");
   show($("#app"), which === "app");
   show($("#usermenu"), which === "app");
+  show($(".topbar .state"), which === "app");
   const focusTarget = { firstrun: "#firstrun-user", login: "#login-user" }[which];
   if (focusTarget) $(focusTarget).focus();
 }
