@@ -11,6 +11,7 @@ backlog of stale ones.
 import collections
 import logging
 import threading
+import time
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,8 @@ class _Worker:
     def join(self, timeout):
         self._thread.join(timeout)
 
-    def _next(self):
+    def _next_batch(self):
+        """Everything queued so far (one lock round trip for a burst of lines), or None when stopped."""
         with self._cond:
             while not self._stopped and not self._items and self._current is None:
                 self._busy = False
@@ -57,21 +59,23 @@ class _Worker:
             if self._stopped:
                 return None
             self._busy = True
-            if self._items:
-                return self._items.popleft()
-            data, self._current = self._current, None
-            return "on_printer_send_current_data", (data,)
+            batch = list(self._items)
+            self._items.clear()
+            if self._current is not None:
+                batch.append(("on_printer_send_current_data", (self._current,)))
+                self._current = None
+            return batch
 
     def _run(self):
         while True:
-            item = self._next()
-            if item is None:
+            batch = self._next_batch()
+            if batch is None:
                 return
-            method, args = item
-            try:
-                getattr(self.callback, method)(*args)
-            except Exception:
-                log.exception("printer callback %r raised in %s", self.callback, method)
+            for method, args in batch:
+                try:
+                    getattr(self.callback, method)(*args)
+                except Exception:
+                    log.exception("printer callback %r raised in %s", self.callback, method)
 
 
 class CallbackDispatcher:
@@ -80,6 +84,7 @@ class CallbackDispatcher:
     def __init__(self, backlog=2000):
         self._backlog = backlog
         self._workers = {}
+        self._snapshot = ()  # replaced, never mutated: posting reads it without the lock
         self._lock = threading.Lock()
 
     def register(self, callback, initial_data=None):
@@ -91,23 +96,21 @@ class CallbackDispatcher:
             if initial_data is not None:
                 worker.post("on_printer_send_initial_data", initial_data)
             self._workers[id(callback)] = worker
+            self._snapshot = tuple(self._workers.values())
 
     def unregister(self, callback):
         with self._lock:
             worker = self._workers.pop(id(callback), None)
+            self._snapshot = tuple(self._workers.values())
         if worker is not None:
             worker.stop()
 
-    def _all(self):
-        with self._lock:
-            return list(self._workers.values())
-
     def post(self, method, *args):
-        for worker in self._all():
+        for worker in self._snapshot:
             worker.post(method, *args)
 
     def post_current(self, data):
-        for worker in self._all():
+        for worker in self._snapshot:
             worker.post_current(data)
 
     def post_to(self, callback, method, *args):
@@ -118,11 +121,9 @@ class CallbackDispatcher:
 
     def wait_idle(self, timeout=5.0):
         """Block until every callback has received everything posted (tests, shutdown)."""
-        import time
-
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all(worker.idle() for worker in self._all()):
+            if all(worker.idle() for worker in self._snapshot):
                 return True
             time.sleep(0.01)
         return False
@@ -131,6 +132,7 @@ class CallbackDispatcher:
         with self._lock:
             workers = list(self._workers.values())
             self._workers.clear()
+            self._snapshot = ()
         for worker in workers:
             worker.stop()
         for worker in workers:
