@@ -382,3 +382,17 @@ def test_scripts_hook_from_plugin_file_reaches_the_printer(make_stack, tmp_path)
     accepted = stack.accepted()
     start = accepted.index("M117 before")
     assert accepted[start:start + 3] == ["M117 before", "M117 done by plugin", "M117 after"]
+
+
+def test_print_resumes_from_a_recovered_position(make_stack):
+    stack = make_stack()
+    stack.connect()
+    path = write_gcode(stack.uploads / "resume.gcode", lines=40)
+    lines = path.read_bytes().splitlines(keepends=True)
+    pos = sum(len(line) for line in lines[:30])
+    stack.printer.select_file("resume.gcode", False, printAfterSelect=True, pos=pos)
+    assert wait_for(lambda: "PrintDone" in stack.recorder.names(), timeout=30)
+    accepted = stack.accepted()
+    assert lines[30].decode().strip() in accepted and lines[29].decode().strip() not in accepted
+    with pytest.raises(ValueError):
+        stack.printer.select_file("resume.gcode", False, printAfterSelect=True, pos=-1)
