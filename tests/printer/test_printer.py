@@ -396,3 +396,19 @@ def test_print_resumes_from_a_recovered_position(make_stack):
     assert lines[30].decode().strip() in accepted and lines[29].decode().strip() not in accepted
     with pytest.raises(ValueError):
         stack.printer.select_file("resume.gcode", False, printAfterSelect=True, pos=-1)
+
+
+def test_jobs_refused_in_the_wrong_state(make_stack):
+    stack = make_stack(virtual_options=VirtualOptions(time_scale=50.0, ok_delay=0.005))
+    write_gcode(stack.uploads / "a.gcode", lines=2000)
+    write_gcode(stack.uploads / "b.gcode", lines=5)
+    assert stack.printer.select_file("a.gcode", False) is False
+    stack.connect()
+    assert stack.printer.start_print() is False
+    stack.printer.select_file("a.gcode", False, printAfterSelect=True)
+    assert wait_for(stack.printer.is_printing)
+    assert stack.printer.select_file("b.gcode", False) is False
+    assert stack.printer.start_print() is False
+    assert stack.printer.is_current_file("a.gcode", False)
+    stack.printer.cancel_print()
+    assert wait_for(lambda: "PrintCancelled" in stack.recorder.names(), timeout=20)
