@@ -32,6 +32,7 @@ TICK_SECONDS = 0.5
 OUTBOX_LIMIT = 1000
 WRITE_BUFFER_LIMIT = 4 * 1024 * 1024
 ACCUMULATE_LIMIT = 300
+MAX_LOG_PATTERN = 100
 STATUS = "STATUS"
 
 
@@ -155,11 +156,7 @@ class PushConnection(SockJSConnection):
             return logs
         if not rule:
             return []
-        try:
-            pattern = re.compile(rule)
-        except re.error:
-            return logs
-        return [line for line in logs if pattern.search(line)]
+        return [line for line in logs if rule.search(line)]
 
     def _emit(self, message_type, payload):
         if self.is_closed:
@@ -214,8 +211,8 @@ class PushConnection(SockJSConnection):
         if isinstance(state, bool):
             state = {"logs": state, "messages": state}
         if isinstance(state, dict):
-            self._subscription["state"] = {k: v for k, v in state.items()
-                                           if k in ("logs", "messages") and isinstance(v, (bool, str))}
+            self._subscription["state"] = {"logs": _log_rule(state.get("logs", True)),
+                                           "messages": state.get("messages") is not False}
         for key in ("events", "plugins"):
             value = subscription.get(key)
             if isinstance(value, bool) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
@@ -388,6 +385,16 @@ class PushHub:
         payload.update(logs=list(logs or []), messages=list(messages or []), temps=list(temps or []),
                        serverTime=time.time())
         return payload
+
+
+def _log_rule(value):
+    """A subscription's ``logs``: True, False, or a (short) regular expression lines must match."""
+    if isinstance(value, str) and len(value) <= MAX_LOG_PATTERN:
+        try:
+            return re.compile(value)
+        except re.error:
+            return True
+    return value if isinstance(value, bool) else True
 
 
 def _busy_files(payload):

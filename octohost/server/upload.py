@@ -185,14 +185,14 @@ class UploadHandler(ProtectedMixin, tornado.web.RequestHandler):
             if self.received > self.limit:
                 raise UploadRejected(413, f"Upload exceeds the maximum of {self.limit} bytes")
             self.sink.feed(chunk)
+            return self.pacer.pace(len(chunk))
         except UploadRejected as exc:
             self.sink.cleanup()
             self.reject(exc.status, exc.message)
         except OSError as exc:
             self.sink.cleanup()
             self.reject(507 if exc.errno == 28 else 500, f"Could not store the upload: {exc.strerror}")
-            return None
-        return self.pacer.pace(len(chunk))
+        return None
 
     async def _pass_through(self, *args):
         """Hand a non-upload request to the REST API unchanged (after its body was read, so the

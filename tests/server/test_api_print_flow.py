@@ -119,3 +119,20 @@ def test_connect_with_save_stores_the_preferences(start_server):
     bad = running.post("/api/connection", json={"command": "connect", "printerProfile": "nope"})
     assert bad.status_code == 400
     assert running.post("/api/connection", json={"command": "disconnect"}).status_code == 204
+
+
+def test_printer_state_with_history_limit_and_exclude(start_server):
+    running = start_server(connect_virtual=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if running.context.printer.is_operational() and len(running.context.printer.get_temperature_history()) >= 3:
+            break
+        time.sleep(0.1)
+    body = running.get("/api/printer?history=true&limit=2&exclude=sd", role="viewer").json()
+    assert set(body) == {"temperature", "state"}
+    assert len(body["temperature"]["history"]) == 2
+    assert "tool0" in body["temperature"] and "actual" in body["temperature"]["tool0"]
+    assert body["state"]["flags"]["operational"] is True
+    tool = running.get("/api/printer/tool?history=true&limit=1", role="viewer").json()
+    assert "bed" not in tool and len(tool["history"]) == 1 and "bed" not in tool["history"][0]
+    assert running.get("/api/printer?history=true&limit=x", role="viewer").status_code == 400

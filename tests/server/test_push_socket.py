@@ -275,3 +275,17 @@ def test_the_printed_file_is_listed_as_busy(running):
         assert busy["current"]["busyFiles"] == [{"origin": "local", "path": "busy.gcode"}]
     finally:
         client.close()
+
+
+def test_log_subscription_with_a_pattern_filters_terminal_lines(running):
+    client = RawClient(running)
+    try:
+        authed(running, client)
+        client.send({"subscribe": {"state": {"logs": "^Send:", "messages": False}}})
+        running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
+        message, seen = wait_for(client, lambda m: "current" in m and m["current"]["logs"])
+        currents = [m["current"] for m in seen if "current" in m]
+        assert all(line.startswith("Send:") for c in currents for line in c["logs"])
+        assert all(c["messages"] == [] for c in currents)
+    finally:
+        client.close()
