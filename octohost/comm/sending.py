@@ -32,8 +32,8 @@ class Sender:
     """Owns everything between "a command is queued" and "its bytes are on the wire".
 
     ``host`` is the :class:`~octohost.comm.machine.MachineCom`; the sender uses its ``phases``,
-    ``callback``, ``job_source()``, ``at_command()``, ``observe_sent()``, ``job_complete()``
-    and ``connection_lost()``.
+    ``callback``, ``job_source()``, ``job_finished()``, ``job_complete()``, ``queue_phase()``,
+    ``at_command()``, ``observe_sent()`` and ``connection_lost()``.
     """
 
     def __init__(self, host, transport, config):
@@ -62,11 +62,11 @@ class Sender:
         self.last_z = None
         self._relative = False
         self.running = False
-        self.timers = None
+        self.timers = None  # callable returning seconds until the next timer, run by the send thread
         self._long_running = config.long_running_commands
         self.quiet = host.phases.quiet()  # no phase handlers, no phase log: job lines skip the phases
         self._pumps = 0
-        self.idle_since = 0.0  # when the window last went from empty to busy, for timeouts  # callable returning seconds until the next timer, run by the send thread
+        self.idle_since = 0.0  # when the window last went from empty to busy, for timeouts
 
     # -- queueing ----------------------------------------------------------------------------------
 
@@ -295,9 +295,7 @@ class Sender:
                     self.acked_filepos = entry[FILEPOS]
             command, number, data, text = self._frame(Command("M105"))
             if number is not None:
-                self.next_line = number + 1
-            if self._staged is not None and self._staged[1] is not None:
-                self._staged = self._frame(self._staged[0])
+                self.next_line = number + 1  # a staged line gets renumbered before it goes out
             self._transmit(data, number, None, False, "Send: ", text)
             self._pump()
 
