@@ -57,10 +57,10 @@ class Responses:
             extras = protocol.parse_ok(line)
             if comm.firmware.pending:
                 comm.firmware.report_complete()
-            if comm._on_ok is not None and comm._on_ok(extras):
-                return
             if extras and "temperatures" in extras:
                 self._temperatures_received(extras["temperatures"])
+            if comm._on_ok is not None and comm._on_ok(extras):
+                return
             self.sender.acknowledge(extras)
             return
         kind, data = protocol.classify(line)
