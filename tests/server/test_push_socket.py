@@ -3,7 +3,6 @@ print, throttling, subscriptions, logout, and clients that stop reading or die m
 
 import json
 import socket
-import threading
 import time
 
 import pytest
