@@ -83,6 +83,8 @@ class MachineCom:
                               comm_instance=self, virtual_options=virtual_options)
 
     def _connect(self):
+        if self._closed:
+            return
         try:
             if self.port in (None, "AUTO") or not self.baudrate:
                 transport = self._detect()
@@ -95,9 +97,14 @@ class MachineCom:
             log.exception("cannot open %s", self.port)
             self._fail(f"Could not open the port {self.port} at {self.baudrate} baud: {exc}")
             return
-        if self._closed:
-            transport.close()
-            return
+        with self._close_lock:  # a close() meanwhile either came first or waits for the loops to exist
+            if self._closed:
+                transport.close()
+                self._set_state(State.CLOSED)
+                return
+            self._start_loops(transport)
+
+    def _start_loops(self, transport):
         self._transport = transport
         self.sender = Sender(self, transport, self.config)
         self.sender.timers = self._run_timers
@@ -109,8 +116,9 @@ class MachineCom:
         self._on_ok = self._handshake_ok
         self._send_hello()
         self._receiver.running = self.sender.running = True
-        for target, name in ((self._receiver.run, "receive"), (self.sender.run, "send")):
-            thread = threading.Thread(target=target, name=f"octohost.comm.{name}", daemon=True)
+        for loop, name in ((self._receiver, "receive"), (self.sender, "send")):
+            thread = threading.Thread(target=loop.run, name=f"octohost.comm.{name}", daemon=True)
+            loop.thread = thread
             self._threads.append(thread)
             thread.start()
 

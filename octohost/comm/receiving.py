@@ -20,10 +20,9 @@ class Receiver:
         self._idle = idle
         self._lost = lost
         self.running = False
-        self.thread = None
+        self.thread = None  # set by whoever starts the loop, so stop() can wait for it
 
     def run(self):
-        self.thread = threading.current_thread()
         try:
             self._loop()
         finally:

@@ -62,6 +62,7 @@ class Sender:
         self.last_z = None
         self._relative = False
         self.running = False
+        self.thread = None
         self.timers = None  # callable returning seconds until the next timer, run by the send thread
         self._long_running = config.long_running_commands
         self.quiet = host.phases.quiet()  # no phase handlers, no phase log: job lines skip the phases

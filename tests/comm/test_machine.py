@@ -294,3 +294,13 @@ def test_a_restart_while_idle_connects_again(machine, wait_for):
     wait_for(lambda: len(recorder.named("on_comm_capabilities")) == 2, message="second M115 report")
     assert comm.send_command("M114")
     wait_for(lambda: recorder.named("on_comm_position_update"))
+
+
+def test_close_right_after_connect_leaves_nothing_running(settings, recorder):
+    from octohost.comm.machine import MachineCom
+
+    for _ in range(20):
+        comm = MachineCom("VIRTUAL", 115200, recorder, settings)
+        comm.connect()
+        comm.close()
+        assert comm.get_state() == "CLOSED"
