@@ -59,3 +59,17 @@ def test_upload_to_sd(machine, tmp_path, wait_for, write_gcode):
     assert content.decode().splitlines() == commands
     local, remote, elapsed = recorder.named("on_comm_file_transfer_done")[0]
     assert (local, remote) == (str(tmp_path / "up.gcode"), "up.gco") and elapsed >= 0
+
+
+def test_sd_status_is_polled_without_autoreport(machine, wait_for):
+    comm, recorder = machine(virtual=VirtualOptions(sd_files={"part.gcode": b"G1 X1\n" * 2000}, sd_print_rate=2000.0,
+                                                    autoreport_sd=False),
+                             options={"timeout_sd_status": 0.05})
+    wait_for(lambda: recorder.named("on_comm_capabilities"))
+    comm.select_file("part.gcode", True)
+    wait_for(lambda: recorder.named("on_comm_file_selected"))
+    comm.start_print()
+    wait_for(lambda: recorder.named("on_comm_print_job_done"), message="SD print done")
+    accepted = comm.get_transport().accepted
+    assert accepted.count("M27") >= 2 and not any(line.startswith("M27 S") for line in accepted)
+    assert 0 < comm.get_job_status()["progress"] <= 1.0
