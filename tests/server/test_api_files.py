@@ -198,6 +198,13 @@ def test_upload_to_sd_card_streams_to_the_printer(running):
         time.sleep(0.2)
     else:
         raise AssertionError(f"{remote} never appeared on the card: {listed}")
+    on_card = next(entry["path"] for entry in listed if entry["name"].lower() == remote.lower())
+    assert running.client("user").delete(f"{running.url}/api/files/sdcard/{on_card}", timeout=10).status_code == 204
+    assert running.client("user").delete(f"{running.url}/api/files/sdcard/missing.gco", timeout=10).status_code == 404
+    deadline = time.monotonic() + 10
+    while any(e["path"] == on_card for e in running.get("/api/files/sdcard").json()["files"]):
+        assert time.monotonic() < deadline, "the deleted file is still listed"
+        time.sleep(0.2)
 
 
 def upload_to(running, target):

@@ -339,12 +339,24 @@ def _sd_command(command, path, data):
     return no_content()
 
 
+def _delete_from_sd(name):
+    if not any(entry["path"] == name for entry in _sd_files()):
+        raise ApiError(404, f"File not found on the SD card: {name}")
+    try:
+        deleted = ctx().printer.delete_sd_file(name)
+    except ValueError as exc:
+        raise ApiError(409, str(exc)) from None
+    if not deleted:
+        raise ApiError(409, "The SD card is not ready")
+    return no_content()
+
+
 @blueprint.route("/api/files/<target>/<path:path>", methods=["DELETE"])
 @requires("FILES_DELETE")
 def delete(target, path):
     _location(target)
     if target == "sdcard":
-        raise ApiError(409, "Deleting files on the SD card is not supported")
+        return _delete_from_sd(path)
     file_manager = ctx().file_manager
     with storage_errors():
         entry = file_manager.get_file(path)
