@@ -117,6 +117,8 @@ class Responses:
     def _on_error(self, error):
         comm = self.comm
         if error.resend_related:
+            if error.last_line is not None:
+                self.sender.settle_through(error.last_line)
             return
         if error.sd_related or "unknown command" in error.message.lower():
             self.callback.on_comm_message(error.message)

@@ -264,6 +264,13 @@ class Sender:
                 self.acked_filepos = entry[FILEPOS]
             self._pump()
 
+    def settle_through(self, line_number):
+        """Lines up to ``line_number`` were accepted (a line error said so): oks lost for them are settled."""
+        with self.lock:
+            entry = self.window.settle_through(line_number)
+            if entry is not None and entry[FILEPOS] is not None:
+                self.acked_filepos = entry[FILEPOS]
+
     def resend_requested(self, number):
         """``Resend: number``: rewind to it, once per request, or raise :class:`ResendError`."""
         with self.lock:

@@ -9,6 +9,8 @@ ones it rejects with a resend request, so the window counts transmissions, not l
 - ``advanced-ok``: as many lines as the firmware reported free command slots (``B`` of
   ``ok N.. P.. B..``), still within the receive buffer; until an ``ok`` carries ``B``, ping-pong.
   ``N`` in those oks also settles transmissions whose ``ok`` got lost.
+
+In every mode the ``Last Line:`` of a firmware's line error settles lost oks the same way.
 """
 
 import collections
@@ -77,6 +79,18 @@ class Window:
     def _pop(self):
         entry = self.in_flight.popleft()
         self.bytes_in_flight -= entry[SIZE]
+        return entry
+
+    def settle_through(self, line_number):
+        """The firmware says it accepted every line up to ``line_number`` ("Last Line:" of an error).
+
+        Transmissions of those lines still waiting at the front lost their oks: settle them.
+        Returns the last settled entry or None.
+        """
+        entry = None
+        in_flight = self.in_flight
+        while in_flight and 0 <= in_flight[0][LINE] <= line_number:
+            entry = self._pop()
         return entry
 
     def assume_lost_ok(self):

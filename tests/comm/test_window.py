@@ -75,3 +75,13 @@ def test_timeout_drops_the_oldest():
 def test_unknown_mode_is_refused():
     with pytest.raises(ValueError, match="ping-pong"):
         Window("fast")
+
+
+def test_last_line_of_a_line_error_settles_lost_oks():
+    window = Window(RX_BYTES, rx_buffer_size=1000)
+    for number in (7, 8, 9):  # the ok of 7 got lost, 8 was accepted and answered, 9 was rejected
+        window.sent(number, 10)
+    window.acked()  # the ok of 8 settles the oldest entry
+    assert window.settle_through(8)[0] == 8
+    assert [entry[0] for entry in window.in_flight] == [9]
+    assert window.settle_through(8) is None
