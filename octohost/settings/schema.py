@@ -206,6 +206,8 @@ SCHEMA = Section(
         "The event bus.",
         subscriptions=S([], "Shell commands or G-code run on events: {event, type: system|gcode, command, enabled}.", item_type=dict),
     ),
+    controls=S([], "Custom controls in the Control tab, as in OctoPrint: {name, command | commands | script, confirm, input}"
+                   " or containers {name, children, layout}.", item_type=dict),
     plugins=Section(
         "Plugins: per-plugin settings under their identifier.",
         open=True,
