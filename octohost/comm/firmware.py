@@ -39,5 +39,5 @@ class FirmwareReport:
         self.comm.callback.on_comm_capabilities(capabilities)
         config = self.comm.config
         if config.autoreport and self.has("AUTOREPORT_TEMP") and not self.autoreport_temperatures:
-            self.autoreport_temperatures = True
-            self.comm.send_command(f"M155 S{config.temperature_autoreport_interval}", tags={"source:connect"})
+            self.autoreport_temperatures = self.comm.send_command(
+                f"M155 S{config.temperature_autoreport_interval}", tags={"source:connect"})

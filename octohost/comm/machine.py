@@ -196,7 +196,7 @@ class MachineCom:
 
     def _run_timers(self):
         """Called by the send thread before it sleeps: queue due polls, return seconds to sleep."""
-        if self._state not in OPERATIONAL_STATES:
+        if self._state not in OPERATIONAL_STATES or self.sd.transferring:
             return 0.5
         now = time.monotonic()
         waits = []
@@ -315,7 +315,16 @@ class MachineCom:
     # -- commands --------------------------------------------------------------------------------
 
     def send_command(self, cmd, cmd_type=None, tags=None, force=False):
-        """Queue ``cmd`` (through the queuing phase); False if not connected or refused."""
+        """Queue ``cmd`` (through the queuing phase); False if not connected or refused.
+
+        Refused while a file goes to the SD card: the firmware would write the command into it.
+        """
+        if self.sd.transferring:
+            log.info("not sending %r while a file is transferred to the SD card", cmd)
+            return False
+        return self._queue_command(cmd, cmd_type, tags, force)
+
+    def _queue_command(self, cmd, cmd_type=None, tags=None, force=False):
         if self.sender is None or self._state not in OPERATIONAL_STATES:
             return False
         cmd = cmd.strip()

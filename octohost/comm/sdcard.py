@@ -98,9 +98,9 @@ class SdCard:
             return False
         job = LocalFileJob(local_path)
         self._transfer = (local_path, remote_name, time.monotonic(), comm.jobs.job)
-        self.transferring = True
+        self.transferring = True  # from now on the firmware writes every line it gets into the file
         comm._set_state(State.TRANSFERING_FILE)
-        self._send(f"M28 {remote_name}", tags=tags)
+        comm._queue_command(f"M28 {remote_name}", tags=tags)
         comm.callback.on_comm_file_transfer_started(local_path, remote_name, job.size, user=user)
         job.open()
         comm.jobs.job = job
@@ -111,10 +111,10 @@ class SdCard:
     def transfer_done(self, job):
         comm = self.comm
         local_path, remote_name, started, previous = self._transfer
+        comm._queue_command("M29")
         self.transferring = False
         self._transfer = None
         comm.jobs.job = previous
-        self._send("M29")
         comm._set_state(State.OPERATIONAL)
         comm.callback.on_comm_file_transfer_done(local_path, remote_name, time.monotonic() - started)
         self.refresh()
