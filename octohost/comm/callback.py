@@ -29,6 +29,8 @@ Additions beyond that surface: ``MachineCom(..., options=None, virtual_options=N
 ``octohost.comm.config.CommConfig``, e.g. ``{"window": "rx-bytes"}``), ``virtual_options`` is a
 ``VirtualOptions`` for port ``VIRTUAL``. ``select_file``, ``start_print``, ``set_pause``,
 ``cancel_print`` and ``start_sd_file_transfer`` also take ``user=None``, handed back in the callbacks.
+``send_command`` returns False while a file is transferred to the SD card (the firmware would
+write the command into the file). ``sender.acked_lines`` counts acknowledged job lines (progress).
 
 Scripts: MachineCom sends ``afterPrinterConnected`` itself once the handshake is done; the job
 scripts (``beforePrintStarted``, ``afterPrintDone``, ...) are the printer's to send from the
