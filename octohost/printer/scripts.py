@@ -133,16 +133,20 @@ class GcodeScripts:
         """{name: template text} of every known script."""
         return {name: self.get_source(name) for name in self.names()}
 
-    def save_source(self, name, text):
-        """Store a script atomically after checking its template syntax."""
-        path = self._custom_path(name)
+    def check_source(self, name, text):
+        """Raise ScriptError if ``name`` or the template syntax of ``text`` is invalid; stores nothing."""
+        self._check_name(name)
         if not isinstance(text, str):
             raise ScriptError(f"script {name!r}: expected text, got {type(text).__name__}")
         try:
             self._env.parse(text)
         except jinja2.TemplateSyntaxError as exc:
             raise ScriptError(f"script {name!r}: template error at line {exc.lineno}: {exc.message}") from None
-        atomic_write(path, text)
+
+    def save_source(self, name, text):
+        """Store a script atomically after checking its template syntax."""
+        self.check_source(name, text)
+        atomic_write(self._custom_path(name), text)
 
     def reset(self, name):
         """Remove the user's version so the default applies again; True if there was one."""

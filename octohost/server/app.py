@@ -26,7 +26,7 @@ from .api import create_api_app
 from .auth import Authenticator
 from .components import build_context
 from .http import BodySizeHTTPServer, BodySizeRule
-from .handlers import DownloadHandler
+from .handlers import DownloadHandler, ThumbnailHandler
 from .push import PushHub
 from .upload import UploadHandler
 
@@ -110,6 +110,7 @@ class Server:
             (r"/api/files/(local|sdcard)", UploadHandler,
              {"context": c, "wsgi": wsgi, "token": c.upload_token, "temp_folder": c.upload_temp_folder}),
             (r"/downloads/files/local/(.*)", DownloadHandler, {"path": uploads, "context": c}),
+            (r"/downloads/thumbs/local/(.*)", ThumbnailHandler, {"context": c}),
             (r"/(api|plugin)/.*", tornado.web.FallbackHandler, {"fallback": wsgi}),
         ]
         rules.append(BodySizeRule("POST", r"/api/files/(local|sdcard)", UPLOAD_CONNECTION_LIMIT))

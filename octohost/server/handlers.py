@@ -1,4 +1,4 @@
-"""Tornado handlers outside Flask that need a login: the shared guard and file downloads.
+"""Tornado handlers outside Flask that need a login: the shared guard, file downloads, thumbnails.
 
 ``ProtectedMixin.guard(permission)`` applies the same rules as the REST API (API key or session,
 first-run lock, CSRF on cookie writes) plus the plugins' ``server.http.access_validator`` hook,
@@ -9,7 +9,9 @@ import logging
 import os
 
 import tornado.web
+from tornado.ioloop import IOLoop
 
+from octohost.files.errors import StorageError
 from octohost.util.fs import PathEscapeError, confined_path
 
 log = logging.getLogger(__name__)
@@ -96,3 +98,38 @@ class DownloadHandler(ProtectedMixin, tornado.web.StaticFileHandler):
 
     def write_error(self, status_code, **kwargs):
         self.finish({"error": "File not found" if status_code == 404 else self._reason})
+
+
+THUMBNAIL_TYPES = {"png": "image/png", "jpg": "image/jpeg", "qoi": "image/qoi"}
+
+
+class ThumbnailHandler(ProtectedMixin, tornado.web.RequestHandler):
+    """``/downloads/thumbs/local/<path>?name=<thumbnail>``: a slicer thumbnail of an uploaded file.
+
+    Same permission as downloads; the file manager confines the path and knows the thumbnails, so
+    a name that is not one of the file's own answers 404. The URL carries the file's version, so
+    the image may be cached.
+    """
+
+    def initialize(self, context):
+        self.context = context
+
+    def prepare(self):
+        self.guard("FILES_DOWNLOAD")
+
+    async def get(self, path):
+        name = self.get_query_argument("name", None)
+        loop = IOLoop.current()
+        try:
+            full = await loop.run_in_executor(None, self.context.file_manager.get_thumbnail_path, path, name)
+        except StorageError:
+            full = None
+        if full is None:
+            self.write_json_error(404, "Thumbnail not found")
+            return
+        with open(full, "rb") as f:
+            data = await loop.run_in_executor(None, f.read)
+        extension = full.rsplit(".", 1)[-1].lower()
+        self.set_header("Content-Type", THUMBNAIL_TYPES.get(extension, "application/octet-stream"))
+        self.set_header("Cache-Control", "private, max-age=86400")
+        self.finish(data)

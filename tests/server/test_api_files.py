@@ -217,3 +217,56 @@ def test_other_methods_on_the_upload_path_keep_the_connection_usable(running):
         assert client.get(running.url + "/api/files/local", timeout=10).status_code == 200
         assert client.put(running.url + "/api/files/local", json={"x": 1}, timeout=10).status_code == 405
         assert client.post(running.url + "/api/login", json={"passive": True}, timeout=10).status_code == 200
+
+
+def png_bytes(width, height, rgb=(200, 40, 40)):
+    """A valid, uncompressed-looking PNG built by hand (no imaging library needed)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def prusaslicer_gcode(png):
+    """G-code with a thumbnail block as PrusaSlicer writes it (base64 in 78-character comment lines)."""
+    import base64
+
+    encoded = base64.b64encode(png).decode()
+    lines = [f"; thumbnail begin 16x12 {len(encoded)}"] + [f"; {encoded[i:i + 78]}" for i in range(0, len(encoded), 78)]
+    lines += ["; thumbnail end", "", "G28", "G1 X10 Y10 F3000", "M84"]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def wait_for_entry(running, path, predicate, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        entry = running.get(f"/api/files/local/{path}").json()
+        if predicate(entry):
+            return entry
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never matched: {entry}")
+
+
+def test_thumbnail_of_an_upload_is_served_at_its_ref_with_download_permission(running):
+    png = png_bytes(16, 12)
+    assert running.post("/api/files/local", files={"foldername": (None, "sub")}).status_code == 201
+    upload(running, "thumb.gcode", content=prusaslicer_gcode(png), path="sub")
+    entry = wait_for_entry(running, "sub/thumb.gcode", lambda e: e.get("thumbnails"))
+    url = entry["refs"]["thumbnail"]
+    assert "/downloads/thumbs/local/sub/thumb.gcode?" in url
+    assert entry["thumbnails"][0]["url"] == url and entry["thumbnails"][0]["width"] == 16
+    image = requests.get(url, headers={"X-Api-Key": running.keys["viewer"]}, timeout=10)
+    assert image.status_code == 200 and image.headers["Content-Type"] == "image/png" and image.content == png
+    assert requests.get(url, timeout=10).status_code == 401
+    base = running.url + "/downloads/thumbs/local/"
+    key = {"X-Api-Key": running.keys["admin"]}
+    assert requests.get(base + "sub/thumb.gcode?name=../../users.yaml", headers=key, timeout=10).status_code == 404
+    assert requests.get(base + "..%2F..%2Fusers.yaml", headers=key, timeout=10).status_code == 404
+    assert requests.get(base + "missing.gcode", headers=key, timeout=10).json() == {"error": "Thumbnail not found"}
+    plain = upload(running, "plain.gcode").json()["files"]["local"]
+    assert "thumbnail" not in plain["refs"]

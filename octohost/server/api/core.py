@@ -16,7 +16,19 @@ from .util import ApiError, boolean, ctx, deny, identity, json_body, string
 blueprint = Blueprint("core", __name__)
 _setup_lock = threading.Lock()
 
-CAPABILITIES = {"uploadStreaming": True, "appkeys": True, "sockjs": True, "firstRunSetup": "/api/setup/admin"}
+CAPABILITIES = {"uploadStreaming": True, "appkeys": True, "sockjs": True, "firstRunSetup": "/api/setup/admin",
+                "pluginList": "/plugin/pluginmanager/plugins"}
+
+
+def _capabilities():
+    """The fixed ones, plus history and recovery when the printer keeps them (a plugin printer may not)."""
+    capabilities = dict(CAPABILITIES)
+    printer = ctx().printer
+    if getattr(printer, "history", None) is not None:
+        capabilities["printHistory"] = "/api/history"
+    if getattr(printer, "recovery", None) is not None:
+        capabilities["printRecovery"] = "/api/job/recovery"
+    return capabilities
 
 
 @blueprint.route("/api/version")
@@ -24,7 +36,7 @@ def version():
     info = ctx().version
     return jsonify({"api": info["api"], "server": info["octoprint"],
                     "text": f"OctoPrint {info['octoprint']} (octohost {info['version']})",
-                    "octohost": info["version"], "capabilities": CAPABILITIES})
+                    "octohost": info["version"], "capabilities": _capabilities()})
 
 
 @blueprint.route("/api/server")

@@ -1,6 +1,7 @@
 """``/api/files``: list, upload (via the streaming handler), folders, select/copy/move/analyse, delete.
 
-Wire format as OctoPrint's: entries carry ``refs`` (``resource``, ``download``); an upload answers
+Wire format as OctoPrint's: entries carry ``refs`` (``resource``, ``download``, and ``thumbnail``
+when the slicer embedded one; each of ``thumbnails`` has its ``url``); an upload answers
 201 with ``Location``, ``done``, ``files.local.{name, origin, path, refs}``, ``effectiveSelect`` and
 ``effectivePrint``. An upload to ``sdcard`` is stored locally too, then streamed to the card
 (``done: false`` and ``files.sdcard`` in the answer). Storage errors map to 400 (bad name or path), 404, 409 (exists, in use) and
@@ -50,9 +51,29 @@ def _refs(origin, path, is_file):
     return refs
 
 
+#: thumbnail formats a browser shows
+VIEWABLE_THUMBNAILS = ("png", "jpg")
+
+
+def _thumbnail_url(entry, name):
+    query = urllib.parse.urlencode({"name": name, "v": entry.get("hash") or entry.get("date") or ""})
+    return f"{request.host_url}downloads/thumbs/local/{urllib.parse.quote(entry['path'])}?{query}"
+
+
+def _with_thumbnail_urls(entry):
+    """Each thumbnail gets its ``url``; ``refs.thumbnail`` is the largest one a browser can show."""
+    thumbnails = [dict(t, url=_thumbnail_url(entry, t["name"])) for t in entry["thumbnails"]]
+    entry["thumbnails"] = thumbnails
+    viewable = [t for t in thumbnails if t.get("format") in VIEWABLE_THUMBNAILS]
+    if viewable:
+        entry["refs"]["thumbnail"] = max(viewable, key=lambda t: t["width"] * t["height"])["url"]
+
+
 def _with_refs(entry, origin="local"):
     entry = dict(entry)
     entry["refs"] = _refs(origin, entry["path"], entry.get("type") != "folder")
+    if origin == "local" and entry.get("thumbnails"):
+        _with_thumbnail_urls(entry)
     if "children" in entry:
         entry["children"] = [_with_refs(child, origin) for child in entry["children"]]
     return entry

@@ -1,8 +1,17 @@
-"""``/api/job``: the current job and its progress; start, cancel, restart, pause/resume/toggle."""
+"""``/api/job``: the current job and its progress; start, cancel, restart, pause/resume/toggle.
+
+Print recovery: while nothing prints, a job that did not end cleanly (host stopped, printer lost)
+shows as ``recovery`` in ``GET /api/job`` (file, position, completion at that position, date,
+reason). ``{"command": "recover"}`` selects that file and prints it from the recorded position;
+``DELETE /api/job/recovery`` dismisses it.
+"""
 
 import time
 
 from flask import Blueprint, jsonify
+
+from octohost.files.errors import StorageError
+from octohost.printer.interface import InvalidFileLocation, InvalidFileType
 
 from .util import ApiError, command_body, ctx, identity, no_content, requires
 
@@ -21,7 +30,49 @@ def job():
     error = (data.get("state") or {}).get("error")
     if error:
         body["error"] = error
+    recovery = _recovery(printer)
+    if recovery is not None:
+        body["recovery"] = recovery
     return jsonify(body)
+
+
+def _recovery(printer):
+    """The interrupted job as the UI shows it, or None (also while a job is running)."""
+    if printer.is_printing() or printer.is_paused():
+        return None
+    data = printer.get_recovery_data()
+    if not data:
+        return None
+    path, origin, pos = data["path"], data.get("origin", "local"), data["pos"]
+    size = None
+    if origin == "local":
+        try:
+            entry = ctx().file_manager.get_file(path)
+        except StorageError:
+            entry = None
+        if entry is None:
+            return None
+        size = entry.get("size")
+    completion = 100.0 * pos / size if size else None
+    return {"file": {"name": path.rsplit("/", 1)[-1], "path": path, "origin": origin, "size": size},
+            "pos": pos, "completion": completion, "date": data.get("date"), "reason": data.get("reason")}
+
+
+def _recovery_store(printer):
+    store = getattr(printer, "recovery", None)
+    if store is None:
+        raise ApiError(404, "This printer keeps no recovery data")
+    return store
+
+
+@blueprint.route("/api/job/recovery", methods=["DELETE"])
+@requires("PRINT")
+def dismiss_recovery():
+    store = _recovery_store(ctx().printer)
+    if store.get_recovery_data() is None:
+        raise ApiError(404, "There is no interrupted print to dismiss")
+    store.clear()
+    return no_content()
 
 
 def _has_job(printer):
@@ -32,8 +83,10 @@ def _has_job(printer):
 @requires("PRINT")
 def job_command():
     printer = ctx().printer
-    name, data = command_body({"start": (), "cancel": (), "restart": (), "pause": ()})
+    name, data = command_body({"start": (), "cancel": (), "restart": (), "pause": (), "recover": ()})
     user = identity().user.name
+    if name == "recover":
+        return _recover(printer, user)
     if name == "start":
         if not printer.is_ready():
             raise ApiError(409, "Printer is not ready to start a print (not connected, or busy)")
@@ -68,4 +121,21 @@ def job_command():
         if not printer.is_paused():
             raise ApiError(409, "The print job is not paused")
         printer.resume_print()
+    return no_content()
+
+
+def _recover(printer, user):
+    if not printer.is_ready():
+        raise ApiError(409, "Printer is not ready to start a print (not connected, or busy)")
+    recovery = _recovery(printer)
+    if recovery is None:
+        raise ApiError(409, "There is no interrupted print to resume")
+    file = recovery["file"]
+    try:
+        started = printer.select_file(file["path"], file["origin"] == "sdcard", printAfterSelect=True,
+                                      pos=recovery["pos"], user=user)
+    except (InvalidFileLocation, InvalidFileType) as exc:
+        raise ApiError(409, f"The interrupted print cannot be resumed: {exc}") from None
+    if not started:
+        raise ApiError(409, "The print could not be resumed")
     return no_content()

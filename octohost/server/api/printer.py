@@ -6,6 +6,7 @@ becomes a 400 with its message.
 """
 
 import contextlib
+import logging
 import re
 
 from flask import Blueprint, jsonify, request
@@ -13,8 +14,10 @@ from flask import Blueprint, jsonify, request
 from octohost.printer import control
 from octohost.printer.interface import UnknownScriptException
 
+from ..controls import ControlError, check_controls
 from .util import ApiError, boolean, command_body, ctx, json_body, no_content, number, requires, string
 
+log = logging.getLogger(__name__)
 blueprint = Blueprint("printer", __name__)
 
 HISTORY_LIMIT_MAX = 10000
@@ -258,5 +261,11 @@ def _fill_in(command, parameters):
 @blueprint.route("/api/printer/command/custom")
 @requires("CONTROL")
 def custom_controls():
-    """No custom controls are configurable yet: the list is honestly empty."""
-    return jsonify({"controls": []})
+    """The ``controls`` setting; a hand-edited one in the wrong shape is logged and shown as none."""
+    controls = ctx().settings.get("controls")
+    try:
+        check_controls(controls)
+    except ControlError as exc:
+        log.warning("ignoring the controls setting: %s", exc)
+        controls = []
+    return jsonify({"controls": controls})

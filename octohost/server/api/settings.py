@@ -4,20 +4,28 @@ Holders of SETTINGS_READ see the printer-facing sections; holders of SETTINGS se
 the session secret. A POST is validated as a whole before anything is stored, so a bad value
 changes nothing. The webcam keys also answer under OctoPrint's names (``streamUrl``,
 ``snapshotUrl``) so existing clients find them.
+
+For SETTINGS holders the tree also carries ``scripts: {gcode: {name: source}}``, the printer's
+GCODE scripts; a POST may change them (template syntax is checked for all before any is saved)
+and the custom ``controls`` (checked against OctoPrint's control schema).
 """
 
 from flask import Blueprint, jsonify
 
 from octohost.events import Events
+from octohost.printer.interface import UnknownScriptException
+from octohost.printer.scripts import ScriptError
 from octohost.settings import SettingsError, schema
 from octohost.settings.store import check_value
+
+from ..controls import ControlError, check_controls
 
 from .util import ApiError, ctx, identity, json_body, requires
 
 blueprint = Blueprint("settings", __name__)
 
 PUBLIC_SECTIONS = ("serial", "temperature", "webcam", "feature", "appearance", "printerProfiles")
-WRITABLE_SECTIONS = PUBLIC_SECTIONS + ("api", "accessControl", "events", "plugins")
+WRITABLE_SECTIONS = PUBLIC_SECTIONS + ("api", "accessControl", "events", "plugins", "controls")
 HIDDEN = (("server", "secretKey"),)
 WEBCAM_ALIASES = {"streamUrl": "stream", "snapshotUrl": "snapshot"}
 
@@ -28,7 +36,41 @@ def _visible_tree():
         return {k: v for k, v in tree.items() if k in PUBLIC_SECTIONS}
     for section, key in HIDDEN:
         tree.get(section, {}).pop(key, None)
+    scripts = _scripts()
+    if scripts is not None:
+        tree["scripts"] = {"gcode": scripts.list_sources()}
     return tree
+
+
+def _scripts():
+    """The printer's GcodeScripts, or None when the printer (a plugin's) has none."""
+    return getattr(ctx().printer, "scripts", None)
+
+
+def _script_changes(data):
+    """{name: source} of the scripts in a POST that differ from the stored ones, all checked."""
+    scripts_data = data.pop("scripts", None)
+    if scripts_data is None:
+        return {}
+    gcode = scripts_data.get("gcode") if isinstance(scripts_data, dict) else None
+    if not isinstance(gcode, dict) or set(scripts_data) != {"gcode"}:
+        raise ApiError(400, "scripts must be {\"gcode\": {name: source}}")
+    scripts = _scripts()
+    if scripts is None:
+        raise ApiError(400, "This printer has no editable GCODE scripts")
+    changes = {}
+    for name, source in gcode.items():
+        try:
+            scripts.check_source(name, source)
+        except ScriptError as exc:
+            raise ApiError(400, str(exc)) from None
+        try:
+            unchanged = scripts.get_source(name) == source
+        except UnknownScriptException:
+            unchanged = False
+        if not unchanged:
+            changes[name] = source
+    return changes
 
 
 @blueprint.route("/api/settings")
@@ -71,6 +113,12 @@ def save_settings():
         for alias, key in WEBCAM_ALIASES.items():
             if alias in webcam:
                 webcam.setdefault(key, webcam.pop(alias))
+    script_changes = _script_changes(data)
+    if "controls" in data:
+        try:
+            check_controls(data["controls"])
+        except ControlError as exc:
+            raise ApiError(400, str(exc)) from None
     changes = []
     for path, value in _leaves(data):
         if path[0] not in WRITABLE_SECTIONS:
@@ -84,5 +132,9 @@ def save_settings():
         settings.set(path, value, save=False)
     if changes:
         settings.save()
-        ctx().event_bus.fire(Events.SETTINGS_UPDATED, {"keys": [".".join(p) for p, _ in changes]})
+    for name, source in script_changes.items():
+        _scripts().save_source(name, source)
+    keys = [".".join(p) for p, _ in changes] + [f"scripts.gcode.{name}" for name in script_changes]
+    if keys:
+        ctx().event_bus.fire(Events.SETTINGS_UPDATED, {"keys": keys})
     return get_settings()

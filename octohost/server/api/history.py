@@ -1,0 +1,53 @@
+"""``/api/history``: the print history (one row per job, newest first) and its totals.
+
+Reading it needs FILES_LIST: the rows name files and who printed them, which is what the file
+list (with its per-file print statistics) already shows to the same users; STATUS alone only
+reveals the job at hand. Paging with ``limit`` (1 to 1000, default 50) and ``offset``.
+"""
+
+from flask import Blueprint, jsonify, request
+
+from .util import ApiError, ctx, requires
+
+blueprint = Blueprint("history", __name__)
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 1000
+
+
+def _history():
+    history = getattr(ctx().printer, "history", None)
+    if history is None:
+        raise ApiError(404, "This printer keeps no print history")
+    return history
+
+
+def _int_arg(name, default, minimum, maximum):
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be an integer") from None
+    if not minimum <= value <= maximum:
+        raise ApiError(400, f"{name} must lie between {minimum} and {maximum}")
+    return value
+
+
+@blueprint.route("/api/history")
+@requires("FILES_LIST")
+def list_jobs():
+    limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = _int_arg("offset", 0, 0, 2**31)
+    history = _history()
+    return jsonify({"jobs": history.list(limit, offset), "stats": history.stats(), "limit": limit, "offset": offset})
+
+
+@blueprint.route("/api/history/<int:job_id>")
+@requires("FILES_LIST")
+def get_job(job_id):
+    job = _history().get(job_id)
+    if job is None:
+        raise ApiError(404, f"No print job with id {job_id}")
+    return jsonify(job)
