@@ -18,7 +18,7 @@ COMMANDS = {
     "/api/printer/bed": ["target", "offset"],
     "/api/printer/chamber": ["target", "offset"],
     "/api/printer/sd": ["init_", "refresh_", "release_"],
-    "/api/job": ["pause"],
+    "/api/job": ["pause", "recover"],
     "/api/files/local/part.gcode": ["select", "unselect_", "slice", "copy", "move", "analyse_"],
     "/api/plugin/appkeys": ["generate", "revoke"],
 }
@@ -32,7 +32,8 @@ WRONG_TYPES = {"targets": "hot", "target": "hot", "offset": [], "offsets": 7, "a
                "print": "maybe", "profile": [], "basedOn": 5, "name": 1, "password": 2, "current": 3, "groups": "admins",
                "admin": "sure", "active": 9, "user": [], "pass": {}, "remember": "x", "decision": "perhaps", "app": 7,
                "key": 8, "action": 9, "port": 5, "baudrate": "fast", "printerProfile": 3, "save": "x",
-               "autoconnect": "x", "passive": "x", "feature": "x", "webcam": {"streamUrl": 5}, "serial": [1]}
+               "autoconnect": "x", "passive": "x", "feature": "x", "webcam": {"streamUrl": 5}, "serial": [1],
+               "scripts": {"gcode": 5}, "controls": [{"name": 5, "command": []}]}
 RAW_BODIES = [b"not json", b"[]", b'"text"', b"null", b"{", b'{"command": 5}', b'{"command": "explode"}',
               b'{"targets": {"tool0": NaN}, "command": "target"}', b'{"command": "jog", "x": 1e999}',
               b"\xff\xfe\x00garbage"]

@@ -7,7 +7,7 @@ reveals the job at hand. Paging with ``limit`` (1 to 1000, default 50) and ``off
 
 from flask import Blueprint, jsonify, request
 
-from .util import ApiError, ctx, requires
+from .util import ApiError, after_job_writes, ctx, requires
 
 blueprint = Blueprint("history", __name__)
 
@@ -41,7 +41,8 @@ def list_jobs():
     limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = _int_arg("offset", 0, 0, 2**31)
     history = _history()
-    return jsonify({"jobs": history.list(limit, offset), "stats": history.stats(), "limit": limit, "offset": offset})
+    jobs = after_job_writes(ctx().printer, lambda: history.list(limit, offset))
+    return jsonify({"jobs": jobs, "stats": history.stats(), "limit": limit, "offset": offset})
 
 
 @blueprint.route("/api/history/<int:job_id>")

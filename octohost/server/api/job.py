@@ -13,7 +13,7 @@ from flask import Blueprint, jsonify
 from octohost.files.errors import StorageError
 from octohost.printer.interface import InvalidFileLocation, InvalidFileType
 
-from .util import ApiError, command_body, ctx, identity, no_content, requires
+from .util import ApiError, after_job_writes, command_body, ctx, identity, no_content, requires
 
 blueprint = Blueprint("job", __name__)
 
@@ -41,6 +41,8 @@ def _recovery(printer):
     if printer.is_printing() or printer.is_paused():
         return None
     data = printer.get_recovery_data()
+    if data:
+        data = after_job_writes(printer, printer.get_recovery_data)
     if not data:
         return None
     path, origin, pos = data["path"], data.get("origin", "local"), data["pos"]

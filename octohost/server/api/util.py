@@ -133,6 +133,19 @@ def query_flag(name):
     return request.args.get(name, "false").lower() in ("true", "1", "yes")
 
 
+JOB_WRITES_WAIT_SECONDS = 2
+
+
+def after_job_writes(printer, read):
+    """``read()`` once the printer's queued job writes are on disk: a job that just ended finishes
+    its history row and clears its recovery record on a background thread, after its event, so a
+    client reacting to the event would otherwise read the state before the end."""
+    flush = getattr(printer, "flush", None)
+    if flush is not None:
+        flush(timeout=JOB_WRITES_WAIT_SECONDS)
+    return read()
+
+
 def no_content():
     return "", 204
 
