@@ -32,8 +32,10 @@ class ServerProcess:
 
     def start(self, port=0, timeout=30):
         os.makedirs(self.basedir, exist_ok=True)
-        with open(os.path.join(self.basedir, "config.yaml"), "w", encoding="utf-8") as f:
-            yaml.safe_dump(self.config, f)
+        config_path = os.path.join(self.basedir, "config.yaml")
+        if not os.path.exists(config_path):  # a restart keeps what the UI saved
+            with open(config_path, "w", encoding="utf-8") as f:
+                yaml.safe_dump(self.config, f)
         offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
@@ -181,3 +183,22 @@ def page_load_figures(page):
         graphPoints: Number(document.querySelector("#temp-graph").dataset.points || 0),
         heapBytes: performance.memory ? performance.memory.usedJSHeapSize : null,
     })""")
+
+
+def gcode_with_thumbnail(width=24, height=16):
+    """G-code with a PNG thumbnail block as PrusaSlicer writes it (PNG built by hand, one colour)."""
+    import base64
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes((30, 120, 200)) * width for _ in range(height))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    encoded = base64.b64encode(png).decode()
+    lines = [f"; thumbnail begin {width}x{height} {len(encoded)}"]
+    lines += [f"; {encoded[i:i + 78]}" for i in range(0, len(encoded), 78)]
+    lines += ["; thumbnail end", "", "G28", "G1 X10 Y10 F3000", "M84"]
+    return "\n".join(lines) + "\n"

@@ -10,6 +10,10 @@ from browser_harness import CHROMIUM, CHROMIUM_ARGS, ServerProcess
 @pytest.fixture(scope="module")
 def octohost(tmp_path_factory):
     basedir = tmp_path_factory.mktemp("octohost-ui")
+    (basedir / "plugins").mkdir()
+    (basedir / "plugins" / "ui_test_plugin.py").write_text(
+        '__plugin_name__ = "UI test plugin"\n__plugin_version__ = "0.9"\n'
+        '__plugin_description__ = "Loaded from the plugins folder to show in the list."\n')
     server = ServerProcess(basedir).start()
     yield server
     server.stop()

@@ -1,7 +1,8 @@
 """The web UI in headless Chromium against ``octohost serve --virtual``, as a person uses it.
 
 The tests run in order on one page, like one sitting at the printer: first run, login, connect,
-upload, print, pause/resume/cancel, jog, terminal, profile, settings; screenshots along the way.
+upload, print, pause/resume/cancel, jog, terminal, custom controls, profile, settings, scripts,
+plugins, history, thumbnails, recovery after a restart; screenshots along the way.
 """
 
 import re
@@ -9,7 +10,7 @@ import re
 import pytest
 import requests
 
-from browser_harness import DESKTOP, PHONE, ConsoleWatch, screenshot
+from browser_harness import DESKTOP, PHONE, ConsoleWatch, gcode_with_thumbnail, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -56,6 +57,14 @@ def page(session):
 def api_get(page, path):
     """Read the API with the page's own session, to check what the UI changed."""
     return page.evaluate("async (path) => (await fetch(path, {credentials: 'same-origin'})).json()", path)
+
+
+def admin_session(octohost):
+    """A second, scripted admin session (cookie and CSRF header) beside the page's own."""
+    admin = requests.Session()
+    assert admin.post(octohost.url + "api/login", json={"user": ADMIN, "pass": PASSWORD}, timeout=10).ok
+    admin.headers["X-CSRF-Token"] = next(c.value for c in admin.cookies if c.name.startswith("csrf_token_P"))
+    return admin
 
 
 def open_tab(page, name):
@@ -253,6 +262,21 @@ def test_terminal_command_shows_its_answer(page):
     assert temperature_lines == 0
 
 
+def test_custom_control_button_sends_its_command(page, octohost):
+    controls = [{"name": "Greetings", "children": [{"name": "Say hello", "command": "M117 Hello from a control"}]}]
+    assert admin_session(octohost).post(octohost.url + "api/settings", json={"controls": controls}, timeout=10).ok
+    open_tab(page, "control")
+    page.wait_for_selector("#custom-controls-box", state="visible")
+    assert "Greetings" in page.inner_text("#custom-controls")
+    with page.expect_response("**/api/printer/command") as sent:
+        page.click("#custom-controls button:has-text('Say hello')")
+    assert sent.value.status == 204
+    assert sent.value.request.post_data_json == {"commands": ["M117 Hello from a control"]}
+    open_tab(page, "terminal")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#terminal-output .line')].some(l => l.textContent.includes('M117 Hello from a control'))")
+
+
 def test_profile_edit(page):
     open_settings(page, "profiles")
     page.wait_for_selector("#profile-list li")
@@ -335,10 +359,39 @@ def test_webcam_shows_once_its_url_is_set(page):
 
 
 
+def test_gcode_script_edit_saves(page):
+    open_settings(page, "scripts")
+    page.wait_for_selector("#script-afterPrintDone")
+    assert "M84" in page.input_value("#script-afterPrintCancelled")
+    page.fill("#script-afterPrintDone", "M117 Finished {{ script.name }}")
+    page.click("#settings-scripts button[type=submit]")
+    page.wait_for_function("() => document.querySelector('#toast').textContent === 'Settings saved'")
+    assert api_get(page, "/api/settings")["scripts"]["gcode"]["afterPrintDone"] == "M117 Finished {{ script.name }}"
+
+
+def test_plugin_list_shows_the_installed_plugin(page):
+    open_settings(page, "plugins")
+    item = page.wait_for_selector("#plugin-list li:has-text('UI test plugin')")
+    assert "0.9" in item.inner_text() and "Loaded from the plugins folder" in item.inner_text()
+
+
 def test_history_lists_the_cancelled_print(page):
     open_tab(page, "history")
     row = page.wait_for_selector("#history-rows tr:has-text('calibration_cube.gcode')")
-    assert re.search(r"Failed|Cancelled", row.inner_text())
+    assert "Cancelled" in row.inner_text()
+    assert page.inner_text("#history-summary") == "1 print: 0 done, 1 cancelled, 0 failed"
+
+
+def test_slicer_thumbnail_loads_in_the_file_list(page, tmp_path):
+    path = tmp_path / "with_preview.gcode"
+    path.write_text(gcode_with_thumbnail())
+    page.set_input_files("#upload-input", str(path))
+    page.wait_for_selector('#file-list li[data-path="with_preview.gcode"]')
+    page.click('#file-list li[data-path="with_preview.gcode"] .file-name')
+    image = '#file-list li[data-path="with_preview.gcode"] img.thumbnail'
+    page.wait_for_selector(image)
+    page.wait_for_function(f"() => document.querySelector('{image}').complete && document.querySelector('{image}').naturalWidth === 24")
+    assert "/downloads/thumbs/local/with_preview.gcode?" in page.get_attribute(image, "src")
 
 
 def test_drop_upload_new_folder_move_and_delete(page):
@@ -394,10 +447,8 @@ def test_admin_adds_and_removes_a_user(page):
 
 
 def test_a_read_only_user_sees_state_and_files_but_no_controls(page, browser, octohost):
-    admin = requests.Session()
-    assert admin.post(octohost.url + "api/login", json={"user": ADMIN, "pass": PASSWORD}, timeout=10).ok
-    csrf = next(c.value for c in admin.cookies if c.name.startswith("csrf_token_P"))
-    created = admin.post(octohost.url + "api/users", headers={"X-CSRF-Token": csrf}, timeout=10,
+    admin = admin_session(octohost)
+    created = admin.post(octohost.url + "api/users", timeout=10,
                          json={"name": "viewer", "password": "viewer password", "groups": ["readonly"]})
     assert created.ok, created.text
     context = browser.new_context(viewport=DESKTOP)
@@ -475,8 +526,14 @@ def test_keyboard_reaches_the_tabs(page):
     assert page.is_visible("#view-temperature")
 
 
-def test_reconnects_by_itself_after_a_server_restart(session, octohost):
+def test_reconnects_after_a_restart_mid_print_and_offers_to_resume(session, octohost):
     page, watch = session
+    admin = admin_session(octohost)
+    started = admin.post(octohost.url + "api/files/local/calibration_cube.gcode",
+                         json={"command": "select", "print": True}, timeout=10)
+    assert started.status_code == 204, started.text
+    page.wait_for_function("() => document.querySelector('#header-state').textContent.startsWith('Printing')")
+    page.wait_for_function("() => parseFloat(document.querySelector('#job-progress-text').textContent) > 1")
     watch.allowed = [re.compile(p) for p in OFFLINE_NOISE]
     octohost.stop()
     page.wait_for_selector("#offline-banner", state="visible")
@@ -492,4 +549,18 @@ def test_reconnects_by_itself_after_a_server_restart(session, octohost):
         page.click("#login-form button[type=submit]")
     page.wait_for_selector("#app", state="visible")
     watch.allowed = []
+
+    page.wait_for_selector("#recovery-banner", state="visible")
+    text = page.inner_text("#recovery-text")
+    assert re.search(r"The last print of calibration_cube\.gcode stopped at \d+%", text), text
+    page.wait_for_function("() => document.querySelector('#header-state').textContent === 'Operational'")
+    screenshot(page, "recovery-desktop")
+    page.click("#recovery-resume")
+    page.wait_for_function("() => document.querySelector('#header-state').textContent.startsWith('Printing')")
+    assert page.is_hidden("#recovery-banner")
+    assert progress(page) > 1
+    page.click("#job-cancel")
+    page.click("#confirm-ok")
+    page.wait_for_function("() => document.querySelector('#header-state').textContent === 'Operational'")
+    assert page.is_hidden("#recovery-banner")
     assert watch.problems == [], "\n".join(watch.problems)

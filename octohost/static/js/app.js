@@ -13,6 +13,7 @@ import * as temperature from "./views/temperature.js";
 import * as control from "./views/control.js";
 import * as terminal from "./views/terminal.js";
 import * as history from "./views/history.js";
+import * as recovery from "./views/recovery.js";
 import * as settings from "./views/settings.js";
 import * as profiles from "./views/profiles.js";
 import * as users from "./views/users.js";
@@ -123,7 +124,7 @@ function start() {
   setupTabs();
   setupOfflineBanner(socket);
   store.on("user", applyPermissions);
-  for (const view of [header, connection, job, files, temperature, control, terminal, history, settings, profiles, users]) {
+  for (const view of [header, connection, job, files, temperature, control, terminal, history, recovery, settings, profiles, users]) {
     view.init();
   }
   auth.init(socket);

@@ -17,10 +17,13 @@ function showScreen(which) {
   if (focusTarget) $(focusTarget).focus();
 }
 
+// "loggedIn" is emitted on every login, also when the same session is found again after a
+// reconnect (the "user" value then does not change), so views can reload what a restart changed.
 function loggedIn(user) {
   store.set("user", user);
   socket.authenticate(user.name, user.session);
   showScreen("app");
+  store.emit("loggedIn", user);
 }
 
 function formError(element, message) {

@@ -1,7 +1,7 @@
 // Control: jog, home, extrude/retract, fan, motors, feed and flow rate, custom commands, webcam.
 
 import { api } from "../api.js";
-import { $, $$, attempt, h, setText, show } from "../dom.js";
+import { $, $$, attempt, confirmAction, h, setText, show } from "../dom.js";
 import { can } from "../session.js";
 import { store } from "../store.js";
 
@@ -30,18 +30,41 @@ function renderTools() {
   select.replaceChildren(...names.map((name) => h("option", { value: name }, `Tool ${Number(name.slice(4)) + 1}`)));
 }
 
-function controlCommands(control) {
-  if (control.commands) return control.commands;
-  if (control.command) return [control.command];
+// Custom controls (OctoPrint's schema): buttons that send commands or run a GCODE script,
+// optionally after a confirmation; containers become titled groups.
+function controlAction(control) {
+  if (control.commands) return { body: { commands: control.commands }, text: control.commands.join("\n") };
+  if (control.command) return { body: { commands: [control.command] }, text: control.command };
+  if (control.script) return { body: { script: control.script }, text: `script ${control.script}` };
   return null;
 }
 
-function flattenControls(controls, out = []) {
+function controlButton(control) {
+  const action = controlAction(control);
+  return h("button", {
+    type: "button", class: "small", title: action.text,
+    onclick: async () => {
+      if (control.confirm && !(await confirmAction(control.confirm, control.name || "Send"))) return;
+      attempt(() => api.post("/api/printer/command", action.body));
+    },
+  }, control.name || action.text);
+}
+
+function renderControls(controls) {
+  const nodes = [];
   for (const control of controls || []) {
-    if (control.children) flattenControls(control.children, out);
-    else if (controlCommands(control)) out.push(control);
+    if (Array.isArray(control.children)) {
+      const children = renderControls(control.children);
+      if (children.length) {
+        nodes.push(h("div", { class: "control-group", role: "group", "aria-label": control.name || "Controls" },
+          control.name ? h("span", { class: "control-group-name" }, control.name) : null,
+          h("div", { class: "buttons" }, children)));
+      }
+    } else if (controlAction(control)) {
+      nodes.push(controlButton(control));
+    }
   }
-  return out;
+  return nodes;
 }
 
 async function loadCustomControls() {
@@ -52,12 +75,9 @@ async function loadCustomControls() {
   } catch (error) {
     return;
   }
-  const controls = flattenControls(data && data.controls);
-  $("#custom-controls").replaceChildren(...controls.map((control) => h("button", {
-    type: "button", class: "small", title: controlCommands(control).join("\n"),
-    onclick: () => sendCommands(controlCommands(control)),
-  }, control.name || controlCommands(control)[0])));
-  show($("#custom-controls-box"), controls.length > 0);
+  const nodes = renderControls(data && data.controls);
+  $("#custom-controls").replaceChildren(...nodes);
+  show($("#custom-controls-box"), nodes.length > 0);
 }
 
 function renderWebcam(settings) {
@@ -108,6 +128,7 @@ export function init() {
     if (tools.size !== before) renderTools();
   });
   store.on("user", (user) => { if (user) loadCustomControls(); });
+  store.on("event:SettingsUpdated", loadCustomControls, { immediate: false });
   store.on("settings", renderWebcam);
   store.on("tab", () => renderWebcam(store.get("settings")));
 }

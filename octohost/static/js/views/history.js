@@ -1,7 +1,7 @@
 // Print history with results and durations.
 //
 // A server that keeps a job log announces it in /api/version's capabilities (printHistory: URL
-// answering {jobs: [...]}); otherwise the per-file print statistics of the file list are shown.
+// answering {jobs: [...], stats: {...}}); otherwise the per-file print statistics of the file list are shown.
 
 import { api } from "../api.js";
 import { $, attempt, formatDate, formatDuration, h, setText } from "../dom.js";
@@ -27,7 +27,17 @@ function flatten(entries, out = []) {
 
 async function jobsFromServer(url) {
   const data = await attempt(() => api.get(url));
-  return data ? data.jobs || [] : null;
+  return data ? { jobs: data.jobs || [], stats: data.stats } : null;
+}
+
+function summary(jobs, stats) {
+  if (stats) {
+    if (!stats.count) return "No prints yet.";
+    const prints = stats.count === 1 ? "1 print" : `${stats.count} prints`;
+    return `${prints}: ${stats.done || 0} done, ${stats.cancelled || 0} cancelled, ${stats.failed || 0} failed`;
+  }
+  const done = jobs.filter((j) => j.result === "done").length;
+  return jobs.length ? `${jobs.length} prints, ${done} finished` : "No prints yet.";
 }
 
 // One row per file that was printed: its last print and the tally of all of them.
@@ -49,16 +59,16 @@ async function jobsFromFileStatistics() {
 export async function load() {
   if (!store.get("user")) return;
   const url = await discover();
-  const jobs = url ? await jobsFromServer(url) : await jobsFromFileStatistics();
-  if (!jobs) return;
+  const result = url ? await jobsFromServer(url) : { jobs: await jobsFromFileStatistics() };
+  if (!result || !result.jobs) return;
+  const { jobs, stats } = result;
   $("#history-rows").replaceChildren(...jobs.map((job) => h("tr", { class: `result-${job.result || "running"}` },
     h("td", { class: "filename" }, job.name || job.path),
     h("td", {}, formatDate(job.started)),
     h("td", {}, RESULT_TEXT[job.result] || job.result || "Running"),
     h("td", {}, formatDuration(job.duration)),
     h("td", {}, job.reason || ""))));
-  const done = jobs.filter((j) => j.result === "done").length;
-  setText($("#history-summary"), jobs.length ? `${jobs.length} prints, ${done} finished` : "No prints yet.");
+  setText($("#history-summary"), summary(jobs, stats));
 }
 
 export function init() {

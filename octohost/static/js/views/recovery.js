@@ -1,0 +1,54 @@
+// Print recovery: after a restart or a lost printer, offer to resume the interrupted print.
+//
+// The server shows the interrupted job as "recovery" in /api/job while nothing prints; resuming
+// selects that file and prints it from the recorded position (job command "recover").
+
+import { api } from "../api.js";
+import { $, attempt, formatDate, setText, show } from "../dom.js";
+import { can } from "../session.js";
+import { store } from "../store.js";
+
+function describe(recovery) {
+  const name = recovery.file.name;
+  const where = recovery.completion === null || recovery.completion === undefined
+    ? `byte ${recovery.pos}` : `${recovery.completion.toFixed(0)}%`;
+  const reason = recovery.reason ? ` (${recovery.reason})` : "";
+  const when = recovery.date ? `, ${formatDate(recovery.date)}` : "";
+  return `The last print of ${name} stopped at ${where}${reason}${when}.`;
+}
+
+function render(recovery) {
+  show($("#recovery-banner"), Boolean(recovery));
+  if (recovery) setText($("#recovery-text"), describe(recovery));
+}
+
+export async function load() {
+  if (!can(store.get("user"), "STATUS")) {
+    render(null);
+    return;
+  }
+  try {
+    const data = await api.get("/api/job");
+    render(data && data.recovery);
+  } catch (error) {
+    render(null);
+  }
+}
+
+export function init() {
+  $("#recovery-resume").addEventListener("click", async () => {
+    show($("#recovery-banner"), false);
+    await attempt(() => api.post("/api/job", { command: "recover" }), "Resuming the print");
+    load();
+  });
+  $("#recovery-dismiss").addEventListener("click", async () => {
+    show($("#recovery-banner"), false);
+    await attempt(() => api.delete("/api/job/recovery"));
+    load();
+  });
+  store.on("user", (user) => { if (!user) render(null); });
+  store.on("loggedIn", load, { immediate: false });
+  for (const event of ["PrintStarted", "PrintFailed", "PrintDone", "PrintCancelled", "Connected"]) {
+    store.on(`event:${event}`, load, { immediate: false });
+  }
+}
