@@ -263,7 +263,8 @@ def test_terminal_command_shows_its_answer(page):
 
 
 def test_custom_control_button_sends_its_command(page, octohost):
-    controls = [{"name": "Greetings", "children": [{"name": "Say hello", "command": "M117 Hello from a control"}]}]
+    controls = [{"name": "Greetings", "children": [{"name": "Say hello", "command": "M117 Hello from a control"}]},
+                {"name": "Show", "command": "M117 {text}", "input": [{"name": "Text", "parameter": "text", "default": "x"}]}]
     assert admin_session(octohost).post(octohost.url + "api/settings", json={"controls": controls}, timeout=10).ok
     open_tab(page, "control")
     page.wait_for_selector("#custom-controls-box", state="visible")
@@ -275,6 +276,15 @@ def test_custom_control_button_sends_its_command(page, octohost):
     open_tab(page, "terminal")
     page.wait_for_function(
         "() => [...document.querySelectorAll('#terminal-output .line')].some(l => l.textContent.includes('M117 Hello from a control'))")
+    open_tab(page, "control")
+    page.fill("#custom-controls input[aria-label=Text]", "Typed in the UI")
+    with page.expect_response("**/api/printer/command") as sent:
+        page.click("#custom-controls button:has-text('Show')")
+    assert sent.value.status == 204
+    assert sent.value.request.post_data_json == {"commands": ["M117 {text}"], "parameters": {"text": "Typed in the UI"}}
+    open_tab(page, "terminal")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#terminal-output .line')].some(l => l.textContent.includes('M117 Typed in the UI'))")
 
 
 def test_profile_edit(page):

@@ -39,15 +39,27 @@ function controlAction(control) {
   return null;
 }
 
+// A control with "input" gets one field per parameter; their values fill the {placeholders}.
 function controlButton(control) {
   const action = controlAction(control);
-  return h("button", {
+  const inputs = (control.input || []).map((parameter) => h("input", {
+    class: "narrow", "aria-label": parameter.name, placeholder: parameter.name, dataset: { parameter: parameter.parameter },
+    value: parameter.default === undefined || parameter.default === null ? "" : String(parameter.default),
+  }));
+  const button = h("button", {
     type: "button", class: "small", title: action.text,
     onclick: async () => {
       if (control.confirm && !(await confirmAction(control.confirm, control.name || "Send"))) return;
-      attempt(() => api.post("/api/printer/command", action.body));
+      const body = { ...action.body };
+      if (inputs.length) {
+        const parameters = Object.fromEntries(inputs.map((input) => [input.dataset.parameter, input.value]));
+        if (body.script) body.context = { parameters };
+        else body.parameters = parameters;
+      }
+      attempt(() => api.post("/api/printer/command", body));
     },
   }, control.name || action.text);
+  return inputs.length ? h("span", { class: "control-with-input" }, ...inputs, button) : button;
 }
 
 function renderControls(controls) {
