@@ -1,7 +1,10 @@
 """Uploads (PrusaSlicer and Cura flows), folders, downloads, copy/move/delete, limits and confinement."""
 
+import base64
 import os
+import struct
 import time
+import zlib
 
 import requests
 
@@ -220,10 +223,7 @@ def test_other_methods_on_the_upload_path_keep_the_connection_usable(running):
 
 
 def png_bytes(width, height, rgb=(200, 40, 40)):
-    """A valid, uncompressed-looking PNG built by hand (no imaging library needed)."""
-    import struct
-    import zlib
-
+    """A valid one-colour PNG built by hand (no imaging library needed)."""
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -234,8 +234,6 @@ def png_bytes(width, height, rgb=(200, 40, 40)):
 
 def prusaslicer_gcode(png):
     """G-code with a thumbnail block as PrusaSlicer writes it (base64 in 78-character comment lines)."""
-    import base64
-
     encoded = base64.b64encode(png).decode()
     lines = [f"; thumbnail begin 16x12 {len(encoded)}"] + [f"; {encoded[i:i + 78]}" for i in range(0, len(encoded), 78)]
     lines += ["; thumbnail end", "", "G28", "G1 X10 Y10 F3000", "M84"]

@@ -1,8 +1,10 @@
 """Print history and print recovery over HTTP, with the virtual printer and a real server restart."""
 
+import shutil
 import time
 
 import pytest
+import requests
 
 from octohost.server.app import Server
 from octohost.settings import Settings
@@ -29,10 +31,10 @@ def test_history_lists_finished_prints_newest_first_with_paging_and_stats(start_
     running = start_server(connect_virtual=True)
     assert running.get("/api/version").json()["capabilities"]["printHistory"] == "/api/history"
     wait_until(running.context.printer.is_operational)
-    for name in ("first.gcode", "second.gcode"):
+    for done, name in enumerate(("first.gcode", "second.gcode"), start=1):
         print_file(running, name, SHORT)
-        wait_until(lambda: running.get("/api/job").json()["state"] == "Operational"
-                   and running.get("/api/history").json()["stats"]["done"] == ["first.gcode", "second.gcode"].index(name) + 1)
+        wait_until(lambda: running.get("/api/history").json()["stats"]["done"] == done)
+        wait_until(lambda: running.get("/api/job").json()["state"] == "Operational")
     body = running.get("/api/history", role="viewer").json()
     assert [job["name"] for job in body["jobs"]] == ["second.gcode", "first.gcode"]
     assert body["jobs"][0]["result"] == "done" and body["jobs"][0]["user"] == "admin"
@@ -48,8 +50,6 @@ def test_history_lists_finished_prints_newest_first_with_paging_and_stats(start_
 
 
 def _start_on(basedir, users_template):
-    import shutil
-
     settings = Settings(str(basedir))
     settings.set("serial.virtual.okDelay", 0.005)
     shutil.copy(users_template[0], basedir / "users.yaml")
@@ -70,8 +70,6 @@ def restartable(tmp_path, users_template):
 
 
 def test_print_stopped_by_a_restart_is_offered_for_recovery_then_resumed_or_dismissed(restartable, users_template):
-    import requests
-
     key = {"X-Api-Key": users_template[1]["user"]}
     server = restartable()
     url = server.url.rstrip("/")

@@ -1,5 +1,6 @@
 """GCODE scripts and custom controls through /api/settings, the custom controls API, the plugin list."""
 
+import os
 import types
 
 CONTROLS = [{"name": "Lights", "children": [{"name": "On", "command": "M355 S1"},
@@ -19,7 +20,7 @@ def test_scripts_are_read_and_saved_through_settings_and_bad_syntax_saves_nothin
     assert saved.status_code == 200
     assert saved.json()["scripts"]["gcode"]["afterPrintDone"] == "M117 done {{ script.name }}\n"
     assert scripts.render("afterPrintDone") == ["M117 done afterPrintDone"]
-    assert sorted(__import__("os").listdir(scripts.folder)) == ["afterPrintDone"]
+    assert sorted(os.listdir(scripts.folder)) == ["afterPrintDone"]
 
     broken = running.post("/api/settings", json={"appearance": {"name": "Broken"},
                                                  "scripts": {"gcode": {"beforePrintStarted": "M117 ok\n",

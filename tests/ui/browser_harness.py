@@ -1,13 +1,16 @@
 """Helpers of the UI tests: a real ``octohost serve --virtual`` subprocess, console watching, screenshots."""
 
+import base64
 import contextlib
 import json
 import os
 import re
 import signal
 import subprocess
+import struct
 import sys
 import time
+import zlib
 
 import yaml
 
@@ -187,10 +190,6 @@ def page_load_figures(page):
 
 def gcode_with_thumbnail(width=24, height=16):
     """G-code with a PNG thumbnail block as PrusaSlicer writes it (PNG built by hand, one colour)."""
-    import base64
-    import struct
-    import zlib
-
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 

@@ -35,6 +35,12 @@ export async function load() {
   }
 }
 
+// Resuming needs a connected, idle printer; the banner stays so the user can connect first.
+function renderReady(state) {
+  const flags = (state && state.flags) || {};
+  $("#recovery-resume").disabled = !(flags.operational && flags.ready);
+}
+
 export function init() {
   $("#recovery-resume").addEventListener("click", async () => {
     show($("#recovery-banner"), false);
@@ -47,6 +53,7 @@ export function init() {
     load();
   });
   store.on("user", (user) => { if (!user) render(null); });
+  store.on("state", renderReady);
   store.on("loggedIn", load, { immediate: false });
   for (const event of ["PrintStarted", "PrintFailed", "PrintDone", "PrintCancelled", "Connected"]) {
     store.on(`event:${event}`, load, { immediate: false });
