@@ -414,12 +414,14 @@ class MachineCom:
 
     def _error_close(self, message, job_reason=None):
         if self._shutdown():
+            self.sd.abort_transfer(message)
             self.jobs.end("error", job_reason or message)
             self._fail(message)
 
     def close(self, is_error=False):
         """Disconnect; a running job ends as failed with its position recorded."""
         if self._shutdown():
+            self.sd.abort_transfer("The printer was disconnected during the upload")
             self.jobs.end("disconnect", "The printer was disconnected during the print")
             self._set_state(State.CLOSED_WITH_ERROR if is_error else State.CLOSED)
         self._join()

@@ -109,15 +109,30 @@ class SdCard:
         return True
 
     def transfer_done(self, job):
+        """The last line is acknowledged: close the file with M29; done once the firmware saved it."""
         comm = self.comm
-        local_path, remote_name, started, previous = self._transfer
+        comm.jobs.job = self._transfer[3]
         comm._queue_command("M29")
+
+    def _saved(self):
+        comm = self.comm
+        local_path, remote_name, started, _ = self._transfer
         self.transferring = False
         self._transfer = None
-        comm.jobs.job = previous
         comm._set_state(State.OPERATIONAL)
         comm.callback.on_comm_file_transfer_done(local_path, remote_name, time.monotonic() - started)
         self.refresh()
+
+    def abort_transfer(self, reason):
+        """The connection ended during an upload: report it failed."""
+        if self._transfer is None:
+            return
+        local_path, remote_name, _, previous = self._transfer
+        self.transferring = False
+        self._transfer = None
+        self.comm.jobs.job = previous
+        self.comm.jobs.active = False
+        self.comm.callback.on_comm_file_transfer_failed(local_path, remote_name, reason)
 
     # -- what the firmware says --------------------------------------------------------------------
 
@@ -155,6 +170,8 @@ class SdCard:
             self.refresh()
         elif event in ("card_failed", "card_released"):
             self._set_ready(False)
+        elif event == "saved" and self._transfer is not None:
+            self._saved()
 
     def list_entry(self, line):
         self._entries.append(parse_file_list_entry(line))

@@ -73,3 +73,14 @@ def test_sd_status_is_polled_without_autoreport(machine, wait_for):
     accepted = comm.get_transport().accepted
     assert accepted.count("M27") >= 2 and not any(line.startswith("M27 S") for line in accepted)
     assert 0 < comm.get_job_status()["progress"] <= 1.0
+
+
+def test_a_disconnect_during_an_upload_reports_it_failed(machine, tmp_path, wait_for, write_gcode):
+    write_gcode(tmp_path / "up.gcode", 3000)
+    comm, recorder = machine(virtual=sd_printer(disconnect_after_lines=200))
+    assert comm.start_sd_file_transfer(str(tmp_path / "up.gcode"), "up.gco")
+    wait_for(lambda: recorder.named("on_comm_file_transfer_failed"), message="transfer failed")
+    local, remote, reason = recorder.named("on_comm_file_transfer_failed")[0]
+    assert remote == "up.gco" and "Lost the connection" in reason
+    assert not comm.is_streaming() and comm.get_state() == "CLOSED_WITH_ERROR"
+    assert not recorder.named("on_comm_print_job_failed")
