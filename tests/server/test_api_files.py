@@ -258,6 +258,7 @@ def test_thumbnail_of_an_upload_is_served_at_its_ref_with_download_permission(ru
     url = entry["refs"]["thumbnail"]
     assert "/downloads/thumbs/local/sub/thumb.gcode?" in url
     assert entry["thumbnails"][0]["url"] == url and entry["thumbnails"][0]["width"] == 16
+    assert running.url + "/" + entry["thumbnail"] == url
     image = requests.get(url, headers={"X-Api-Key": running.keys["viewer"]}, timeout=10)
     assert image.status_code == 200 and image.headers["Content-Type"] == "image/png" and image.content == png
     assert requests.get(url, timeout=10).status_code == 401
@@ -267,4 +268,4 @@ def test_thumbnail_of_an_upload_is_served_at_its_ref_with_download_permission(ru
     assert requests.get(base + "..%2F..%2Fusers.yaml", headers=key, timeout=10).status_code == 404
     assert requests.get(base + "missing.gcode", headers=key, timeout=10).json() == {"error": "Thumbnail not found"}
     plain = upload(running, "plain.gcode").json()["files"]["local"]
-    assert "thumbnail" not in plain["refs"]
+    assert "thumbnail" not in plain["refs"] and "thumbnail" not in plain

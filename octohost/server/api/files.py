@@ -55,18 +55,25 @@ def _refs(origin, path, is_file):
 VIEWABLE_THUMBNAILS = ("png", "jpg")
 
 
-def _thumbnail_url(entry, name):
+def _thumbnail_path(entry, name):
     query = urllib.parse.urlencode({"name": name, "v": entry.get("hash") or entry.get("date") or ""})
-    return f"{request.host_url}downloads/thumbs/local/{urllib.parse.quote(entry['path'])}?{query}"
+    return f"downloads/thumbs/local/{urllib.parse.quote(entry['path'])}?{query}"
 
 
 def _with_thumbnail_urls(entry):
-    """Each thumbnail gets its ``url``; ``refs.thumbnail`` is the largest one a browser can show."""
-    thumbnails = [dict(t, url=_thumbnail_url(entry, t["name"])) for t in entry["thumbnails"]]
+    """Each thumbnail gets its ``url``; ``refs.thumbnail`` is the largest one a browser can show.
+
+    That one also goes into ``thumbnail`` relative to the server's root, where OctoPrint's
+    slicer-thumbnail plugins put it and mobile apps look for it.
+    """
+    thumbnails = [dict(t, url=request.host_url + _thumbnail_path(entry, t["name"])) for t in entry["thumbnails"]]
     entry["thumbnails"] = thumbnails
     viewable = [t for t in thumbnails if t.get("format") in VIEWABLE_THUMBNAILS]
     if viewable:
-        entry["refs"]["thumbnail"] = max(viewable, key=lambda t: t["width"] * t["height"])["url"]
+        best = max(viewable, key=lambda t: t["width"] * t["height"])
+        entry["refs"]["thumbnail"] = best["url"]
+        entry["thumbnail"] = _thumbnail_path(entry, best["name"])
+        entry["thumbnail_src"] = "octohost"
 
 
 def _with_refs(entry, origin="local"):

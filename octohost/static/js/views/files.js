@@ -60,11 +60,11 @@ function selectedPath() {
   return file.origin === view.origin ? file.path : null;
 }
 
-// The slicer's preview: a "thumbnail" URL (as OctoPrint's thumbnail plugins add), else the
-// largest of the "thumbnails" that come with a URL.
+// The slicer's preview: the server's refs.thumbnail, else a "thumbnail" URL (as OctoPrint's
+// thumbnail plugins add), else the largest of the "thumbnails" that come with a URL.
 function thumbnailOf(entry) {
-  if (typeof entry.thumbnail === "string") return entry.thumbnail;
   if (entry.refs && entry.refs.thumbnail) return entry.refs.thumbnail;
+  if (typeof entry.thumbnail === "string") return entry.thumbnail;
   const withUrl = (entry.thumbnails || []).filter((t) => t && t.url);
   withUrl.sort((a, b) => (b.width || 0) * (b.height || 0) - (a.width || 0) * (a.height || 0));
   return withUrl.length ? withUrl[0].url : null;
