@@ -402,6 +402,7 @@ def test_slicer_thumbnail_loads_in_the_file_list(page, tmp_path):
     page.wait_for_selector(image)
     page.wait_for_function(f"() => document.querySelector('{image}').complete && document.querySelector('{image}').naturalWidth === 24")
     assert "/downloads/thumbs/local/with_preview.gcode?" in page.get_attribute(image, "src")
+    screenshot(page, "files-desktop", "#files-panel")
 
 
 def test_drop_upload_new_folder_move_and_delete(page):
