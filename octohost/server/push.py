@@ -4,10 +4,12 @@ Messages are ``{"<type>": payload}``: ``connected`` on open; after ``{"auth": "n
 ``history`` first, then ``current`` (coalesced, every half second times the client's
 ``throttle``), ``event`` and ``plugin``; ``reauthRequired`` when the login ends.
 
-Nothing that produces data ever waits for a client. Printer callbacks, events and plugin
-messages only touch the client's own state under a short lock; the IOLoop sends. Each client has
-a bounded outbox and a bounded write buffer: a client that stops reading is dropped once either
-fills, and the others never notice.
+Nothing that produces data ever waits for a client. The hub registers ONE printer callback, so a
+terminal line costs the same with twenty clients as with none: lines, messages and temperatures
+are collected once and handed to every client in a batch on the half-second tick. Events and
+plugin messages only touch a client's own state under a short lock; the IOLoop sends. Each client
+has a bounded outbox and a bounded write buffer: a client that stops reading is dropped once
+either fills, and the others never notice.
 """
 
 import collections
@@ -36,28 +38,26 @@ MAX_LOG_PATTERN = 100
 STATUS = "STATUS"
 
 
-class _ClientPrinterCallback(PrinterCallback):
-    """Runs on the printer's delivery thread for this client: store and return."""
+class _HubPrinterCallback(PrinterCallback):
+    """The hub's one printer callback, on the printer's delivery thread: collect and return."""
 
-    def __init__(self, client):
-        self._client = client
+    def __init__(self, hub):
+        self._hub = hub
 
     def on_printer_send_initial_data(self, data):
-        client = self._client
-        client.queue("history", client.hub.state_payload(data, client.visible_logs(data.get("logs") or []),
-                                                         data.get("messages"), data.get("temps")))
+        self._hub.deliver_history(data)
 
     def on_printer_send_current_data(self, data):
-        self._client.update_current(data)
+        self._hub.collect_current(data)
 
     def on_printer_add_log(self, data):
-        self._client.accumulate("logs", data)
+        self._hub.collect("logs", data)
 
     def on_printer_add_message(self, data):
-        self._client.accumulate("messages", data)
+        self._hub.collect("messages", data)
 
     def on_printer_add_temperature(self, data):
-        self._client.accumulate("temps", data)
+        self._hub.collect("temps", data)
 
 
 class PushConnection(SockJSConnection):
@@ -77,7 +77,6 @@ class PushConnection(SockJSConnection):
         self._overflow = False
         self._current = None
         self._accumulated = {"logs": [], "messages": [], "temps": []}
-        self._printer_callback = None
         self._subscription = {"state": {"logs": True, "messages": True}, "events": True, "plugins": True}
         self._buffer_limited = False
         if not self.hub.register(self):
@@ -103,18 +102,22 @@ class PushConnection(SockJSConnection):
                 self._overflow = True
         self.hub.schedule_flush()
 
-    def update_current(self, data):
+    def drop_pending(self):
+        """Forget collected lines: the ``history`` about to be queued already holds them."""
         with self._lock:
-            self._current = data
+            self._current = None
+            self._accumulated = {"logs": [], "messages": [], "temps": []}
 
-    def accumulate(self, kind, item):
+    def take_batch(self, current, batch):
+        """Add the hub's collection since the last tick to what this client has not been sent yet."""
         with self._lock:
-            items = self._accumulated[kind]
-            items.append(item)
-            if len(items) > ACCUMULATE_LIMIT:
-                del items[0]
-            if self._current is None and self.hub.last_current is not None:
-                self._current = self.hub.last_current
+            self._current = current
+            for kind, items in batch.items():
+                if items:
+                    pending = self._accumulated[kind]
+                    pending.extend(items)
+                    if len(pending) > ACCUMULATE_LIMIT:
+                        del pending[:-ACCUMULATE_LIMIT]
 
     # -- on the IOLoop -------------------------------------------------------------------------
 
@@ -142,7 +145,6 @@ class PushConnection(SockJSConnection):
             self._accumulated = {"logs": [], "messages": [], "temps": []}
         if current is None or STATUS not in self.permissions:
             return
-        self.hub.last_current = current
         logs = self.visible_logs(accumulated["logs"])
         messages = accumulated["messages"] if self._subscription["state"].get("messages", True) else []
         self._emit("current", self.hub.state_payload(current, logs, messages, accumulated["temps"]))
@@ -222,17 +224,16 @@ class PushConnection(SockJSConnection):
         rule = self._subscription[kind]
         return rule is True or (isinstance(rule, list) and name in rule)
 
-    def set_user(self, user, session_id, permissions, printer_callback):
+    def set_user(self, user, session_id, permissions):
         """Switch identity; with STATUS, everything waits for the ``history`` message that follows."""
         with self._lock:
-            old_callback = self._printer_callback
             self.user, self.session_id, self.permissions = user, session_id, permissions
-            self._printer_callback = printer_callback
             self._awaiting_history = STATUS in permissions
+            self._current = None
+            self._accumulated = {"logs": [], "messages": [], "temps": []}
             if not self._awaiting_history:
                 self._outbox.extend(self._held)
                 self._held.clear()
-        return old_callback
 
     def on_close(self):
         self.hub.unregister(self)
@@ -249,6 +250,11 @@ class PushHub:
         self._flush_scheduled = False
         self._ticker = None
         self.last_current = None
+        self._collect_lock = threading.Lock()
+        self._collected = {"logs": [], "messages": [], "temps": []}
+        self._collected_current = None
+        self._awaiting_history = set()
+        self._printer_callback = _HubPrinterCallback(self)
         self.emit_handlers = context.plugin_manager.handlers("server.sockjs.emit")
         self.router = SockJSRouter(type("BoundPushConnection", (PushConnection,), {"hub": self}), "/sockjs",
                                    {"disconnect_delay": 5, "heartbeat_delay": 15})
@@ -262,13 +268,15 @@ class PushHub:
         self._loop = loop
         self._ticker = PeriodicCallback(self._tick, TICK_SECONDS * 1000)
         self._ticker.start()
+        self.context.printer.register_callback(self._printer_callback)
 
     def stop(self):
         if self._ticker is not None:
             self._ticker.stop()
+        self.context.printer.unregister_callback(self._printer_callback)
         self.context.event_bus.unsubscribe("*", self.on_event)
         for client in self.clients():
-            self._detach_printer(client.set_user(None, None, frozenset(), None))
+            client.set_user(None, None, frozenset())
             client.close()
 
     def clients(self):
@@ -292,12 +300,9 @@ class PushHub:
             if client not in self._clients:
                 return
             self._clients.discard(client)
-        self._detach_printer(client.set_user(None, None, frozenset(), None))
+            self._awaiting_history.discard(client)
+        client.set_user(None, None, frozenset())
         self.context.event_bus.fire(Events.CLIENT_CLOSED, {"remoteAddress": client.remote_ip})
-
-    def _detach_printer(self, callback):
-        if callback is not None:
-            self.context.printer.unregister_callback(callback)
 
     def authenticate(self, client, credentials):
         name, _, session_id = credentials.partition(":")
@@ -307,10 +312,11 @@ class PushHub:
             client.queue("reauthRequired", {"reason": "stale"})
             return
         permissions = self.context.permissions.for_user(user)
-        callback = _ClientPrinterCallback(client) if STATUS in permissions else None
-        self._detach_printer(client.set_user(user, session_id, permissions, callback))
-        if callback is not None:
-            self.context.printer.register_callback(callback)
+        client.set_user(user, session_id, permissions)
+        if STATUS in permissions:
+            with self._lock:
+                self._awaiting_history.add(client)
+            self.context.printer.send_initial_callback(self._printer_callback)
         self.context.plugin_manager.call("server.sockjs.authed", client, user)
         self.context.event_bus.fire(Events.CLIENT_AUTHED, {"username": user.name, "remoteAddress": client.remote_ip})
 
@@ -318,7 +324,9 @@ class PushHub:
         """A login ended (logout, user removed): its sockets must log in again."""
         for client in self.clients():
             if client.session_id == session_id:
-                self._detach_printer(client.set_user(None, None, frozenset(), None))
+                with self._lock:
+                    self._awaiting_history.discard(client)
+                client.set_user(None, None, frozenset())
                 client.queue("reauthRequired", {"reason": reason})
                 self.context.plugin_manager.call("server.sockjs.authed", client, None)
 
@@ -339,8 +347,40 @@ class PushHub:
         for client in self.clients():
             client.flush()
 
+    # -- collected from the printer (its delivery thread) ------------------------------------------
+
+    def collect(self, kind, item):
+        with self._collect_lock:
+            items = self._collected[kind]
+            items.append(item)
+            if len(items) > 2 * ACCUMULATE_LIMIT:
+                del items[:-ACCUMULATE_LIMIT]
+
+    def collect_current(self, data):
+        with self._collect_lock:
+            self._collected_current = data
+
+    def deliver_history(self, data):
+        """Initial data the printer sent for the clients that authenticated since it was asked for."""
+        with self._lock:
+            waiting, self._awaiting_history = self._awaiting_history, set()
+        for client in waiting:
+            client.drop_pending()
+            client.queue("history", self.state_payload(data, client.visible_logs(data.get("logs") or []),
+                                                       data.get("messages"), data.get("temps")))
+
     def _tick(self):
+        with self._collect_lock:
+            current, self._collected_current = self._collected_current, None
+            batch = {kind: items[-ACCUMULATE_LIMIT:] for kind, items in self._collected.items()}
+            self._collected = {"logs": [], "messages": [], "temps": []}
+        if current is not None:
+            self.last_current = current
+        elif any(batch.values()):
+            current = self.last_current
         for client in self.clients():
+            if current is not None:
+                client.take_batch(current, batch)
             client.tick()
 
     def on_event(self, event, payload):
