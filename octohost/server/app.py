@@ -232,5 +232,7 @@ def run(settings, host=None, port=None, debug=False, safe_mode=False, connect_vi
     """Start octohost and serve until a signal; used by ``octohost serve``."""
     server = Server(settings, host, port, debug, safe_mode, connect_virtual)
     print(f"octohost is running: open {server.url} in a browser", flush=True)
+    if server.host in ("0.0.0.0", "::", ""):
+        print(f"  from other machines: http://{socket.gethostname()}:{server.port}/", flush=True)
     server.serve_forever()
     return 0
