@@ -77,6 +77,7 @@ class PushConnection(SockJSConnection):
         self._overflow = False
         self._current = None
         self._accumulated = {"logs": [], "messages": [], "temps": []}
+        self._history_sequence = {}
         self._subscription = {"state": {"logs": True, "messages": True}, "events": True, "plugins": True}
         self._buffer_limited = False
         if not self.hub.register(self):
@@ -102,17 +103,22 @@ class PushConnection(SockJSConnection):
                 self._overflow = True
         self.hub.schedule_flush()
 
-    def drop_pending(self):
-        """Forget collected lines: the ``history`` about to be queued already holds them."""
+    def start_after(self, sequence):
+        """The ``history`` about to be queued holds everything collected up to ``sequence``: skip it."""
         with self._lock:
             self._current = None
             self._accumulated = {"logs": [], "messages": [], "temps": []}
+            self._history_sequence = dict(sequence)
 
-    def take_batch(self, current, batch):
-        """Add the hub's collection since the last tick to what this client has not been sent yet."""
+    def take_batch(self, current, batch, first):
+        """Add the hub's collection since the last tick (``first``: sequence number of each kind's
+        first item) to what this client has not been sent yet."""
         with self._lock:
             self._current = current
             for kind, items in batch.items():
+                skip = self._history_sequence.get(kind, 0) - first[kind]
+                if skip > 0:
+                    items = items[skip:]
                 if items:
                     pending = self._accumulated[kind]
                     pending.extend(items)
@@ -252,6 +258,7 @@ class PushHub:
         self.last_current = None
         self._collect_lock = threading.Lock()
         self._collected = {"logs": [], "messages": [], "temps": []}
+        self._sequence = {"logs": 0, "messages": 0, "temps": 0}  # items collected so far, per kind
         self._collected_current = None
         self._awaiting_history = set()
         self._printer_callback = _HubPrinterCallback(self)
@@ -351,6 +358,7 @@ class PushHub:
 
     def collect(self, kind, item):
         with self._collect_lock:
+            self._sequence[kind] += 1
             items = self._collected[kind]
             items.append(item)
             if len(items) > 2 * ACCUMULATE_LIMIT:
@@ -364,8 +372,10 @@ class PushHub:
         """Initial data the printer sent for the clients that authenticated since it was asked for."""
         with self._lock:
             waiting, self._awaiting_history = self._awaiting_history, set()
+        with self._collect_lock:
+            sequence = dict(self._sequence)
         for client in waiting:
-            client.drop_pending()
+            client.start_after(sequence)
             client.queue("history", self.state_payload(data, client.visible_logs(data.get("logs") or []),
                                                        data.get("messages"), data.get("temps")))
 
@@ -373,6 +383,7 @@ class PushHub:
         with self._collect_lock:
             current, self._collected_current = self._collected_current, None
             batch = {kind: items[-ACCUMULATE_LIMIT:] for kind, items in self._collected.items()}
+            first = {kind: self._sequence[kind] - len(items) for kind, items in batch.items()}
             self._collected = {"logs": [], "messages": [], "temps": []}
         if current is not None:
             self.last_current = current
@@ -380,7 +391,7 @@ class PushHub:
             current = self.last_current
         for client in self.clients():
             if current is not None:
-                client.take_batch(current, batch)
+                client.take_batch(current, batch, first)
             client.tick()
 
     def on_event(self, event, payload):

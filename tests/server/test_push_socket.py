@@ -288,3 +288,39 @@ def test_log_subscription_with_a_pattern_filters_terminal_lines(running):
         assert all(c["messages"] == [] for c in currents)
     finally:
         client.close()
+
+
+def _terminal_lines(client, until, initial=()):
+    """Terminal lines from ``current`` messages, in order, until a line containing ``until``."""
+    lines = list(initial)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for message in client.messages():
+            if "current" in message:
+                lines.extend(message["current"]["logs"])
+                if any(until in line for line in message["current"]["logs"]):
+                    return lines
+    raise AssertionError(f"{until!r} never arrived; last lines {lines[-5:]}")
+
+
+def test_every_client_gets_each_terminal_line_once_in_order(running):
+    early, other = RawClient(running), RawClient(running)
+    late = None
+    try:
+        authed(running, early)
+        authed(running, other)
+        running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
+        wait_for(early, lambda m: "current" in m and m["current"]["state"]["flags"].get("operational"))
+        running.post("/api/printer/command", json={"commands": [f"M117 before-{i}" for i in range(3)]})
+        late = RawClient(running)
+        _, history = authed(running, late)
+        running.post("/api/printer/command", json={"commands": [f"M117 after-{i}" for i in range(3)]})
+        for name, client, initial in (("early", early, ()), ("other", other, ()), ("late", late, history["logs"])):
+            lines = _terminal_lines(client, "M117 after-2", initial)
+            sent = [line.split("M117 ", 1)[1] for line in lines if line.startswith("Send:") and "M117 " in line]
+            markers = [m.split("*")[0] for m in sent]
+            assert markers == [f"before-{i}" for i in range(3)] + [f"after-{i}" for i in range(3)], f"{name}: {markers}"
+    finally:
+        for client in (early, other, late):
+            if client is not None:
+                client.close()
