@@ -58,6 +58,7 @@ class Responses:
             if comm.firmware.pending:
                 comm.firmware.report_complete()
             if extras and "temperatures" in extras:
+                self.sender.window.typed_oks = True  # so a tickle's answer can be told from a job line's
                 self._temperatures_received(extras["temperatures"])
             if comm._on_ok is not None and comm._on_ok(extras):
                 return

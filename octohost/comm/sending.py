@@ -112,7 +112,7 @@ class Sender:
                     return
                 self._resend_next = number + 1 if number + 1 < self._resend_end else None
                 self.resent += 1
-                if not self._transmit(data, number, filepos, False, "Resend: "):
+                if not self._transmit(data, number, filepos, False, "Resend: ", probe=b" M105" in data):
                     return
                 continue
             staged = self._staged
@@ -136,8 +136,9 @@ class Sender:
             if command.fileend is not None:
                 self.sent_filepos = command.fileend
                 self.job_lines_sent += 1
-            if not self._transmit(data, number, command.fileend, command.gcode in self._long_running,
-                                  "Send: ", text):
+            gcode = command.gcode
+            if not self._transmit(data, number, command.fileend, gcode in self._long_running, "Send: ", text,
+                                  gcode == "M105"):
                 return
             self._after_sent(command)
 
@@ -151,12 +152,12 @@ class Sender:
             return self._frame(command)
         return staged
 
-    def _transmit(self, data, number, filepos, long_running, prefix, text=None):
+    def _transmit(self, data, number, filepos, long_running, prefix, text=None, probe=False):
         if not self.window.in_flight:
             self.idle_since = time.monotonic()
         if number is not None:
             self.history.add(number, data, filepos)
-        self.window.sent(number if number is not None else -1, len(data), filepos, long_running)
+        self.window.sent(number if number is not None else -1, len(data), filepos, long_running, probe)
         try:
             self._write(data)
         except Exception as exc:
@@ -272,10 +273,16 @@ class Sender:
                 self.acked_filepos = entry[FILEPOS]
 
     def resend_requested(self, number):
-        """``Resend: number``: rewind to it, once per request, or raise :class:`ResendError`."""
+        """``Resend: number``: rewind to it, once per request, or raise :class:`ResendError`.
+
+        The firmware rejects every line behind a bad one with the same request, and may repeat
+        a request before the line went out again: those repeats change nothing, and only a resent
+        line rejected again counts towards ``max_resends_per_line``.
+        """
         with self.lock:
-            if self._duplicate_resends and number == self._resend_requested:
-                self._duplicate_resends -= 1
+            self.window.rejections += 1  # the ok that follows answers the rejected transmission
+            if number == self._resend_requested and (self._duplicate_resends or self._resend_next == number):
+                self._duplicate_resends = max(0, self._duplicate_resends - 1)
                 return
             if number >= self.next_line:
                 if number == self.next_line:
@@ -298,13 +305,13 @@ class Sender:
         """No ok for too long: assume it was lost, tickle the firmware with M105, go on."""
         with self.lock:
             if self.window.in_flight and not self.window.has_long_running():
-                entry = self.window.assume_lost_ok()
+                entry = self.window.timed_out()
                 if entry is not None and entry[FILEPOS] is not None:
                     self.acked_filepos = entry[FILEPOS]
             command, number, data, text = self._frame(Command("M105"))
             if number is not None:
                 self.next_line = number + 1  # a staged line gets renumbered before it goes out
-            self._transmit(data, number, None, False, "Send: ", text)
+            self._transmit(data, number, None, False, "Send: ", text, probe=True)
             self._pump()
 
     def reset_line_numbers(self):
@@ -315,6 +322,7 @@ class Sender:
             self.window.clear()
             self._staged = None
             self._resend_next = None
+            self._resend_requested = None
             self._duplicate_resends = 0
             self._resends_per_line.clear()
 
@@ -324,7 +332,7 @@ class Sender:
             command, number, data, text = self._frame(Command(cmd))
             if number is not None:
                 self.next_line = number + 1
-            self._transmit(data, number, None, False, "Send: ", text)
+            self._transmit(data, number, None, False, "Send: ", text, command.gcode == "M105")
 
     def in_flight(self):
         return len(self.window)

@@ -11,6 +11,17 @@ ones it rejects with a resend request, so the window counts transmissions, not l
   ``N`` in those oks also settles transmissions whose ``ok`` got lost.
 
 In every mode the ``Last Line:`` of a firmware's line error settles lost oks the same way.
+
+Oks carry no line number (unless ADVANCED_OK), so a late ok must never be mistaken for another
+line's: that would grant credit for a line the firmware has not answered, and with every late ok
+one more line would be in flight than the mode allows. The window therefore never assumes a job
+line's ok lost on a timeout. Instead the host sends an ``M105`` tickle (a *probe*); once the
+firmware is known to answer M105 with ``ok T:...`` (``typed_oks``), an ok with temperatures
+settles through the oldest probe and a plain ok through the oldest other transmission, so the
+tickle's answer settles a job line whose ok was really lost, while a late job ok and the
+tickle's ok each settle their own. Probes are interchangeable: an ok with temperatures and no
+probe in flight is a stray and grants nothing. The ok that follows a ``Resend:`` answers the
+oldest transmission, whatever it was (``rejections``).
 """
 
 import collections
@@ -22,7 +33,7 @@ MODES = (PING_PONG, RX_BYTES, ADVANCED_OK)
 
 
 #: fields of an in-flight entry, a plain tuple because one is made per line
-LINE, SIZE, FILEPOS, LONG_RUNNING = range(4)
+LINE, SIZE, FILEPOS, LONG_RUNNING, PROBE = range(5)
 
 
 class Window:
@@ -36,6 +47,8 @@ class Window:
         self.in_flight = collections.deque()
         self.bytes_in_flight = 0
         self.free_slots = None  # last B of an advanced ok
+        self.typed_oks = False  # the firmware answers M105 with "ok T:..." (learnt from its oks)
+        self.rejections = 0  # "Resend:" lines whose ok has not come yet
 
     def __len__(self):
         return len(self.in_flight)
@@ -53,19 +66,26 @@ class Window:
             return self.free_slots is not None and count < self.free_slots
         return True
 
-    def sent(self, line_number, size, filepos=None, long_running=False):
-        self.in_flight.append((line_number, size, filepos, long_running))
+    def sent(self, line_number, size, filepos=None, long_running=False, probe=False):
+        self.in_flight.append((line_number, size, filepos, long_running, probe))
         self.bytes_in_flight += size
 
     def acked(self, extras=None):
-        """Account one ok (with its parsed extras); returns the settled ``(line, size, filepos, long)``.
+        """Account one ok (with its parsed extras); returns the last settled entry.
 
-        None when nothing was in flight.
+        None when the ok settled nothing (nothing in flight, or a stray probe answer).
         """
+        if self.rejections:
+            self.rejections -= 1
+            return self._pop() if self.in_flight else None
         if not self.in_flight:
             return None
-        entry = self.in_flight.popleft()
-        self.bytes_in_flight -= entry[SIZE]
+        if self.typed_oks:
+            entry = self._settle_typed(bool(extras) and "temperatures" in extras)
+            if entry is None:
+                return None
+        else:
+            entry = self._pop()
         if extras and self.mode == ADVANCED_OK:
             if "B" in extras:
                 self.free_slots = extras["B"]
@@ -74,6 +94,20 @@ class Window:
                 in_flight = self.in_flight
                 while in_flight and entry[LINE] <= in_flight[0][LINE] <= acked_line:
                     entry = self._pop()
+        return entry
+
+    def _settle_typed(self, probe_answer):
+        """Settle through the oldest probe (``probe_answer``) or the oldest other transmission.
+
+        Transmissions before it lost their oks: the firmware answers in order.
+        """
+        for index, entry in enumerate(self.in_flight):
+            if entry[PROBE] == probe_answer:
+                break
+        else:
+            return None
+        for _ in range(index + 1):
+            entry = self._pop()
         return entry
 
     def _pop(self):
@@ -93,9 +127,24 @@ class Window:
             entry = self._pop()
         return entry
 
-    def assume_lost_ok(self):
-        """Drop the oldest transmission after a timeout (its ok never came); returns it or None."""
-        return self._pop() if self.in_flight else None
+    def timed_out(self):
+        """No ok for a whole timeout: account for what is lost before the host tickles with a probe.
+
+        With typed oks only probes are dropped (a late probe answer is then a harmless stray); the
+        probe about to be sent settles a job line whose ok was lost. Without them the oldest
+        transmission is assumed lost, the best guess there is. Returns a dropped job entry or None.
+        """
+        in_flight = self.in_flight
+        if not in_flight:
+            return None
+        if not self.typed_oks:
+            return self._pop()
+        kept = [entry for entry in in_flight if not entry[PROBE]]
+        if len(kept) < len(in_flight):
+            in_flight.clear()
+            in_flight.extend(kept)
+            self.bytes_in_flight = sum(entry[SIZE] for entry in kept)
+        return None
 
     def has_long_running(self):
         return any(entry[LONG_RUNNING] for entry in self.in_flight)
@@ -104,3 +153,4 @@ class Window:
         self.in_flight.clear()
         self.bytes_in_flight = 0
         self.free_slots = None
+        self.rejections = 0

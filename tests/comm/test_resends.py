@@ -1,5 +1,6 @@
 """Resend handling against a scripted firmware: what Marlin does not do, other firmware does."""
 
+import collections
 import threading
 
 from octohost.comm.machine import MachineCom
@@ -140,3 +141,80 @@ def test_resend_with_several_lines_in_flight_rewinds_once(settings, recorder, tm
     finally:
         comm.close()
 
+
+
+class StallingFirmware(ScriptedFirmware):
+    """Answers every line in order (M105 with ``ok T:...``), but holds all answers during one stall.
+
+    The stall starts at the line containing ``stall_at`` and lasts ``seconds``: longer than the
+    host's communication timeout, like a board (or a host) that stops for a moment. It records
+    the most job lines the host ever had written without having read their answers.
+    """
+
+    def __init__(self, stall_at, seconds):
+        super().__init__()
+        self.stall_at = stall_at
+        self.seconds = seconds
+        self.held = None  # answers waiting while stalled
+        self.stalled = False
+        self.unread = collections.deque()  # per answer line not yet read by the host: for a move?
+        self.moves_in_flight = 0
+        self.most_moves_in_flight = 0
+        self.timer = None
+
+    def write(self, data):
+        for line in data.decode().splitlines():
+            self.lines.append(line)
+            move = "G1 " in line
+            answer = "ok T:21.0 /0.0 B:20.0 /0.0" if "M105" in line else "ok"
+            with self._cond:
+                self.moves_in_flight += move
+                self.most_moves_in_flight = max(self.most_moves_in_flight, self.moves_in_flight)
+                if not self.stalled and self.stall_at in line:
+                    self.stalled = True
+                    self.held = []
+                    self.timer = threading.Timer(self.seconds, self._release)
+                    self.timer.start()
+                if self.held is not None:
+                    self.held.append((move, answer))
+                else:
+                    self._answer(move, answer)
+        return len(data)
+
+    def _answer(self, move, answer):
+        self.unread.append(move)
+        self._out += (answer + "\n").encode()
+        self._cond.notify_all()
+
+    def _release(self):
+        with self._cond:
+            for move, answer in self.held:
+                self._answer(move, answer)
+            self.held = None
+
+    def read(self, size=1):
+        data = super().read(size)
+        with self._cond:
+            for _ in range(data.count(b"\n")):
+                self.moves_in_flight -= self.unread.popleft()
+        return data
+
+
+def test_late_oks_after_timeouts_grant_no_extra_credit(settings, recorder, tmp_path, wait_for, write_gcode):
+    """A stall of several timeouts: the tickles' oks must not let more than one line into flight."""
+    commands = write_gcode(tmp_path / "part.gcode", 60)
+    firmware = StallingFirmware(stall_at=commands[10], seconds=0.4)
+    comm = connect(firmware, recorder, settings, timeout_communication=0.05, max_timeouts_printing=0)
+    try:
+        wait_for(lambda: comm.get_state() == "OPERATIONAL")
+        wait_for(lambda: comm.sender.window.typed_oks, message="an M105 answered")  # the first poll
+        comm.select_file(str(tmp_path / "part.gcode"), False)
+        comm.start_print()
+        wait_for(lambda: recorder.named("on_comm_print_job_done"), message="job done")
+        assert sum("Communication timeout" in line for line in recorder.log) >= 2  # the stall really hit
+        assert firmware.most_moves_in_flight == 1
+        assert [body(line) for line in firmware.lines if "G1 " in line] == commands
+        assert comm.sender.in_flight() == 0
+    finally:
+        comm.close()
+        firmware.timer.cancel()

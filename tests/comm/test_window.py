@@ -65,11 +65,53 @@ def test_advanced_ok_does_not_settle_lines_sent_after_a_rewind():
     assert [e[0] for e in window.in_flight] == [6, 7, 5, 6, 7]
 
 
-def test_timeout_drops_the_oldest():
+def test_timeout_drops_the_oldest_while_oks_cannot_be_told_apart():
     window = Window(RX_BYTES)
     fill(window, [10, 10])
-    assert window.assume_lost_ok()[0] == 1
+    assert window.timed_out()[0] == 1
     assert len(window) == 1
+
+
+def test_with_typed_oks_a_timeout_keeps_job_lines_and_drops_only_probes():
+    window = Window(PING_PONG)
+    window.typed_oks = True
+    window.sent(5, 40)
+    assert window.timed_out() is None
+    window.sent(6, 12, probe=True)  # the tickle
+    assert window.timed_out() is None
+    assert [entry[0] for entry in window.in_flight] == [5]
+
+
+def test_late_job_ok_and_tickle_ok_each_settle_their_own():
+    window = Window(PING_PONG)
+    window.typed_oks = True
+    window.sent(5, 40)
+    window.timed_out()
+    window.sent(6, 12, probe=True)
+    assert window.acked({})[0] == 5  # the late ok of the job line
+    assert window.acked({"temperatures": {}})[0] == 6
+    assert not window.in_flight
+    window.sent(7, 40)
+    assert window.acked({"temperatures": {}}) is None  # a stray tickle answer grants nothing
+    assert [entry[0] for entry in window.in_flight] == [7]
+
+
+def test_a_tickle_answer_settles_a_job_line_whose_ok_was_lost():
+    window = Window(PING_PONG)
+    window.typed_oks = True
+    window.sent(5, 40)
+    window.sent(6, 12, probe=True)
+    assert window.acked({"temperatures": {}})[0] == 6
+    assert not window.in_flight
+
+
+def test_the_ok_after_a_resend_request_settles_the_oldest_transmission_whatever_it_was():
+    window = Window(PING_PONG)
+    window.typed_oks = True
+    window.sent(9, 12, probe=True)  # a tickle the firmware rejected
+    window.rejections += 1
+    assert window.acked({})[0] == 9
+    assert not window.in_flight and not window.rejections
 
 
 def test_unknown_mode_is_refused():
