@@ -80,8 +80,8 @@ class Window:
             return self._pop() if self.in_flight else None
         if not self.in_flight:
             return None
-        if self.typed_oks:
-            entry = self._settle_typed(bool(extras) and "temperatures" in extras)
+        if self.typed_oks and self.in_flight[0][PROBE] != (bool(extras) and "temperatures" in extras):
+            entry = self._settle_typed(not self.in_flight[0][PROBE])
             if entry is None:
                 return None
         else:
