@@ -8,7 +8,7 @@ own process, streams a file of short G1 moves through MachineCom in a fresh host
 and peak RSS are the host's alone) and prints: lines/s, host CPU seconds per 1,000 lines,
 ``ok`` -> next line turnaround p50/p99 as the simulator sees it, peak RSS of the host process.
 Scenarios: (a) unthrottled pty, (b) pty throttled to 115200 baud both ways, (c) 1 ms before
-every answer. Then the simulator's own ceiling (a bare 40-line host loop against it) and the
+every answer, (d) the same with a 512-byte receive buffer on both sides. Then the simulator's own ceiling (the barest host loop against it) and the
 host's idle CPU (connected, temperature polling only).
 """
 
@@ -30,6 +30,8 @@ SCENARIOS = {
     "unthrottled": {"args": [], "lines": 20_000},
     "115200 baud": {"args": ["--baud", "115200"], "lines": 3_000},
     "1 ms latency": {"args": ["--latency", "0.001"], "lines": 5_000},
+    # 128 bytes hold only three ~40-byte lines: a board with a larger receive buffer pipelines deeper
+    "1 ms, rx 512": {"args": ["--latency", "0.001"], "lines": 5_000, "rx_buffer": 512},
 }
 
 
@@ -76,7 +78,7 @@ def stop_sim(process, stats_path):
 
 # -- the host side, run in its own process -----------------------------------------------------------
 
-def host(port, mode, path, idle_seconds):
+def host(port, mode, path, idle_seconds, rx_buffer):
     import threading
 
     from octohost.comm.callback import CommCallback
@@ -111,7 +113,8 @@ def host(port, mode, path, idle_seconds):
         plugin_manager = PluginManager(settings)
         plugin_manager.discover()
         callback = Callback()
-        comm = MachineCom(port, 115200, callback, settings, plugin_manager, options={"window": mode})
+        comm = MachineCom(port, 115200, callback, settings, plugin_manager,
+                          options={"window": mode, "rx_buffer_size": rx_buffer})
         comm.connect()
         callback.operational.wait(10)
         time.sleep(0.3)  # let the M115 report and first polls pass
@@ -135,26 +138,29 @@ def host(port, mode, path, idle_seconds):
 
 
 def floor(port, count):
-    """The simulator's ceiling: a bare host loop, one line per ok, no features."""
-    import serial
+    """The simulator's ceiling: the barest host, blocking os.read/os.write, one line per ok."""
+    import tty
 
-    link = serial.Serial(port, 115200, timeout=1)
-    link.write(b"N0 M110 N0*125\n")
-    pending = b""
-    while b"ok\n" not in pending:
-        pending += link.read(link.in_waiting or 1)
+    fd = os.open(port, os.O_RDWR | os.O_NOCTTY)
+    tty.setraw(fd)
+
+    def until_ok():
+        pending = b""
+        while b"ok\n" not in pending:
+            pending += os.read(fd, 4096)
+
+    os.write(fd, b"N0 M110 N0*125\n")
+    until_ok()
     started = time.perf_counter()
     for number in range(1, count + 1):
         body = b"N%d G1 X%d Y1 E0.1" % (number, number % 200)
         value = 0
         for byte in body:
             value ^= byte
-        link.write(body + b"*%d\n" % value)
-        pending = b""
-        while b"ok\n" not in pending:
-            pending += link.read(link.in_waiting or 1)
+        os.write(fd, body + b"*%d\n" % value)
+        until_ok()
     elapsed = time.perf_counter() - started
-    link.close()
+    os.close(fd)
     return count / elapsed
 
 
@@ -163,10 +169,11 @@ def floor(port, count):
 def run_one(scenario, mode, path, lines, idle_seconds=0):
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as stats_file:
         stats_path = stats_file.name
-    args = SCENARIOS[scenario]["args"] + (["--advanced-ok"] if mode == "advanced-ok" else [])
+    rx_buffer = SCENARIOS[scenario].get("rx_buffer", 128)
+    args = SCENARIOS[scenario]["args"] + ["--rx-buffer", str(rx_buffer)] + (["--advanced-ok"] if mode == "advanced-ok" else [])
     sim, port = start_sim(args, stats_path)
     try:
-        output = subprocess.run([sys.executable, __file__, "--host", port, mode, path, str(idle_seconds)],
+        output = subprocess.run([sys.executable, __file__, "--host", port, mode, path, str(idle_seconds), str(rx_buffer)],
                                 capture_output=True, text=True, timeout=600)
     finally:
         stats = stop_sim(sim, stats_path)
@@ -184,11 +191,11 @@ def run_one(scenario, mode, path, lines, idle_seconds=0):
 def main():
     parser = argparse.ArgumentParser(description="Streaming throughput benchmark of the comm layer.")
     parser.add_argument("--quick", action="store_true", help="a tenth of the lines")
-    parser.add_argument("--host", nargs=4, metavar=("PORT", "MODE", "FILE", "IDLE"), help=argparse.SUPPRESS)
+    parser.add_argument("--host", nargs=5, metavar=("PORT", "MODE", "FILE", "IDLE", "RX_BUFFER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.host:
-        port, mode, path, idle = args.host
-        host(port, mode, path, float(idle))
+        port, mode, path, idle, rx_buffer = args.host
+        host(port, mode, path, float(idle), int(rx_buffer))
         return
     print(f"octohost streaming benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} cores)")
     print(f"{'scenario':<14} {'mode':<12} {'lines':>6} {'lines/s':>9} {'CPU s/1k':>9} {'p50 us':>8} {'p99 us':>8} "
@@ -220,7 +227,7 @@ def main():
         finally:
             stats = stop_sim(sim, stats_path)
             os.unlink(stats_path)
-        print(f"simulator ceiling (bare 40-line host loop, unthrottled): {ceiling:,.0f} lines/s, "
+        print(f"simulator ceiling (bare os.read/os.write host loop, unthrottled, one line in flight): {ceiling:,.0f} lines/s, "
               f"simulator CPU {stats['cpu_s'] / count * 1000:.3f} s per 1,000 lines")
         path = os.path.join(folder, "idle.gcode")
         write_file(path, 10)

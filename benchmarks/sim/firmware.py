@@ -28,6 +28,7 @@ import time
 import tty
 
 COMMAND_BUFFER = 4
+SPIN = 0.005  # seconds of polling after traffic before the simulator may sleep
 
 
 def checksum(data):
@@ -152,30 +153,36 @@ class Simulator:
     # -- loop ------------------------------------------------------------------------------------
 
     def run(self):
+        """Serve until stopped, pacing answers by a deadline clock.
+
+        A microcontroller polls its UART and never sleeps, so the simulator does not charge an OS
+        wakeup to the wire either: for ``SPIN`` seconds after any traffic it polls the pty
+        without blocking, and only a quiet line lets it sleep in ``select``.
+        """
         master = self.master
         perf = time.perf_counter
+        read = os.read
+        spin_until = 0.0
         while self.running:
             now = perf()
-            self.flush_due(now)
-            if self.outbox:
-                wait = self.outbox[0][0] - perf()
-                if wait <= 0.0002:  # too short to sleep precisely: spin
-                    ready = select.select([master], [], [], 0)[0]
-                    if not ready:
-                        continue
-                else:
-                    ready = select.select([master], [], [], wait - 0.0001)[0]
-            else:
-                ready = select.select([master], [], [], 0.5)[0]
-            if ready:
-                try:
-                    data = os.read(master, 65536)
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    break
-                if data:
-                    self.receive(data, perf())
+            if self.outbox and self.outbox[0][0] <= now:
+                self.flush_due(now)
+                spin_until = now + SPIN
+            try:
+                data = read(master, 65536)
+            except BlockingIOError:
+                data = None
+            except OSError:
+                break
+            if data:
+                now = perf()
+                self.receive(data, now)
+                spin_until = now + SPIN
+                continue
+            if now < spin_until:
+                continue
+            timeout = max(0.0, self.outbox[0][0] - now) if self.outbox else 0.5
+            select.select([master], [], [], timeout)
 
     def stats(self):
         usage = os.times()
