@@ -353,7 +353,7 @@ class MachineCom:
 
     def fake_ok(self):
         if self.sender is not None:
-            self.sender.acknowledge(protocol.parse_ok("ok"))
+            self.sender.acknowledge(protocol.parse_ok("ok"), oldest=True)
 
     # -- jobs (details in .jobcontrol and .sdcard) -----------------------------------------------
 

@@ -257,10 +257,10 @@ class Sender:
 
     # -- what the receive loop reports -------------------------------------------------------------
 
-    def acknowledge(self, extras):
-        """An ``ok`` arrived: settle the oldest transmission and send what now fits."""
+    def acknowledge(self, extras, oldest=False):
+        """An ``ok`` arrived: settle its transmission (``oldest``: the oldest) and send what now fits."""
         with self.lock:
-            entry = self.window.acked(extras)
+            entry = self.window.acked(extras, oldest)
             if entry is not None and entry[FILEPOS] is not None:
                 self.acked_filepos = entry[FILEPOS]
             self._pump()

@@ -70,13 +70,15 @@ class Window:
         self.in_flight.append((line_number, size, filepos, long_running, probe))
         self.bytes_in_flight += size
 
-    def acked(self, extras=None):
+    def acked(self, extras=None, oldest=False):
         """Account one ok (with its parsed extras); returns the last settled entry.
 
         None when the ok settled nothing (nothing in flight, or a stray probe answer).
+        ``oldest``: settle the oldest transmission whatever it was (a user's fake ok).
         """
-        if self.rejections:
-            self.rejections -= 1
+        if self.rejections or oldest:
+            if not oldest:
+                self.rejections -= 1
             return self._pop() if self.in_flight else None
         if not self.in_flight:
             return None

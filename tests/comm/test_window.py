@@ -127,3 +127,11 @@ def test_last_line_of_a_line_error_settles_lost_oks():
     assert window.settle_through(8)[0] == 8
     assert [entry[0] for entry in window.in_flight] == [9]
     assert window.settle_through(8) is None
+
+
+def test_a_fake_ok_settles_the_oldest_transmission_even_a_probe():
+    window = Window(PING_PONG)
+    window.typed_oks = True
+    window.sent(9, 12, probe=True)
+    assert window.acked({}) is None  # a plain ok is no answer to a probe
+    assert window.acked({}, oldest=True)[0] == 9
