@@ -3,7 +3,9 @@
 The comm layer never reports progress per line; this thread samples the printer's state at most
 every ``interval`` seconds and publishes only when the data changed or someone asked
 (:meth:`CurrentDataSampler.trigger`, e.g. on a state change). A trigger wakes the thread early
-but never shortens the gap since the last publication, so the rate limit always holds.
+but never shortens the gap since the last publication, so the rate limit always holds. While
+``active()`` says nothing runs (no job), the thread sleeps until a trigger: an idle printer
+costs no periodic work.
 """
 
 import logging
@@ -14,10 +16,11 @@ log = logging.getLogger(__name__)
 
 
 class CurrentDataSampler:
-    def __init__(self, collect, publish, interval=0.5, tick=None):
+    def __init__(self, collect, publish, interval=0.5, tick=None, active=None):
         self._collect = collect
         self._publish = publish
         self._tick = tick
+        self._active = active
         self.interval = interval
         self._cond = threading.Condition()
         self._triggered = False
@@ -53,7 +56,8 @@ class CurrentDataSampler:
         while True:
             with self._cond:
                 if not self._triggered and not self._stopped:
-                    self._cond.wait(self.interval)
+                    idle = self._active is not None and not self._active()
+                    self._cond.wait(None if idle else self.interval)
                 if self._stopped:
                     return
             gap = self._last_publish + self.interval - time.monotonic()

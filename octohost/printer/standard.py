@@ -37,6 +37,9 @@ from .temperatures import TemperatureHistory
 
 log = logging.getLogger(__name__)
 
+#: states in which nothing changes between events, so the state monitor may sleep
+_STEADY_STATES = CLOSED_OR_ERROR_STATES | {State.OPERATIONAL}
+
 MACHINECODE_EXTENSIONS = (".gcode", ".gco", ".g")
 _FAN_COMMAND = re.compile(r"^Send: (?:N\d+ )?M10([67])(?!\d)(?:[^;*]*?S(\d+(?:\.\d+)?))?")
 LOG_BACKLOG = 300
@@ -90,7 +93,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
             event_bus.subscribe(Events.METADATA_ANALYSIS_FINISHED, self._on_analysis_finished)
         self._dispatcher = CallbackDispatcher()
         self._sampler = CurrentDataSampler(self._sample, self._dispatcher.post_current, interval=update_interval,
-                                           tick=self._tick)
+                                           tick=self._tick, active=self._busy)
         self._sampler.start()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -490,6 +493,10 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
     def _tick(self):
         self._last_status = self._job_status()
         self._job.tick(self._last_status)
+
+    def _busy(self):
+        """Something runs whose progress changes without events (a job, an SD upload): sample it."""
+        return self._job.active or self._comm_state() not in _STEADY_STATES
 
     def _sample(self):
         status = self._last_status

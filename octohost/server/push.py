@@ -264,7 +264,8 @@ class PushHub:
         self._printer_callback = _HubPrinterCallback(self)
         self.emit_handlers = context.plugin_manager.handlers("server.sockjs.emit")
         self.router = SockJSRouter(type("BoundPushConnection", (PushConnection,), {"hub": self}), "/sockjs",
-                                   {"disconnect_delay": 5, "heartbeat_delay": 15})
+                                   {"disconnect_delay": 5, "heartbeat_delay": 15,
+                                    "session_check_interval": 5})
         context.event_bus.subscribe("*", self.on_event)
 
     @property
@@ -274,7 +275,8 @@ class PushHub:
     def start(self, loop):
         self._loop = loop
         self._ticker = PeriodicCallback(self._tick, TICK_SECONDS * 1000)
-        self._ticker.start()
+        if self.clients():
+            self._ticker.start()
         self.context.printer.register_callback(self._printer_callback)
 
     def stop(self):
@@ -299,6 +301,8 @@ class PushHub:
                 return False
         with self._lock:
             self._clients.add(client)
+        if self._ticker is not None and not self._ticker.is_running():
+            self._ticker.start()  # ticks only while someone listens: an idle server stays asleep
         self.context.event_bus.fire(Events.CLIENT_OPENED, {"remoteAddress": client.remote_ip})
         return True
 
@@ -308,6 +312,9 @@ class PushHub:
                 return
             self._clients.discard(client)
             self._awaiting_history.discard(client)
+            nobody_left = not self._clients
+        if nobody_left and self._ticker is not None:
+            self._ticker.stop()
         client.set_user(None, None, frozenset())
         self.context.event_bus.fire(Events.CLIENT_CLOSED, {"remoteAddress": client.remote_ip})
 
