@@ -2,6 +2,7 @@ import textwrap
 
 import pytest
 
+from octohost.comm.virtual import VirtualOptions, serve_pty
 from octohost.plugin import PluginManager
 from octohost.settings import Settings
 
@@ -121,6 +122,21 @@ def wait_for():
 def write_gcode():
     """``write_gcode(path, count, extra={index: line})`` -> the file's commands in order."""
     return _write_gcode
+
+
+@pytest.fixture
+def pty_printer():
+    """Start virtual printers on pseudo-terminals (``start(**VirtualOptions fields)``); all closed after the test."""
+    servers = []
+
+    def start(**options):
+        server = serve_pty(VirtualOptions(**options))
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
 
 
 @pytest.fixture

@@ -2,25 +2,9 @@
 
 import pytest
 
-from octohost.comm.virtual import VirtualOptions, serve_pty
-
 pytestmark = pytest.mark.e2e
 
 LINES = 20_000
-
-
-@pytest.fixture
-def pty_printer():
-    servers = []
-
-    def start(**options):
-        server = serve_pty(VirtualOptions(**options))
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 def moves(printer):

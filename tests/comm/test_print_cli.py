@@ -6,8 +6,6 @@ import sys
 import pytest
 import yaml
 
-from octohost.comm.virtual import VirtualOptions, serve_pty
-
 pytestmark = pytest.mark.e2e
 
 
@@ -16,23 +14,9 @@ def run_print(basedir, *args, timeout=120):
                           capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.fixture
-def pty_server():
-    servers = []
-
-    def start(**options):
-        server = serve_pty(VirtualOptions(**options))
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
-
-
-def test_prints_every_line_and_exits_0(tmp_path, pty_server, write_gcode):
+def test_prints_every_line_and_exits_0(tmp_path, pty_printer, write_gcode):
     commands = write_gcode(tmp_path / "part.gcode", 3000)
-    server = pty_server(checksum_error_rate=0.01, seed=3)
+    server = pty_printer(checksum_error_rate=0.01, seed=3)
     result = run_print(tmp_path / "base", str(tmp_path / "part.gcode"), "--port", server.path, "--window", "rx-bytes")
     assert result.returncode == 0, result.stderr
     assert [line for line in server.printer.accepted if line.startswith("G1 ")] == commands
@@ -40,9 +24,9 @@ def test_prints_every_line_and_exits_0(tmp_path, pty_server, write_gcode):
     assert "Printed" in result.stderr
 
 
-def test_a_disconnect_exits_non_zero_with_the_reason(tmp_path, pty_server, write_gcode):
+def test_a_disconnect_exits_non_zero_with_the_reason(tmp_path, pty_printer, write_gcode):
     write_gcode(tmp_path / "part.gcode", 3000)
-    server = pty_server(disconnect_after_lines=500)
+    server = pty_printer(disconnect_after_lines=500)
     result = run_print(tmp_path / "base", str(tmp_path / "part.gcode"), "--port", server.path, "--quiet")
     assert result.returncode == 1
     assert "Error: Lost the connection to the printer" in result.stderr
