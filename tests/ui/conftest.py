@@ -21,6 +21,8 @@ def octohost(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
+    if os.environ.get("CI") and not os.path.exists(CHROMIUM):
+        pytest.fail("CI must run the browser tests: .ci/run installs Debian's chromium")
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed")
