@@ -12,6 +12,9 @@ from .fastio import Reader
 
 log = logging.getLogger(__name__)
 
+_OK = b"ok\n"
+_OK_LINES = ("ok",)
+
 
 class Receiver:
     def __init__(self, transport, handle_line, idle, lost):
@@ -43,18 +46,22 @@ class Receiver:
             if not data:
                 self._idle()
                 continue
-            if pending:
-                data = pending + data
-            if b"\n" not in data:
-                pending = data
-                continue
-            lines = data.split(b"\n")
-            pending = lines.pop()
-            for raw in lines:
+            if data == _OK and not pending:  # most reads while printing: nothing to split or decode
+                lines = _OK_LINES
+            else:
+                if pending:
+                    data = pending + data
+                if b"\n" not in data:
+                    pending = data
+                    continue
+                lines = data.split(b"\n")
+                pending = lines.pop()
+                lines = [raw.decode("utf-8", "replace").strip() for raw in lines]
+            for line in lines:
                 try:
-                    handle_line(raw.decode("utf-8", "replace").strip())
+                    handle_line(line)
                 except Exception:
-                    log.exception("error while handling the received line %r; skipped", raw)
+                    log.exception("error while handling the received line %r; skipped", line)
                 if not self.running:
                     return
 

@@ -153,16 +153,18 @@ class Sender:
         return staged
 
     def _transmit(self, data, number, filepos, long_running, prefix, text=None, probe=False):
-        if not self.window.in_flight:
-            self.idle_since = time.monotonic()
-        if number is not None:
-            self.history.add(number, data, filepos)
-        self.window.sent(number if number is not None else -1, len(data), filepos, long_running, probe)
+        """Write first, account after: the answer cannot be handled before the lock is released."""
         try:
             self._write(data)
         except Exception as exc:
             self.host.connection_lost(exc)
             return False
+        window = self.window
+        if not window.in_flight:
+            self.idle_since = time.monotonic()
+        if number is not None:
+            self.history.add(number, data, filepos)
+        window.sent(number if number is not None else -1, len(data), filepos, long_running, probe)
         self.transmitted += 1
         if text is None:
             text = data[:-1].decode("ascii", "replace")
