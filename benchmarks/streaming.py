@@ -8,8 +8,9 @@ own process, streams a file of short G1 moves through MachineCom in a fresh host
 and peak RSS are the host's alone) and prints: lines/s, host CPU seconds per 1,000 lines,
 ``ok`` -> next line turnaround p50/p99 as the simulator sees it, peak RSS of the host process.
 Scenarios: (a) unthrottled pty, (b) pty throttled to 115200 baud both ways, (c) 1 ms before
-every answer, (d) the same with a 512-byte receive buffer on both sides. Then the simulator's own ceiling (the barest host loop against it) and the
-host's idle CPU (connected, temperature polling only).
+every answer, (d) the same with a 512-byte receive buffer on both sides. At 115200 baud it also
+prints the wire's limits and what the barest host loop reaches over the same pty; at the end the
+simulator's own unthrottled ceiling and the host's idle CPU (connected, temperature polling only).
 """
 
 import argparse
@@ -28,7 +29,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 MODES = ("ping-pong", "rx-bytes", "advanced-ok")
 SCENARIOS = {
     "unthrottled": {"args": [], "lines": 20_000},
-    "115200 baud": {"args": ["--baud", "115200"], "lines": 3_000},
+    "115200 baud": {"args": ["--baud", "115200"], "lines": 20_000},
     "1 ms latency": {"args": ["--latency", "0.001"], "lines": 5_000},
     # 128 bytes hold only three ~40-byte lines: a board with a larger receive buffer pipelines deeper
     "1 ms, rx 512": {"args": ["--latency", "0.001"], "lines": 5_000, "rx_buffer": 512},
@@ -36,10 +37,10 @@ SCENARIOS = {
 
 
 def write_file(path, count):
-    """Short moves like a curved surface's; framed, about 40 bytes a line, like the issue's file."""
+    """Short moves like a curved surface's; 20,000 of them frame to 40.6 bytes a line, as the issue's file."""
     with open(path, "w") as f:
         for i in range(count):
-            f.write(f"G1 X{100 + (i % 50) * 0.37:.3f} Y{80 + (i % 70) * 0.29:.3f} E{i * 0.00123:.5f}\n")
+            f.write(f"G1 X{110 + (i % 50) * 0.37:.3f} Y{105 + (i % 70) * 0.29:.3f} E{i * 0.004:.5f}\n")
 
 
 def framed_bytes(path):
@@ -137,10 +138,21 @@ def host(port, mode, path, idle_seconds, rx_buffer):
     print(json.dumps(result))
 
 
-def floor(port, count):
-    """The simulator's ceiling: the barest host, blocking os.read/os.write, one line per ok."""
+def floor(port, path):
+    """The simulator's ceiling: the barest host, blocking os.read/os.write, one line per ok.
+
+    The lines are framed before the clock starts, so only the round trips are timed.
+    """
     import tty
 
+    lines = []
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            body = b"N%d %s" % (number, line.strip())
+            value = 0
+            for byte in body:
+                value ^= byte
+            lines.append(body + b"*%d\n" % value)
     fd = os.open(port, os.O_RDWR | os.O_NOCTTY)
     tty.setraw(fd)
 
@@ -152,16 +164,25 @@ def floor(port, count):
     os.write(fd, b"N0 M110 N0*125\n")
     until_ok()
     started = time.perf_counter()
-    for number in range(1, count + 1):
-        body = b"N%d G1 X%d Y1 E0.1" % (number, number % 200)
-        value = 0
-        for byte in body:
-            value ^= byte
-        os.write(fd, body + b"*%d\n" % value)
+    for line in lines:
+        os.write(fd, line)
         until_ok()
     elapsed = time.perf_counter() - started
     os.close(fd)
-    return count / elapsed
+    return len(lines) / elapsed
+
+
+def ceiling(args, path):
+    """:func:`floor` against a fresh simulator started with ``args``; (lines/s, simulator stats)."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as stats_file:
+        stats_path = stats_file.name
+    sim, port = start_sim(args, stats_path)
+    try:
+        rate = floor(port, path)
+    finally:
+        stats = stop_sim(sim, stats_path)
+        os.unlink(stats_path)
+    return rate, stats
 
 
 # -- the driver -----------------------------------------------------------------------------------
@@ -206,29 +227,26 @@ def main():
             path = os.path.join(folder, f"moves-{lines}.gcode")
             if not os.path.exists(path):
                 write_file(path, lines)
+            limit = None
             if "baud" in scenario:
                 per_line = framed_bytes(path)
+                limit = 11520 / (per_line + 3)
+                rate, _ = ceiling(spec["args"], path)
                 print(f"  wire limits at 115200 baud for {per_line:.1f} bytes out + 3 back per line: "
-                      f"{11520 / (per_line + 3):.0f} lines/s with one line in flight, "
-                      f"{11520 / per_line:.0f} lines/s for the outbound wire alone")
+                      f"{limit:.0f} lines/s with one line in flight, {11520 / per_line:.0f} lines/s for the "
+                      f"outbound wire alone; the bare host loop reaches {rate:.0f} ({rate / limit:.1%})", flush=True)
             for mode in MODES:
                 r = run_one(scenario, mode, path, lines)
                 if r["sim_moves"] != lines:
                     raise SystemExit(f"{scenario}/{mode}: the simulator accepted {r['sim_moves']} moves, not {lines}")
+                share = f"  {r['lines_per_s'] / limit:.1%} of one in flight" if limit else ""
                 print(f"{scenario:<14} {mode:<12} {lines:>6} {r['lines_per_s']:>9,.0f} {r['cpu_per_1000']:>9.3f} "
-                      f"{r['p50']:>8.0f} {r['p99']:>8.0f} {r['rss_mb']:>7.1f} {r['resends']:>7} {r['overflows']:>9}",
-                      flush=True)
-        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as stats_file:
-            stats_path = stats_file.name
-        sim, port = start_sim([], stats_path)
-        count = 20_000 // (10 if args.quick else 1)
-        try:
-            ceiling = floor(port, count)
-        finally:
-            stats = stop_sim(sim, stats_path)
-            os.unlink(stats_path)
-        print(f"simulator ceiling (bare os.read/os.write host loop, unthrottled, one line in flight): {ceiling:,.0f} lines/s, "
-              f"simulator CPU {stats['cpu_s'] / count * 1000:.3f} s per 1,000 lines")
+                      f"{r['p50']:>8.0f} {r['p99']:>8.0f} {r['rss_mb']:>7.1f} {r['resends']:>7} {r['overflows']:>9}"
+                      f"{share}", flush=True)
+        path = os.path.join(folder, f"moves-{SCENARIOS['unthrottled']['lines'] // (10 if args.quick else 1)}.gcode")
+        rate, stats = ceiling([], path)
+        print(f"simulator ceiling (bare os.read/os.write host loop, unthrottled, one line in flight): {rate:,.0f} lines/s, "
+              f"simulator CPU {stats['cpu_s'] / stats['moves'] * 1000:.3f} s per 1,000 lines")
         path = os.path.join(folder, "idle.gcode")
         write_file(path, 10)
         idle = run_one("unthrottled", "ping-pong", path, 10, idle_seconds=5 if args.quick else 20)
