@@ -88,7 +88,7 @@ def main():
         print(f"generated {size / 1e6:.1f} MB, ~{lines / 1e6:.2f} M lines, {layers} layers "
               f"in {time.perf_counter() - started:.1f} s")
 
-        from octohost.files.analysis import analyse_file
+        from octohost.files.analysis.gcode import analyse_file
 
         rss_before = peak_rss_mib()
         cpu = time.process_time()

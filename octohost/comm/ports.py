@@ -6,9 +6,10 @@ import os
 
 import serial.tools.list_ports
 
-from .virtual import VIRTUAL_PORT
-
 log = logging.getLogger(__name__)
+
+#: the built-in virtual printer's port name (:mod:`octohost.comm.virtual`, imported only when used)
+VIRTUAL_PORT = "VIRTUAL"
 
 ADDITIONAL_NAMES_HOOK = "comm.transport.serial.additional_port_names"
 STANDARD_BAUDRATES = (250000, 230400, 115200, 57600, 38400, 19200, 9600)

@@ -10,7 +10,7 @@ import re
 
 import serial
 
-from .virtual import VIRTUAL_PORT, VirtualOptions, VirtualPrinter, options_from_settings
+from .ports import VIRTUAL_PORT
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,8 @@ def open_transport(port, baudrate, read_timeout, *, plugin_manager=None, comm_in
     if port is None or str(port).upper() == "AUTO":
         raise TransportError("no port given: detect one first (port AUTO) or choose one from the port list")
     if port == VIRTUAL_PORT:
+        from .virtual import VirtualOptions, VirtualPrinter, options_from_settings
+
         if virtual_options is None:
             try:
                 virtual_options = options_from_settings(settings) if settings is not None else VirtualOptions()

@@ -16,14 +16,12 @@ import time
 
 import serial
 
+from ..ports import VIRTUAL_PORT
 from .firmware import Firmware
 from .options import VirtualOptions
 
 #: what Marlin's emergency parser acts on the moment it arrives
 _EMERGENCY = re.compile(rb"M108|M112", re.IGNORECASE)
-
-#: the port name under which hosts find the in-process virtual printer
-VIRTUAL_PORT = "VIRTUAL"
 
 
 class VirtualPrinter:
