@@ -21,6 +21,7 @@ from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
 from octohost.events import Events
+from octohost.util.memory import trim_heap
 
 from .api import create_api_app
 from .auth import Authenticator
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 #: must not cut the request off first
 UPLOAD_CONNECTION_LIMIT = 2**62
 CLOSE_TIMEOUT = 5
+#: seconds after start-up (imports, connecting) until free heap pages go back to the kernel
+HEAP_TRIM_DELAY = 15
+_JOB_ENDS = (Events.PRINT_DONE, Events.PRINT_FAILED, Events.PRINT_CANCELLED)
 
 
 def _plugin_routes(context):
@@ -129,6 +133,9 @@ class Server:
         c.event_bus.fire(Events.STARTUP, None)
         log.info("Listening on http://%s:%d", self.host, self.port)
         c.plugin_manager.call_implementations("on_after_startup")
+        self._loop.call_later(HEAP_TRIM_DELAY, trim_heap)
+        for event in _JOB_ENDS:
+            c.event_bus.subscribe(event, _trim_after_job)
         if self.connect_virtual:
             c.printer.connect(port="VIRTUAL")
         elif self.settings.get("serial.autoconnect"):
@@ -220,6 +227,10 @@ class Server:
         self._executor.shutdown(wait=True, cancel_futures=True)
         for sock in self._sockets:
             sock.close()
+
+
+def _trim_after_job(event, payload):
+    trim_heap()
 
 
 class NotFoundHandler(tornado.web.RequestHandler):
