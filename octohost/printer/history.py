@@ -1,35 +1,24 @@
-"""Print history: one row per job in ``BASEDIR/data/history.db`` (stdlib sqlite3).
+"""Print history: an append-only journal of jobs in ``BASEDIR/data/history.jsonl``.
 
-One connection guarded by a lock serves every thread; writes are single statements in their own
-transaction and the journal is WAL, so a crash loses at most the row being written. A job that
-never got an end (the host died) is marked failed on the next start.
+A job's start and its end are one JSON line each, appended and fsynced, so a crash loses at most
+the line being written; a torn last line is skipped when reading and the next append starts on a
+fresh line. A job that never got an end (the host died) is marked failed on the next start.
+Plain JSON lines keep the daemon free of sqlite (about 1 MiB of its resident memory) and leave a
+file that anyone can read, back up or trim.
 """
 
+import json
+import logging
 import os
-import sqlite3
 import threading
 import time
 
+log = logging.getLogger(__name__)
+
 RESULTS = ("done", "cancelled", "failed")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    path TEXT NOT NULL,
-    name TEXT,
-    origin TEXT NOT NULL,
-    started REAL NOT NULL,
-    ended REAL,
-    duration REAL,
-    result TEXT,
-    reason TEXT,
-    filament_length REAL,
-    user TEXT
-)
-"""
-
-_COLUMNS = ("id", "path", "name", "origin", "started", "ended", "duration", "result", "reason",
-            "filament_length", "user")
+_START_FIELDS = ("id", "path", "name", "origin", "started", "filament_length", "user")
+_END_FIELDS = ("ended", "duration", "result", "reason")
 
 
 class PrintHistory:
@@ -37,43 +26,47 @@ class PrintHistory:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(_SCHEMA)
+            self._next_id = max(self._rows(), default=0) + 1
 
     @classmethod
     def for_settings(cls, settings):
-        return cls(os.path.join(settings.folder("data"), "history.db"))
+        return cls(os.path.join(settings.folder("data"), "history.jsonl"))
 
     def mark_interrupted(self, reason="octohost stopped during the print"):
-        """Close rows left open by a crash; returns how many there were."""
+        """Close jobs left open by a crash; returns how many there were."""
         with self._lock:
-            cursor = self._db.execute("UPDATE jobs SET result = 'failed', reason = ? WHERE result IS NULL", (reason,))
-            return cursor.rowcount
+            open_jobs = [row for row in self._rows().values() if row["result"] is None]
+            self._append([{"event": "end", "id": row["id"], "ended": None, "duration": None, "result": "failed",
+                           "reason": reason} for row in open_jobs])
+            return len(open_jobs)
 
     def start(self, path, origin, name=None, filament_length=None, user=None, started=None):
-        """Record a job start; returns the row id to finish later."""
+        """Record a job start; returns the job's id to finish it later."""
         with self._lock:
-            cursor = self._db.execute(
-                "INSERT INTO jobs (path, name, origin, started, filament_length, user) VALUES (?, ?, ?, ?, ?, ?)",
-                (path, name or os.path.basename(path), origin, started if started is not None else time.time(),
-                 filament_length, user))
-            return cursor.lastrowid
+            job_id = self._next_id
+            self._next_id += 1
+            self._append([{"event": "start", "id": job_id, "path": path, "name": name or os.path.basename(path),
+                           "origin": origin, "started": started if started is not None else time.time(),
+                           "filament_length": filament_length, "user": user}])
+            return job_id
 
     def finish(self, job_id, result, reason=None, ended=None, duration=None):
         if result not in RESULTS:
             raise ValueError(f"result must be one of {', '.join(RESULTS)}, got {result!r}")
         ended = ended if ended is not None else time.time()
         with self._lock:
-            self._db.execute(
-                "UPDATE jobs SET ended = ?, duration = COALESCE(?, ? - started), result = ?, reason = ? WHERE id = ?",
-                (ended, duration, ended, result, reason, job_id))
+            row = self._rows().get(job_id)
+            if row is None:
+                return
+            if duration is None:
+                duration = ended - row["started"]
+            self._append([{"event": "end", "id": job_id, "ended": ended, "duration": duration, "result": result,
+                           "reason": reason}])
 
     def get(self, job_id):
         with self._lock:
-            row = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        return dict(zip(_COLUMNS, row)) if row else None
+            return self._rows().get(job_id)
 
     def list(self, limit=50, offset=0):
         """Newest first."""
@@ -81,19 +74,52 @@ class PrintHistory:
         if limit < 0 or offset < 0:
             raise ValueError("limit and offset must not be negative")
         with self._lock:
-            rows = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs ORDER BY id DESC LIMIT ? OFFSET ?",
-                                    (limit, offset)).fetchall()
-        return [dict(zip(_COLUMNS, row)) for row in rows]
+            rows = list(self._rows().values())
+        rows.reverse()
+        return rows[offset:offset + limit]
 
     def stats(self):
         with self._lock:
-            count, duration, filament = self._db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(duration), 0), COALESCE(SUM(filament_length), 0) FROM jobs").fetchone()
-            by_result = dict(self._db.execute(
-                "SELECT result, COUNT(*) FROM jobs WHERE result IS NOT NULL GROUP BY result").fetchall())
-        return {"count": count, "total_duration": duration, "total_filament_length": filament,
-                **{result: by_result.get(result, 0) for result in RESULTS}}
+            rows = list(self._rows().values())
+        counts = {result: sum(1 for row in rows if row["result"] == result) for result in RESULTS}
+        return {"count": len(rows), "total_duration": sum(row["duration"] or 0 for row in rows),
+                "total_filament_length": sum(row["filament_length"] or 0 for row in rows), **counts}
 
     def close(self):
-        with self._lock:
-            self._db.close()
+        """Nothing stays open between writes; kept so every history can be closed alike."""
+
+    # -- the journal -----------------------------------------------------------------------------
+
+    def _rows(self):
+        """Every job by id, in the order they started, with its end applied (caller holds the lock)."""
+        rows = {}
+        try:
+            f = open(self.path, encoding="utf-8")
+        except FileNotFoundError:
+            return rows
+        with f:
+            for number, line in enumerate(f, 1):
+                try:
+                    entry = json.loads(line)
+                    job_id = entry["id"]
+                    if entry["event"] == "start":
+                        rows[job_id] = {**{key: entry.get(key) for key in _START_FIELDS},
+                                        **dict.fromkeys(_END_FIELDS)}
+                    elif job_id in rows:
+                        rows[job_id].update((key, entry.get(key)) for key in _END_FIELDS)
+                except (ValueError, KeyError, TypeError):
+                    log.warning("%s line %d is not a history entry (torn by a crash?); skipped", self.path, number)
+        return rows
+
+    def _append(self, entries):
+        if not entries:
+            return
+        text = "".join(json.dumps(entry, separators=(",", ":")) + "\n" for entry in entries)
+        with open(self.path, "a+b") as f:
+            if f.tell():
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":  # a torn line from a crash: keep it apart from ours
+                    text = "\n" + text
+            f.write(text.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())

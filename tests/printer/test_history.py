@@ -1,3 +1,4 @@
+import json
 import threading
 
 import pytest
@@ -7,7 +8,7 @@ from octohost.printer.history import PrintHistory
 
 @pytest.fixture
 def history(tmp_path):
-    db = PrintHistory(str(tmp_path / "data" / "history.db"))
+    db = PrintHistory(str(tmp_path / "data" / "history.jsonl"))
     yield db
     db.close()
 
@@ -37,7 +38,7 @@ def test_bad_input(history):
 
 
 def test_interrupted_jobs_marked_on_restart(tmp_path):
-    path = str(tmp_path / "history.db")
+    path = str(tmp_path / "history.jsonl")
     db = PrintHistory(path)
     job = db.start("x.gcode", "local")
     db.close()
@@ -58,3 +59,21 @@ def test_concurrent_writers(history):
     for thread in threads:
         thread.join()
     assert history.stats()["done"] == 80
+
+
+def test_the_journal_is_json_lines_and_survives_a_torn_last_line(tmp_path):
+    path = tmp_path / "history.jsonl"
+    db = PrintHistory(str(path))
+    first = db.start("a.gcode", "local", started=10.0)
+    db.finish(first, "done", ended=70.0)
+    entries = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(entry["event"], entry["id"]) for entry in entries] == [("start", first), ("end", first)]
+    with open(path, "a") as f:
+        f.write('{"event": "start", "id": 2, "pa')  # the host died while writing
+    db = PrintHistory(str(path))
+    second = db.start("b.gcode", "local", started=100.0)
+    db.finish(second, "cancelled", ended=105.0)
+    assert second == first + 1
+    assert [(row["id"], row["result"], row["duration"]) for row in db.list()] == [(second, "cancelled", 5.0),
+                                                                                (first, "done", 60.0)]
+    assert db.stats()["count"] == 2
