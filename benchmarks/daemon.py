@@ -1,14 +1,15 @@
 """The whole daemon while it prints: streaming rate with and without 20 push clients, peak RSS,
 idle CPU with only temperature polling.
 
-    python benchmarks/daemon.py [--lines 20000] [--rounds 3] [--clients 20] [--idle-seconds 30]
+    python benchmarks/daemon.py [--lines 20000] [--rounds 3] [--clients 20] [--idle-seconds 30] [--optimize 2]
 
 Starts `octohost serve` in its own process (127.0.0.1, a free port, a temporary base folder) and
 the streaming benchmark's firmware simulator (benchmarks/sim/firmware.py) on a pseudo-terminal,
 connects the daemon to it through the REST API, uploads a file of short G1 moves, and prints it
 `--rounds` times without push clients and as often with `--clients` raw websocket clients
 authenticated and reading, alternating. RSS and CPU are the daemon process's alone. Prints
-measured figures only.
+measured figures only. The daemon runs as the systemd unit runs it, with PYTHONOPTIMIZE=2
+(``--optimize 0`` for a plain interpreter).
 """
 
 import argparse
@@ -44,10 +45,11 @@ def start_simulator(stats_path):
     return process, process.stdout.readline().strip()
 
 
-def start_daemon(basedir, port):
+def start_daemon(basedir, port, optimize):
     process = subprocess.Popen([sys.executable, "-m", "octohost", "--basedir", basedir, "serve",
                                 "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env=dict(os.environ, PYTHONOPTIMIZE=str(optimize)))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -118,6 +120,10 @@ class PushClient(threading.Thread):
         self.ws.close()
 
 
+def mib_mb(size):
+    return f"{size / 2**20:.1f} MiB ({size / 1e6:.1f} MB)"
+
+
 def timed_print(api, daemon, name):
     peak_rss = daemon.memory_info().rss
     cpu_before = sum(daemon.cpu_times()[:2])
@@ -139,6 +145,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--idle-seconds", type=float, default=30.0)
+    parser.add_argument("--optimize", type=int, choices=(0, 1, 2), default=2,
+                        help="PYTHONOPTIMIZE for the daemon (2, as contrib/octohost.service runs it)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="octohost-bench-") as basedir:
@@ -148,7 +156,7 @@ def main():
         stats_path = os.path.join(basedir, "sim-stats.json")
         simulator, pty_path = start_simulator(stats_path)
         port = free_port()
-        daemon_process = start_daemon(basedir, port)
+        daemon_process = start_daemon(basedir, port, args.optimize)
         daemon = psutil.Process(daemon_process.pid)
         clients = []
         try:
@@ -190,18 +198,18 @@ def main():
             simulator.terminate()
             simulator.wait(10)
 
-        print(f"daemon idle, connected, temperature polling only: {idle_percent:.3f}% of a core "
-              f"over {args.idle_seconds:.0f} s, RSS {idle_rss / 2**20:.1f} MiB")
+        print(f"daemon with PYTHONOPTIMIZE={args.optimize}, idle, connected, temperature polling only: "
+              f"{idle_percent:.3f}% of a core over {args.idle_seconds:.0f} s, RSS {mib_mb(idle_rss)}")
         print(f"{args.lines:,}-line print through the daemon (REST API start to Operational), {args.rounds} rounds each:")
         for count, runs in results.items():
             rates = [args.lines / r[0] for r in runs]
             cpu = [r[1] / args.lines * 1000 for r in runs]
-            rss = max(r[2] for r in runs) / 2**20
+            rss = max(r[2] for r in runs)
             extra = (f", {statistics.median(r[3] for r in runs) / 2**20:,.1f} MiB pushed to the clients per print"
                      if count else "")
             print(f"  {count:>2} push clients: median {statistics.median(rates):,.0f} lines/s "
                   f"(runs: {', '.join(f'{r:,.0f}' for r in rates)}), daemon CPU "
-                  f"{statistics.median(cpu):.3f} s per 1,000 lines, peak RSS {rss:.1f} MiB{extra}")
+                  f"{statistics.median(cpu):.3f} s per 1,000 lines, peak RSS {mib_mb(rss)}{extra}")
         none = statistics.median(args.lines / r[0] for r in results[0])
         many = statistics.median(args.lines / r[0] for r in results[args.clients])
         print(f"  rate with {args.clients} clients relative to none: {many / none * 100:.1f}%")

@@ -20,6 +20,8 @@ User={user}
 Group={user}
 SupplementaryGroups=dialout
 Environment=PYTHONUNBUFFERED=1
+# No docstrings or asserts in memory: about 2 MiB less resident memory.
+Environment=PYTHONOPTIMIZE=2
 ExecStart={exe} --basedir {basedir} serve --port {port}
 Restart=on-failure
 RestartSec=5

@@ -171,6 +171,7 @@ def test_plugin_contributed_commands(run, basedir):
 def test_systemd_unit_runs_as_given_user_in_dialout(run, basedir):
     unit = run("systemd-unit", "--user", "pi", "--port", "5001").output
     assert "User=pi" in unit and "SupplementaryGroups=dialout" in unit and "Restart=on-failure" in unit
+    assert "Environment=PYTHONOPTIMIZE=2" in unit  # as tests/server/test_serve_cli.py runs the daemon
     assert f"--basedir {os.path.abspath(basedir)} serve --port 5001" in unit
 
 

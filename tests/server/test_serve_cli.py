@@ -1,5 +1,6 @@
 """``octohost serve`` as a real process: prints the URL, serves, stops cleanly on SIGTERM."""
 
+import json
 import os
 import signal
 import socket
@@ -9,14 +10,25 @@ import time
 
 import pytest
 import requests
+import websocket
 
 from octohost.access.users import UserManager
 
 
-def spawn(basedir, *args):
+def spawn(basedir, *args, **env):
     return subprocess.Popen([sys.executable, "-m", "octohost", "--basedir", str(basedir), "serve",
                              "--host", "127.0.0.1", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+                            text=True, env=dict(os.environ, PYTHONUNBUFFERED="1", **env))
+
+
+def wait_until(predicate, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out")
 
 
 @pytest.mark.e2e
@@ -57,3 +69,32 @@ def test_port_in_use_is_a_clear_error(tmp_path):
         blocker.close()
     assert process.returncode == 2
     assert "Error: cannot listen on 127.0.0.1:" in stderr
+
+
+@pytest.mark.e2e
+def test_a_print_as_the_service_runs_it_without_docstrings_and_asserts(tmp_path):
+    """The systemd unit sets PYTHONOPTIMIZE=2: everything a print needs must work that way too."""
+    manager = UserManager(str(tmp_path / "users.yaml"))
+    manager.add_user("admin", "pw", admin=True)
+    headers = {"X-Api-Key": manager.get_or_create_api_key("admin")}
+    process = spawn(tmp_path, "--port", "0", "--virtual", PYTHONOPTIMIZE="2")
+    try:
+        url = process.stdout.readline().strip().split("open ")[1].split(" ")[0].rstrip("/")
+        api = url + "/api"
+        wait_until(lambda: requests.get(api + "/connection", headers=headers, timeout=10)
+                   .json()["current"]["state"] == "Operational")
+        socket_client = websocket.create_connection(url.replace("http", "ws") + "/sockjs/websocket", timeout=10)
+        assert "connected" in json.loads(socket_client.recv())
+        gcode = "".join(f"G1 X{i} Y{i} F3000\n" for i in range(50))
+        upload = requests.post(api + "/files/local", headers=headers, timeout=10,
+                               files={"file": ("cube.gcode", gcode)}, data={"select": "true", "print": "true"})
+        assert upload.status_code == 201, upload.text
+        history = wait_until(lambda: [job for job in requests.get(api + "/history", headers=headers, timeout=10)
+                                      .json()["jobs"] if job["result"]])
+        assert history[0]["path"] == "cube.gcode" and history[0]["result"] == "done"
+        socket_client.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
