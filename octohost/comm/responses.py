@@ -47,27 +47,43 @@ class Responses:
                 return
         elif not line:
             return
-        self.callback.on_comm_log("Recv: " + line)
-        if serial_log.enabled:
-            serial_log.write("<<<", line)
         if line.startswith("ok"):
-            self.last_progress = time.monotonic()
-            self.timeouts = 0
-            self.resend_ok_due = None
-            extras = protocol.parse_ok(line)
+            self._ok(line)
+            return
+        self._log(line)
+        kind, data = protocol.classify(line)
+        getattr(self, "_on_" + kind)(data)
+        if comm._state in OPERATIONAL_STATES:
+            self.check_timeout()
+
+    def _ok(self, line):
+        """Flow control first: a plain ok writes the next line before anything else happens."""
+        comm = self.comm
+        extras = protocol.parse_ok(line)
+        if extras or comm.firmware.pending or comm._on_ok is not None:
+            self._log(line)
             if comm.firmware.pending:
                 comm.firmware.report_complete()
             if extras and "temperatures" in extras:
                 self.sender.window.typed_oks = True  # so a tickle's answer can be told from a job line's
                 self._temperatures_received(extras["temperatures"])
             if comm._on_ok is not None and comm._on_ok(extras):
+                self._progress()
                 return
             self.sender.acknowledge(extras)
-            return
-        kind, data = protocol.classify(line)
-        getattr(self, "_on_" + kind)(data)
-        if comm._state in OPERATIONAL_STATES:
-            self.check_timeout()
+        else:
+            self.sender.acknowledge(extras, received=line)  # logs the ok after the write, before its log
+        self._progress()
+
+    def _progress(self):
+        self.last_progress = time.monotonic()
+        self.timeouts = 0
+        self.resend_ok_due = None
+
+    def _log(self, line):
+        self.callback.on_comm_log("Recv: " + line)
+        if serial_log.enabled:
+            serial_log.write("<<<", line)
 
     def _received_hooks(self, handlers, line):
         for plugin_id, handler in handlers:

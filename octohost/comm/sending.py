@@ -67,6 +67,7 @@ class Sender:
         self._long_running = config.long_running_commands
         self.quiet = host.phases.quiet()  # no phase handlers, no phase log: job lines skip the phases
         self._pumps = 0
+        self._received = None  # an ok line to log before the next transmission's log (acknowledge)
         self.idle_since = 0.0  # when the window last went from empty to busy, for timeouts
 
     # -- queueing ----------------------------------------------------------------------------------
@@ -166,6 +167,8 @@ class Sender:
             self.history.add(number, data, filepos)
         window.sent(number if number is not None else -1, len(data), filepos, long_running, probe)
         self.transmitted += 1
+        if self._received is not None:
+            self._log_received()
         if text is None:
             text = data[:-1].decode("ascii", "replace")
         self.host.callback.on_comm_log(prefix + text)
@@ -259,13 +262,28 @@ class Sender:
 
     # -- what the receive loop reports -------------------------------------------------------------
 
-    def acknowledge(self, extras, oldest=False):
-        """An ``ok`` arrived: settle its transmission (``oldest``: the oldest) and send what now fits."""
+    def acknowledge(self, extras, oldest=False, received=None):
+        """An ``ok`` arrived: settle its transmission (``oldest``: the oldest) and send what now fits.
+
+        ``received``: the ok line to log; it is logged after the next line is written but before
+        that line's own log entry, so the write waits for nothing and the terminal reads in order.
+        """
         with self.lock:
-            entry = self.window.acked(extras, oldest)
-            if entry is not None and entry[FILEPOS] is not None:
-                self.acked_filepos = entry[FILEPOS]
-            self._pump()
+            self._received = received
+            try:
+                entry = self.window.acked(extras, oldest)
+                if entry is not None and entry[FILEPOS] is not None:
+                    self.acked_filepos = entry[FILEPOS]
+                self._pump()
+            finally:
+                if self._received is not None:
+                    self._log_received()
+
+    def _log_received(self):
+        line, self._received = self._received, None
+        self.host.callback.on_comm_log("Recv: " + line)
+        if serial_log.enabled:
+            serial_log.write("<<<", line)
 
     def settle_through(self, line_number):
         """Lines up to ``line_number`` were accepted (a line error said so): oks lost for them are settled."""

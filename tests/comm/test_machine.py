@@ -69,6 +69,21 @@ def test_prints_a_file_exactly_once_in_order(machine, tmp_path, wait_for, write_
     assert any(line.startswith("Send: N") and "G1 X1.1" in line for line in recorder.log)
 
 
+def test_the_terminal_log_reads_in_order_although_the_next_line_goes_out_first(machine, tmp_path, wait_for,
+                                                                              write_gcode):
+    """One line in flight: every line sent is followed by its ok in the log, before the next send."""
+    write_gcode(tmp_path / "part.gcode", 300)
+    comm, recorder = machine()
+    assert comm.select_file(str(tmp_path / "part.gcode"), False)
+    assert comm.start_print()
+    wait_for(lambda: recorder.named("on_comm_print_job_done"), message="job done")
+    first_move = next(i for i, line in enumerate(recorder.log) if line.startswith("Send: N") and " G1 " in line)
+    flow = [line.split()[0] for line in recorder.log[first_move:]
+            if line.startswith("Send: ") or line.startswith("Recv: ok")]
+    assert len(flow) >= 600
+    assert flow[0::2] == ["Send:"] * len(flow[0::2]) and flow[1::2] == ["Recv:"] * len(flow[1::2])
+
+
 def test_print_from_a_position_resumes_there(machine, tmp_path, wait_for, write_gcode):
     path = tmp_path / "part.gcode"
     commands = write_gcode(path, 50)
