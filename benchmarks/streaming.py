@@ -1,6 +1,6 @@
 """Streaming throughput of the comm layer, per window mode, over a pseudo-terminal.
 
-Run:  python benchmarks/streaming.py            (about three minutes on 2 cores)
+Run:  python benchmarks/streaming.py            (about eight minutes on 2 cores)
       python benchmarks/streaming.py --quick    (fewer lines, for a smoke test)
 
 For each scenario and window mode it starts the simulator (benchmarks/sim/firmware.py) in its
