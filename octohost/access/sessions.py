@@ -1,40 +1,56 @@
-"""Login sessions of the web UI: random ids kept in memory, expiring after inactivity.
+"""Login sessions of the web UI: random ids, expiring after inactivity, surviving a restart.
 
 The session id travels in a cookie and, as OctoPrint does, in the login answer so that the push
 socket can authenticate with ``{"auth": "name:session"}``. The CSRF token is an HMAC of the
 session id under the installation's secret key, so it cannot be guessed from the cookie alone.
+
+With a ``path`` the sessions are kept in a file (mode 0600, written atomically on login, logout
+and shutdown) so that restarting the daemon logs nobody out. The file holds SHA-256 digests of
+the ids, never the ids themselves: a copy of it lets nobody in.
 """
 
 import hashlib
 import hmac
+import json
+import logging
 import secrets
 import threading
 import time
+
+from octohost.util.fs import atomic_write
+
+log = logging.getLogger(__name__)
+
+MAX_SESSIONS = 1000
 
 
 class Session:
     __slots__ = ("id", "user_name", "created", "last_seen", "csrf_token")
 
-    def __init__(self, session_id, user_name, csrf_token, now):
-        self.id = session_id
+    def __init__(self, session_id, user_name, csrf_token, created, last_seen=None):
+        self.id = session_id  # None for a session loaded from disk until its holder comes back
         self.user_name = user_name
         self.csrf_token = csrf_token
-        self.created = now
-        self.last_seen = now
+        self.created = created
+        self.last_seen = created if last_seen is None else last_seen
 
 
-MAX_SESSIONS = 1000
+def _digest(session_id):
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
 
 
 class SessionStore:
     """At most ``MAX_SESSIONS`` live sessions; beyond that the least recently used one ends."""
 
-    def __init__(self, secret, timeout_seconds, clock=time.monotonic):
+    def __init__(self, secret, timeout_seconds, clock=time.time, path=None):
         self._secret = secret.encode("utf-8")
         self._timeout = timeout_seconds
         self._clock = clock
-        self._sessions = {}
+        self._path = path
+        self._sessions = {}  # digest of the id -> Session
         self._lock = threading.Lock()
+        if path is not None:
+            self._load()
 
     def csrf_token_for(self, session_id):
         return hmac.new(self._secret, session_id.encode("utf-8"), hashlib.sha256).hexdigest()
@@ -44,34 +60,81 @@ class SessionStore:
         session = Session(session_id, user_name, self.csrf_token_for(session_id), self._clock())
         with self._lock:
             if len(self._sessions) >= MAX_SESSIONS:
-                oldest = min(self._sessions.values(), key=lambda s: s.last_seen)
-                del self._sessions[oldest.id]
-            self._sessions[session_id] = session
+                oldest = min(self._sessions, key=lambda key: self._sessions[key].last_seen)
+                del self._sessions[oldest]
+            self._sessions[_digest(session_id)] = session
+            self._save()
         return session
 
     def get(self, session_id):
         """The live session with that id (refreshing its expiry), or None."""
         if not session_id:
             return None
+        key = _digest(session_id)
         now = self._clock()
         with self._lock:
-            session = self._sessions.get(session_id)
+            session = self._sessions.get(key)
             if session is None:
                 return None
             if now - session.last_seen > self._timeout:
-                del self._sessions[session_id]
+                del self._sessions[key]
                 return None
+            if session.id is None:
+                session.id = session_id
+                session.csrf_token = self.csrf_token_for(session_id)
             session.last_seen = now
             return session
 
     def remove(self, session_id):
         with self._lock:
-            return self._sessions.pop(session_id, None)
+            session = self._sessions.pop(_digest(session_id), None)
+            if session is not None:
+                self._save()
+            return session
 
     def remove_user(self, user_name):
-        """End every session of a user (deleted, deactivated or password changed)."""
+        """End every session of a user (deleted, deactivated or password changed); returns the known ids."""
         with self._lock:
-            gone = [sid for sid, s in self._sessions.items() if s.user_name == user_name]
-            for sid in gone:
-                del self._sessions[sid]
-        return gone
+            gone = [key for key, s in self._sessions.items() if s.user_name == user_name]
+            ids = [self._sessions.pop(key).id for key in gone]
+            if gone:
+                self._save()
+        return [session_id for session_id in ids if session_id is not None]
+
+    def save(self):
+        """Write the sessions with their last activity (at shutdown; logins and logouts save anyway)."""
+        with self._lock:
+            self._save()
+
+    # -- the file ----------------------------------------------------------------------------------
+
+    def _save(self):
+        if self._path is None:
+            return
+        now = self._clock()
+        entries = [{"digest": key, "user": s.user_name, "created": s.created, "last_seen": s.last_seen}
+                   for key, s in self._sessions.items() if now - s.last_seen <= self._timeout]
+        try:
+            atomic_write(self._path, json.dumps({"sessions": entries}, indent=1), mode=0o600)
+        except OSError as exc:
+            log.warning("could not save the login sessions to %s (%s); a restart will log users out",
+                        self._path, exc)
+
+    def _load(self):
+        try:
+            with open(self._path, encoding="utf-8") as f:
+                entries = json.load(f)["sessions"]
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring the unreadable session file %s (%s): everybody logs in again", self._path, exc)
+            return
+        now = self._clock()
+        for entry in entries:
+            try:
+                session = Session(None, str(entry["user"]), None, float(entry["created"]), float(entry["last_seen"]))
+                key = str(entry["digest"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            if now - session.last_seen <= self._timeout:
+                self._sessions[key] = session

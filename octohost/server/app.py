@@ -221,6 +221,7 @@ class Server:
         except Exception:
             log.exception("printer did not shut down cleanly")
         c.file_manager.shutdown()
+        c.sessions.save()
         c.event_bus.fire(Events.SHUTDOWN, None)
         c.event_bus.flush(timeout=5)
         c.event_bus.close()

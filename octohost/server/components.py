@@ -48,7 +48,8 @@ def build_context(settings, host="127.0.0.1", port=0, debug=False, safe_mode=Fal
         user_manager = UserManager(os.path.join(settings.basedir, "users.yaml"))
     components["user_manager"] = user_manager
 
-    sessions = SessionStore(ensure_secret_key(settings), settings.get("accessControl.sessionTimeout") * 60)
+    sessions = SessionStore(ensure_secret_key(settings), settings.get("accessControl.sessionTimeout") * 60,
+                            path=os.path.join(settings.folder("data"), "sessions.json"))
     appkeys = AppKeyManager(os.path.join(settings.folder("data"), "appkeys.yaml"))
     permissions = PermissionRegistry(plugin_manager)
 

@@ -55,3 +55,36 @@ def test_the_least_recently_used_session_makes_room(monkeypatch):
     fourth = store.create("d")
     assert store.get(second.id) is None
     assert all(store.get(s.id) is s for s in (first, third, fourth))
+
+
+def test_sessions_survive_a_restart_but_the_file_holds_no_usable_id(tmp_path):
+    path = tmp_path / "data" / "sessions.json"
+    clock = Clock()
+    store = SessionStore("secret", 600, clock=clock, path=str(path))
+    alice, bob = store.create("alice"), store.create("bob")
+    store.remove(bob.id)
+    clock.now += 100
+    assert store.get(alice.id) is alice
+    store.save()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert alice.id not in path.read_text() and alice.csrf_token not in path.read_text()
+
+    clock.now += 400  # restarted within the timeout, counted from alice's last request
+    restarted = SessionStore("secret", 600, clock=clock, path=str(path))
+    session = restarted.get(alice.id)
+    assert session is not None and session.user_name == "alice" and session.id == alice.id
+    assert session.csrf_token == alice.csrf_token
+    assert restarted.get(bob.id) is None
+    assert restarted.remove_user("alice") == [alice.id]
+
+    clock.now += 601
+    assert SessionStore("secret", 600, clock=clock, path=str(path)).get(alice.id) is None
+
+
+def test_an_unreadable_session_file_means_logging_in_again(tmp_path):
+    path = tmp_path / "sessions.json"
+    path.write_text("{not json")
+    store = SessionStore("secret", 600, path=str(path))
+    assert store.get("anything") is None
+    session = store.create("alice")
+    assert SessionStore("secret", 600, path=str(path)).get(session.id).user_name == "alice"

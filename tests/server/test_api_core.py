@@ -40,6 +40,22 @@ def test_login_answers_session_and_sets_cookies(running):
     assert session.get(running.url + "/api/currentuser", timeout=10).json()["name"] == "user"
 
 
+def test_a_login_survives_a_restart_of_the_daemon(running):
+    from octohost.server.app import Server
+
+    session, body = running.login("user")
+    running.server.stop()
+    restarted = Server(running.server.settings, host="127.0.0.1", port=running.server.port)
+    restarted.start_in_thread()
+    try:
+        me = session.get(running.url + "/api/currentuser", timeout=10)
+        assert me.json()["name"] == "user"
+        assert session.post(running.url + "/api/logout", timeout=10).status_code in (200, 204)
+        assert session.get(running.url + "/api/currentuser", timeout=10).json()["name"] is None
+    finally:
+        restarted.stop()
+
+
 def test_wrong_password_is_403_and_sets_no_cookie(running):
     response = requests.post(running.url + "/api/login", json={"user": "user", "pass": "wrong"}, timeout=10)
     assert response.status_code == 403
