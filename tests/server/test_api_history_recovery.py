@@ -1,26 +1,16 @@
 """Print history and print recovery over HTTP, with the virtual printer and a real server restart."""
 
 import shutil
-import time
 
 import pytest
 import requests
+from server_support import wait_until
 
 from octohost.server.app import Server
 from octohost.settings import Settings
 
 SHORT = b"G28\n" + b"G1 X10 Y10 F6000\n" * 20 + b"M84\n"
 LONG = b"G28\n" + b"G1 X10 Y10 F6000\nG1 X20 Y20\n" * 2000 + b"M84\n"
-
-
-def wait_until(predicate, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def print_file(running, name, content):

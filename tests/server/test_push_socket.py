@@ -7,6 +7,7 @@ import time
 
 import pytest
 import websocket
+from server_support import wait_until
 
 from octohost.server import push
 
@@ -71,15 +72,6 @@ def authed(running, client, role="user"):
     history, seen = wait_for(client, lambda m: "history" in m)
     assert len(seen) == 1, "history must be the first message after auth"
     return connected["connected"], history["history"]
-
-
-def wait_until(condition, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.mark.parametrize("client_class", [RawClient, FramedClient], ids=["raw", "sockjs"])

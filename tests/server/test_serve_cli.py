@@ -11,6 +11,7 @@ import time
 import pytest
 import requests
 import websocket
+from server_support import wait_until
 
 from octohost.access.users import UserManager
 
@@ -19,16 +20,6 @@ def spawn(basedir, *args, **env):
     return subprocess.Popen([sys.executable, "-m", "octohost", "--basedir", str(basedir), "serve",
                              "--host", "127.0.0.1", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=dict(os.environ, PYTHONUNBUFFERED="1", **env))
-
-
-def wait_until(predicate, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 @pytest.mark.e2e
