@@ -2,6 +2,7 @@
 
 Run:  python benchmarks/streaming.py            (about eight minutes on 2 cores)
       python benchmarks/streaming.py --quick    (fewer lines, for a smoke test)
+      python benchmarks/streaming.py --only "115200 baud" --rounds 3   (median of three, alternating)
 
 For each scenario and window mode it starts the simulator (benchmarks/sim/firmware.py) in its
 own process, streams a file of short G1 moves through MachineCom in a fresh host process (so CPU
@@ -209,9 +210,17 @@ def run_one(scenario, mode, path, lines, idle_seconds=0):
     return result
 
 
+def median_run(runs):
+    """The run with the median rate (so its other figures belong to one real run)."""
+    return sorted(runs, key=lambda r: r["lines_per_s"])[len(runs) // 2]
+
+
 def main():
     parser = argparse.ArgumentParser(description="Streaming throughput benchmark of the comm layer.")
     parser.add_argument("--quick", action="store_true", help="a tenth of the lines")
+    parser.add_argument("--rounds", type=int, default=1, help="runs per scenario and mode, alternating; "
+                        "prints the run with the median rate and every run's rate")
+    parser.add_argument("--only", action="append", choices=list(SCENARIOS), help="just this scenario (repeatable)")
     parser.add_argument("--host", nargs=5, metavar=("PORT", "MODE", "FILE", "IDLE", "RX_BUFFER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.host:
@@ -223,26 +232,41 @@ def main():
           f"{'RSS MB':>7} {'resends':>7} {'overflows':>9}")
     with tempfile.TemporaryDirectory() as folder:
         for scenario, spec in SCENARIOS.items():
+            if args.only and scenario not in args.only:
+                continue
             lines = spec["lines"] // (10 if args.quick else 1)
             path = os.path.join(folder, f"moves-{lines}.gcode")
             if not os.path.exists(path):
                 write_file(path, lines)
             limit = None
-            if "baud" in scenario:
+            floors = []
+            runs = {mode: [] for mode in MODES}
+            for _ in range(args.rounds):
+                if "baud" in scenario:
+                    floors.append(ceiling(spec["args"], path)[0])
+                for mode in MODES:
+                    r = run_one(scenario, mode, path, lines)
+                    if r["sim_moves"] != lines:
+                        raise SystemExit(f"{scenario}/{mode}: the simulator accepted {r['sim_moves']} moves, not {lines}")
+                    runs[mode].append(r)
+            if floors:
                 per_line = framed_bytes(path)
                 limit = 11520 / (per_line + 3)
-                rate, _ = ceiling(spec["args"], path)
+                rate = sorted(floors)[len(floors) // 2]
                 print(f"  wire limits at 115200 baud for {per_line:.1f} bytes out + 3 back per line: "
                       f"{limit:.0f} lines/s with one line in flight, {11520 / per_line:.0f} lines/s for the "
-                      f"outbound wire alone; the bare host loop reaches {rate:.0f} ({rate / limit:.1%})", flush=True)
+                      f"outbound wire alone; the bare host loop reaches {rate:.0f} ({rate / limit:.1%})"
+                      + (f", runs {', '.join(f'{f / limit:.1%}' for f in floors)}" if len(floors) > 1 else ""))
             for mode in MODES:
-                r = run_one(scenario, mode, path, lines)
-                if r["sim_moves"] != lines:
-                    raise SystemExit(f"{scenario}/{mode}: the simulator accepted {r['sim_moves']} moves, not {lines}")
+                r = median_run(runs[mode])
                 share = f"  {r['lines_per_s'] / limit:.1%} of one in flight" if limit else ""
+                if args.rounds > 1:
+                    share += "  runs: " + ", ".join(f"{run['lines_per_s']:,.0f}" for run in runs[mode])
                 print(f"{scenario:<14} {mode:<12} {lines:>6} {r['lines_per_s']:>9,.0f} {r['cpu_per_1000']:>9.3f} "
                       f"{r['p50']:>8.0f} {r['p99']:>8.0f} {r['rss_mb']:>7.1f} {r['resends']:>7} {r['overflows']:>9}"
                       f"{share}", flush=True)
+        if args.only:
+            return
         path = os.path.join(folder, f"moves-{SCENARIOS['unthrottled']['lines'] // (10 if args.quick else 1)}.gcode")
         rate, stats = ceiling([], path)
         print(f"simulator ceiling (bare os.read/os.write host loop, unthrottled, one line in flight): {rate:,.0f} lines/s, "
