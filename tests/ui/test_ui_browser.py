@@ -369,11 +369,16 @@ def test_webcam_shows_once_its_url_is_set(page):
 
 
 
-def test_gcode_script_edit_saves(page):
+def test_gcode_script_edit_survives_a_settings_update_and_saves(page, octohost):
     open_settings(page, "scripts")
     page.wait_for_selector("#script-afterPrintDone")
     assert "M84" in page.input_value("#script-afterPrintCancelled")
     page.fill("#script-afterPrintDone", "M117 Finished {{ script.name }}")
+    page.evaluate("document.activeElement.blur()")
+    admin = admin_session(octohost)  # another client changes another setting meanwhile
+    assert admin.post(octohost.url + "api/settings", json={"appearance": {"name": "Script bench"}}, timeout=10).ok
+    page.wait_for_function("() => document.title.startsWith('Script bench')")
+    assert page.input_value("#script-afterPrintDone") == "M117 Finished {{ script.name }}"
     page.click("#settings-scripts button[type=submit]")
     page.wait_for_function("() => document.querySelector('#toast').textContent === 'Settings saved'")
     assert api_get(page, "/api/settings")["scripts"]["gcode"]["afterPrintDone"] == "M117 Finished {{ script.name }}"

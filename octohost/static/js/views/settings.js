@@ -149,9 +149,12 @@ function renderScripts(settings) {
     return;
   }
   show($("#settings-scripts button[type=submit]"), true);
+  // Any settings update re-renders; never over a script being edited or edited and not saved yet.
+  const edited = $$("textarea", box).some((area) => area.value !== area.dataset.saved);
+  if (edited || $("#settings-scripts").contains(document.activeElement)) return;
   box.replaceChildren(...Object.entries(scripts).map(([name, text]) => {
     const id = `script-${name}`;
-    const area = h("textarea", { id, rows: "4", dataset: { script: name }, spellcheck: "false" });
+    const area = h("textarea", { id, rows: "4", dataset: { script: name, saved: text || "" }, spellcheck: "false" });
     area.value = text || "";
     return h("div", { class: "field" }, h("label", { for: id }, humanize(name)), area);
   }));
@@ -239,8 +242,9 @@ export function init() {
   });
   $("#settings-scripts").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const gcode = Object.fromEntries($$("#script-fields textarea").map((area) => [area.dataset.script, area.value]));
-    await save({ scripts: { gcode } });
+    const areas = $$("#script-fields textarea");
+    const gcode = Object.fromEntries(areas.map((area) => [area.dataset.script, area.value]));
+    if (await save({ scripts: { gcode } })) for (const area of areas) area.dataset.saved = area.value;
   });
   store.on("settings", (settings) => {
     renderGenericForms(settings);
