@@ -25,6 +25,7 @@ class CommConfig:
     temperature_autoreport_interval: int = 2
     timeout_sd_status: float = 1.0
     timeout_resend_ok: float = 0.5
+    resend_quiet: float = 0.1
     sd_status_autoreport_interval: int = 1
     max_timeouts_idle: int = 2
     max_timeouts_printing: int = 5
@@ -62,6 +63,7 @@ class CommConfig:
             temperature_autoreport_interval=get("serial.timeout.temperatureAutoreport"),
             timeout_sd_status=get("serial.timeout.sdStatus"),
             timeout_resend_ok=get("serial.timeout.resendOk"),
+            resend_quiet=get("serial.timeout.resendQuiet"),
             sd_status_autoreport_interval=get("serial.timeout.sdStatusAutoreport"),
             max_timeouts_idle=get("serial.maxCommunicationTimeouts.idle"),
             max_timeouts_printing=get("serial.maxCommunicationTimeouts.printing"),

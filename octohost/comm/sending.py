@@ -53,6 +53,7 @@ class Sender:
         self._resend_end = None
         self._resend_requested = None
         self._duplicate_resends = 0
+        self._resync_until = None  # while lines sent behind a rejected one may still answer (see _resynced)
         self._resends_per_line = collections.Counter()
         self.transmitted = 0
         self.resent = 0
@@ -105,6 +106,8 @@ class Sender:
         self._pumps += 1
         if not self._pumps & 0xFF:  # handlers can switch on and off (printer offsets): look now and then
             self.quiet = host.phases.quiet()
+        if self._resync_until is not None and not self._resynced():
+            return
         while True:
             if self._resend_next is not None:
                 number = self._resend_next
@@ -260,6 +263,30 @@ class Sender:
         cs = checksum(body)
         return command, number, body + b"*%d\n" % cs, f"{text}*{cs}"
 
+    def _resynced(self):
+        """Whether the lines sent behind a rejected one are accounted for, so the resend may start.
+
+        Some firmware rejects each of them (an error, a ``Resend:`` and an ``ok`` apiece); Marlin
+        empties its receive buffer after a bad line and answers none of those. Oks carry no line
+        number, so the host waits until either every one has been rejected or the line has been
+        quiet for ``resend_quiet`` seconds, and then forgets what is still in flight.
+        """
+        window = self.window
+        if self._duplicate_resends or window.rejections:
+            if time.monotonic() < self._resync_until:
+                return False
+            log.debug("resend resync: %d lines behind the rejected one went unanswered; taking them as dropped",
+                      self._duplicate_resends)
+            window.forget_in_flight()
+            self._duplicate_resends = 0
+        self._resync_until = None
+        return True
+
+    def _heard(self):
+        """The firmware said something during a resync: it may not be done answering yet."""
+        if self._resync_until is not None:
+            self._resync_until = time.monotonic() + self.config.resend_quiet
+
     # -- what the receive loop reports -------------------------------------------------------------
 
     def acknowledge(self, extras, oldest=False, received=None):
@@ -271,6 +298,8 @@ class Sender:
         with self.lock:
             self._received = received
             try:
+                if self._resync_until is not None:
+                    self._heard()
                 entry = self.window.acked(extras, oldest)
                 if entry is not None and entry[FILEPOS] is not None:
                     self.acked_filepos = entry[FILEPOS]
@@ -301,6 +330,7 @@ class Sender:
         """
         with self.lock:
             self.window.rejections += 1  # the ok that follows answers the rejected transmission
+            self._heard()
             if number == self._resend_requested and (self._duplicate_resends or self._resend_next == number):
                 self._duplicate_resends = max(0, self._duplicate_resends - 1)
                 return
@@ -320,6 +350,9 @@ class Sender:
             self._duplicate_resends = sum(1 for entry in self.window.in_flight if entry[LINE] > number)
             self._resend_next = number
             self._resend_end = self.next_line
+            if self._duplicate_resends:
+                self._resync_until = time.monotonic() + self.config.resend_quiet
+                self.wake.set()  # the send thread keeps the deadline when nothing else arrives
 
     def timed_out(self):
         """No ok for too long: assume it was lost, tickle the firmware with M105, go on."""
@@ -344,6 +377,7 @@ class Sender:
             self._resend_next = None
             self._resend_requested = None
             self._duplicate_resends = 0
+            self._resync_until = None
             self._resends_per_line.clear()
 
     def send_now(self, cmd):
@@ -369,6 +403,9 @@ class Sender:
         wake = self.wake
         while self.running:
             timeout = self.timers() if self.timers is not None else None
+            resync = self._resync_until
+            if resync is not None:
+                timeout = max(0.0, min(timeout if timeout is not None else 1.0, resync - time.monotonic()) + 0.001)
             wake.wait(timeout)
             wake.clear()
             if not self.running:

@@ -148,11 +148,15 @@ class Window:
             self.bytes_in_flight = sum(entry[SIZE] for entry in kept)
         return None
 
+    def forget_in_flight(self):
+        """Everything in flight was answered or dropped by the firmware (after a resend resync)."""
+        self.in_flight.clear()
+        self.bytes_in_flight = 0
+        self.rejections = 0
+
     def has_long_running(self):
         return any(entry[LONG_RUNNING] for entry in self.in_flight)
 
     def clear(self):
-        self.in_flight.clear()
-        self.bytes_in_flight = 0
+        self.forget_in_flight()
         self.free_slots = None
-        self.rejections = 0

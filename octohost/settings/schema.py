@@ -108,6 +108,9 @@ SCHEMA = Section(
             sdStatus=S(1.0, "SD status poll interval (M27) while printing from SD."),
             sdStatusAutoreport=S(1, "Interval requested with M27 S when the firmware auto-reports SD status."),
             resendOk=S(0.5, "After a resend request, how long to wait for the ok that belongs to it."),
+            resendQuiet=S(0.1, "After a resend request with more lines in flight behind the rejected one: "
+                               "seconds of silence after which those count as dropped (Marlin empties its "
+                               "receive buffer after a bad line) and the resend starts."),
         ),
         maxCommunicationTimeouts=Section(
             "Consecutive timeouts before giving up with an error; 0 never gives up.",

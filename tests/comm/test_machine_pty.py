@@ -16,6 +16,23 @@ FAULTY = dict(checksum_error_rate=0.02, lost_ok_rate=0.005)
 FAST_TIMEOUTS = {"timeout_communication": 0.05, "max_timeouts_printing": 0}
 
 
+@pytest.mark.parametrize("window, advanced_ok", [("rx-bytes", False), ("advanced-ok", True)])
+def test_pipelined_modes_keep_going_when_marlin_drops_what_follows_a_bad_line(pty_printer, machine, tmp_path,
+                                                                              wait_for, write_gcode, window,
+                                                                              advanced_ok):
+    """Marlin empties its receive buffer after a bad line: no timeout may be needed to go on."""
+    commands = write_gcode(tmp_path / "big.gcode", 3000)
+    server = pty_printer(seed=11, advanced_ok=advanced_ok, checksum_error_rate=0.02, flush_rx_on_error=True)
+    comm, recorder = machine(port=server.path, options={"window": window, "timeout_communication": 30.0})
+    comm.select_file(str(tmp_path / "big.gcode"), False)
+    comm.start_print()
+    wait_for(lambda: recorder.named("on_comm_print_job_done") or comm.is_error(), timeout=120, message="job done")
+    assert not comm.is_error(), comm.get_error()
+    assert moves(server.printer) == commands
+    assert comm.resend_stats()["count"] > 3000 * 0.02 * 0.5  # the faults really happened
+    assert not [line for line in recorder.log if "Communication timeout" in line]
+
+
 @pytest.mark.parametrize("window, advanced_ok", [("ping-pong", False), ("rx-bytes", False), ("advanced-ok", True)])
 def test_20000_lines_exactly_once_in_order_under_faults(pty_printer, machine, tmp_path, wait_for, write_gcode,
                                                         window, advanced_ok):
