@@ -298,8 +298,7 @@ class Sender:
         with self.lock:
             self._received = received
             try:
-                if self._resync_until is not None:
-                    self._heard()
+                self._heard()
                 entry = self.window.acked(extras, oldest)
                 if entry is not None and entry[FILEPOS] is not None:
                     self.acked_filepos = entry[FILEPOS]
