@@ -1,39 +1,9 @@
 """The virtual printer answers like Marlin: driven with raw bytes, as a host would."""
 
 import pytest
+from comm_support import Host, numbered
 
 from octohost.comm.virtual import VirtualOptions, VirtualPrinter, checksum
-
-
-def numbered(n, command):
-    line = f"N{n} {command}"
-    return f"{line}*{checksum(line)}"
-
-
-class Host:
-    """Writes raw lines and reads answers up to the ok that closes them."""
-
-    def __init__(self, printer):
-        self.printer = printer
-        printer.timeout = 5.0
-        self.banner = self.read_until(lambda line: line == "echo:SD card ok")
-
-    def read_line(self):
-        raw = self.printer.readline()
-        assert raw.endswith(b"\n"), f"no complete line within the timeout (got {raw!r})"
-        return raw.decode().rstrip("\n")
-
-    def read_until(self, predicate):
-        lines = []
-        while True:
-            line = self.read_line()
-            lines.append(line)
-            if predicate(line):
-                return lines
-
-    def send(self, line):
-        self.printer.write(line.encode() + b"\n")
-        return self.read_until(lambda answer: answer.startswith("ok"))
 
 
 @pytest.fixture

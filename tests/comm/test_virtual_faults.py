@@ -4,13 +4,9 @@ import re
 
 import pytest
 import serial
+from comm_support import numbered
 
-from octohost.comm.virtual import VirtualOptions, VirtualPrinter, checksum
-
-
-def numbered(n, command):
-    line = f"N{n} {command}"
-    return f"{line}*{checksum(line)}"
+from octohost.comm.virtual import VirtualOptions, VirtualPrinter
 
 
 @pytest.fixture

@@ -8,13 +8,9 @@ import threading
 
 import pytest
 import serial
+from comm_support import numbered
 
-from octohost.comm.virtual import VirtualOptions, checksum, serve_pty
-
-
-def numbered(n, command):
-    line = f"N{n} {command}"
-    return f"{line}*{checksum(line)}"
+from octohost.comm.virtual import VirtualOptions, serve_pty
 
 
 class PortHost:

@@ -1,37 +1,10 @@
 """The virtual printer's SD card: listing, selecting, printing, uploading, deleting."""
 
 import pytest
+from comm_support import Host, numbered
 
-from octohost.comm.virtual import VirtualOptions, VirtualPrinter, checksum
+from octohost.comm.virtual import VirtualOptions, VirtualPrinter
 from octohost.comm.virtual.sdcard import short_name
-
-
-def numbered(n, command):
-    line = f"N{n} {command}"
-    return f"{line}*{checksum(line)}"
-
-
-class Host:
-    def __init__(self, printer):
-        self.printer = printer
-        printer.timeout = 5.0
-        last = "echo:SD card ok" if printer.options.sd_card else printer.options.banner[-1]
-        self.read_until(lambda line: line == last)
-
-    def read_line(self):
-        raw = self.printer.readline()
-        assert raw.endswith(b"\n"), f"no complete line within the timeout (got {raw!r})"
-        return raw.decode().rstrip("\n")
-
-    def read_until(self, predicate):
-        lines = [self.read_line()]
-        while not predicate(lines[-1]):
-            lines.append(self.read_line())
-        return lines
-
-    def send(self, line):
-        self.printer.write(line.encode() + b"\n")
-        return self.read_until(lambda answer: answer.startswith("ok"))
 
 
 FILES = {"benchy.gcode": "G28\nG1 X10\n" * 100, "TEST.GCO": b"G1 X1\n", "Long File Name.gcode": "M117 hi\n"}
