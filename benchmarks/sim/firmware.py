@@ -6,9 +6,12 @@ target that is not the bottleneck, and models what limits real hosts:
 - ``--baud B``: both directions of the serial line carry B/10 bytes per second; a line counts as
   received when its last byte has crossed the wire, an ``ok`` reaches the host when its bytes have.
 - ``--latency S``: every answer leaves S seconds after the line arrived (a USB frame is 1 ms).
-- ``--rx-buffer N``: unacknowledged bytes above N are counted as overflows (a real board would
-  corrupt the line); the benchmark checks there are none.
-- ``--advanced-ok``: answers ``ok N<line> P<planner> B<free slots>`` and reports ADVANCED_OK.
+- A line is held from its arrival until its answer leaves. As in Marlin, the oldest four held
+  lines sit in the command queue (``BUFSIZE`` 4) and the rest in the receive buffer.
+- ``--rx-buffer N``: bytes in the receive buffer above N are counted as overflows (a real board
+  would corrupt the line); the benchmark checks there are none.
+- ``--advanced-ok``: answers ``ok N<line> P<planner> B<free slots>`` and reports ADVANCED_OK;
+  ``B`` is counted as Marlin does, while the answered command still holds its slot.
 
 Prints the pty path, serves until SIGTERM, then writes its measurements as JSON to ``--stats``:
 turnaround samples (``ok`` written -> next line's first byte read, microseconds), line count,
@@ -81,7 +84,7 @@ class Simulator:
                 arrived = now
             self.unacked.append(size)
             self.unacked_bytes += size
-            if self.rx_buffer and self.unacked_bytes > self.rx_buffer:
+            if self.rx_buffer and self.unacked_bytes - sum(self.unacked[:COMMAND_BUFFER]) > self.rx_buffer:
                 self.overflows += 1
             self.handle(line.strip(), arrived)
 
@@ -117,18 +120,27 @@ class Simulator:
         elif body.startswith(b"M115"):
             self.answer(arrived, b"FIRMWARE_NAME:BenchSim PROTOCOL_VERSION:1.0\nCap:AUTOREPORT_TEMP:0\n"
                         b"Cap:ADVANCED_OK:%d\n" % self.advanced_ok + self.ok())
+        elif self.advanced_ok:
+            self.answer(arrived, None)  # its B is counted when it leaves
         else:
-            self.answer(arrived, self.ok())
+            self.answer(arrived, b"ok\n")
 
     def ok(self):
         if self.advanced_ok:
-            return b"ok N%d P15 B%d\n" % (self.last_n, COMMAND_BUFFER - 1)
+            return self.advanced(self.last_n)
         return b"ok\n"
+
+    def advanced(self, number):
+        """``ok N.. P.. B..`` for the oldest held line, which still holds its command slot."""
+        return b"ok N%d P15 B%d\n" % (number, COMMAND_BUFFER - min(len(self.unacked), COMMAND_BUFFER))
 
     # -- output ----------------------------------------------------------------------------------
 
     def answer(self, arrived, data):
+        """Send ``data`` (None: an advanced ok for the line just handled) when it is due."""
         if not self.byte_time and not self.latency:  # unthrottled: answer at once, no scheduling
+            if data is None:
+                data = self.advanced(self.last_n)
             if self.unacked:
                 self.unacked_bytes -= self.unacked.pop()
             os.write(self.master, data)
@@ -137,14 +149,16 @@ class Simulator:
         due = arrived + self.latency
         if self.byte_time:
             start = max(due, self.out_wire_free)
-            due = start + len(data) * self.byte_time
+            due = start + len(data or b"ok N12345 P15 B3\n") * self.byte_time
             self.out_wire_free = due
         self.sequence += 1
-        heapq.heappush(self.outbox, (due, self.sequence, data))
+        heapq.heappush(self.outbox, (due, self.sequence, data, self.last_n))
 
     def flush_due(self, now):
         while self.outbox and self.outbox[0][0] <= now:
-            _, _, data = heapq.heappop(self.outbox)
+            _, _, data, number = heapq.heappop(self.outbox)
+            if data is None:
+                data = self.advanced(number)
             if self.unacked:
                 self.unacked_bytes -= self.unacked.pop(0)
             os.write(self.master, data)

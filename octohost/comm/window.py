@@ -6,9 +6,10 @@ ones it rejects with a resend request, so the window counts transmissions, not l
 - ``ping-pong``: one line in flight; the safe default for unknown firmware.
 - ``rx-bytes``: lines in flight while their bytes fit the firmware's receive buffer
   (``serial.rxBufferSize``), as Grbl-style character counting does.
-- ``advanced-ok``: as many lines as the firmware reported free command slots (``B`` of
-  ``ok N.. P.. B..``), still within the receive buffer; until an ``ok`` carries ``B``, ping-pong.
-  ``N`` in those oks also settles transmissions whose ``ok`` got lost.
+- ``advanced-ok``: the receive buffer again, but ``B`` of ``ok N.. P.. B..`` says how many
+  lines wait in the firmware's command queue instead (see :meth:`Window.queued_lines`): their
+  bytes have left the receive buffer, so more lines fit in flight. Until an ``ok`` carries
+  ``B``, ping-pong. ``N`` in those oks also settles transmissions whose ``ok`` got lost.
 
 In every mode the ``Last Line:`` of a firmware's line error settles lost oks the same way.
 
@@ -47,6 +48,8 @@ class Window:
         self.in_flight = collections.deque()
         self.bytes_in_flight = 0
         self.free_slots = None  # last B of an advanced ok
+        self.most_free_slots = 0  # the largest B seen: the command queue's size less one, at least
+        self.queued = 0  # the oldest lines in flight known to sit in the command queue, not the RX buffer
         self.typed_oks = False  # the firmware answers M105 with "ok T:..." (learnt from its oks)
         self.rejections = 0  # "Resend:" lines whose ok has not come yet
 
@@ -60,11 +63,17 @@ class Window:
             return True
         if self.ping_pong or count >= self.max_lines:
             return False
-        if self.bytes_in_flight + size > self.rx_buffer_size:
-            return False
         if self.mode == ADVANCED_OK:
-            return self.free_slots is not None and count < self.free_slots
-        return True
+            if self.free_slots is None:
+                return False
+            if self.queued:
+                return self._bytes_in_rx_buffer() + size <= self.rx_buffer_size
+        return self.bytes_in_flight + size <= self.rx_buffer_size
+
+    def _bytes_in_rx_buffer(self):
+        in_flight = self.in_flight
+        queued = min(self.queued, len(in_flight))
+        return self.bytes_in_flight - sum(in_flight[index][SIZE] for index in range(queued))
 
     def sent(self, line_number, size, filepos=None, long_running=False, probe=False):
         self.in_flight.append((line_number, size, filepos, long_running, probe))
@@ -89,14 +98,30 @@ class Window:
         else:
             entry = self._pop()
         if extras and self.mode == ADVANCED_OK:
-            if "B" in extras:
-                self.free_slots = extras["B"]
             acked_line = extras.get("N")
             if acked_line is not None:
                 in_flight = self.in_flight
                 while in_flight and entry[LINE] <= in_flight[0][LINE] <= acked_line:
                     entry = self._pop()
+            free = extras.get("B")
+            if free is not None:
+                self.free_slots = free
+                if free > self.most_free_slots:
+                    self.most_free_slots = free
+                self.queued = self.queued_lines(free, self.most_free_slots)
         return entry
+
+    @staticmethod
+    def queued_lines(free, most_free):
+        """How many lines behind the acknowledged one wait in the command queue, at least.
+
+        Marlin prints ``B`` (free slots) while the acknowledged command still holds its slot, so
+        the queue then held ``size - B`` commands: that one and the ``size - B - 1`` lines after
+        it, which left the receive buffer for good. The queue's size is not reported; the
+        largest ``B`` seen is at most ``size - 1``, so ``most_free - B`` never counts too many.
+        Firmware that frees slots sooner than it reports only makes this more cautious.
+        """
+        return max(0, most_free - free)
 
     def _settle_typed(self, probe_answer):
         """Settle through the oldest probe (``probe_answer``) or the oldest other transmission.
@@ -115,6 +140,8 @@ class Window:
     def _pop(self):
         entry = self.in_flight.popleft()
         self.bytes_in_flight -= entry[SIZE]
+        if self.queued:
+            self.queued -= 1  # the front line was one of them
         return entry
 
     def settle_through(self, line_number):
@@ -153,6 +180,7 @@ class Window:
         self.in_flight.clear()
         self.bytes_in_flight = 0
         self.rejections = 0
+        self.queued = 0
 
     def has_long_running(self):
         return any(entry[LONG_RUNNING] for entry in self.in_flight)
@@ -160,3 +188,4 @@ class Window:
     def clear(self):
         self.forget_in_flight()
         self.free_slots = None
+        self.most_free_slots = 0

@@ -38,13 +38,31 @@ def test_lines_in_flight_never_exceed_the_history():
     assert fill(window, [5] * 10) == 3
 
 
-def test_advanced_ok_uses_free_slots_and_starts_as_ping_pong():
-    window = Window(ADVANCED_OK, rx_buffer_size=1000)
+def test_advanced_ok_starts_as_ping_pong_then_fills_the_rx_buffer():
+    window = Window(ADVANCED_OK, rx_buffer_size=100)
     assert fill(window, [10, 10]) == 1
     window.acked({"N": 1, "P": 15, "B": 3})
-    assert fill(window, [10] * 5, start=2) == 3
-    window.acked({"N": 2, "P": 15, "B": 0})
-    assert not window.can_send(10)
+    assert fill(window, [40] * 5, start=2) == 2  # nothing known in the command queue: 100 bytes
+
+
+def test_advanced_ok_lines_in_the_command_queue_free_the_rx_buffer():
+    window = Window(ADVANCED_OK, rx_buffer_size=100)
+    window.sent(1, 10)
+    window.acked({"N": 1, "B": 3})  # the largest B seen: a queue of four at least
+    assert fill(window, [40] * 5, start=2) == 2
+    window.acked({"N": 2, "B": 2})  # the queue held 2 and 3: line 3 left the RX buffer
+    assert window.queued == 1
+    assert fill(window, [40] * 5, start=4) == 2  # 4 and 5 fit beside the queued line 3
+    assert not window.can_send(40)
+    window.acked({"N": 3, "B": 0})  # 4, 5 and 6 would be queued; 4 and 5 are in flight
+    assert window.queued == 3
+    assert window.can_send(100)
+
+
+def test_queued_lines_never_count_more_than_the_largest_b_allows():
+    assert Window.queued_lines(3, 3) == 0
+    assert Window.queued_lines(0, 3) == 3
+    assert Window.queued_lines(5, 3) == 0
 
 
 def test_advanced_ok_line_numbers_settle_lost_oks():

@@ -1,15 +1,17 @@
 """The board around the virtual firmware: a pyserial-like port with an RX buffer and a clock.
 
-The host writes bytes; complete lines land in the board's RX buffer, which holds
-``rx_buffer_size`` bytes of unacknowledged lines like a real board's serial ring buffer: a line
-that does not fit loses its overflowing bytes (the line end survives), so a host that sends
-more than the firmware can hold gets checksum errors instead of silent success. Lines run in
+The host writes bytes; complete lines wait until they are answered. As in Marlin, the oldest
+``command_buffer_size`` of them sit in the command queue and the rest in the RX buffer, which
+holds ``rx_buffer_size`` bytes like a real board's serial ring buffer: a line that does not fit
+loses its overflowing bytes (the line end survives), so a host that sends more than the
+firmware can hold gets checksum errors instead of silent success. Lines run in
 order against simulated time: right inside ``write`` when the firmware is idle (no thread hop,
 so the virtual printer is never what limits a benchmark), otherwise on the firmware thread, which
 also drives heaters, auto-reports and SD printing. Answers go to the TX buffer that ``read`` drains.
 """
 
 import collections
+import itertools
 import re
 import threading
 import time
@@ -91,8 +93,10 @@ class VirtualPrinter:
                 size = len(line) + 1
                 corrupted = False
                 if capacity is not None and self._in_flight + size > capacity:
-                    kept = max(0, capacity - self._in_flight - 1)
-                    line, size, corrupted = line[:kept], kept + 1, True
+                    used = self._in_flight - sum(itertools.islice(self._line_sizes, self.options.command_buffer_size))
+                    if used + size > capacity:
+                        kept = max(0, capacity - used - 1)
+                        line, size, corrupted = line[:kept], kept + 1, True
                 self._in_flight += size
                 self._line_sizes.append(size)
                 self._pending.append((line.decode("latin-1"), corrupted, self._generation))
