@@ -173,6 +173,7 @@ class Window:
             in_flight.clear()
             in_flight.extend(kept)
             self.bytes_in_flight = sum(entry[SIZE] for entry in kept)
+            self.queued = 0  # which of those still sit in the command queue is unknown now
         return None
 
     def forget_in_flight(self):

@@ -59,6 +59,21 @@ def test_advanced_ok_lines_in_the_command_queue_free_the_rx_buffer():
     assert window.can_send(100)
 
 
+def test_advanced_ok_forgets_queued_lines_when_a_timeout_drops_probes():
+    window = Window(ADVANCED_OK, rx_buffer_size=100)
+    window.typed_oks = True
+    window.sent(1, 10)
+    window.acked({"N": 1, "B": 3})
+    window.sent(2, 40)
+    window.sent(-1, 10, probe=True)
+    window.sent(3, 40)
+    window.acked({"N": 2, "B": 1})  # the probe and line 3 were queued
+    assert window.queued == 2
+    window.timed_out()  # the probe is dropped: line 3 might be back in the RX buffer's count
+    assert window.queued == 0
+    assert not window.can_send(61)
+
+
 def test_queued_lines_never_count_more_than_the_largest_b_allows():
     assert Window.queued_lines(3, 3) == 0
     assert Window.queued_lines(0, 3) == 3
