@@ -57,10 +57,14 @@ class Responses:
             self.check_timeout()
 
     def _ok(self, line):
-        """Flow control first: a plain ok writes the next line before anything else happens."""
+        """Flow control first: an ok writes the next line before anything else happens.
+
+        Also ``ok N.. P.. B..``; only an ok with temperatures, or one the handshake or a firmware
+        report waits for, is handled (and logged) before the write.
+        """
         comm = self.comm
         extras = protocol.parse_ok(line)
-        if extras or comm.firmware.pending or comm._on_ok is not None:
+        if comm.firmware.pending or comm._on_ok is not None or (extras and "temperatures" in extras):
             self._log(line)
             if comm.firmware.pending:
                 comm.firmware.report_complete()

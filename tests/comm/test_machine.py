@@ -84,6 +84,35 @@ def test_the_terminal_log_reads_in_order_although_the_next_line_goes_out_first(m
     assert flow[0::2] == ["Send:"] * len(flow[0::2]) and flow[1::2] == ["Recv:"] * len(flow[1::2])
 
 
+def test_an_advanced_ok_is_logged_after_the_line_it_made_room_for_is_written(machine, tmp_path, wait_for,
+                                                                           write_gcode, monkeypatch):
+    """``ok N.. P.. B..`` has extras, but none that must be handled before the next write."""
+    from octohost.comm.virtual.printer import VirtualPrinter
+
+    events = []
+    original_write = VirtualPrinter.write
+
+    def write(self, data):
+        events.append(("write", data.decode().strip()))
+        return original_write(self, data)
+
+    monkeypatch.setattr(VirtualPrinter, "write", write)
+    write_gcode(tmp_path / "part.gcode", 200)
+    comm, recorder = machine(virtual=VirtualOptions(advanced_ok=True), options={"window": "advanced-ok"})
+    recorder.on_comm_log = lambda line: events.append(("log", line))
+    assert comm.select_file(str(tmp_path / "part.gcode"), False)
+    assert comm.start_print()
+    wait_for(lambda: recorder.named("on_comm_print_job_done"), message="job done")
+    logs = [(index, line) for index, (kind, line) in enumerate(events) if kind == "log"]
+    checked = 0
+    for (ok_at, ok_line), (_, sent_line) in zip(logs, logs[1:]):
+        if ok_line.startswith("Recv: ok N") and sent_line.startswith("Send: N") and " G1 " in sent_line:
+            written_at = events.index(("write", sent_line[len("Send: "):]))
+            assert written_at < ok_at, (ok_line, sent_line)
+            checked += 1
+    assert checked >= 100
+
+
 def test_print_from_a_position_resumes_there(machine, tmp_path, wait_for, write_gcode):
     path = tmp_path / "part.gcode"
     commands = write_gcode(path, 50)
