@@ -508,7 +508,9 @@ def test_an_application_key_request_is_approved_in_the_ui(page, octohost):
     assert requests.get(poll_url, timeout=10).status_code == 202
     page.wait_for_selector("#appkey-dialog", state="visible")
     assert "Home Assistant" in page.inner_text("#appkey-message")
-    page.click("#appkey-allow")
+    with page.expect_response("**/plugin/appkeys/decision/**") as decided:  # the dialog closes before it is sent
+        page.click("#appkey-allow")
+    assert decided.value.ok
     page.wait_for_selector("#appkey-dialog", state="hidden")
     granted = requests.get(poll_url, timeout=10)
     assert granted.status_code == 200
