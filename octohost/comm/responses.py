@@ -64,13 +64,14 @@ class Responses:
         """
         comm = self.comm
         extras = protocol.parse_ok(line)
-        if comm.firmware.pending or comm._on_ok is not None or (extras and "temperatures" in extras):
+        temperatures = extras.get("temperatures")
+        if temperatures is not None or comm.firmware.pending or comm._on_ok is not None:
             self._log(line)
             if comm.firmware.pending:
                 comm.firmware.report_complete()
-            if extras and "temperatures" in extras:
+            if temperatures is not None:
                 self.sender.window.typed_oks = True  # so a tickle's answer can be told from a job line's
-                self._temperatures_received(extras["temperatures"])
+                self._temperatures_received(temperatures)
             if comm._on_ok is not None and comm._on_ok(extras):
                 self._progress()
                 return
