@@ -4,8 +4,12 @@ The REST API, the printer and the CLI use only this class. It sanitizes and conf
 (:mod:`.storage`), keeps sidecar metadata (:mod:`.metadata`), runs plugin preprocessors on
 uploads, queues background analysis per file type and fires OctoPrint's file events. A file the
 printer is using (``set_can_modify`` predicate) cannot be overwritten, moved or removed.
+Every path a client creates is held to ``files.limits`` (:mod:`.limits`); listings expand no
+deeper than that, and an OSError caused by a client's name (ENAMETOOLONG, ...) becomes a
+StorageError.
 """
 
+import functools
 import logging
 import os
 import shutil
@@ -18,14 +22,39 @@ from . import storage as storage_module
 from .analysis.queue import QueueEntry
 from .entries import (RESERVED_KEYS, STORAGE, current_metadata, file_entry, folder_entry, is_current, needs_analysis,
                       stamp, with_children)
-from .errors import AlreadyExists, FileInUse, InvalidName, InvalidType, NotFound, StorageError
+from .errors import AlreadyExists, FileInUse, InvalidName, InvalidType, NotFound, StorageError, from_os_error
 from .extensions import ExtensionTree
+from .limits import PathLimits, byte_length
 from .metadata import MetadataStore, add_print, apply_analysis
 from .scheduler import AnalysisScheduler, analysis_factories
 from .storage import LocalStorage, join_path
 from .wrappers import DiskFileWrapper, StreamWrapper
 
 log = logging.getLogger(__name__)
+
+#: levels below the deepest allowed path where we still make temp files (``.thumbs/<file>/``)
+SIDECAR_LEVELS = 2
+
+
+def _client_os_errors(argument=0):
+    """Decorator: an OSError that the path in positional ``argument`` caused (too long, a file in
+    the way, ...) is raised as the matching StorageError; other OSErrors are the server's own."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except OSError as exc:
+                error = from_os_error(exc, args[argument] if len(args) > argument else None)
+                if error is None:
+                    raise
+                raise error from exc
+
+        return wrapper
+
+    return decorate
+
 
 class FileManager:
     def __init__(self, settings, plugin_manager=None, event_bus=None, printer_profile_manager=None):
@@ -34,7 +63,7 @@ class FileManager:
         self.event_bus = event_bus
         self.printer_profile_manager = printer_profile_manager
         self.storage = LocalStorage(settings.folder("uploads"))
-        self.storage.remove_leftovers()
+        self.storage.remove_leftovers(max_depth=self.limits().depth + SIDECAR_LEVELS)
         self.metadata = MetadataStore()
         self.extensions = ExtensionTree(plugin_manager)
         self._lock = threading.RLock()
@@ -46,6 +75,10 @@ class FileManager:
 
     def sanitize_name(self, name):
         return storage_module.sanitize_name(name)
+
+    def limits(self):
+        """The current ``files.limits`` (read each time, so a settings change applies at once)."""
+        return PathLimits.from_settings(self.settings)
 
     def sanitize_path(self, path):
         return self.storage.sanitize_path(path)
@@ -113,6 +146,7 @@ class FileManager:
         stored = self.storage.sanitize_path(path)
         if not stored:
             raise InvalidName("a file needs a name", path)
+        self.limits().check(stored)
         name = stored.rpartition("/")[2]
         if self.file_type(name) is None:
             raise InvalidType(f"unsupported file type: {name!r} (allowed: {', '.join(self.extensions.extensions())})", path)
@@ -122,6 +156,7 @@ class FileManager:
             self._require_modifiable(stored)
         return stored
 
+    @_client_os_errors()
     def add_file(self, path, stream, allow_overwrite=False, display=None, links=None, printer_profile=None):
         """Store the binary ``stream`` at (the sanitized) ``path``; returns the stored path.
 
@@ -139,6 +174,7 @@ class FileManager:
                 _close_quietly(source)
         return self._added(stored, digest, _display_name(path, display), links, printer_profile)
 
+    @_client_os_errors()
     def add_file_from_path(self, path, source_path, allow_overwrite=False, move=True, display=None, links=None,
                            printer_profile=None):
         """Store a file that is already on disk (an upload the server streamed to a temp file).
@@ -210,10 +246,12 @@ class FileManager:
         self.analyse(path, printer_profile=printer_profile)
         return path
 
+    @_client_os_errors()
     def add_folder(self, path, ignore_existing=True):
         stored = self.storage.sanitize_path(path)
         if not stored:
             raise InvalidName("a folder needs a name", path)
+        self.limits().check(stored)
         existed = self.storage.is_folder(stored)
         self.storage.make_folder(stored, ignore_existing=ignore_existing)
         if not existed:
@@ -223,6 +261,7 @@ class FileManager:
 
     # -- removing, copying, moving -------------------------------------------------------------
 
+    @_client_os_errors()
     def remove_file(self, path):
         path, folder, name = self._split(path)
         with self._lock:
@@ -234,6 +273,7 @@ class FileManager:
         self._fire(Events.FILE_REMOVED, {"storage": STORAGE, "path": path, "name": name, "type": self.file_type(name)})
         self._fire(Events.UPDATED_FILES, {"type": "printables"})
 
+    @_client_os_errors()
     def remove_folder(self, path, recursive=True):
         path, _folder, name = self._split(path)
         if not path:
@@ -256,12 +296,14 @@ class FileManager:
             target = self.storage.sanitize_path(destination)
         if not target:
             raise InvalidName("a destination is required", destination)
+        self.limits().check(target)
         if self.file_type(target.rpartition("/")[2]) is None:
             raise InvalidType(f"unsupported file type: {target!r}", target)
         if self.storage.is_file(target) or self.storage.is_folder(target):
             raise AlreadyExists(f"destination exists: {target!r}", target)
         return target
 
+    @_client_os_errors(1)
     def copy_file(self, source, destination):
         """Copy a file (with its metadata); ``destination`` is a new path or an existing folder."""
         source, src_folder, src_name = self._split(source)
@@ -276,6 +318,7 @@ class FileManager:
         self._fire_added(target)
         return target
 
+    @_client_os_errors(1)
     def move_file(self, source, destination):
         """Move a file (with its metadata); ``destination`` is a new path or an existing folder."""
         source, src_folder, src_name = self._split(source)
@@ -308,28 +351,44 @@ class FileManager:
         else:
             self.metadata.update(dst_folder, dst_name, lambda md: md.pop("stamp", None))
 
-    def _folder_destination(self, source, destination):
-        """Destination of a folder copy/move: inside an existing folder, or a new (sanitized) path."""
+    def _folder_destination(self, source, destination, moving):
+        """Destination of a folder copy/move: inside an existing folder, or a new (sanitized) path.
+
+        The folder's content must fit ``files.limits`` there too, unless a move takes it no deeper
+        and to no longer a path than it had (so a tree made too deep by hand can still be moved up).
+        """
+        if not source:
+            raise InvalidName("the root folder cannot be copied or moved", destination)
         if destination is not None and self.storage.is_folder(destination):
-            return join_path(self.storage.normalize(destination), source.rpartition("/")[2])
-        target = self.storage.sanitize_path(destination)
+            target = join_path(self.storage.normalize(destination), source.rpartition("/")[2])
+        else:
+            target = self.storage.sanitize_path(destination)
         if not target:
             raise InvalidName("a destination is required", destination)
+        limits = self.limits()
+        limits.check(target)
+        levels = len(target.split("/"))
+        if moving and levels <= len(source.split("/")) and byte_length(target) <= byte_length(source):
+            return target
+        depth, length = self.storage.extent(source, max(limits.depth - levels, 0))
+        limits.check_tree(target, depth, length)
         return target
 
+    @_client_os_errors(1)
     def copy_folder(self, source, destination):
         """Copy a folder with everything in it; ``destination`` is a new path or an existing folder."""
         source = self.storage.normalize(source)
-        target = self._folder_destination(source, destination)
+        target = self._folder_destination(source, destination, moving=False)
         self.storage.copy_folder(source, target)
         self._restamp_tree(source, target)
         self._fire_folder_added(target)
         return target
 
+    @_client_os_errors(1)
     def move_folder(self, source, destination):
         """Move a folder with everything in it; ``destination`` is a new path or an existing folder."""
         source, _, name = self._split(source)
-        target = self._folder_destination(source, destination)
+        target = self._folder_destination(source, destination, moving=True)
         with self._lock:
             src_abs = self.storage.require_folder(source)
             self._require_folder_modifiable(source)
@@ -359,37 +418,65 @@ class FileManager:
 
     # -- listing -------------------------------------------------------------------------------
 
+    @_client_os_errors()
     def list_files(self, path="", recursive=True, filter=None, levels=None):
         """Entries of a folder as ``{name: entry}``; folder entries carry ``children`` as a list.
 
         ``filter`` is a type name ("machinecode", "model", "gcode", ...) or ``filter(name, entry)``
         deciding which files are shown. ``levels`` limits how deep folders are expanded
-        (1: direct entries only, like ``recursive=False``).
+        (1: direct entries only, like ``recursive=False``); ``files.limits.maxDepth`` always does.
         """
         path = self.storage.normalize(path)
         self.storage.require_folder(path)
         depth = levels if levels is not None else (None if recursive else 1)
         return {entry["name"]: entry for entry in self._list(path, _file_filter(filter), depth)}
 
-    def _list(self, folder, keep, depth):
+    def _list(self, folder, keep, levels):
+        """Entries of ``folder`` with sub-folders expanded ``levels`` deep (None: all the way).
+
+        A loop over a work list, not recursion, and never deeper than ``files.limits.maxDepth``
+        below ``folder``, so no tree on disk can exhaust the stack here or in the JSON encoder.
+        Where that limit stops a full listing, or a folder was already expanded (a symbolic link
+        loop), the folder has empty ``children`` and ``truncated: true``.
+        """
+        limit = self.limits().depth
+        full_listing = levels is None or levels > limit
+        levels = limit if full_listing else levels
         folder_abs = self._folder_on_disk(folder)
-        metadata = self.metadata.load(folder_abs)
-        entries = []
-        for name, full, st, is_folder in self.storage.scan(folder):
-            rel = join_path(folder, name)
-            if is_folder:
-                entry = folder_entry(rel, name, st)
-                if depth is None or depth > 1:
-                    with_children(entry, self._list(rel, keep, None if depth is None else depth - 1))
-                entries.append(entry)
-                continue
-            type_path = self.file_type(name)
-            if type_path is None:
-                continue
-            entry = self._file_entry(rel, name, st, metadata.get(name, {}), type_path)
-            if keep is None or keep(name, entry):
-                entries.append(entry)
-        return entries
+        top, expanded = [], []
+        seen = set()
+        try:
+            st = os.stat(folder_abs)
+            seen.add((st.st_dev, st.st_ino))
+        except OSError:
+            pass
+        work = [(folder, folder_abs, top, 1)]
+        while work:
+            rel_folder, abs_folder, entries, level = work.pop()
+            metadata = self.metadata.load(abs_folder)
+            for name, full, st, is_folder in self.storage.scan_folder(abs_folder):
+                rel = join_path(rel_folder, name)
+                if is_folder:
+                    entry = folder_entry(rel, name, st)
+                    entries.append(entry)
+                    if level < levels and (st.st_dev, st.st_ino) not in seen:
+                        seen.add((st.st_dev, st.st_ino))
+                        entry["children"] = []
+                        expanded.append(entry)
+                        work.append((rel, full, entry["children"], level + 1))
+                    elif level < levels or full_listing:
+                        entry["children"] = []
+                        entry["truncated"] = True
+                    continue
+                type_path = self.file_type(name)
+                if type_path is None:
+                    continue
+                entry = self._file_entry(rel, name, st, metadata.get(name, {}), type_path)
+                if keep is None or keep(name, entry):
+                    entries.append(entry)
+        for entry in reversed(expanded):  # children before their parents, for the sizes
+            with_children(entry, entry["children"])
+        return top
 
     def get_file(self, path, recursive=False):
         """The entry of one file or folder (folders with their direct children, or all with
@@ -416,6 +503,7 @@ class FileManager:
 
     # -- metadata ------------------------------------------------------------------------------
 
+    @_client_os_errors()
     def get_metadata(self, path):
         """Everything stored about a file (analysis, slicer data, prints, additional keys); the
         analysis and hash only while they belong to the file as it is now."""

@@ -4,14 +4,16 @@ Paths are relative and "/"-separated. Every path is resolved through
 :func:`octohost.util.fs.confined_path`, so ``..``, absolute paths and symlinks that lead out of
 the root are refused; names starting with a dot are internal (temp files, metadata, thumbnails)
 and neither listed nor addressable. Files arrive through a temp file in the target folder and a
-rename, so a reader sees the old file or the new one, never a part.
+rename, so a reader sees the old file or the new one, never a part. Whole trees are removed,
+copied and searched with :mod:`.tree`, which copes with any depth (how deep new paths may go is
+the manager's business, :mod:`.limits`).
 """
 
 import errno
 import hashlib
+import logging
 import os
 import re
-import shutil
 import stat
 import tempfile
 import time
@@ -19,9 +21,18 @@ import unicodedata
 
 from octohost.util.fs import PathEscapeError, confined_path
 
-from .errors import AlreadyExists, InvalidName, NotEmpty, NotFound, PathEscape, UploadFailed
+from . import tree
+from .errors import AlreadyExists, InvalidName, NotEmpty, NotFound, PathEscape, UploadFailed, shorten
+
+log = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1024 * 1024
+#: longest path (in characters) accepted at all: nothing longer can exist below the root (PATH_MAX),
+#: and resolving it would cost time for nothing
+MAX_ADDRESS = 4096
+#: characters of a file's name kept in the name of its temp file, which must stay within NAME_MAX
+TEMP_NAME_KEEP = 64
+LEFTOVER_FOLDERS = (".removing.", ".copying.")
 ALLOWED_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.()[]+")
 FILE_MODE = 0o644
 
@@ -49,6 +60,8 @@ def split_path(path):
         return []
     if not isinstance(path, str):
         raise InvalidName(f"invalid path {path!r}")
+    if len(path) > MAX_ADDRESS:
+        raise InvalidName(f"path {shorten(path)} is longer than {MAX_ADDRESS} characters", path)
     normalized = path.replace("\\", "/")
     if normalized.startswith("/") or "\x00" in normalized:
         raise PathEscape(f"path not allowed: {path!r}", path)
@@ -128,7 +141,7 @@ class LocalStorage:
         replaced only with ``allow_overwrite`` (checked again at the final rename).
         """
         target = self._prepare_target(path, allow_overwrite)
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".upload",
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target)[:TEMP_NAME_KEEP] + ".", suffix=".upload",
                                    dir=os.path.dirname(target))
         digest = hashlib.md5()
         size = 0
@@ -233,9 +246,9 @@ class LocalStorage:
         if not recursive and any(not n.startswith(".") for n in os.listdir(target)):
             raise NotEmpty(f"folder is not empty: {path!r}", path)
         # rename first, so the folder vanishes at once even if deleting its content takes a while
-        doomed = tempfile.mkdtemp(prefix=".removing.", dir=self.root)
+        doomed = tempfile.mkdtemp(prefix=LEFTOVER_FOLDERS[0], dir=self.root)
         os.rename(target, os.path.join(doomed, "folder"))
-        shutil.rmtree(doomed, ignore_errors=True)
+        _remove_tree_quietly(doomed)
 
     def copy_file(self, source, destination):
         src = self.require_file(source)
@@ -250,12 +263,12 @@ class LocalStorage:
     def copy_folder(self, source, destination):
         src = self.require_folder(source)
         target = self._prepare_folder_target(src, destination)
-        staging = tempfile.mkdtemp(prefix=".copying.", dir=os.path.dirname(target))
+        staging = tempfile.mkdtemp(prefix=LEFTOVER_FOLDERS[1], dir=os.path.dirname(target))
         try:
-            shutil.copytree(src, os.path.join(staging, "folder"), symlinks=True)
+            tree.copy_tree(src, os.path.join(staging, "folder"))
             os.rename(os.path.join(staging, "folder"), target)
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            _remove_tree_quietly(staging)
 
     def move_folder(self, source, destination):
         src = self.require_folder(source)
@@ -291,26 +304,29 @@ class LocalStorage:
 
     # -- leftovers -----------------------------------------------------------------------------
 
-    def remove_leftovers(self, older_than=3600.0):
+    def remove_leftovers(self, older_than=3600.0, max_depth=None):
         """Delete temp files and half-removed folders an interrupted process left behind.
 
         Only those older than ``older_than`` seconds go, so another process's upload in progress
-        is never touched.
+        is never touched. The search goes ``max_depth`` levels deep (the depth new paths may
+        have, which is where temp files are made), so start-up stays quick below a tree that is
+        deeper; a half-removed folder found goes whatever its depth.
         """
         cutoff = time.time() - older_than
-        for folder, dirs, files in os.walk(self.root):
-            for name in files:
-                if name.startswith(".") and name.endswith((".upload", ".tmp")):
-                    _unlink_if_older(os.path.join(folder, name), cutoff)
-            for name in list(dirs):
-                if name.startswith((".removing.", ".copying.")):
-                    full = os.path.join(folder, name)
-                    try:
-                        if os.lstat(full).st_mtime < cutoff:
-                            shutil.rmtree(full, ignore_errors=True)
-                    except OSError:
-                        pass
-                    dirs.remove(name)
+        try:
+            steps = tree.walk(self.root, max_depth=max_depth)
+            for event, _parts, fd, folders, others in steps:
+                if event != tree.ENTER:
+                    continue
+                for name in others:
+                    if name.startswith(".") and name.endswith((".upload", ".tmp")) and _older(name, fd, cutoff):
+                        _unlink_quietly(name, dir_fd=fd)
+                for name in [n for n in folders if n.startswith(LEFTOVER_FOLDERS)]:
+                    folders.remove(name)
+                    if _older(name, fd, cutoff):
+                        _remove_tree_quietly(name, dir_fd=fd)
+        except OSError as exc:
+            log.warning("could not look for leftovers in %s: %s", self.root, exc)
 
     # -- scanning ------------------------------------------------------------------------------
 
@@ -319,7 +335,11 @@ class LocalStorage:
 
         Symlinks leading outside the root and anything neither file nor folder are left out.
         """
-        folder = self.require_folder(path)
+        return self.scan_folder(self.require_folder(path))
+
+    def scan_folder(self, folder):
+        """:meth:`scan` of a folder given by its absolute path (one :meth:`scan` returned), which
+        spares resolving its path again: a walk calls this once per folder."""
         entries = []
         try:
             names = os.listdir(folder)
@@ -344,26 +364,39 @@ class LocalStorage:
         return entries
 
     def walk_files(self, path=""):
-        """Relative paths of every visible file below ``path``."""
+        """Relative paths of everything visible below ``path`` that is not a folder, at any depth
+        (symbolic links are named, not followed)."""
         base = self.normalize(path)
-        for name, _full, _st, is_folder in self.scan(base):
-            child = join_path(base, name)
-            if is_folder:
-                yield from self.walk_files(child)
-            else:
-                yield child
+        for event, parts, _fd, folders, others in tree.walk(self.require_folder(base)):
+            if event != tree.ENTER:
+                continue
+            folders[:] = [name for name in folders if not name.startswith(".")]
+            for name in others:
+                if not name.startswith("."):
+                    yield join_path(base, *parts, name)
+
+    def extent(self, path, max_depth):
+        """``(depth, length)`` of the visible tree below the folder ``path`` (see :func:`.tree.extent`)."""
+        return tree.extent(self.require_folder(path), max_depth, include=lambda name: not name.startswith("."))
 
 
-def _unlink_if_older(path, cutoff):
+def _older(name, dir_fd, cutoff):
     try:
-        if os.lstat(path).st_mtime < cutoff:
-            os.unlink(path)
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mtime < cutoff
+    except OSError:
+        return False
+
+
+def _unlink_quietly(path, dir_fd=None):
+    try:
+        os.unlink(path, dir_fd=dir_fd)
     except OSError:
         pass
 
 
-def _unlink_quietly(path):
+def _remove_tree_quietly(path, dir_fd=None):
+    """Remove a folder of ours (a half-removed or staging one); what stays is retried at the next start."""
     try:
-        os.unlink(path)
-    except OSError:
-        pass
+        tree.remove_tree(path, dir_fd=dir_fd)
+    except OSError as exc:
+        log.warning("could not remove all of %s: %s", path, exc)

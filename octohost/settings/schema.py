@@ -175,6 +175,13 @@ SCHEMA = Section(
             acceleration=S(1500.0, "Acceleration in mm/s^2 assumed for print-time estimates until the file sets one (M204)."),
             filamentDiameter=S(1.75, "Filament diameter in mm for volume figures when the file does not state it."),
         ),
+        limits=Section(
+            "Bounds on paths in the uploads folder; an upload, new folder, copy or move beyond them gets HTTP 400.",
+            maxDepth=S(32, "Levels a path may have, folders plus file name (a/b/c.gcode has 3); listings stop "
+                           "there. At most 128."),
+            maxNameLength=S(255, "Bytes (UTF-8) of one file or folder name after sanitizing. At most 255."),
+            maxPathLength=S(1024, "Bytes (UTF-8) of a whole path, relative to the uploads folder. At most 3072."),
+        ),
     ),
     printerProfiles=Section(
         "Printer profiles.",

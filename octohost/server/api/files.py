@@ -25,8 +25,8 @@ from .util import ApiError, check, command_body, ctx, identity, no_content, quer
 blueprint = Blueprint("files", __name__)
 
 LOCATIONS = ("local", "sdcard")
-STORAGE_STATUS = {"path_escape": 400, "invalid_name": 400, "upload_failed": 400, "not_found": 404,
-                  "already_exists": 409, "file_in_use": 409, "not_empty": 409, "invalid_type": 415}
+STORAGE_STATUS = {"path_escape": 400, "invalid_name": 400, "limit_exceeded": 400, "upload_failed": 400,
+                  "not_found": 404, "already_exists": 409, "file_in_use": 409, "not_empty": 409, "invalid_type": 415}
 TRUE_VALUES = ("true", "1", "yes", "on")
 
 
