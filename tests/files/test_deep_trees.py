@@ -58,7 +58,7 @@ def test_start_up_cleans_leftovers_above_a_tree_deeper_than_the_stack(settings, 
 def test_start_up_finishes_removing_a_half_removed_deep_folder(settings, make_manager):
     doomed = os.path.join(uploads(settings), ".removing.abc")
     os.makedirs(doomed)
-    build_chain(doomed, PAST_PATH_MAX, name=LONG_NAME, files=(PAST_PATH_MAX,))
+    build_chain(doomed, LEVELS, files=(LEVELS,))
     old = time.time() - 7200
     os.utime(doomed, (old, old))
     timed(make_manager)

@@ -78,10 +78,11 @@ def timed_get(running, path, role="user"):
     return response
 
 
-def test_the_deep_upload_attack_is_refused_and_the_file_list_keeps_working(running):
+def test_the_deep_upload_attack_is_refused_and_the_file_list_keeps_working(start_server, deep_folder):
+    running = start_server(settings_values={"folder.uploads": str(deep_folder)})
     for path in ("d/" * 500, "d/" * 1000):
         refused(upload(running, path=path), "levels", "32")
-    assert not os.path.exists(os.path.join(uploads(running), "d"))
+    assert not os.path.exists(os.path.join(deep_folder, "d"))
     response = timed_get(running, "/api/files/local?recursive=true")
     assert response.status_code == 200 and response.json()["files"] == []
 
