@@ -4,8 +4,8 @@ import errno
 
 import pytest
 
-from octohost.files import AlreadyExists, InvalidName
-from octohost.files.errors import LimitExceeded, from_os_error
+from octohost.files import AlreadyExists, InvalidName, LimitExceeded
+from octohost.files.errors import from_os_error
 from octohost.files.limits import MAX_DEPTH, PathLimits
 
 
