@@ -63,6 +63,7 @@ _CLIENT_ERRNOS = {
     errno.EISDIR: (AlreadyExists, "a folder is in the way of a file"),
     errno.EEXIST: (AlreadyExists, "something of that name exists"),
     errno.ENOTEMPTY: (AlreadyExists, "a folder of that name exists and is not empty"),
+    errno.ESTALE: (FileInUse, "the folder was moved while it was being gone through; try again"),
 }
 
 

@@ -103,3 +103,15 @@ def test_removing_a_tree_deeper_than_path_max(settings, make_manager):
     assert list(manager.list_files("", recursive=True)) == [LONG_NAME]
     timed(manager.remove_folder, LONG_NAME)
     assert os.listdir(uploads(settings)) == []
+
+
+def test_a_symbolic_link_loop_is_listed_once(settings, make_manager):
+    loop = os.path.join(uploads(settings), "loop")
+    os.makedirs(loop)
+    os.symlink("..", os.path.join(loop, "again"))
+    os.symlink(".", os.path.join(loop, "self"))
+    manager = make_manager()
+    listing = timed(manager.list_files, "", recursive=True)
+    children = {child["name"]: child for child in listing["loop"]["children"]}
+    assert sorted(children) == ["again", "self"]
+    assert all(child["truncated"] is True and child["children"] == [] for child in children.values())
