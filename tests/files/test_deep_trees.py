@@ -8,7 +8,7 @@ import time
 import pytest
 from deep_trees import build_chain, nesting, remove_all
 
-from octohost.files import FileManager
+from octohost.files import FileInUse, FileManager
 
 LEVELS = 1200
 LONG_NAME = "n" * 50
@@ -115,3 +115,16 @@ def test_a_symbolic_link_loop_is_listed_once(settings, make_manager):
     children = {child["name"]: child for child in listing["loop"]["children"]}
     assert sorted(children) == ["again", "self"]
     assert all(child["truncated"] is True and child["children"] == [] for child in children.values())
+
+
+def test_a_file_in_use_deep_down_protects_its_folders(settings, make_manager):
+    os.makedirs(uploads(settings), exist_ok=True)
+    build_chain(uploads(settings), LEVELS, files=(LEVELS,))
+    manager = make_manager()
+    printing = chain_path(*["d"] * LEVELS, "part.gcode")
+    manager.set_can_modify(lambda path: path != printing)
+    with pytest.raises(FileInUse):
+        timed(manager.remove_folder, "d")
+    with pytest.raises(FileInUse):
+        timed(manager.move_folder, "d", "e")
+    assert manager.file_exists(printing)
