@@ -265,7 +265,7 @@ class LocalStorage:
         target = self._prepare_folder_target(src, destination)
         staging = tempfile.mkdtemp(prefix=LEFTOVER_FOLDERS[1], dir=os.path.dirname(target))
         try:
-            tree.copy_tree(src, os.path.join(staging, "folder"))
+            tree.copy_tree(os.path.realpath(src), os.path.join(staging, "folder"))
             os.rename(os.path.join(staging, "folder"), target)
         finally:
             _remove_tree_quietly(staging)
@@ -310,7 +310,7 @@ class LocalStorage:
         Only those older than ``older_than`` seconds go, so another process's upload in progress
         is never touched. The search goes ``max_depth`` levels deep (the depth new paths may
         have, which is where temp files are made), so start-up stays quick below a tree that is
-        deeper; a half-removed folder found goes whatever its depth.
+        deeper; a half-removed folder it finds is removed however deep it goes.
         """
         cutoff = time.time() - older_than
         try:
@@ -367,7 +367,7 @@ class LocalStorage:
         """Relative paths of everything visible below ``path`` that is not a folder, at any depth
         (symbolic links are named, not followed)."""
         base = self.normalize(path)
-        for event, parts, _fd, folders, others in tree.walk(self.require_folder(base)):
+        for event, parts, _fd, folders, others in tree.walk(self._real_folder(base)):
             if event != tree.ENTER:
                 continue
             folders[:] = [name for name in folders if not name.startswith(".")]
@@ -377,7 +377,12 @@ class LocalStorage:
 
     def extent(self, path, max_depth):
         """``(depth, length)`` of the visible tree below the folder ``path`` (see :func:`.tree.extent`)."""
-        return tree.extent(self.require_folder(path), max_depth, include=lambda name: not name.startswith("."))
+        return tree.extent(self._real_folder(path), max_depth, include=lambda name: not name.startswith("."))
+
+    def _real_folder(self, path):
+        """The folder ``path`` with symbolic links resolved (within the root, as :meth:`resolve`
+        checked): tree walks never follow links, but one given by name is meant."""
+        return os.path.realpath(self.require_folder(path))
 
 
 def _older(name, dir_fd, cutoff):

@@ -128,3 +128,18 @@ def test_a_file_in_use_deep_down_protects_its_folders(settings, make_manager):
     with pytest.raises(FileInUse):
         timed(manager.move_folder, "d", "e")
     assert manager.file_exists(printing)
+
+
+def test_a_linked_folder_can_be_copied_moved_and_removed(settings, make_manager):
+    os.makedirs(os.path.join(uploads(settings), "real", "sub"))
+    with open(os.path.join(uploads(settings), "real", "sub", "a.gcode"), "wb") as f:
+        f.write(b"G28\n")
+    os.symlink("real", os.path.join(uploads(settings), "link"))
+    manager = make_manager()
+    assert manager.copy_folder("link", "copy") == "copy"
+    assert manager.file_exists("copy/sub/a.gcode") and not os.path.islink(os.path.join(uploads(settings), "copy"))
+    assert manager.move_folder("link", "moved") == "moved"
+    assert os.path.islink(os.path.join(uploads(settings), "moved"))
+    manager.remove_folder("moved")
+    assert sorted(os.listdir(uploads(settings))) == ["copy", "real"]
+    assert manager.file_exists("real/sub/a.gcode")
