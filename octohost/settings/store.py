@@ -12,6 +12,7 @@ import threading
 import yaml
 
 from octohost.util.fs import atomic_write
+from octohost.util.limits import MAX_NUMBER, number_in_range
 
 from . import schema
 
@@ -55,11 +56,14 @@ def check_value(path, value, where="value"):
         raise SettingsError(f"{where}: {key!r} expects {node.describe()}, got {value!r}")
     if not isinstance(value, node.types):
         raise SettingsError(f"{where}: {key!r} expects {node.describe()}, got {value!r}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not number_in_range(value):
+        raise SettingsError(f"{where}: {key!r} expects a number of at most {MAX_NUMBER} in magnitude, got {value!r:.40}")
     if node.choices is not None and value not in node.choices:
         raise SettingsError(f"{where}: {key!r} expects {node.describe()}, got {value!r}")
     if node.item_type is not None:
         for item in value:
-            if not isinstance(item, node.item_type) or (isinstance(item, bool) and node.item_type is not bool):
+            if (not isinstance(item, node.item_type) or (isinstance(item, bool) and node.item_type is not bool)
+                    or (isinstance(item, (int, float)) and not isinstance(item, bool) and not number_in_range(item))):
                 raise SettingsError(f"{where}: {key!r} expects {node.describe()}, got item {item!r}")
     if float in node.types and isinstance(value, int) and not isinstance(value, bool):
         return float(value)

@@ -110,3 +110,60 @@ def test_push_socket_ignores_garbage(printer_server):
         assert reply == {"reauthRequired": {"reason": "stale"}}
     finally:
         ws.close()
+
+
+DEEP = b'{"a": ' + b"[" * 10000 + b"]" * 10000 + b"}"
+ANONYMOUS_JSON_ROUTES = [("POST", "/api/login"), ("POST", "/api/setup/admin"), ("POST", "/plugin/appkeys/request")]
+BIG = "1" + "0" * 400
+#: one body per numeric field found by the black-box attack (a 400-digit integer raised OverflowError)
+BIG_NUMBERS = [("/api/printer/tool", {"command": "target", "targets": {"tool0": BIG}}),
+               ("/api/printer/tool", {"command": "offset", "offsets": {"tool0": BIG}}),
+               ("/api/printer/tool", {"command": "extrude", "amount": BIG}),
+               ("/api/printer/tool", {"command": "flowrate", "factor": BIG}),
+               ("/api/printer/bed", {"command": "target", "target": BIG}),
+               ("/api/printer/bed", {"command": "offset", "offset": BIG}),
+               ("/api/printer/chamber", {"command": "target", "target": BIG}),
+               ("/api/printer/printhead", {"command": "jog", "x": BIG}),
+               ("/api/printer/printhead", {"command": "jog", "x": 1, "speed": BIG}),
+               ("/api/printer/printhead", {"command": "feedrate", "factor": BIG}),
+               ("/api/connection", {"command": "connect", "port": "VIRTUAL", "baudrate": BIG}),
+               ("/api/settings", {"serial": {"timeout": {"detection": BIG}}}),
+               ("/api/settings", {"serial": {"baudrate": BIG}}),
+               ("/api/settings", {"temperature": {"profiles": [{"name": "x", "extruder": BIG, "bed": 1}]}}),
+               ("/api/printerprofiles", {"profile": {"id": "x", "name": "x", "volume": {"width": BIG}}})]
+
+
+def _raw_json(value):
+    """JSON text with the BIG placeholders written as bare 400-digit integers."""
+    return json.dumps(value).replace(f'"{BIG}"', BIG)
+
+
+@pytest.mark.parametrize("method,path", ENDPOINTS, ids=[f"{m} {p}" for m, p in ENDPOINTS])
+def test_deeply_nested_json_is_refused_with_400(printer_server, method, path):
+    response = send(printer_server, method, path, DEEP)
+    assert response.status_code == 400, response.text
+    assert "nested" in response.json()["error"]
+
+
+@pytest.mark.parametrize("method,path", ANONYMOUS_JSON_ROUTES)
+def test_deeply_nested_json_is_refused_for_anonymous_clients(printer_server, method, path):
+    response = requests.request(method, printer_server.url + path, data=DEEP, timeout=30,
+                                headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+
+
+@pytest.mark.parametrize("path,body", BIG_NUMBERS, ids=[f"{p} {json.dumps(b)[:40]}" for p, b in BIG_NUMBERS])
+def test_huge_numbers_are_refused_with_400_and_change_nothing(printer_server, path, body):
+    before = printer_server.context.settings.effective()
+    for text in (_raw_json(body), _raw_json(body).replace(BIG, "-" + BIG), _raw_json(body).replace(BIG, "1e400")):
+        response = send(printer_server, "POST", path, text)
+        assert response.status_code == 400, (text[:80], response.text)
+        assert "out of range" in response.json()["error"]
+    assert printer_server.context.settings.effective() == before
+
+
+@pytest.mark.parametrize("query", ["/api/history?limit=", "/api/history?offset="])
+def test_huge_query_numbers_are_refused_with_400(printer_server, query):
+    response = printer_server.get(query + "9" * 400)
+    assert response.status_code == 400, response.text
+    assert "error" in response.json()

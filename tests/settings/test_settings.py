@@ -130,3 +130,13 @@ def test_example_file_is_in_step_with_the_defaults():
         committed = f.read()
     assert committed == render_example(), "regenerate with: python -m octohost.settings.example > config.yaml.example"
     assert yaml.safe_load(committed) == defaults()
+
+
+def test_config_numbers_out_of_range_are_refused(tmp_path):
+    (tmp_path / "config.yaml").write_text("serial:\n  baudrate: 1" + "0" * 400 + "\n")
+    with pytest.raises(SettingsError, match="at most"):
+        Settings(str(tmp_path))
+    settings_path = tmp_path / "other"
+    settings = Settings(str(settings_path))
+    with pytest.raises(SettingsError, match="at most"):
+        settings.set("serial.timeout.detection", 1e300)

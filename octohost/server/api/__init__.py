@@ -81,7 +81,7 @@ def create_api_app(context):
 
     @app.errorhandler(ApiError)
     def api_error(exc):
-        return error_response(exc.status, exc.message)
+        return error_response(exc.status, exc.message, exc.headers)
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

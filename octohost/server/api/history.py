@@ -5,9 +5,9 @@ list (with its per-file print statistics) already shows to the same users; STATU
 reveals the job at hand. Paging with ``limit`` (1 to 1000, default 50) and ``offset``.
 """
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from .util import ApiError, after_job_writes, ctx, requires
+from .util import ApiError, after_job_writes, ctx, query_int, requires
 
 blueprint = Blueprint("history", __name__)
 
@@ -22,24 +22,11 @@ def _history():
     return history
 
 
-def _int_arg(name, default, minimum, maximum):
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, f"{name} must be an integer") from None
-    if not minimum <= value <= maximum:
-        raise ApiError(400, f"{name} must lie between {minimum} and {maximum}")
-    return value
-
-
 @blueprint.route("/api/history")
 @requires("FILES_LIST")
 def list_jobs():
-    limit = _int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _int_arg("offset", 0, 0, 2**31)
+    limit = query_int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = query_int("offset", 0, 0, 2**31)
     history = _history()
     jobs = after_job_writes(ctx().printer, lambda: history.list(limit, offset))
     return jsonify({"jobs": jobs, "stats": history.stats(), "limit": limit, "offset": offset})

@@ -15,7 +15,7 @@ from octohost.printer import control
 from octohost.printer.interface import UnknownScriptException
 
 from ..controls import ControlError, check_controls
-from .util import ApiError, boolean, command_body, ctx, json_body, no_content, number, requires, string
+from .util import ApiError, boolean, command_body, ctx, json_body, no_content, number, query_int, requires, string
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("printer", __name__)
@@ -44,10 +44,7 @@ def _temperatures(printer, heaters=None):
     current = printer.get_current_temperatures()
     data = {k: v for k, v in current.items() if heaters is None or heaters(k)}
     if request.args.get("history", "false").lower() in ("true", "1", "yes"):
-        try:
-            limit = int(request.args.get("limit", HISTORY_LIMIT_MAX))
-        except ValueError:
-            raise ApiError(400, "limit must be an integer") from None
+        limit = query_int("limit", HISTORY_LIMIT_MAX, 0, 2**31)
         history = printer.get_temperature_history()
         if limit > 0:
             history = history[-limit:]

@@ -1,24 +1,26 @@
 """Small helpers every API view uses: errors as JSON, permission checks, body parsing."""
 
 import functools
-import json
-import math
 
 from flask import current_app, g, jsonify, request
+
+from octohost.util import limits
 
 
 class ApiError(Exception):
     """Answered as ``{"error": message}`` with ``status``."""
 
-    def __init__(self, status, message):
+    def __init__(self, status, message, headers=None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
-def error_response(status, message):
+def error_response(status, message, headers=None):
     response = jsonify({"error": message})
     response.status_code = status
+    response.headers.update(headers or {})
     return response
 
 
@@ -69,17 +71,15 @@ def requires_login(view):
     return wrapper
 
 
-def _refuse_constant(name):
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def json_body():
-    """The request body as a JSON object (strict: no NaN/Infinity), or 400."""
+    """The request body as a JSON object, or 400: strict (no NaN/Infinity), at most
+    ``limits.MAX_DEPTH`` levels deep, numbers within ``limits.MAX_NUMBER`` (the body's size is
+    bounded by the server before it is read)."""
     if request.mimetype != "application/json":
         raise ApiError(400, "Expected content type application/json")
     try:
-        data = json.loads(request.get_data(cache=True), parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = limits.loads(request.get_data(cache=True))
+    except ValueError as exc:
         raise ApiError(400, f"Malformed JSON body: {exc}") from None
     if not isinstance(data, dict):
         raise ApiError(400, "Malformed JSON body: expected an object")
@@ -102,8 +102,8 @@ def number(data, key, minimum=None, maximum=None, integer=False, required=True):
     value = data.get(key)
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ApiError(400, f"{key} must be a number")
+    if not limits.number_in_range(value):
+        raise ApiError(400, f"{key} must be a number of at most {limits.MAX_NUMBER} in magnitude")
     if integer and not isinstance(value, int):
         raise ApiError(400, f"{key} must be an integer")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
@@ -127,6 +127,22 @@ def boolean(data, key, default=False):
     if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
         return value.lower() in ("true", "1", "yes")
     raise ApiError(400, f"{key} must be a boolean")
+
+
+def query_int(name, default, minimum, maximum):
+    """The integer query parameter ``name`` (``default`` if absent), or 400 outside the bounds."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw) if len(raw) <= 20 else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise ApiError(400, f"{name} must be an integer")
+    if not minimum <= value <= maximum:
+        raise ApiError(400, f"{name} must lie between {minimum} and {maximum}")
+    return value
 
 
 def query_flag(name):
