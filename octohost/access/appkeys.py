@@ -14,6 +14,8 @@ import yaml
 
 from octohost.util.fs import atomic_write
 
+from .tokens import same_secret
+
 PENDING, GRANTED, UNKNOWN = "pending", "granted", "unknown"
 
 
@@ -146,7 +148,7 @@ class AppKeyManager:
         """Delete a key (only the user's own unless ``user_name`` is None); True if one was removed."""
         with self._lock:
             kept = [k for k in self._keys
-                    if not (secrets.compare_digest(k["api_key"], api_key) and user_name in (None, k["user_id"]))]
+                    if not (same_secret(api_key, k["api_key"]) and user_name in (None, k["user_id"]))]
             if len(kept) == len(self._keys):
                 return False
             self._keys = kept
@@ -166,6 +168,6 @@ class AppKeyManager:
             return None
         with self._lock:
             for k in self._keys:
-                if secrets.compare_digest(k["api_key"], api_key):
+                if same_secret(api_key, k["api_key"]):
                     return k["user_id"]
         return None

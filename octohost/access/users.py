@@ -12,6 +12,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from octohost.util.fs import atomic_write
 
+from .tokens import same_secret
+
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
 ADMIN_GROUP = "admins"
 USER_GROUP = "users"
@@ -115,7 +117,7 @@ class UserManager:
         with self._lock:
             for name, record in self._users.items():
                 key = record.get("apikey")
-                if key and record.get("active", True) and secrets.compare_digest(key, apikey):
+                if key and record.get("active", True) and same_secret(apikey, key):
                     return self._to_user(name, record)
         return None
 

@@ -10,7 +10,8 @@ never silently anonymous. Cookie-authenticated writes must carry the CSRF token 
 
 import ipaddress
 import logging
-import secrets
+
+from octohost.access.tokens import same_secret
 
 log = logging.getLogger(__name__)
 
@@ -128,5 +129,4 @@ class Authenticator:
             return True
         expected = identity.session.csrf_token
         return bool(header_token and cookie_token
-                    and secrets.compare_digest(header_token, expected)
-                    and secrets.compare_digest(cookie_token, expected))
+                    and same_secret(header_token, expected) and same_secret(cookie_token, expected))

@@ -9,12 +9,12 @@ when the slicer embedded one; each of ``thumbnails`` has its ``url``); an upload
 """
 
 import contextlib
-import hmac
 import os
 import urllib.parse
 
 from flask import Blueprint, jsonify, request, url_for
 
+from octohost.access.tokens import same_secret
 from octohost.events import Events
 from octohost.files.errors import StorageError
 from octohost.printer.interface import InvalidFileLocation, InvalidFileType
@@ -165,7 +165,7 @@ def _join(folder, name):
 def upload(target):
     _location(target)
     token = request.headers.get(INTERNAL_HEADER, "")
-    if not hmac.compare_digest(token, ctx().upload_token):
+    if not same_secret(token, ctx().upload_token):
         raise ApiError(400, "Uploads must be sent as multipart/form-data")
     if "file.path" in request.form:
         try:
