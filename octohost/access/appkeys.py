@@ -2,7 +2,7 @@
 
 An app asks for a key (``request``) and polls with the app token it got; the user sees the
 pending request (by its separate user token, so the app cannot approve itself) and decides.
-Granted keys are stored in ``appkeys.yaml`` (atomically) and work like the user's own API key.
+Granted keys are stored in ``appkeys.yaml`` (atomically; a failed write changes nothing) and work like the user's own API key.
 Pending requests live in memory and expire.
 """
 
@@ -67,8 +67,10 @@ class AppKeyManager:
             raise AppKeyError(f"{self.path}: expected a list of application keys")
         return [k for k in data if isinstance(k, dict) and k.get("api_key")]
 
-    def _save(self):
-        atomic_write(self.path, yaml.safe_dump(self._keys, default_flow_style=False), mode=0o600)
+    def _commit(self, keys):
+        """Write ``keys`` and only then adopt them: a failed write changes nothing."""
+        atomic_write(self.path, yaml.safe_dump(keys, default_flow_style=False), mode=0o600)
+        self._keys = keys
 
     # -- the workflow --------------------------------------------------------------------------
 
@@ -134,10 +136,9 @@ class AppKeyManager:
     def generate(self, user_name, app):
         """A new key for (user, app), replacing an earlier one of the same pair."""
         with self._lock:
-            self._keys = [k for k in self._keys if not (k["user_id"] == user_name and k["app_id"] == app)]
             key = secrets.token_urlsafe(32)
-            self._keys.append({"api_key": key, "app_id": app, "user_id": user_name, "created": int(time.time())})
-            self._save()
+            self._commit([k for k in self._keys if not (k["user_id"] == user_name and k["app_id"] == app)]
+                         + [{"api_key": key, "app_id": app, "user_id": user_name, "created": int(time.time())}])
             return key
 
     def keys(self, user_name=None):
@@ -151,16 +152,14 @@ class AppKeyManager:
                     if not (same_secret(api_key, k["api_key"]) and user_name in (None, k["user_id"]))]
             if len(kept) == len(self._keys):
                 return False
-            self._keys = kept
-            self._save()
+            self._commit(kept)
             return True
 
     def revoke_user(self, user_name):
         with self._lock:
             kept = [k for k in self._keys if k["user_id"] != user_name]
             if len(kept) != len(self._keys):
-                self._keys = kept
-                self._save()
+                self._commit(kept)
 
     def user_for_key(self, api_key):
         """Name of the user an app key belongs to, or None."""

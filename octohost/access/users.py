@@ -1,8 +1,12 @@
 """Users stored in ``users.yaml``: salted slow password hashes, random API keys, groups.
 
-Every change is written atomically (temp file + rename), so a crash never leaves a half file.
+Every change is all or nothing: it is made on a copy, written atomically (temp file + rename), and
+only then becomes what the manager answers, so a failed write (disk full, a value YAML cannot
+store) leaves memory as it was and equal to the file.
 """
 
+import contextlib
+import copy
 import re
 import secrets
 import threading
@@ -70,11 +74,18 @@ class UserManager:
             raise UserError(f"{self.path}: expected a mapping of user names")
         return data
 
-    def _save(self):
-        atomic_write(self.path, yaml.safe_dump(self._users, default_flow_style=False, sort_keys=True), mode=0o600)
+    @contextlib.contextmanager
+    def _change(self):
+        """Yield a copy of the users to change; it is saved and then adopted, or dropped on any error."""
+        with self._lock:
+            draft = copy.deepcopy(self._users)
+            yield draft
+            atomic_write(self.path, yaml.safe_dump(draft, default_flow_style=False, sort_keys=True), mode=0o600)
+            self._users = draft
 
-    def _record(self, name):
-        record = self._users.get(name)
+    @staticmethod
+    def _record(users, name):
+        record = users.get(name)
         if record is None:
             raise UnknownUser(f"unknown user {name!r}")
         return record
@@ -132,54 +143,50 @@ class UserManager:
         if not isinstance(name, str) or not USERNAME_RE.match(name):
             raise UserError(f"invalid user name {name!r}: use 1-64 letters, digits and _.@+-")
         self._check_password_value(password)
-        with self._lock:
-            if name in self._users:
+        password_hash = generate_password_hash(password)
+        groups = list(groups) if groups else [USER_GROUP]
+        if admin and ADMIN_GROUP not in groups:
+            groups.insert(0, ADMIN_GROUP)
+        with self._change() as users:
+            if name in users:
                 raise UserAlreadyExists(f"user {name!r} already exists")
-            groups = list(groups) if groups else [USER_GROUP]
-            if admin and ADMIN_GROUP not in groups:
-                groups.insert(0, ADMIN_GROUP)
-            self._users[name] = {"password": generate_password_hash(password), "groups": groups,
-                                 "active": bool(active), "apikey": None, "settings": {}}
-            self._save()
-            return self._to_user(name, self._users[name])
+            users[name] = {"password": password_hash, "groups": groups, "active": bool(active), "apikey": None,
+                           "settings": {}}
+        return self._to_user(name, users[name])
 
     def remove_user(self, name):
-        with self._lock:
-            self._record(name)
-            del self._users[name]
-            self._save()
+        with self._change() as users:
+            self._record(users, name)
+            del users[name]
 
     def change_password(self, name, password):
         self._check_password_value(password)
-        with self._lock:
-            self._record(name)["password"] = generate_password_hash(password)
-            self._save()
+        password_hash = generate_password_hash(password)
+        with self._change() as users:
+            self._record(users, name)["password"] = password_hash
 
     def update_user(self, name, groups=None, active=None, settings=None):
-        with self._lock:
-            record = self._record(name)
+        with self._change() as users:
+            record = self._record(users, name)
             if groups is not None:
                 record["groups"] = list(groups)
             if active is not None:
                 record["active"] = bool(active)
             if settings is not None:
-                record["settings"] = dict(settings)
-            self._save()
-            return self._to_user(name, record)
+                record["settings"] = copy.deepcopy(dict(settings))
+        return self._to_user(name, users[name])
 
     def generate_api_key(self, name):
-        with self._lock:
-            record = self._record(name)
-            record["apikey"] = secrets.token_urlsafe(32)
-            self._save()
-            return record["apikey"]
+        key = secrets.token_urlsafe(32)
+        with self._change() as users:
+            self._record(users, name)["apikey"] = key
+        return key
 
     def get_or_create_api_key(self, name):
         with self._lock:
-            key = self._record(name).get("apikey")
+            key = self._record(self._users, name).get("apikey")
             return key or self.generate_api_key(name)
 
     def delete_api_key(self, name):
-        with self._lock:
-            self._record(name)["apikey"] = None
-            self._save()
+        with self._change() as users:
+            self._record(users, name)["apikey"] = None

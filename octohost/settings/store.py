@@ -156,40 +156,66 @@ class Settings:
     # -- writing -------------------------------------------------------------------------------
 
     def set(self, key, value, save=True):
-        """Validate and set a dotted key; values equal to the default are dropped from the file."""
+        """Validate and set a dotted key; values equal to the default are dropped from the file.
+
+        With ``save`` this is :meth:`update` of one key: written first, so a failed write changes
+        nothing. Without it the value applies at once and a later :meth:`save` writes it."""
+        if save:
+            return self.update([(key, value)])[0]
         path = _split(key)
         value = check_value(path, value, where="setting")
         with self._lock:
-            node = schema.lookup(path) if not schema.open_prefix(path) else None
-            is_default = isinstance(node, schema.Setting) and node.default == value
-            target = self._user
-            for name in path[:-1]:
-                target = target.setdefault(name, {})
-                if not isinstance(target, dict):
-                    raise SettingsError(f"cannot set {'.'.join(path)!r}: {name!r} is not a section")
-            if is_default:
-                target.pop(path[-1], None)
-                self._prune(self._user)
-            else:
-                target[path[-1]] = copy.deepcopy(value)
-            if save:
-                self.save()
+            self._put(self._user, path, value)
         self._notify(".".join(path), value)
         return value
 
+    def update(self, changes):
+        """Set several ``(key, value)`` pairs all or nothing: validated, written to the file, then
+        applied and announced. A failed write (disk full, ...) raises OSError and leaves the
+        settings as they were, equal to the file. Returns the stored values."""
+        checked = []
+        for key, value in changes:
+            path = _split(key)
+            checked.append((path, check_value(path, value, where="setting")))
+        with self._lock:
+            draft = copy.deepcopy(self._user)
+            for path, value in checked:
+                self._put(draft, path, value)
+            self._write(draft)
+            self._user = draft
+        for path, value in checked:
+            self._notify(".".join(path), value)
+        return [value for _, value in checked]
+
+    def _put(self, tree, path, value):
+        node = schema.lookup(path) if not schema.open_prefix(path) else None
+        is_default = isinstance(node, schema.Setting) and node.default == value
+        target = tree
+        for name in path[:-1]:
+            target = target.setdefault(name, {})
+            if not isinstance(target, dict):
+                raise SettingsError(f"cannot set {'.'.join(path)!r}: {name!r} is not a section")
+        if is_default:
+            target.pop(path[-1], None)
+            self._prune(tree)
+        else:
+            target[path[-1]] = copy.deepcopy(value)
+
     def remove(self, key, save=True):
-        """Drop a user value so the default applies again."""
+        """Drop a user value so the default applies again (with ``save``: only once written)."""
         path = _split(key)
         with self._lock:
-            target = self._user
+            tree = copy.deepcopy(self._user) if save else self._user
+            target = tree
             for name in path[:-1]:
                 target = target.get(name)
                 if not isinstance(target, dict):
                     return
             target.pop(path[-1], None)
-            self._prune(self._user)
+            self._prune(tree)
             if save:
-                self.save()
+                self._write(tree)
+                self._user = tree
         self._notify(".".join(path), self.get(path) if not schema.open_prefix(path) else None)
 
     def _prune(self, tree):
@@ -201,8 +227,11 @@ class Settings:
 
     def save(self):
         with self._lock:
-            text = yaml.safe_dump(self._user, default_flow_style=False, sort_keys=True, allow_unicode=True)
-            atomic_write(self.config_path, text, mode=0o600)
+            self._write(self._user)
+
+    def _write(self, tree):
+        text = yaml.safe_dump(tree, default_flow_style=False, sort_keys=True, allow_unicode=True)
+        atomic_write(self.config_path, text, mode=0o600)
 
     # -- change notification (for settings that apply while running) ---------------------------
 

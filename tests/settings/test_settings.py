@@ -140,3 +140,29 @@ def test_config_numbers_out_of_range_are_refused(tmp_path):
     settings = Settings(str(settings_path))
     with pytest.raises(SettingsError, match="at most"):
         settings.set("serial.timeout.detection", 1e300)
+
+
+def test_a_failed_save_changes_nothing(tmp_path, monkeypatch):
+    import errno
+
+    from octohost.settings import store
+
+    settings = Settings(str(tmp_path))
+    settings.set("serial.baudrate", 250000)
+    seen = []
+    settings.subscribe("serial", lambda key, value: seen.append(key))
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "atomic_write", disk_full)
+    for attempt in (lambda: settings.set("serial.baudrate", 115200), lambda: settings.remove("serial.baudrate"),
+                    lambda: settings.update([("serial.port", "/dev/x"), ("serial.baudrate", 9600)])):
+        with pytest.raises(OSError):
+            attempt()
+        assert settings.get("serial.baudrate") == 250000 and settings.get("serial.port") != "/dev/x"
+    assert seen == []
+    monkeypatch.undo()
+    assert Settings(str(tmp_path)).user_values() == settings.user_values()
+    settings.update([("serial.port", "/dev/x"), ("serial.baudrate", 9600)])
+    assert Settings(str(tmp_path)).get("serial.port") == "/dev/x" and seen == ["serial.port", "serial.baudrate"]

@@ -3,7 +3,8 @@
 Every request is authenticated first (``octohost.server.auth``); while no user exists only the
 first-run endpoints answer; cookie-authenticated writes need the CSRF token; the plugins'
 ``server.api.before_request`` / ``after_request`` handlers run around each view. Anything a client
-sends answers a JSON ``{"error": ...}`` with a 4xx code; a 500 means a bug and is logged.
+sends answers a JSON ``{"error": ...}`` with a 4xx code; a write that fails on a full disk answers
+507 (the stores leave memory unchanged then); a 500 means a bug and is logged.
 """
 
 import importlib
@@ -12,7 +13,7 @@ import logging
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
-from .util import ApiError, error_response
+from .util import ApiError, error_response, storage_full_response
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,10 @@ def create_api_app(context):
 
     @app.errorhandler(Exception)
     def unexpected(exc):
+        full = storage_full_response(exc)
+        if full is not None:
+            log.error("%s %s: %s", request.method, request.path, exc)
+            return full
         log.exception("error in %s %s", request.method, request.path)
         return error_response(500, "Internal server error (logged)")
 

@@ -4,6 +4,8 @@ Admins manage every account; a user may change their own password, settings and 
 Removing or deactivating a user ends their sessions and revokes their application keys.
 """
 
+import json
+
 from flask import Blueprint, jsonify
 
 from octohost.access.permissions import GROUPS
@@ -12,6 +14,9 @@ from octohost.access.users import UnknownUser, UserAlreadyExists, UserError
 from .util import ApiError, boolean, check, ctx, identity, json_body, no_content, requires, requires_login, string
 
 blueprint = Blueprint("access", __name__)
+
+#: a user's UI settings are a few preferences; this bounds users.yaml against a client that piles up keys
+MAX_USER_SETTINGS_BYTES = 64 * 1024
 
 
 def _record(user):
@@ -161,6 +166,8 @@ def update_user_settings(name):
     data = json_body()
     settings = dict(_user_or_404(name).settings)
     settings.update(data)
+    if len(json.dumps(settings)) > MAX_USER_SETTINGS_BYTES:
+        raise ApiError(400, f"A user's settings may take at most {MAX_USER_SETTINGS_BYTES} bytes as JSON")
     ctx().user_manager.update_user(name, settings=settings)
     return no_content()
 

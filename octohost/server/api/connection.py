@@ -42,14 +42,13 @@ def command():
         printer.connect(port=port, baudrate=baudrate, profile=profile)
     except ValueError as exc:
         raise ApiError(400, str(exc)) from None
-    settings = ctx().settings
+    changes = []
     if save:
-        settings.set("serial.port", port, save=False)
-        settings.set("serial.baudrate", baudrate if baudrate is not None else 0, save=False)
+        changes += [("serial.port", port), ("serial.baudrate", baudrate if baudrate is not None else 0)]
         if profile is not None:
             ctx().profile_manager.set_default(profile)
     if autoconnect is not None:
-        settings.set("serial.autoconnect", autoconnect, save=False)
-    if save or autoconnect is not None:
-        settings.save()
+        changes.append(("serial.autoconnect", autoconnect))
+    if changes:
+        ctx().settings.update(changes)
     return no_content()

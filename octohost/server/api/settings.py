@@ -127,11 +127,8 @@ def save_settings():
             changes.append((path, check_value(path, value, where="request")))
         except SettingsError as exc:
             raise ApiError(400, str(exc)) from None
-    settings = ctx().settings
-    for path, value in changes:
-        settings.set(path, value, save=False)
     if changes:
-        settings.save()
+        ctx().settings.update(changes)
     for name, source in script_changes.items():
         _scripts().save_source(name, source)
     keys = [".".join(p) for p, _ in changes] + [f"scripts.gcode.{name}" for name in script_changes]

@@ -1,5 +1,6 @@
 """Small helpers every API view uses: errors as JSON, permission checks, body parsing."""
 
+import errno
 import functools
 
 from flask import current_app, g, jsonify, request
@@ -22,6 +23,18 @@ def error_response(status, message, headers=None):
     response.status_code = status
     response.headers.update(headers or {})
     return response
+
+
+#: the write failed for lack of space: a condition of the server, not a bug, so not a plain 500
+STORAGE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def storage_full_response(exc):
+    """507 Insufficient Storage for a write that failed on a full disk (the stores change nothing
+    in memory when their write fails), else None."""
+    if getattr(exc, "errno", None) not in STORAGE_FULL:
+        return None
+    return error_response(507, f"Not enough disk space to save the change ({exc.strerror}); nothing was changed")
 
 
 def ctx():

@@ -1,0 +1,59 @@
+"""UserManager: every change is all or nothing, so memory always equals users.yaml."""
+
+import errno
+
+import pytest
+
+from octohost.access import users as users_module
+from octohost.access.users import UserManager
+
+
+def disk_full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+@pytest.fixture
+def manager(tmp_path):
+    manager = UserManager(str(tmp_path / "users.yaml"))
+    manager.add_user("admin", "pw", admin=True)
+    manager.add_user("bob", "pw")
+    return manager
+
+
+def snapshot(manager):
+    return [(u.name, u.groups, u.active, u.apikey, u.settings) for u in manager.list_users()]
+
+
+CHANGES = [lambda m: m.add_user("carol", "pw"), lambda m: m.remove_user("bob"),
+           lambda m: m.change_password("bob", "new"), lambda m: m.update_user("bob", groups=["admins"]),
+           lambda m: m.update_user("bob", settings={"x": 1}), lambda m: m.generate_api_key("bob"),
+           lambda m: m.delete_api_key("admin")]
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_failed_write_changes_nothing(manager, monkeypatch, change):
+    manager.generate_api_key("admin")
+    before = snapshot(manager)
+    monkeypatch.setattr(users_module, "atomic_write", disk_full)
+    with pytest.raises(OSError):
+        change(manager)
+    assert snapshot(manager) == before
+    assert manager.check_password("bob", "pw") is not None
+    monkeypatch.undo()
+    assert snapshot(UserManager(manager.path)) == before
+
+
+def test_a_value_yaml_cannot_store_changes_nothing(manager):
+    before = snapshot(manager)
+    with pytest.raises(Exception):
+        manager.update_user("bob", settings={"deep": nest(2000)})
+    assert snapshot(manager) == before
+    manager.add_user("carol", "pw")
+    assert "carol" in [u.name for u in UserManager(manager.path).list_users()]
+
+
+def nest(depth):
+    value = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
