@@ -8,6 +8,7 @@ plugins' routes under ``/plugin/<id>/`` and the web UI's routes when ``octohost.
 import asyncio
 import importlib.util
 import logging
+import os
 import re
 import secrets
 import signal
@@ -21,6 +22,7 @@ from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
 from octohost.events import Events
+from octohost.util.fs import remove_stale_temp_files
 from octohost.util.memory import trim_heap
 
 from .api import create_api_app
@@ -65,6 +67,16 @@ def _plugin_routes(context):
     return routes, rules
 
 
+def _remove_stale_temp_files(settings):
+    """Clear what writes interrupted by a kill left: in the folders our stores write to (the uploads
+    tree holds the files' metadata and thumbnails)."""
+    state_folders = {settings.basedir, os.path.dirname(settings.config_path), settings.folder("data"),
+                     settings.folder("printerProfiles"), os.path.join(settings.folder("scripts"), "gcode")}
+    for folder in sorted(state_folders):
+        remove_stale_temp_files(folder)
+    remove_stale_temp_files(settings.folder("uploads"), recursive=True)
+
+
 def _ui_routes(context):
     if importlib.util.find_spec("octohost.server.ui") is None:
         return []
@@ -83,6 +95,7 @@ class Server:
         self.port = self._sockets[0].getsockname()[1]
         self.connect_virtual = connect_virtual
         try:
+            _remove_stale_temp_files(settings)
             self.context = build_context(settings, self.host, self.port, debug, safe_mode, plugin_manager)
         except BaseException:
             for sock in self._sockets:

@@ -1,13 +1,22 @@
 """Filesystem helpers shared by every store: atomic writes and confined paths."""
 
+import logging
 import os
+import re
 import tempfile
+
+log = logging.getLogger(__name__)
+
+#: the names of atomic_write's temp files: "." + target name + "." + mkstemp's 8 random characters
+#: + ".tmp"; nothing else in our folders looks like that
+TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 
 
 def atomic_write(path, data, mode=0o644):
     """Replace ``path`` with ``data`` (str or bytes) so readers see the old or the new file, never half.
 
-    Writes a temp file in the same folder, fsyncs it, then renames it over the target.
+    Writes a temp file in the same folder, fsyncs it, then renames it over the target. A process
+    killed in between leaves the temp file behind; :func:`remove_stale_temp_files` clears those.
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
@@ -27,6 +36,32 @@ def atomic_write(path, data, mode=0o644):
             pass
         raise
     _fsync_dir(folder)
+
+
+def remove_stale_temp_files(folder, recursive=False):
+    """Delete the temp files :func:`atomic_write` left in ``folder`` (and below it if ``recursive``)
+    when a process died mid-write; only at start-up, before anything writes there. Returns their paths."""
+    removed = []
+    for root, dirs, files in os.walk(folder) if recursive else [(folder, [], _names(folder))]:
+        for name in files:
+            if TEMP_NAME.match(name):
+                path = os.path.join(root, name)
+                try:
+                    if os.path.isfile(path) and not os.path.islink(path):
+                        os.unlink(path)
+                        removed.append(path)
+                except OSError as exc:
+                    log.warning("could not remove the stale temp file %s: %s", path, exc)
+    if removed:
+        log.info("removed %d temp file(s) left by an interrupted write in %s", len(removed), folder)
+    return removed
+
+
+def _names(folder):
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
 
 
 def _fsync_dir(folder):

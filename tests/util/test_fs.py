@@ -1,0 +1,30 @@
+"""Atomic writes and the clean-up of the temp files an interrupted one leaves."""
+
+import os
+
+from octohost.util.fs import atomic_write, remove_stale_temp_files
+
+
+def test_only_our_temp_files_are_removed(tmp_path):
+    atomic_write(str(tmp_path / "config.yaml"), "a: 1\n")
+    ours = [".config.yaml.k2x_9abq.tmp", ".users.yaml.0a1b2c3d.tmp"]
+    kept = ["config.yaml", "config.yaml.tmp", ".config.yaml.tmp", ".upload-abcdefgh.tmp", "part.abcdefgh.tmp",
+            ".config.yaml.ABCDEFGH.tmp", ".x.abcdefg.tmp"]
+    for name in ours + kept[1:]:
+        (tmp_path / name).write_text("x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / ".metadata.json.abcdefgh.tmp").write_text("x")
+    removed = remove_stale_temp_files(str(tmp_path))
+    assert sorted(os.path.basename(p) for p in removed) == sorted(ours)
+    assert sorted(os.listdir(tmp_path)) == sorted(kept + ["sub"])
+    assert remove_stale_temp_files(str(tmp_path / "sub"), recursive=False)
+    assert remove_stale_temp_files(str(tmp_path / "missing")) == []
+
+
+def test_recursive_clean_up_reaches_subfolders(tmp_path):
+    nested = tmp_path / "a" / ".thumbs" / "part.gcode"
+    nested.mkdir(parents=True)
+    (nested / ".thumb.png.abcdefgh.tmp").write_bytes(b"x")
+    (nested / "thumb.png").write_bytes(b"x")
+    assert len(remove_stale_temp_files(str(tmp_path), recursive=True)) == 1
+    assert os.listdir(nested) == ["thumb.png"]
