@@ -7,6 +7,10 @@ session id under the installation's secret key, so it cannot be guessed from the
 With a ``path`` the sessions are kept in a file (mode 0600, written atomically on login, logout
 and shutdown) so that restarting the daemon logs nobody out. The file holds SHA-256 digests of
 the ids, never the ids themselves: a copy of it lets nobody in.
+
+A session created with ``remember`` (the login form's "remember me") lasts ``REMEMBER_SECONDS`` of
+inactivity instead of the configured timeout, and its cookie is persistent for as long, as
+OctoPrint's remember-me cookie is.
 """
 
 import hashlib
@@ -22,17 +26,20 @@ from octohost.util.fs import atomic_write
 log = logging.getLogger(__name__)
 
 MAX_SESSIONS = 1000
+#: OctoPrint's remember-me cookie lasts 90 days
+REMEMBER_SECONDS = 90 * 24 * 3600
 
 
 class Session:
-    __slots__ = ("id", "user_name", "created", "last_seen", "csrf_token")
+    __slots__ = ("id", "user_name", "created", "last_seen", "csrf_token", "remember")
 
-    def __init__(self, session_id, user_name, csrf_token, created, last_seen=None):
+    def __init__(self, session_id, user_name, csrf_token, created, last_seen=None, remember=False):
         self.id = session_id  # None for a session loaded from disk until its holder comes back
         self.user_name = user_name
         self.csrf_token = csrf_token
         self.created = created
         self.last_seen = created if last_seen is None else last_seen
+        self.remember = remember
 
 
 def _digest(session_id):
@@ -55,9 +62,13 @@ class SessionStore:
     def csrf_token_for(self, session_id):
         return hmac.new(self._secret, session_id.encode("utf-8"), hashlib.sha256).hexdigest()
 
-    def create(self, user_name):
+    def lifetime(self, session):
+        """Seconds of inactivity after which ``session`` ends."""
+        return max(self._timeout, REMEMBER_SECONDS) if session.remember else self._timeout
+
+    def create(self, user_name, remember=False):
         session_id = secrets.token_urlsafe(32)
-        session = Session(session_id, user_name, self.csrf_token_for(session_id), self._clock())
+        session = Session(session_id, user_name, self.csrf_token_for(session_id), self._clock(), remember=remember)
         with self._lock:
             if len(self._sessions) >= MAX_SESSIONS:
                 oldest = min(self._sessions, key=lambda key: self._sessions[key].last_seen)
@@ -76,7 +87,7 @@ class SessionStore:
             session = self._sessions.get(key)
             if session is None:
                 return None
-            if now - session.last_seen > self._timeout:
+            if now - session.last_seen > self.lifetime(session):
                 del self._sessions[key]
                 return None
             if session.id is None:
@@ -92,10 +103,12 @@ class SessionStore:
                 self._save()
             return session
 
-    def remove_user(self, user_name):
-        """End every session of a user (deleted, deactivated or password changed); returns the known ids."""
+    def remove_user(self, user_name, keep=None):
+        """End every session of a user (deleted, deactivated or password changed) but the one with
+        id ``keep``; returns the known ids of those ended."""
+        keep_key = _digest(keep) if keep else None
         with self._lock:
-            gone = [key for key, s in self._sessions.items() if s.user_name == user_name]
+            gone = [key for key, s in self._sessions.items() if s.user_name == user_name and key != keep_key]
             ids = [self._sessions.pop(key).id for key in gone]
             if gone:
                 self._save()
@@ -112,8 +125,9 @@ class SessionStore:
         if self._path is None:
             return
         now = self._clock()
-        entries = [{"digest": key, "user": s.user_name, "created": s.created, "last_seen": s.last_seen}
-                   for key, s in self._sessions.items() if now - s.last_seen <= self._timeout]
+        entries = [{"digest": key, "user": s.user_name, "created": s.created, "last_seen": s.last_seen,
+                    "remember": s.remember}
+                   for key, s in self._sessions.items() if now - s.last_seen <= self.lifetime(s)]
         try:
             atomic_write(self._path, json.dumps({"sessions": entries}, indent=1), mode=0o600)
         except OSError as exc:
@@ -132,9 +146,10 @@ class SessionStore:
         now = self._clock()
         for entry in entries:
             try:
-                session = Session(None, str(entry["user"]), None, float(entry["created"]), float(entry["last_seen"]))
+                session = Session(None, str(entry["user"]), None, float(entry["created"]), float(entry["last_seen"]),
+                                  remember=entry.get("remember") is True)
                 key = str(entry["digest"])
-            except (KeyError, TypeError, ValueError):
+            except (KeyError, TypeError, ValueError, AttributeError):
                 continue
-            if now - session.last_seen <= self._timeout:
+            if now - session.last_seen <= self.lifetime(session):
                 self._sessions[key] = session

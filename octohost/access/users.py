@@ -23,6 +23,18 @@ ADMIN_GROUP = "admins"
 USER_GROUP = "users"
 
 
+_dummy = []
+_dummy_lock = threading.Lock()
+
+
+def _dummy_hash():
+    """A hash of a random password, made like real ones, to verify against for unknown users."""
+    with _dummy_lock:
+        if not _dummy:
+            _dummy.append(generate_password_hash(secrets.token_urlsafe(16)))
+        return _dummy[0]
+
+
 class UserError(ValueError):
     """Bad input for a user operation (unknown user, invalid name, weak password, ...)."""
 
@@ -113,12 +125,17 @@ class UserManager:
             return self._to_user(name, record) if record is not None else None
 
     def check_password(self, name, password):
-        """The user if name and password match an active user, else None."""
+        """The user if name and password match an active user, else None.
+
+        Takes the same time whether or not the user exists or is active: a password hash is
+        verified either way, so the answer's timing does not tell which names exist."""
         with self._lock:
             record = self._users.get(name)
-        if record is None or not record.get("active", True) or not password:
-            return None
-        if not check_password_hash(record.get("password", ""), password):
+        stored = record.get("password") if record is not None else None
+        if not isinstance(stored, str) or not stored:
+            stored = _dummy_hash()
+        matches = check_password_hash(stored, password if isinstance(password, str) else "")
+        if not matches or record is None or not record.get("active", True) or not password:
             return None
         return self._to_user(name, record)
 

@@ -6,11 +6,15 @@ query parameter) that is a user's key, an application key or accepted by an
 only turns a passive login into a session, so every cookie write still needs the CSRF token. A key that nobody recognises makes the request count as invalid (403),
 never silently anonymous. Cookie-authenticated writes must carry the CSRF token (header
 ``X-CSRF-Token`` equal to the ``csrf_token_P<port>`` cookie), as in OctoPrint.
+
+Passwords are checked only through :meth:`Authenticator.check_password`, which applies the
+login back-off (:mod:`octohost.access.throttle`) per user and client address.
 """
 
 import ipaddress
 import logging
 
+from octohost.access.throttle import LoginThrottle
 from octohost.access.tokens import same_secret
 
 log = logging.getLogger(__name__)
@@ -38,8 +42,17 @@ class Identity:
         return permission in self.permissions
 
 
+class LoginThrottled(Exception):
+    """Too many wrong passwords from this address (for this user): try again in ``retry_after`` s."""
+
+    def __init__(self, retry_after):
+        super().__init__(f"Too many failed login attempts; try again in {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
 class Authenticator:
-    def __init__(self, settings, user_manager, sessions, appkeys, permissions, plugin_manager, port):
+    def __init__(self, settings, user_manager, sessions, appkeys, permissions, plugin_manager, port,
+                 throttle=None):
         self.settings = settings
         self.user_manager = user_manager
         self.sessions = sessions
@@ -48,6 +61,7 @@ class Authenticator:
         self.plugin_manager = plugin_manager
         self.session_cookie = f"session_P{port}"
         self.csrf_cookie = f"csrf_token_P{port}"
+        self.throttle = throttle if throttle is not None else LoginThrottle()
 
     # -- building blocks -----------------------------------------------------------------------
 
@@ -62,6 +76,20 @@ class Authenticator:
 
     def identity_for(self, user, via, session=None):
         return Identity(user, via, session, self.permissions.for_user(user))
+
+    def check_password(self, name, password, address):
+        """The user if ``password`` is theirs, else None; raises LoginThrottled (without checking)
+        while ``address`` has to wait after failures. Unknown users cost a hash check too."""
+        wait = self.throttle.retry_after(name, address)
+        if wait > 0:
+            raise LoginThrottled(wait)
+        user = self.user_manager.check_password(name, password)
+        if user is None:
+            self.throttle.failed(name, address)
+            log.warning("failed password check for user %r from %s", name, address)
+        else:
+            self.throttle.succeeded(name, address)
+        return user
 
     def user_for_key(self, api_key):
         user = self.user_manager.find_by_apikey(api_key)

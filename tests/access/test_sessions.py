@@ -88,3 +88,29 @@ def test_an_unreadable_session_file_means_logging_in_again(tmp_path):
     assert store.get("anything") is None
     session = store.create("alice")
     assert SessionStore("secret", 600, path=str(path)).get(session.id).user_name == "alice"
+
+
+def test_remembered_sessions_last_longer_and_survive_a_restart(tmp_path):
+    from octohost.access.sessions import REMEMBER_SECONDS
+
+    clock = Clock()
+    path = str(tmp_path / "sessions.json")
+    store = SessionStore("secret", timeout_seconds=60, clock=clock, path=path)
+    short, remembered = store.create("alice"), store.create("alice", remember=True)
+    assert store.lifetime(remembered) == REMEMBER_SECONDS and store.lifetime(short) == 60
+    clock.now += 3600
+    assert store.get(short.id) is None
+    assert store.get(remembered.id) is remembered
+    store.save()
+    restarted = SessionStore("secret", timeout_seconds=60, clock=clock, path=path)
+    clock.now += REMEMBER_SECONDS - 1
+    assert restarted.get(remembered.id).remember
+    clock.now += REMEMBER_SECONDS + 1
+    assert restarted.get(remembered.id) is None
+
+
+def test_removing_a_users_sessions_can_keep_one():
+    store = SessionStore("secret", 60)
+    keep, other, bob = store.create("alice"), store.create("alice"), store.create("bob")
+    assert store.remove_user("alice", keep=keep.id) == [other.id]
+    assert store.get(keep.id) is keep and store.get(other.id) is None and store.get(bob.id) is bob

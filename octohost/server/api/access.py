@@ -1,7 +1,8 @@
 """Users, groups and permissions: ``/api/access/*`` (OctoPrint 1.4+) and the older ``/api/users``.
 
 Admins manage every account; a user may change their own password, settings and API key.
-Removing or deactivating a user ends their sessions and revokes their application keys.
+Removing or deactivating a user ends their sessions and revokes their application keys. Changing
+a password ends the user's other sessions (API and application keys stay valid, as in OctoPrint).
 """
 
 import json
@@ -11,7 +12,8 @@ from flask import Blueprint, jsonify
 from octohost.access.permissions import GROUPS
 from octohost.access.users import UnknownUser, UserAlreadyExists, UserError
 
-from .util import ApiError, boolean, check, ctx, identity, json_body, no_content, requires, requires_login, string
+from .util import (ApiError, boolean, check, checked_password, ctx, identity, json_body, no_content, requires,
+                   requires_login, string)
 
 blueprint = Blueprint("access", __name__)
 
@@ -49,12 +51,16 @@ def _groups(data):
     return groups
 
 
-def _end_access(name):
+def _end_sessions(name, reason, keep=None):
     c = ctx()
-    for session_id in c.sessions.remove_user(name):
+    for session_id in c.sessions.remove_user(name, keep=keep):
         if c.push is not None:
-            c.push.session_ended(session_id, "removed")
-    c.appkeys.revoke_user(name)
+            c.push.session_ended(session_id, reason)
+
+
+def _end_access(name):
+    _end_sessions(name, "removed")
+    ctx().appkeys.revoke_user(name)
 
 
 @blueprint.route("/api/access/permissions")
@@ -142,13 +148,16 @@ def change_password(name):
     data = json_body()
     password = string(data, "password")
     _user_or_404(name)
-    if identity().user.name == name and not identity().has("ADMIN"):
-        if ctx().user_manager.check_password(name, string(data, "current")) is None:
+    ident = identity()
+    if ident.user.name == name and not ident.has("ADMIN"):
+        if checked_password(name, string(data, "current")) is None:
             raise ApiError(403, "Current password is wrong")
     try:
         ctx().user_manager.change_password(name, password)
     except UserError as exc:
         raise ApiError(400, str(exc)) from None
+    own_session = ident.session.id if ident.session is not None and ident.user.name == name else None
+    _end_sessions(name, "modified", keep=own_session)
     return no_content()
 
 

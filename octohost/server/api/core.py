@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, request
 from octohost.access.users import UserError
 from octohost.events import Events
 
-from .util import ApiError, boolean, ctx, deny, identity, json_body, string
+from .util import ApiError, boolean, checked_password, ctx, deny, identity, json_body, string
 
 blueprint = Blueprint("core", __name__)
 _setup_lock = threading.Lock()
@@ -60,16 +60,19 @@ def user_record(user, session=None):
     return record
 
 
-def start_session(user, mechanism):
-    """Create a session and answer with the user record, setting the session and CSRF cookies."""
+def start_session(user, mechanism, remember=False):
+    """Create a session and answer with the user record, setting the session and CSRF cookies
+    (persistent ones with ``remember``, for as long as the session lasts)."""
     c = ctx()
-    session = c.sessions.create(user.name)
+    session = c.sessions.create(user.name, remember=remember)
     record = user_record(user, session)
     record["_login_mechanism"] = mechanism
     response = jsonify(record)
     auth = c.authenticator
-    response.set_cookie(auth.session_cookie, session.id, httponly=True, samesite="Lax", path="/")
-    response.set_cookie(auth.csrf_cookie, session.csrf_token, httponly=False, samesite="Strict", path="/")
+    max_age = int(c.sessions.lifetime(session)) if remember else None
+    response.set_cookie(auth.session_cookie, session.id, max_age=max_age, httponly=True, samesite="Lax", path="/")
+    response.set_cookie(auth.csrf_cookie, session.csrf_token, max_age=max_age, httponly=False, samesite="Strict",
+                        path="/")
     c.event_bus.fire(Events.USER_LOGGED_IN, {"username": user.name})
     return response
 
@@ -94,11 +97,11 @@ def login():
         raise ApiError(409, "No user exists yet: create the first admin with POST /api/setup/admin")
     name = string(data, "user", max_length=64)
     password = string(data, "pass", max_length=1024)
-    boolean(data, "remember")
-    user = c.user_manager.check_password(name, password)
+    remember = boolean(data, "remember")
+    user = checked_password(name, password)
     if user is None:
         raise ApiError(403, "Invalid credentials")
-    return start_session(user, "password")
+    return start_session(user, "password", remember)
 
 
 @blueprint.route("/api/logout", methods=["POST"])

@@ -2,10 +2,13 @@
 
 import errno
 import functools
+import math
 
 from flask import current_app, g, jsonify, request
 
 from octohost.util import limits
+
+from ..auth import LoginThrottled
 
 
 class ApiError(Exception):
@@ -35,6 +38,15 @@ def storage_full_response(exc):
     if getattr(exc, "errno", None) not in STORAGE_FULL:
         return None
     return error_response(507, f"Not enough disk space to save the change ({exc.strerror}); nothing was changed")
+
+
+def checked_password(name, password):
+    """The user if ``password`` is ``name``'s, else None; 429 with Retry-After while the login
+    back-off for this client makes it wait (see :meth:`Authenticator.check_password`)."""
+    try:
+        return ctx().authenticator.check_password(name, password, request.remote_addr)
+    except LoginThrottled as exc:
+        raise ApiError(429, str(exc), {"Retry-After": str(math.ceil(exc.retry_after))}) from None
 
 
 def ctx():
