@@ -67,6 +67,14 @@ def _plugin_routes(context):
     return routes, rules
 
 
+def _connection_limits(settings):
+    """Tornado's limits on slow or idle clients (``server.idleConnectionTimeout`` and friends); a
+    timeout of 0 means none."""
+    return {"idle_connection_timeout": settings.get("server.idleConnectionTimeout") or None,
+            "body_timeout": settings.get("server.bodyTimeout") or None,
+            "max_header_size": settings.get("server.maxHeaderSize")}
+
+
 def _remove_stale_temp_files(settings):
     """Clear what writes interrupted by a kill left: in the folders our stores write to (the uploads
     tree holds the files' metadata and thumbnails)."""
@@ -138,7 +146,7 @@ class Server:
 
     def _start_on_loop(self):
         application, rules = self.make_application()
-        self._http = BodySizeHTTPServer(application, rules=rules, xheaders=False)
+        self._http = BodySizeHTTPServer(application, rules=rules, xheaders=False, **_connection_limits(self.settings))
         self._http.add_sockets(self._sockets)
         c = self.context
         c.push.start(self._loop)

@@ -4,13 +4,22 @@ Tornado reads a non-streamed body before any handler runs, so the limit must be 
 headers arrive: the small default protects the buffered Flask views, the streaming upload
 routes and the plugins' ``server.http.bodysize`` entries get their own limits. A request that
 declares a larger body gets a JSON 413 before any of it is read, and the connection closes.
+
+Slow clients: Tornado's ``body_timeout`` bounds the time a whole body may take, right for the
+small buffered bodies but not for a large upload over a slow link. Requests on a route with a
+larger limit (uploads, plugins' large bodies) are therefore closed only when their body makes no
+progress for ``body_timeout`` seconds.
 """
 
 import json
+import logging
 import re
 
 from tornado import httputil
 from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY = 1024 * 1024
 
@@ -27,6 +36,34 @@ class BodySizeRule:
         return self.method == method and self.pattern.match(path) is not None
 
 
+class _IdleWatch:
+    """Closes a connection whose request body makes no progress for ``timeout`` seconds."""
+
+    def __init__(self, connection, timeout):
+        self._connection = connection
+        self._timeout = timeout
+        self._loop = IOLoop.current()
+        self._last = self._loop.time()
+        self._handle = self._loop.call_later(timeout, self._check)
+
+    def progress(self):
+        self._last = self._loop.time()
+
+    def _check(self):
+        idle = self._loop.time() - self._last
+        if idle >= self._timeout:
+            log.info("closing a connection whose request body stalled for %.0f s", idle)
+            self._handle = None
+            self._connection.close()
+        else:
+            self._handle = self._loop.call_later(self._timeout - idle, self._check)
+
+    def stop(self):
+        if self._handle is not None:
+            self._loop.remove_timeout(self._handle)
+            self._handle = None
+
+
 class _BodySizeDelegate(httputil.HTTPMessageDelegate):
     """Sets the request's body limit; a declared length over it is answered 413 at once."""
 
@@ -35,6 +72,7 @@ class _BodySizeDelegate(httputil.HTTPMessageDelegate):
         self._connection = connection
         self._server = server
         self._rejected = False
+        self._watch = None
 
     def headers_received(self, start_line, headers):
         limit = self._server.max_body_for(start_line.method, start_line.path.split("?", 1)[0])
@@ -43,6 +81,9 @@ class _BodySizeDelegate(httputil.HTTPMessageDelegate):
             self._reject(int(length), limit)
             return None
         self._connection.set_max_body_size(limit)
+        if limit > self._server.default_max_body and self._server.body_timeout:
+            self._connection.set_body_timeout(None)
+            self._watch = _IdleWatch(self._connection, self._server.body_timeout)
         return self._delegate.headers_received(start_line, headers)
 
     def _reject(self, length, limit):
@@ -56,25 +97,32 @@ class _BodySizeDelegate(httputil.HTTPMessageDelegate):
         self._connection.finish()
 
     def data_received(self, chunk):
+        if self._watch is not None:
+            self._watch.progress()
         if not self._rejected:
             return self._delegate.data_received(chunk)
         return None
 
     def finish(self):
+        if self._watch is not None:
+            self._watch.stop()
         if not self._rejected:
             self._delegate.finish()
 
     def on_connection_close(self):
+        if self._watch is not None:
+            self._watch.stop()
         if not self._rejected:
             self._delegate.on_connection_close()
 
 
 class BodySizeHTTPServer(HTTPServer):
-    def initialize(self, request_callback, rules=(), default_max_body=DEFAULT_MAX_BODY, **kwargs):
+    def initialize(self, request_callback, rules=(), default_max_body=DEFAULT_MAX_BODY, body_timeout=None, **kwargs):
         self.rules = list(rules)
         self.default_max_body = default_max_body
+        self.body_timeout = body_timeout
         super().initialize(request_callback, max_body_size=max([default_max_body] + [r.size for r in self.rules]),
-                           **kwargs)
+                           body_timeout=body_timeout, **kwargs)
 
     def max_body_for(self, method, path):
         for rule in self.rules:

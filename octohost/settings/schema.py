@@ -67,6 +67,11 @@ SCHEMA = Section(
         maxUploadSize=S(1024 * 1024 * 1024 * 2, "Largest upload accepted, in bytes; larger ones get HTTP 413."),
         uploadRateWhilePrinting=S(16, "Upload speed cap in MiB/s while printing, so uploads never slow a print; 0: no cap."),
         workerThreads=S(8, "Threads that run REST API views, so none blocks the event loop."),
+        idleConnectionTimeout=S(60.0, "Seconds a connection may take to send a request's headers, or stay idle between"
+                                      " requests, before it is closed; 0: an hour."),
+        bodyTimeout=S(60.0, "Seconds an API request's body may take to arrive; uploads instead may stall at most this"
+                            " long between pieces; 0: no limit."),
+        maxHeaderSize=S(65536, "Largest request line and headers in bytes; a larger request is refused."),
         secretKey=S(None, "Secret for session cookies; generated and stored on first start.", types=(str,)),
         allowCrossOrigin=S(False, "Answer CORS preflights so browser apps on other origins can call the API."),
         commands=Section(
