@@ -7,11 +7,12 @@ Sections marked ``open`` accept keys that are not declared here (per-plugin sett
 
 
 class Setting:
-    """A leaf: default value, accepted types, one-line help, optional choices."""
+    """A leaf: default value, accepted types, one-line help, optional choices and numeric range."""
 
-    __slots__ = ("default", "types", "help", "choices", "nullable", "item_type")
+    __slots__ = ("default", "types", "help", "choices", "nullable", "item_type", "minimum", "maximum")
 
-    def __init__(self, default, help, types=None, choices=None, nullable=False, item_type=None):
+    def __init__(self, default, help, types=None, choices=None, nullable=False, item_type=None, minimum=None,
+                 maximum=None):
         self.default = default
         self.help = help
         if types is None:
@@ -20,6 +21,8 @@ class Setting:
         self.choices = choices
         self.nullable = nullable or default is None
         self.item_type = item_type
+        self.minimum = minimum
+        self.maximum = maximum
 
     def describe(self):
         if self.choices:
@@ -29,6 +32,8 @@ class Setting:
         kind = " or ".join(names.get(t, t.__name__) for t in self.types)
         if self.item_type is not None:
             kind += " of " + names.get(self.item_type, self.item_type.__name__).split(" ", 1)[1] + "s"
+        if self.minimum is not None:
+            kind += f" from {self.minimum} to {self.maximum}"
         return kind + (" or null" if self.nullable else "")
 
 
@@ -273,3 +278,29 @@ def defaults(section=SCHEMA):
     for name, node in section.items():
         out[name] = defaults(node) if isinstance(node, Section) else copy.deepcopy(node.default)
     return out
+
+
+#: seconds; no timeout needs more, and waits far beyond it raise OverflowError in the threads using them
+_DAY = 86400
+#: numeric ranges, by setting or by section (every setting in it): outside them a value would stall
+#: or crash the part that uses it, so the API and config.yaml refuse it
+_RANGES = {
+    ("server", "port"): (0, 65535),
+    ("server", "workerThreads"): (1, 256),
+    ("server", "idleConnectionTimeout"): (0, _DAY),
+    ("server", "bodyTimeout"): (0, _DAY),
+    ("server", "maxHeaderSize"): (1024, 1024 * 1024),
+    ("serial", "timeout"): (0, _DAY),
+    ("serial", "maxCommunicationTimeouts"): (0, 1000),
+    ("accessControl", "sessionTimeout"): (1, 366 * 24 * 60),
+}
+
+
+def _apply_ranges():
+    for path, (minimum, maximum) in _RANGES.items():
+        node = lookup(path)
+        for setting in [node] if isinstance(node, Setting) else [leaf for _, leaf in walk(node)]:
+            setting.minimum, setting.maximum = minimum, maximum
+
+
+_apply_ranges()

@@ -167,3 +167,12 @@ def test_huge_query_numbers_are_refused_with_400(printer_server, query):
     response = printer_server.get(query + "9" * 400)
     assert response.status_code == 400, response.text
     assert "error" in response.json()
+
+
+def test_settings_outside_their_range_are_refused(printer_server):
+    before = printer_server.context.settings.effective()
+    for body in ({"serial": {"timeout": {"communication": 2**53 - 1}}}, {"serial": {"timeout": {"resendOk": -1}}},
+                 {"accessControl": {"sessionTimeout": 0}}):
+        response = send(printer_server, "POST", "/api/settings", json.dumps(body))
+        assert response.status_code == 400 and "from" in response.json()["error"], response.text
+    assert printer_server.context.settings.effective() == before

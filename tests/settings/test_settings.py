@@ -166,3 +166,14 @@ def test_a_failed_save_changes_nothing(tmp_path, monkeypatch):
     assert Settings(str(tmp_path)).user_values() == settings.user_values()
     settings.update([("serial.port", "/dev/x"), ("serial.baudrate", 9600)])
     assert Settings(str(tmp_path)).get("serial.port") == "/dev/x" and seen == ["serial.port", "serial.baudrate"]
+
+
+@pytest.mark.parametrize("key,value", [("serial.timeout.communication", 2**53 - 1), ("serial.timeout.resendOk", -1),
+                                       ("server.workerThreads", 0), ("accessControl.sessionTimeout", 10**12),
+                                       ("server.bodyTimeout", 1e9), ("server.port", 70000)])
+def test_numbers_a_part_cannot_use_are_refused(tmp_path, key, value):
+    # a 2^53 s timeout made the sender thread die with OverflowError in Event.wait
+    settings = Settings(str(tmp_path))
+    with pytest.raises(SettingsError, match="from"):
+        settings.set(key, value)
+    assert settings.user_values() == {}
