@@ -13,6 +13,7 @@ login back-off (:mod:`octohost.access.throttle`) per user and client address.
 
 import ipaddress
 import logging
+import math
 
 from octohost.access.throttle import LoginThrottle
 from octohost.access.tokens import same_secret
@@ -46,7 +47,7 @@ class LoginThrottled(Exception):
     """Too many wrong passwords from this address (for this user): try again in ``retry_after`` s."""
 
     def __init__(self, retry_after):
-        super().__init__(f"Too many failed login attempts; try again in {retry_after:.0f} s")
+        super().__init__(f"Too many failed login attempts; try again in {math.ceil(retry_after)} s")
         self.retry_after = retry_after
 
 
