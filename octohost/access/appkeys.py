@@ -2,7 +2,8 @@
 
 An app asks for a key (``request``) and polls with the app token it got; the user sees the
 pending request (by its separate user token, so the app cannot approve itself) and decides.
-Granted keys are stored in ``appkeys.yaml`` (atomically; a failed write changes nothing) and work like the user's own API key.
+Granted keys are stored in ``appkeys.yaml`` (atomically; a failed write changes nothing) and work
+like the user's own API key.
 Pending requests live in memory and expire.
 """
 

@@ -57,7 +57,8 @@ def check_value(path, value, where="value"):
     if not isinstance(value, node.types):
         raise SettingsError(f"{where}: {key!r} expects {node.describe()}, got {value!r}")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and not number_in_range(value):
-        raise SettingsError(f"{where}: {key!r} expects a number of at most {MAX_NUMBER} in magnitude, got {value!r:.40}")
+        raise SettingsError(f"{where}: {key!r} expects a number of at most {MAX_NUMBER} in magnitude, "
+                            f"got {value!r:.40}")
     if node.minimum is not None and not node.minimum <= value <= node.maximum:
         raise SettingsError(f"{where}: {key!r} expects {node.describe()}, got {value!r}")
     if node.choices is not None and value not in node.choices:
