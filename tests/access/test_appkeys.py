@@ -74,3 +74,23 @@ def test_flooding_requests_is_refused(tmp_path):
         manager.request(f"app{index}")
     with pytest.raises(TooManyRequests):
         manager.request("one more")
+
+
+def test_a_failed_write_changes_no_keys(tmp_path, monkeypatch):
+    import errno
+
+    from octohost.access import appkeys as appkeys_module
+
+    manager = AppKeyManager(str(tmp_path / "appkeys.yaml"))
+    kept = manager.generate("alice", "Slicer")
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(appkeys_module, "atomic_write", disk_full)
+    for change in (lambda: manager.generate("alice", "Other"), lambda: manager.revoke(kept),
+                   lambda: manager.revoke_user("alice")):
+        with pytest.raises(OSError):
+            change()
+        assert [k["api_key"] for k in manager.keys()] == [kept]
+    assert manager.user_for_key(kept) == "alice"
