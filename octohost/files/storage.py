@@ -19,7 +19,7 @@ import tempfile
 import time
 import unicodedata
 
-from octohost.util.fs import PathEscapeError, confined_path
+from octohost.util.fs import TEMP_NAME, PathEscapeError, confined_path
 
 from . import tree
 from .errors import AlreadyExists, InvalidName, NotEmpty, NotFound, PathEscape, UploadFailed, shorten
@@ -307,7 +307,9 @@ class LocalStorage:
     def remove_leftovers(self, older_than=3600.0, max_depth=None):
         """Delete temp files and half-removed folders an interrupted process left behind.
 
-        Only those older than ``older_than`` seconds go, so another process's upload in progress
+        The temp files of an interrupted :func:`~octohost.util.fs.atomic_write` (metadata,
+        thumbnails) go whatever their age: such a write lasts milliseconds. Other temp files and
+        half-removed folders go only when older than ``older_than`` seconds go, so another process's upload in progress
         is never touched. The search goes ``max_depth`` levels deep (the depth new paths may
         have, which is where temp files are made), so start-up stays quick below a tree that is
         deeper; a half-removed folder it finds is removed however deep it goes.
@@ -319,7 +321,9 @@ class LocalStorage:
                 if event != tree.ENTER:
                     continue
                 for name in others:
-                    if name.startswith(".") and name.endswith((".upload", ".tmp")) and _older(name, fd, cutoff):
+                    if TEMP_NAME.match(name):  # an atomic write killed mid-way: never in progress at start-up
+                        _unlink_quietly(name, dir_fd=fd)
+                    elif name.startswith(".") and name.endswith((".upload", ".tmp")) and _older(name, fd, cutoff):
                         _unlink_quietly(name, dir_fd=fd)
                 for name in [n for n in folders if n.startswith(LEFTOVER_FOLDERS)]:
                     folders.remove(name)

@@ -76,13 +76,12 @@ def _connection_limits(settings):
 
 
 def _remove_stale_temp_files(settings):
-    """Clear what writes interrupted by a kill left: in the folders our stores write to (the uploads
-    tree holds the files' metadata and thumbnails)."""
+    """Clear what writes interrupted by a kill left in the folders our stores write to; the file
+    manager clears the uploads tree (metadata, thumbnails) as it starts."""
     state_folders = {settings.basedir, os.path.dirname(settings.config_path), settings.folder("data"),
                      settings.folder("printerProfiles"), os.path.join(settings.folder("scripts"), "gcode")}
     for folder in sorted(state_folders):
         remove_stale_temp_files(folder)
-    remove_stale_temp_files(settings.folder("uploads"), recursive=True)
 
 
 def _ui_routes(context):

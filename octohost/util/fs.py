@@ -38,20 +38,22 @@ def atomic_write(path, data, mode=0o644):
     _fsync_dir(folder)
 
 
-def remove_stale_temp_files(folder, recursive=False):
-    """Delete the temp files :func:`atomic_write` left in ``folder`` (and below it if ``recursive``)
-    when a process died mid-write; only at start-up, before anything writes there. Returns their paths."""
+def remove_stale_temp_files(folder):
+    """Delete the temp files :func:`atomic_write` left in ``folder`` (not below it) when a process died
+    mid-write; only at start-up, before anything writes there. Returns their paths.
+
+    The uploads tree, which may be deeper than any walk should go, is cleared by the file storage
+    (``Storage.remove_leftovers``) with its depth-bounded walk instead."""
     removed = []
-    for root, dirs, files in os.walk(folder) if recursive else [(folder, [], _names(folder))]:
-        for name in files:
-            if TEMP_NAME.match(name):
-                path = os.path.join(root, name)
-                try:
-                    if os.path.isfile(path) and not os.path.islink(path):
-                        os.unlink(path)
-                        removed.append(path)
-                except OSError as exc:
-                    log.warning("could not remove the stale temp file %s: %s", path, exc)
+    for name in _names(folder):
+        if TEMP_NAME.match(name):
+            path = os.path.join(folder, name)
+            try:
+                if os.path.isfile(path) and not os.path.islink(path):
+                    os.unlink(path)
+                    removed.append(path)
+            except OSError as exc:
+                log.warning("could not remove the stale temp file %s: %s", path, exc)
     if removed:
         log.info("removed %d temp file(s) left by an interrupted write in %s", len(removed), folder)
     return removed

@@ -403,7 +403,9 @@ def test_stale_leftovers_of_interrupted_writes_are_cleaned_up(settings, quiet_ma
     old_temp = os.path.join(root, "sub", ".kept.gcode.abc.upload")
     fresh_temp = os.path.join(root, ".other.gcode.def.upload")
     half_removed = os.path.join(root, ".removing.xyz")
-    for path in (old_temp, fresh_temp):
+    fresh_atomic = os.path.join(root, "sub", ".thumbs", ".thumb.png.abcdefgh.tmp")  # a killed atomic_write
+    os.makedirs(os.path.dirname(fresh_atomic))
+    for path in (old_temp, fresh_temp, fresh_atomic):
         with open(path, "wb") as f:
             f.write(b"partial")
     os.makedirs(os.path.join(half_removed, "folder"))
@@ -412,5 +414,6 @@ def test_stale_leftovers_of_interrupted_writes_are_cleaned_up(settings, quiet_ma
     os.utime(half_removed, (day_ago, day_ago))
     FileManager(settings).shutdown()
     assert not os.path.exists(old_temp) and not os.path.exists(half_removed)
+    assert not os.path.exists(fresh_atomic)
     assert os.path.exists(fresh_temp)
     assert quiet_manager.file_exists("sub/kept.gcode")

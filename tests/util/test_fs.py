@@ -17,14 +17,5 @@ def test_only_our_temp_files_are_removed(tmp_path):
     removed = remove_stale_temp_files(str(tmp_path))
     assert sorted(os.path.basename(p) for p in removed) == sorted(ours)
     assert sorted(os.listdir(tmp_path)) == sorted(kept + ["sub"])
-    assert remove_stale_temp_files(str(tmp_path / "sub"), recursive=False)
+    assert remove_stale_temp_files(str(tmp_path / "sub"))
     assert remove_stale_temp_files(str(tmp_path / "missing")) == []
-
-
-def test_recursive_clean_up_reaches_subfolders(tmp_path):
-    nested = tmp_path / "a" / ".thumbs" / "part.gcode"
-    nested.mkdir(parents=True)
-    (nested / ".thumb.png.abcdefgh.tmp").write_bytes(b"x")
-    (nested / "thumb.png").write_bytes(b"x")
-    assert len(remove_stale_temp_files(str(tmp_path), recursive=True)) == 1
-    assert os.listdir(nested) == ["thumb.png"]
