@@ -23,7 +23,13 @@ from playwright.sync_api import sync_playwright
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "ui"))
 
 from browser_harness import (  # noqa: E402
-    CHROMIUM, CHROMIUM_ARGS, DESKTOP, FakePushSocket, ServerProcess, page_load_figures, printing_payload,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    FakePushSocket,
+    ServerProcess,
+    page_load_figures,
+    printing_payload,
 )
 
 

@@ -163,7 +163,8 @@ def validate_profile(profile):
 
     identifier = result.get("id")
     if not isinstance(identifier, str) or not _ID_PATTERN.match(identifier):
-        raise InvalidProfileError("id", f"expected letters, digits, '_', '.' or '-' (not starting with '.' or '-'), got {identifier!r}")
+        raise InvalidProfileError("id", "expected letters, digits, '_', '.' or '-' (not starting with '.' or '-'), "
+                                        f"got {identifier!r}")
     _string(result, "name", "name", allow_empty=False)
     for key in ("model", "color"):
         _string(result, key, key)
@@ -172,9 +173,11 @@ def validate_profile(profile):
     for key in ("width", "depth", "height"):
         _positive_number(result, f"volume.{key}")
     if volume["formFactor"] not in BedFormFactor.values():
-        raise InvalidProfileError("volume.formFactor", f"expected one of {', '.join(BedFormFactor.values())}, got {volume['formFactor']!r}")
+        raise InvalidProfileError("volume.formFactor",
+                                  f"expected one of {', '.join(BedFormFactor.values())}, got {volume['formFactor']!r}")
     if volume["origin"] not in BedOrigin.values():
-        raise InvalidProfileError("volume.origin", f"expected one of {', '.join(BedOrigin.values())}, got {volume['origin']!r}")
+        raise InvalidProfileError("volume.origin",
+                                  f"expected one of {', '.join(BedOrigin.values())}, got {volume['origin']!r}")
     if volume["formFactor"] == BedFormFactor.CIRCULAR:
         volume["depth"] = volume["width"]
     _validate_custom_box(volume)

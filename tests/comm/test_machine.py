@@ -105,7 +105,7 @@ def test_an_advanced_ok_is_logged_after_the_line_it_made_room_for_is_written(mac
     wait_for(lambda: recorder.named("on_comm_print_job_done"), message="job done")
     logs = [(index, line) for index, (kind, line) in enumerate(events) if kind == "log"]
     checked = 0
-    for (ok_at, ok_line), (_, sent_line) in zip(logs, logs[1:]):
+    for (ok_at, ok_line), (_, sent_line) in zip(logs, logs[1:], strict=False):
         if ok_line.startswith("Recv: ok N") and sent_line.startswith("Send: N") and " G1 " in sent_line:
             written_at = events.index(("write", sent_line[len("Send: "):]))
             assert written_at < ok_at, (ok_line, sent_line)

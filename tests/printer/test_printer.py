@@ -4,11 +4,10 @@ import threading
 import types
 
 import pytest
+from printer_support import RecordingCallback, wait_for, write_gcode
 
 from octohost.comm.virtual import VirtualOptions
 from octohost.printer.interface import InvalidFileLocation, InvalidFileType, UnknownScriptException
-
-from printer_support import RecordingCallback, wait_for, write_gcode
 
 #: what the comm layer sends on its own (handshake, polls), ignored when checking what we sent
 HOUSEKEEPING = {"M105", "M110", "M115", "M155", "M27", "M20", "M21"}
@@ -153,7 +152,7 @@ def test_print_start_to_done(make_stack):
     span = pushes[-1] - pushes[0]
     assert len(pushes) >= 2
     assert len(pushes) <= 2 * span + 2
-    assert all(b - a >= 0.45 for a, b in zip(pushes, pushes[1:]))
+    assert all(b - a >= 0.45 for a, b in zip(pushes, pushes[1:], strict=False))
     printing = [data for _, data in callback.current if data["state"]["flags"]["printing"]]
     assert printing and printing[-1]["progress"]["printTimeLeftOrigin"] in ("linear", "estimate")
     assert printing[-1]["job"]["file"]["path"] == "folder/part.gcode"
@@ -183,7 +182,8 @@ def test_pause_resume_cancel_with_scripts(make_stack):
     stack.printer.flush()
     stack.bus.flush()
     names = stack.recorder.names()
-    assert names.index("PrintStarted") < names.index("PrintPaused") < names.index("PrintResumed") < names.index("PrintCancelled")
+    assert (names.index("PrintStarted") < names.index("PrintPaused") < names.index("PrintResumed")
+            < names.index("PrintCancelled"))
     assert stack.history.list()[0]["result"] == "cancelled"
     assert stack.printer.get_recovery_data() is None
     assert stack.printer.can_modify_file("long.gcode", False)
@@ -298,7 +298,8 @@ def test_scripts_see_fan_speed_position_and_profile(stack):
     stack.printer.commands(["M106 S128", "M114"])
     marker_sync(stack, "fan")
     assert wait_for(lambda: stack.bus.flush() and "PositionUpdate" in stack.recorder.names())
-    stack.printer.scripts.save_source("report", "M117 {{ printer_profile.id }} fan {{ last_fanspeed }} x {{ last_position.x }}")
+    stack.printer.scripts.save_source("report",
+                                      "M117 {{ printer_profile.id }} fan {{ last_fanspeed }} x {{ last_position.x }}")
     stack.printer.script("report")
     assert wait_for(lambda: "M117 _default fan 128 x 0.0" in stack.accepted()), stack.accepted()[-5:]
 
@@ -336,7 +337,8 @@ def test_connection_options(make_stack):
     options = stack.printer.get_connection_options()
     assert "VIRTUAL" in options["ports"]
     assert options["baudrates"][0] == 500000 and 115200 in options["baudrates"]
-    assert (options["portPreference"], options["baudratePreference"], options["autoconnect"]) == ("VIRTUAL", 115200, False)
+    preferences = (options["portPreference"], options["baudratePreference"], options["autoconnect"])
+    assert preferences == ("VIRTUAL", 115200, False)
     assert options["printerProfilePreference"] == "mk3"
     assert {"id": "mk3", "name": "MK3"} in options["printerProfiles"]
 

@@ -3,6 +3,7 @@
 import types
 
 import pytest
+from printer_support import RecordingCallback, wait_for, write_gcode
 
 from octohost.comm.virtual import VirtualOptions
 from octohost.files.errors import FileInUse
@@ -11,8 +12,6 @@ from octohost.printer.factory import create_printer
 from octohost.printer.profiles import PrinterProfileManager
 from octohost.printer.standard import Printer
 from octohost.settings import Settings
-
-from printer_support import RecordingCallback, wait_for, write_gcode
 
 
 def test_print_with_file_manager(make_stack):

@@ -7,6 +7,7 @@ import sys
 import time
 
 import pytest
+from printer_support import wait_for, write_gcode
 
 from octohost.comm.machine import MachineCom
 from octohost.comm.virtual import VirtualOptions, serve_pty
@@ -15,8 +16,6 @@ from octohost.printer.factory import create_printer
 from octohost.printer.history import PrintHistory
 from octohost.printer.profiles import PrinterProfileManager
 from octohost.settings import Settings
-
-from printer_support import wait_for, write_gcode
 
 CHILD = os.path.join(os.path.dirname(__file__), "recovery_child.py")
 
@@ -84,6 +83,7 @@ def test_sigkill_mid_print_leaves_correct_recovery_data(tmp_path):
     history = PrintHistory.for_settings(settings)
     try:
         row = history.list()[0]
-        assert (row["path"], row["result"], row["reason"]) == ("big/long.gcode", "failed", "octohost stopped during the print")
+        assert (row["path"], row["result"], row["reason"]) == ("big/long.gcode", "failed",
+                                                               "octohost stopped during the print")
     finally:
         history.close()

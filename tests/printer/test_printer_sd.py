@@ -2,9 +2,9 @@
 
 import types
 
-from octohost.comm.virtual import VirtualOptions
-
 from printer_support import wait_for, write_gcode
+
+from octohost.comm.virtual import VirtualOptions
 
 SD_FILE = ("".join(f"G1 X{i % 50} Y{i % 30}\n" for i in range(400))).encode()
 

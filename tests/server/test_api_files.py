@@ -31,7 +31,8 @@ def test_prusaslicer_upload_answers_octoprint_body_and_location(running):
 
 
 def test_upload_into_folder_and_list_recursively(running):
-    assert running.post("/api/files/local", files={"foldername": (None, "parts"), "path": (None, "")}).status_code == 201
+    folder = {"foldername": (None, "parts"), "path": (None, "")}
+    assert running.post("/api/files/local", files=folder).status_code == 201
     response = upload(running, "a.gcode", path="parts")
     assert response.json()["files"]["local"]["path"] == "parts/a.gcode"
     flat = running.get("/api/files/local").json()["files"]
@@ -135,7 +136,8 @@ def test_copy_move_and_delete(running):
     copied = running.post("/api/files/local/orig.gcode", json={"command": "copy", "destination": "box"})
     assert copied.status_code == 201
     assert copied.headers["Location"].endswith("/api/files/local/box/orig.gcode")
-    assert running.post("/api/files/local/orig.gcode", json={"command": "copy", "destination": "box"}).status_code == 409
+    copy_again = {"command": "copy", "destination": "box"}
+    assert running.post("/api/files/local/orig.gcode", json=copy_again).status_code == 409
     moved = running.post("/api/files/local/orig.gcode", json={"command": "move", "destination": "renamed.gcode"})
     assert moved.status_code == 201 and moved.json()["path"] == "renamed.gcode"
     assert running.get("/api/files/local/orig.gcode").status_code == 404

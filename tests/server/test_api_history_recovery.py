@@ -23,7 +23,7 @@ def test_history_lists_finished_prints_newest_first_with_paging_and_stats(start_
     wait_until(running.context.printer.is_operational)
     for done, name in enumerate(("first.gcode", "second.gcode"), start=1):
         print_file(running, name, SHORT)
-        wait_until(lambda: running.get("/api/history").json()["stats"]["done"] == done)
+        wait_until(lambda done=done: running.get("/api/history").json()["stats"]["done"] == done)
         wait_until(lambda: running.get("/api/job").json()["state"] == "Operational")
     body = running.get("/api/history", role="viewer").json()
     assert [job["name"] for job in body["jobs"]] == ["second.gcode", "first.gcode"]
@@ -66,7 +66,8 @@ def test_print_stopped_by_a_restart_is_offered_for_recovery_then_resumed_or_dism
     wait_until(server.context.printer.is_operational)
     requests.post(url + "/api/files/local", files={"file": ("long.gcode", LONG)}, data={"print": "true"},
                   headers=key, timeout=30)
-    wait_until(lambda: (requests.get(url + "/api/job", headers=key, timeout=10).json()["progress"]["filepos"] or 0) > 2000)
+    wait_until(lambda: (requests.get(url + "/api/job", headers=key, timeout=10).json()["progress"]["filepos"] or 0)
+               > 2000)
     assert "recovery" not in requests.get(url + "/api/job", headers=key, timeout=10).json()
     server.stop()
 

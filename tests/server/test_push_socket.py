@@ -193,7 +193,7 @@ def test_a_client_that_stops_reading_is_dropped_and_slows_no_one(running, monkey
         for index in range(200):
             hub.broadcast_plugin("flood", {"index": index, "blob": blob})
             if index % 20 == 0:
-                wait_for(reader, lambda m: m.get("plugin", {}).get("data", {}).get("index") == index)
+                wait_for(reader, lambda m, index=index: m.get("plugin", {}).get("data", {}).get("index") == index)
         last, _ = wait_for(reader, lambda m: m.get("plugin", {}).get("data", {}).get("index") == 199)
         assert last["plugin"]["data"]["blob"] == blob
         assert wait_until(lambda: len(hub.clients()) == 1)

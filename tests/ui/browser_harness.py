@@ -6,8 +6,8 @@ import json
 import os
 import re
 import signal
-import subprocess
 import struct
+import subprocess
 import sys
 import time
 import zlib

@@ -9,7 +9,6 @@ import re
 
 import pytest
 import requests
-
 from browser_harness import DESKTOP, PHONE, ConsoleWatch, gcode_with_thumbnail, screenshot
 
 pytestmark = pytest.mark.e2e
@@ -233,7 +232,8 @@ def test_presets_offsets_and_all_off(page):
         page.click("#temp-presets button:has-text('PLA')")
     assert bed.value.request.post_data_json == {"command": "target", "target": 60}
     page.wait_for_function(
-        "() => document.querySelector('#heater-rows tr[data-heater=\"tool0\"] .target').textContent.startsWith('210.0')")
+        "() => document.querySelector('#heater-rows tr[data-heater=\"tool0\"] .target')"
+        ".textContent.startsWith('210.0')")
     page.wait_for_function(
         "() => document.querySelector('#heater-rows tr[data-heater=\"bed\"] .target').textContent.startsWith('60.0')")
     with page.expect_response("**/api/printer/tool") as offset:
@@ -253,18 +253,21 @@ def test_terminal_command_shows_its_answer(page):
     page.fill("#terminal-input", "M115")
     page.press("#terminal-input", "Enter")
     page.wait_for_function(
-        "() => [...document.querySelectorAll('#terminal-output .line')].some(l => l.textContent.includes('FIRMWARE_NAME'))")
+        "() => [...document.querySelectorAll('#terminal-output .line')]"
+        ".some(l => l.textContent.includes('FIRMWARE_NAME'))")
     page.press("#terminal-input", "ArrowUp")
     assert page.input_value("#terminal-input") == "M115"
     page.fill("#terminal-input", "")
     temperature_lines = page.evaluate(
-        "() => [...document.querySelectorAll('#terminal-output .line')].filter(l => /Send: (N\\d+ )?M105/.test(l.textContent)).length")
+        "() => [...document.querySelectorAll('#terminal-output .line')]"
+        ".filter(l => /Send: (N\\d+ )?M105/.test(l.textContent)).length")
     assert temperature_lines == 0
 
 
 def test_custom_control_button_sends_its_command(page, octohost):
     controls = [{"name": "Greetings", "children": [{"name": "Say hello", "command": "M117 Hello from a control"}]},
-                {"name": "Show", "command": "M117 {text}", "input": [{"name": "Text", "parameter": "text", "default": "x"}]}]
+                {"name": "Show", "command": "M117 {text}",
+                 "input": [{"name": "Text", "parameter": "text", "default": "x"}]}]
     assert admin_session(octohost).post(octohost.url + "api/settings", json={"controls": controls}, timeout=10).ok
     open_tab(page, "control")
     page.wait_for_selector("#custom-controls-box", state="visible")
@@ -275,7 +278,8 @@ def test_custom_control_button_sends_its_command(page, octohost):
     assert sent.value.request.post_data_json == {"commands": ["M117 Hello from a control"]}
     open_tab(page, "terminal")
     page.wait_for_function(
-        "() => [...document.querySelectorAll('#terminal-output .line')].some(l => l.textContent.includes('M117 Hello from a control'))")
+        "() => [...document.querySelectorAll('#terminal-output .line')]"
+        ".some(l => l.textContent.includes('M117 Hello from a control'))")
     open_tab(page, "control")
     page.fill("#custom-controls input[aria-label=Text]", "Typed in the UI")
     with page.expect_response("**/api/printer/command") as sent:
@@ -284,7 +288,8 @@ def test_custom_control_button_sends_its_command(page, octohost):
     assert sent.value.request.post_data_json == {"commands": ["M117 {text}"], "parameters": {"text": "Typed in the UI"}}
     open_tab(page, "terminal")
     page.wait_for_function(
-        "() => [...document.querySelectorAll('#terminal-output .line')].some(l => l.textContent.includes('M117 Typed in the UI'))")
+        "() => [...document.querySelectorAll('#terminal-output .line')]"
+        ".some(l => l.textContent.includes('M117 Typed in the UI'))")
 
 
 def test_profile_edit(page):
@@ -405,7 +410,8 @@ def test_slicer_thumbnail_loads_in_the_file_list(page, tmp_path):
     page.click('#file-list li[data-path="with_preview.gcode"] .file-name')
     image = '#file-list li[data-path="with_preview.gcode"] img.thumbnail'
     page.wait_for_selector(image)
-    page.wait_for_function(f"() => document.querySelector('{image}').complete && document.querySelector('{image}').naturalWidth === 24")
+    page.wait_for_function(f"() => document.querySelector('{image}').complete"
+                           f" && document.querySelector('{image}').naturalWidth === 24")
     assert "/downloads/thumbs/local/with_preview.gcode?" in page.get_attribute(image, "src")
     screenshot(page, "files-desktop", "#files-panel")
 

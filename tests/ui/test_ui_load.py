@@ -4,7 +4,6 @@ import time
 
 import pytest
 import requests
-
 from browser_harness import DESKTOP, ConsoleWatch, FakePushSocket, page_load_figures, printing_payload
 
 pytestmark = pytest.mark.e2e
@@ -43,9 +42,11 @@ def test_terminal_and_graph_stay_bounded_over_a_long_print(page):
         socket.send("current", printing_payload(index, start))
     page.click("#tab-terminal")
     page.wait_for_function(
-        f"() => [...document.querySelectorAll('#terminal-output .line')].some(l => l.textContent.includes('E{MESSAGES - 1}.3'))")
+        "() => [...document.querySelectorAll('#terminal-output .line')]"
+        f".some(l => l.textContent.includes('E{MESSAGES - 1}.3'))")
     page.click("#tab-temperature")
-    page.wait_for_function(f"() => document.querySelector('#job-elapsed').textContent === '{_duration((MESSAGES - 1) // 2)}'")
+    page.wait_for_function(
+        f"() => document.querySelector('#job-elapsed').textContent === '{_duration((MESSAGES - 1) // 2)}'")
     page.wait_for_timeout(200)
     figures = page_load_figures(page)
     # the newest 2,000 raw lines are kept; the temperature reports among them are hidden
@@ -63,10 +64,12 @@ def test_hidden_lines_come_back_when_the_filter_is_cleared(page):
     with_temperatures = page.evaluate("() => document.querySelectorAll('#terminal-output .line').length")
     assert with_temperatures == 2000 and visible <= 2000
     assert page.evaluate(
-        "() => [...document.querySelectorAll('#terminal-output .line')].some(l => l.textContent.startsWith('Recv: ok T:'))")
+        "() => [...document.querySelectorAll('#terminal-output .line')]"
+        ".some(l => l.textContent.startsWith('Recv: ok T:'))")
     page.check("#terminal-hide-temps")
     assert not page.evaluate(
-        "() => [...document.querySelectorAll('#terminal-output .line')].some(l => l.textContent.startsWith('Recv: ok T:'))")
+        "() => [...document.querySelectorAll('#terminal-output .line')]"
+        ".some(l => l.textContent.startsWith('Recv: ok T:'))")
 
 
 def _duration(seconds):

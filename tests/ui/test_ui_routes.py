@@ -23,7 +23,8 @@ class TabPlugin:
         self.folder = folder
 
     def get_template_configs(self):
-        return [{"type": "tab", "name": "Spool <b>Manager</b>"}, {"type": "settings", "template": "spools_settings.jinja2"},
+        return [{"type": "tab", "name": "Spool <b>Manager</b>"},
+                {"type": "settings", "template": "spools_settings.jinja2"},
                 {"type": "plugin_spools_widget", "name": "Widget"}]
 
     def get_template_folder(self):
