@@ -9,12 +9,6 @@ from serial.tools.list_ports_common import ListPortInfo
 
 from octohost.comm import ports
 from octohost.plugin import PluginManager
-from octohost.settings import Settings
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(str(tmp_path / "base"))
 
 
 @pytest.fixture

@@ -5,11 +5,12 @@ validation. Every command of every endpoint is also sent with every field of the
 """
 
 import json
-import time
 
 import pytest
 import requests
 import websocket
+
+from support import wait_until
 
 COMMANDS = {
     "/api/connection": ["connect", "disconnect_", "fake_ack_"],
@@ -43,10 +44,7 @@ RAW_BODIES = [b"not json", b"[]", b'"text"', b"null", b"{", b'{"command": 5}', b
 @pytest.fixture(scope="module")
 def printer_server(shared_server):
     shared_server.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
-    deadline = time.monotonic() + 20
-    while not shared_server.context.printer.is_operational() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert shared_server.context.printer.is_operational()
+    wait_until(shared_server.context.printer.is_operational)
     shared_server.post("/api/files/local", files={"file": ("part.gcode", b"G1 X1\n")})
     return shared_server
 
