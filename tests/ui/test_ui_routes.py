@@ -98,7 +98,7 @@ def server(settings, plugin_manager):
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    started.wait(10)
+    assert started.wait(10), "the UI server did not start"
     yield f"http://127.0.0.1:{state['port']}"
     state["loop"].add_callback(state["loop"].stop)
     thread.join(10)
