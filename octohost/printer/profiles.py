@@ -16,6 +16,7 @@ import threading
 import yaml
 
 from octohost.util.fs import atomic_write
+from octohost.util.merge import deep_merge  # also imported from here by the server API and tests
 
 log = logging.getLogger(__name__)
 
@@ -101,17 +102,6 @@ DEFAULT_PROFILE = {
 
 _MAX_EXTRUDERS = 16
 _CUSTOM_BOX_KEYS = ("x_min", "y_min", "z_min", "x_max", "y_max", "z_max")
-
-
-def deep_merge(base, override):
-    """A new dict: ``base`` with ``override`` merged in recursively."""
-    result = copy.deepcopy(base)
-    for key, value in (override or {}).items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = deep_merge(result[key], value)
-        else:
-            result[key] = copy.deepcopy(value)
-    return result
 
 
 def _positive_number(profile, field):
