@@ -5,14 +5,20 @@ This is the one place defaults live. ``config.yaml`` holds only what differs fro
 Sections marked ``open`` accept keys that are not declared here (per-plugin settings).
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
 
 class Setting:
     """A leaf: default value, accepted types, one-line help, optional choices and numeric range."""
 
     __slots__ = ("default", "types", "help", "choices", "nullable", "item_type", "minimum", "maximum")
 
-    def __init__(self, default, help, types=None, choices=None, nullable=False, item_type=None, minimum=None,
-                 maximum=None):
+    def __init__(self, default: Any, help: str, types: tuple[type, ...] | None = None,
+                 choices: Sequence[Any] | None = None, nullable: bool = False, item_type: type | None = None,
+                 minimum: float | None = None, maximum: float | None = None) -> None:
         self.default = default
         self.help = help
         if types is None:
@@ -24,7 +30,7 @@ class Setting:
         self.minimum = minimum
         self.maximum = maximum
 
-    def describe(self):
+    def describe(self) -> str:
         if self.choices:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
@@ -37,16 +43,16 @@ class Setting:
         return kind + (" or null" if self.nullable else "")
 
 
-class Section(dict):
+class Section(dict[str, "Setting | Section"]):
     """A mapping of names to Settings or Sections; ``open`` sections accept undeclared keys."""
 
-    def __init__(self, help="", open=False, **children):
+    def __init__(self, help: str = "", open: bool = False, **children: Setting | Section) -> None:
         super().__init__(children)
         self.help = help
         self.open = open
 
 
-def _infer_types(default):
+def _infer_types(default: Any) -> tuple[type, ...]:
     if isinstance(default, bool):
         return (bool,)
     if isinstance(default, float):
@@ -246,7 +252,7 @@ SCHEMA = Section(
 )
 
 
-def walk(section=SCHEMA, prefix=()):
+def walk(section: Section = SCHEMA, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Setting]]:
     """Yield (path tuple, Setting) for every declared leaf, in declaration order."""
     for name, node in section.items():
         path = prefix + (name,)
@@ -256,9 +262,9 @@ def walk(section=SCHEMA, prefix=()):
             yield path, node
 
 
-def lookup(path):
+def lookup(path: Sequence[str]) -> Setting | Section | None:
     """The schema node at ``path`` (tuple), or None if undeclared; raises KeyError past a leaf."""
-    node = SCHEMA
+    node: Setting | Section = SCHEMA
     for i, name in enumerate(path):
         if not isinstance(node, Section):
             raise KeyError(".".join(path[:i]))
@@ -268,9 +274,9 @@ def lookup(path):
     return node
 
 
-def open_prefix(path):
+def open_prefix(path: Sequence[str]) -> bool:
     """True if ``path`` lies inside an open section (its keys are free-form)."""
-    node = SCHEMA
+    node: Setting | Section = SCHEMA
     for name in path:
         if isinstance(node, Section) and node.open and name not in node:
             return True
@@ -280,11 +286,11 @@ def open_prefix(path):
     return isinstance(node, Section) and node.open
 
 
-def defaults(section=SCHEMA):
+def defaults(section: Section = SCHEMA) -> dict[str, Any]:
     """The defaults as a plain nested dict (fresh copy)."""
     import copy
 
-    out = {}
+    out: dict[str, Any] = {}
     for name, node in section.items():
         out[name] = defaults(node) if isinstance(node, Section) else copy.deepcopy(node.default)
     return out
@@ -306,9 +312,11 @@ _RANGES = {
 }
 
 
-def _apply_ranges():
+def _apply_ranges() -> None:
     for path, (minimum, maximum) in _RANGES.items():
         node = lookup(path)
+        if node is None:
+            raise KeyError(f"a range for the undeclared setting {'.'.join(path)}")
         for setting in [node] if isinstance(node, Setting) else [leaf for _, leaf in walk(node)]:
             setting.minimum, setting.maximum = minimum, maximum
 
