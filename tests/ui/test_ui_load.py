@@ -6,6 +6,8 @@ import pytest
 import requests
 from browser_harness import DESKTOP, ConsoleWatch, FakePushSocket, page_load_figures, printing_payload
 
+from support import wait_until
+
 pytestmark = pytest.mark.e2e
 
 ADMIN, PASSWORD = "admin", "load test password"
@@ -25,10 +27,12 @@ def page(octohost, browser):
     page.fill("#login-pass", PASSWORD)
     page.click("#login-form button[type=submit]")
     page.wait_for_selector("#app", state="visible")
-    deadline = time.monotonic() + 10
-    while not socket.authenticated and time.monotonic() < deadline:
-        page.wait_for_timeout(50)
-    assert socket.authenticated
+
+    def authenticated():
+        page.wait_for_timeout(20)  # Playwright hands the socket's messages over only while it runs
+        return socket.authenticated
+
+    wait_until(authenticated, timeout=10, interval=0, message="the page to authenticate on its push socket")
     yield page, socket
     context.close()
     assert watch.problems == [], "\n".join(watch.problems)
@@ -47,7 +51,8 @@ def test_terminal_and_graph_stay_bounded_over_a_long_print(page):
     page.click("#tab-temperature")
     page.wait_for_function(
         f"() => document.querySelector('#job-elapsed').textContent === '{_duration((MESSAGES - 1) // 2)}'")
-    page.wait_for_timeout(200)
+    # the graph is redrawn on the next frame: wait for its last point rather than for a fixed time
+    page.wait_for_function("() => Number(document.querySelector('#temp-graph').dataset.points) >= 2 * 3600")
     figures = page_load_figures(page)
     # the newest 2,000 raw lines are kept; the temperature reports among them are hidden
     assert 1600 <= figures["terminalLines"] <= 2000
