@@ -197,8 +197,8 @@ def run_one(scenario, mode, path, lines, idle_seconds=0):
     args += ["--advanced-ok"] if mode == "advanced-ok" else []
     sim, port = start_sim(args, stats_path)
     try:
-        host = [sys.executable, __file__, "--host", port, mode, path, str(idle_seconds), str(rx_buffer)]
-        output = subprocess.run(host, capture_output=True, text=True, timeout=600)
+        command = [sys.executable, __file__, "--host", port, mode, path, str(idle_seconds), str(rx_buffer)]
+        output = subprocess.run(command, capture_output=True, text=True, timeout=600)
     finally:
         stats = stop_sim(sim, stats_path)
         os.unlink(stats_path)
