@@ -42,7 +42,7 @@ def remove_stale_temp_files(folder, recursive=False):
     """Delete the temp files :func:`atomic_write` left in ``folder`` (and below it if ``recursive``)
     when a process died mid-write; only at start-up, before anything writes there. Returns their paths."""
     removed = []
-    for root, dirs, files in os.walk(folder) if recursive else [(folder, [], _names(folder))]:
+    for root, _dirs, files in os.walk(folder) if recursive else [(folder, [], _names(folder))]:
         for name in files:
             if TEMP_NAME.match(name):
                 path = os.path.join(root, name)
