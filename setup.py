@@ -28,7 +28,7 @@ setup(
         "pyyaml>=6.0",
         "jinja2>=3.1",
         "click>=8.4",
-        "sockjs-tornado>=1.0.7",
+        "sockjs-tornado==1.0.7",  # octohost/server/sockjs_patch.py patches its internals (see its test)
     ],
     extras_require={
         "test": [
@@ -39,6 +39,10 @@ setup(
             "playwright>=1.65",
             "octorest>=0.4",
             "psutil>=7.2",
+            # lint and type checks, run by .ci/run before the tests (ruff.toml, mypy.ini)
+            "ruff>=0.17,<0.18",
+            "mypy>=2.4,<2.5",
+            "types-PyYAML>=6.0",
         ],
     },
     entry_points={"console_scripts": ["octohost = octohost.cli:main"]},

@@ -51,7 +51,7 @@ def generate(path, size_mb):
                 out.append(f"G1 E{e - 0.8:.5f} F2100")
                 e -= 0.8
             out.append(";TYPE:Solid infill")
-            out.append("G1 E{:.5f} F2100".format(e + 0.8))
+            out.append(f"G1 E{e + 0.8:.5f} F2100")
             e += 0.8
             for k in range(120):
                 y = 62 + k * 0.6

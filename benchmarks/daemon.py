@@ -201,7 +201,8 @@ def main():
 
         print(f"daemon with PYTHONOPTIMIZE={args.optimize}, idle, connected, temperature polling only: "
               f"{idle_percent:.3f}% of a core over {args.idle_seconds:.0f} s, RSS {mib_mb(idle_rss)}")
-        print(f"{args.lines:,}-line print through the daemon (REST API start to Operational), {args.rounds} rounds each:")
+        print(f"{args.lines:,}-line print through the daemon (REST API start to Operational), "
+              f"{args.rounds} rounds each:")
         for count, runs in results.items():
             rates = [args.lines / r[0] for r in runs]
             cpu = [r[1] / args.lines * 1000 for r in runs]

@@ -62,12 +62,12 @@ def main():
     for count in (0, 1, 5):
         pm = make_manager(count, native=True)
         hook = pm._pm.hook.comm_protocol_gcode_sending
-        pluggy_us = per_call_us(lambda: hook(comm_instance=None, phase="sending", cmd="G1 X1", cmd_type=None,
-                                             gcode="G1", subcode=None, tags=tags))
+        pluggy_us = per_call_us(lambda hook=hook: hook(comm_instance=None, phase="sending", cmd="G1 X1",
+                                                       cmd_type=None, gcode="G1", subcode=None, tags=tags))
         native_handlers = pm.handlers("comm.protocol.gcode.sending")
-        native_us = per_call_us(lambda: dispatch(native_handlers, "G1 X1", tags))
+        native_us = per_call_us(lambda handlers=native_handlers: dispatch(handlers, "G1 X1", tags))
         dict_handlers = make_manager(count, native=False).handlers("comm.protocol.gcode.sending")
-        dict_us = per_call_us(lambda: dispatch(dict_handlers, "G1 X1", tags))
+        dict_us = per_call_us(lambda handlers=dict_handlers: dispatch(handlers, "G1 X1", tags))
         print(f"{count:>8}  {pluggy_us:>15.2f}  {dict_us:>16.2f}  {native_us:>21.2f}")
 
 

@@ -134,7 +134,8 @@ def host(port, mode, path, idle_seconds, rx_buffer):
         cpu = time.process_time() - cpu
         lines = comm.sender.job_lines_sent
         result.update(lines=lines, seconds=elapsed, lines_per_s=lines / elapsed, cpu_per_1000=cpu / lines * 1000,
-                      rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, resends=comm.resend_stats()["count"])
+                      rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      resends=comm.resend_stats()["count"])
         comm.close()
     print(json.dumps(result))
 
@@ -192,11 +193,12 @@ def run_one(scenario, mode, path, lines, idle_seconds=0):
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as stats_file:
         stats_path = stats_file.name
     rx_buffer = SCENARIOS[scenario].get("rx_buffer", 128)
-    args = SCENARIOS[scenario]["args"] + ["--rx-buffer", str(rx_buffer)] + (["--advanced-ok"] if mode == "advanced-ok" else [])
+    args = SCENARIOS[scenario]["args"] + ["--rx-buffer", str(rx_buffer)]
+    args += ["--advanced-ok"] if mode == "advanced-ok" else []
     sim, port = start_sim(args, stats_path)
     try:
-        output = subprocess.run([sys.executable, __file__, "--host", port, mode, path, str(idle_seconds), str(rx_buffer)],
-                                capture_output=True, text=True, timeout=600)
+        command = [sys.executable, __file__, "--host", port, mode, path, str(idle_seconds), str(rx_buffer)]
+        output = subprocess.run(command, capture_output=True, text=True, timeout=600)
     finally:
         stats = stop_sim(sim, stats_path)
         os.unlink(stats_path)
@@ -221,7 +223,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=1, help="runs per scenario and mode, alternating; "
                         "prints the run with the median rate and every run's rate")
     parser.add_argument("--only", action="append", choices=list(SCENARIOS), help="just this scenario (repeatable)")
-    parser.add_argument("--host", nargs=5, metavar=("PORT", "MODE", "FILE", "IDLE", "RX_BUFFER"), help=argparse.SUPPRESS)
+    parser.add_argument("--host", nargs=5, metavar=("PORT", "MODE", "FILE", "IDLE", "RX_BUFFER"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.host:
         port, mode, path, idle, rx_buffer = args.host
@@ -247,7 +250,8 @@ def main():
                 for mode in MODES:
                     r = run_one(scenario, mode, path, lines)
                     if r["sim_moves"] != lines:
-                        raise SystemExit(f"{scenario}/{mode}: the simulator accepted {r['sim_moves']} moves, not {lines}")
+                        raise SystemExit(f"{scenario}/{mode}: the simulator accepted {r['sim_moves']} moves, "
+                                         f"not {lines}")
                     runs[mode].append(r)
             if floors:
                 per_line = framed_bytes(path)
@@ -269,7 +273,8 @@ def main():
             return
         path = os.path.join(folder, f"moves-{SCENARIOS['unthrottled']['lines'] // (10 if args.quick else 1)}.gcode")
         rate, stats = ceiling([], path)
-        print(f"simulator ceiling (bare os.read/os.write host loop, unthrottled, one line in flight): {rate:,.0f} lines/s, "
+        print("simulator ceiling (bare os.read/os.write host loop, unthrottled, one line in flight): "
+              f"{rate:,.0f} lines/s, "
               f"simulator CPU {stats['cpu_s'] / stats['moves'] * 1000:.3f} s per 1,000 lines")
         path = os.path.join(folder, "idle.gcode")
         write_file(path, 10)

@@ -20,10 +20,17 @@ import time
 import requests
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "ui"))
+TESTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
+sys.path[:0] = [os.path.join(TESTS, "ui"), TESTS]  # browser_harness, and the support package it uses
 
 from browser_harness import (  # noqa: E402
-    CHROMIUM, CHROMIUM_ARGS, DESKTOP, FakePushSocket, ServerProcess, page_load_figures, printing_payload,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    FakePushSocket,
+    ServerProcess,
+    page_load_figures,
+    printing_payload,
 )
 
 

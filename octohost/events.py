@@ -86,7 +86,8 @@ class Events:
 
     @classmethod
     def all(cls):
-        return sorted({v for k, v in vars(cls).items() if k.isupper() and isinstance(v, str) and k != "PLUGIN_EVENT_PREFIX"})
+        return sorted({v for k, v in vars(cls).items()
+                       if k.isupper() and isinstance(v, str) and k != "PLUGIN_EVENT_PREFIX"})
 
 
 _STOP = object()

@@ -66,7 +66,7 @@ class LoginThrottle:
         """Count a wrong password (or unknown user) and start the wait that follows it."""
         now = self._clock()
         with self._lock:
-            for key, free in zip(self._keys(user, address), (self.free_tries, self.address_free_tries)):
+            for key, free in zip(self._keys(user, address), (self.free_tries, self.address_free_tries), strict=True):
                 counter = self._counter(key, now, create=True)
                 self._counters.move_to_end(key)
                 counter.failures += 1

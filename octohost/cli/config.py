@@ -22,7 +22,10 @@ def get(cli, key):
         value = cli.settings.get(key)
     except SettingsError as exc:
         fail(str(exc))
-    click.echo(yaml.safe_dump(value, default_flow_style=False).rstrip("\n").removesuffix("\n...") if isinstance(value, (dict, list)) else _scalar(value))
+    if isinstance(value, (dict, list)):
+        click.echo(yaml.safe_dump(value, default_flow_style=False).rstrip("\n").removesuffix("\n..."))
+    else:
+        click.echo(_scalar(value))
 
 
 def _scalar(value):

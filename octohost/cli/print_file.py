@@ -89,7 +89,8 @@ class _Progress:
 @click.option("--port", help="Port of the printer (device path, socket:// URL, VIRTUAL, AUTO); default: serial.port.")
 @click.option("--baudrate", type=click.IntRange(min=0), help="Baud rate, 0 to detect; default: serial.baudrate.")
 @click.option("--window", type=click.Choice(WINDOW_MODES), help="Lines in flight; default: serial.window.")
-@click.option("--rx-buffer", type=click.IntRange(min=16), help="Firmware receive buffer in bytes, for --window rx-bytes.")
+@click.option("--rx-buffer", type=click.IntRange(min=16),
+              help="Firmware receive buffer in bytes, for --window rx-bytes.")
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @pass_cli
 def print_file(cli, file, port, baudrate, window, rx_buffer, quiet):

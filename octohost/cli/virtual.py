@@ -22,11 +22,13 @@ def _rate(ctx, param, value):
 @click.option("--pty", "use_pty", is_flag=True,
               help="Serve on a pseudo-terminal: print its path as the first line, then serve until SIGINT/SIGTERM.")
 @click.option("--seed", type=int, help="Seed of the fault injection.")
-@click.option("--checksum-error-rate", type=float, callback=_rate, help="Fraction of numbered lines answered with a checksum error.")
+@click.option("--checksum-error-rate", type=float, callback=_rate,
+              help="Fraction of numbered lines answered with a checksum error.")
 @click.option("--lost-ok-rate", type=float, callback=_rate, help="Fraction of oks silently dropped.")
 @click.option("--missing-line-number-rate", type=float, callback=_rate,
               help="Fraction of numbered lines answered with 'No Line Number with checksum'.")
-@click.option("--reset-after-lines", type=click.IntRange(min=1), help="Reset the firmware once after this many accepted lines.")
+@click.option("--reset-after-lines", type=click.IntRange(min=1),
+              help="Reset the firmware once after this many accepted lines.")
 @click.option("--disconnect-after-lines", type=click.IntRange(min=1), help="Hang up after this many accepted lines.")
 @click.option("--advanced-ok/--no-advanced-ok", default=None, help="Answer 'ok N.. P.. B..'.")
 @click.option("--flush-rx-on-error/--no-flush-rx-on-error", default=None,
@@ -34,8 +36,10 @@ def _rate(ctx, param, value):
 @click.option("--busy/--no-busy", "busy_protocol", default=None, help="Send 'busy: processing' during long commands.")
 @click.option("--rx-buffer", type=click.IntRange(min=0), help="Firmware RX buffer in bytes; 0: unlimited.")
 @click.option("--ok-delay", type=click.FloatRange(min=0), help="Seconds before each ok.")
-@click.option("--time-scale", type=click.FloatRange(min=0, min_open=True), help="Run simulated time this many times faster.")
-@click.option("--heat-rate", type=click.FloatRange(min=0, min_open=True), help="Degrees C per simulated second heaters move.")
+@click.option("--time-scale", type=click.FloatRange(min=0, min_open=True),
+              help="Run simulated time this many times faster.")
+@click.option("--heat-rate", type=click.FloatRange(min=0, min_open=True),
+              help="Degrees C per simulated second heaters move.")
 @click.option("--extruders", "extruder_count", type=click.IntRange(min=1), help="Number of extruders.")
 @click.option("--sd-file", "sd_files", type=click.Path(exists=True, dir_okay=False), multiple=True,
               help="Put this file on the virtual SD card (repeatable).")

@@ -21,8 +21,7 @@ from .responses import Responses
 from .sdcard import SdCard
 from .sending import Sender
 from .sendqueue import Command
-from .states import (CLOSED_OR_ERROR_STATES, ERROR_STATES, OPERATIONAL_STATES, PRINTING_STATES, STATE_TEXT,
-                     State)
+from .states import CLOSED_OR_ERROR_STATES, ERROR_STATES, OPERATIONAL_STATES, PRINTING_STATES, STATE_TEXT, State
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ plugin id and skipped.
 import logging
 import time
 
-
 log = logging.getLogger(__name__)
 phase_log = logging.getLogger("octohost.comm.command_phases")
 
@@ -108,7 +107,8 @@ class Phases:
                 normalized = normalize(returned, current, plugin_id, phase)
                 if len(normalized) > 1 and not allow_many:
                     log.error("plugin %s returned %d commands in the %s phase for %r; only the queuing phase "
-                              "may expand a command, sending it unchanged", plugin_id, len(normalized), phase, current.cmd)
+                              "may expand a command, sending it unchanged",
+                              plugin_id, len(normalized), phase, current.cmd)
                     next_results.append(current)
                 else:
                     next_results.extend(normalized)

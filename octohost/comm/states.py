@@ -51,6 +51,7 @@ OPERATIONAL_STATES = frozenset({
     State.CANCELLING, State.FINISHING, State.TRANSFERING_FILE,
 })
 #: states in which a job is running (the contract's "printing")
-PRINTING_STATES = frozenset({State.STARTING, State.PRINTING, State.RESUMING, State.FINISHING, State.PAUSING, State.CANCELLING})
+PRINTING_STATES = frozenset({State.STARTING, State.PRINTING, State.RESUMING, State.FINISHING, State.PAUSING,
+                             State.CANCELLING})
 CLOSED_OR_ERROR_STATES = frozenset({State.NONE, State.CLOSED, State.ERROR, State.CLOSED_WITH_ERROR, State.OFFLINE})
 ERROR_STATES = frozenset({State.ERROR, State.CLOSED_WITH_ERROR})

@@ -42,7 +42,8 @@ def open_transport(port, baudrate, read_timeout, *, plugin_manager=None, comm_in
 
     Order: the ``comm.transport.serial.factory`` handlers (first non-None result wins; a raising
     handler is logged and skipped), then ``VIRTUAL``, then URLs that pyserial knows
-    (``socket://``, ``rfc2217://``, ``loop://``, ...), then a device path, opened and reported under the path as given (symlinks stay unresolved).
+    (``socket://``, ``rfc2217://``, ``loop://``, ...), then a device path, opened and reported under
+    the path as given (symlinks stay unresolved).
     Port ``AUTO``/None and baud rate 0 must be resolved by detection first (see ``ports``).
     ``VIRTUAL`` uses ``virtual_options``, else the ``serial.virtual`` part of ``settings``, else defaults.
     """
@@ -88,7 +89,8 @@ def _open_url(url, baudrate, read_timeout):
 
 def _open_device(path, baudrate, read_timeout):
     if not baudrate or baudrate <= 0:
-        raise TransportError(f"could not open {path}: baud rate {baudrate!r} is not usable; detect it first (baud rate 0)")
+        raise TransportError(f"could not open {path}: baud rate {baudrate!r} is not usable; "
+                             "detect it first (baud rate 0)")
     try:
         return serial.Serial(path, baudrate, timeout=read_timeout)
     except ValueError as exc:

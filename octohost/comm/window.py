@@ -128,7 +128,7 @@ class Window:
 
         Transmissions before it lost their oks: the firmware answers in order.
         """
-        for index, entry in enumerate(self.in_flight):
+        for index, entry in enumerate(self.in_flight):  # noqa: B007 (index is used after the loop)
             if entry[PROBE] == probe_answer:
                 break
         else:

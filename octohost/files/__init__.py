@@ -6,8 +6,18 @@
 """
 
 from .analysis import AbstractAnalysisQueue, AnalysisOutcome, QueueEntry
-from .errors import (AlreadyExists, FileInUse, InvalidName, InvalidType, LimitExceeded, NotEmpty, NotFound,
-                     PathEscape, StorageError, UploadFailed)
+from .errors import (
+                     AlreadyExists,
+                     FileInUse,
+                     InvalidName,
+                     InvalidType,
+                     LimitExceeded,
+                     NotEmpty,
+                     NotFound,
+                     PathEscape,
+                     StorageError,
+                     UploadFailed,
+)
 from .manager import STORAGE, FileManager
 from .wrappers import AbstractFileWrapper, DiskFileWrapper, LineProcessorStream, StreamWrapper
 

@@ -20,8 +20,17 @@ from octohost.events import Events
 
 from . import storage as storage_module
 from .analysis.queue import QueueEntry
-from .entries import (RESERVED_KEYS, STORAGE, current_metadata, file_entry, folder_entry, is_current, needs_analysis,
-                      stamp, with_children)
+from .entries import (
+    RESERVED_KEYS,
+    STORAGE,
+    current_metadata,
+    file_entry,
+    folder_entry,
+    is_current,
+    needs_analysis,
+    stamp,
+    with_children,
+)
 from .errors import AlreadyExists, FileInUse, InvalidName, InvalidType, NotFound, StorageError, from_os_error
 from .extensions import ExtensionTree
 from .limits import PathLimits, byte_length
@@ -149,7 +158,8 @@ class FileManager:
         self.limits().check(stored)
         name = stored.rpartition("/")[2]
         if self.file_type(name) is None:
-            raise InvalidType(f"unsupported file type: {name!r} (allowed: {', '.join(self.extensions.extensions())})", path)
+            allowed = ", ".join(self.extensions.extensions())
+            raise InvalidType(f"unsupported file type: {name!r} (allowed: {allowed})", path)
         if self.storage.is_file(stored):
             if not allow_overwrite:
                 raise AlreadyExists(f"file exists and overwriting was not allowed: {stored!r}", stored)

@@ -190,6 +190,7 @@ def print_statistics(history):
         if not record.get("success") or not profile or record.get("printTime") is None:
             continue
         counts[profile] = counts.get(profile, 0) + 1
-        average[profile] = average.get(profile, 0.0) + (record["printTime"] - average.get(profile, 0.0)) / counts[profile]
+        previous = average.get(profile, 0.0)
+        average[profile] = previous + (record["printTime"] - previous) / counts[profile]
         last[profile] = record["printTime"]
     return {"averagePrintTime": average, "lastPrintTime": last} if counts else {}

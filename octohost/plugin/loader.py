@@ -68,7 +68,8 @@ def folder_candidates(folder):
             identifier = entry[:-3]
             out.append(Candidate(identifier, "folder", full, _file_importer(identifier, full)))
         elif os.path.isfile(os.path.join(full, "__init__.py")):
-            out.append(Candidate(entry, "folder", full, _file_importer(entry, os.path.join(full, "__init__.py"), package=True)))
+            importer = _file_importer(entry, os.path.join(full, "__init__.py"), package=True)
+            out.append(Candidate(entry, "folder", full, importer))
     return out
 
 

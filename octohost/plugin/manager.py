@@ -169,7 +169,8 @@ class PluginManager:
 
     @staticmethod
     def _has_hookimpls(obj):
-        return any(hasattr(getattr(obj, attr, None), f"{PROJECT}_impl") for attr in dir(obj) if not attr.startswith("__"))
+        return any(hasattr(getattr(obj, attr, None), f"{PROJECT}_impl")
+                   for attr in dir(obj) if not attr.startswith("__"))
 
     def _hook_names_of(self, obj):
         return [caller.name for caller in self._pm.get_hookcallers(obj) or []]

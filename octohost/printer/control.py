@@ -19,7 +19,8 @@ MAX_EXTRUDE_LENGTH = 1000
 FEED_RATE_LIMITS = (10, 500)
 FLOW_RATE_LIMITS = (10, 200)
 
-_TEMPERATURE_GCODES = {"M104": "tool", "M109": "tool", "M140": "bed", "M190": "bed", "M141": "chamber", "M191": "chamber"}
+_TEMPERATURE_GCODES = {"M104": "tool", "M109": "tool", "M140": "bed", "M190": "bed",
+                       "M141": "chamber", "M191": "chamber"}
 _GCODE = re.compile(r"^\s*([GMT])(\d+)", re.IGNORECASE)
 _PARAM = r"(?<![A-Za-z]){}(-?\d+(?:\.\d*)?)"
 

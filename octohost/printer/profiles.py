@@ -16,6 +16,7 @@ import threading
 import yaml
 
 from octohost.util.fs import atomic_write
+from octohost.util.merge import deep_merge  # also imported from here by the server API and tests
 
 log = logging.getLogger(__name__)
 
@@ -103,17 +104,6 @@ _MAX_EXTRUDERS = 16
 _CUSTOM_BOX_KEYS = ("x_min", "y_min", "z_min", "x_max", "y_max", "z_max")
 
 
-def deep_merge(base, override):
-    """A new dict: ``base`` with ``override`` merged in recursively."""
-    result = copy.deepcopy(base)
-    for key, value in (override or {}).items():
-        if isinstance(value, dict) and isinstance(result.get(key), dict):
-            result[key] = deep_merge(result[key], value)
-        else:
-            result[key] = copy.deepcopy(value)
-    return result
-
-
 def _positive_number(profile, field):
     node = profile
     parts = field.split(".")
@@ -163,7 +153,8 @@ def validate_profile(profile):
 
     identifier = result.get("id")
     if not isinstance(identifier, str) or not _ID_PATTERN.match(identifier):
-        raise InvalidProfileError("id", f"expected letters, digits, '_', '.' or '-' (not starting with '.' or '-'), got {identifier!r}")
+        raise InvalidProfileError("id", "expected letters, digits, '_', '.' or '-' (not starting with '.' or '-'), "
+                                        f"got {identifier!r}")
     _string(result, "name", "name", allow_empty=False)
     for key in ("model", "color"):
         _string(result, key, key)
@@ -172,9 +163,11 @@ def validate_profile(profile):
     for key in ("width", "depth", "height"):
         _positive_number(result, f"volume.{key}")
     if volume["formFactor"] not in BedFormFactor.values():
-        raise InvalidProfileError("volume.formFactor", f"expected one of {', '.join(BedFormFactor.values())}, got {volume['formFactor']!r}")
+        raise InvalidProfileError("volume.formFactor",
+                                  f"expected one of {', '.join(BedFormFactor.values())}, got {volume['formFactor']!r}")
     if volume["origin"] not in BedOrigin.values():
-        raise InvalidProfileError("volume.origin", f"expected one of {', '.join(BedOrigin.values())}, got {volume['origin']!r}")
+        raise InvalidProfileError("volume.origin",
+                                  f"expected one of {', '.join(BedOrigin.values())}, got {volume['origin']!r}")
     if volume["formFactor"] == BedFormFactor.CIRCULAR:
         volume["depth"] = volume["width"]
     _validate_custom_box(volume)

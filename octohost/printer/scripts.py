@@ -113,7 +113,8 @@ class GcodeScripts:
             return False
 
     def names(self):
-        custom = [n for n in os.listdir(self._folder) if _NAME_PATTERN.match(n) and os.path.isfile(os.path.join(self._folder, n))]
+        custom = [n for n in os.listdir(self._folder)
+                  if _NAME_PATTERN.match(n) and os.path.isfile(os.path.join(self._folder, n))]
         return sorted(set(DEFAULT_SCRIPTS) | set(custom))
 
     def get_source(self, name):

@@ -133,18 +133,21 @@ class SdCardOperations:
         self._fire(Events.UPDATED_FILES, {"type": "printables"})
 
     def on_comm_file_transfer_started(self, local_path, remote_name, size, user=None):
-        self._fire(Events.TRANSFER_STARTED, {"local": os.path.basename(local_path), "remote": remote_name, "size": size})
+        self._fire(Events.TRANSFER_STARTED,
+                   {"local": os.path.basename(local_path), "remote": remote_name, "size": size})
         self._sampler.trigger()
 
     def on_comm_file_transfer_done(self, local_path, remote_name, elapsed):
-        self._fire(Events.TRANSFER_DONE, {"local": os.path.basename(local_path), "remote": remote_name, "time": elapsed})
+        self._fire(Events.TRANSFER_DONE,
+                   {"local": os.path.basename(local_path), "remote": remote_name, "time": elapsed})
         on_success, self._transfer_callbacks = self._transfer_callbacks[0], (None, None)
         if on_success:
             on_success(local_path, remote_name, elapsed)
         self._sampler.trigger()
 
     def on_comm_file_transfer_failed(self, local_path, remote_name, reason):
-        self._fire(Events.TRANSFER_FAILED, {"local": os.path.basename(local_path), "remote": remote_name, "reason": reason})
+        self._fire(Events.TRANSFER_FAILED,
+                   {"local": os.path.basename(local_path), "remote": remote_name, "reason": reason})
         on_failure, self._transfer_callbacks = self._transfer_callbacks[1], (None, None)
         if on_failure:
             on_failure(local_path, remote_name, reason)

@@ -19,8 +19,14 @@ import threading
 
 from octohost.comm import ports
 from octohost.comm.callback import CommCallback
-from octohost.comm.states import (CLOSED_OR_ERROR_STATES, ERROR_STATES, OPERATIONAL_STATES, PRINTING_STATES,
-                                  STATE_TEXT, State)
+from octohost.comm.states import (
+    CLOSED_OR_ERROR_STATES,
+    ERROR_STATES,
+    OPERATIONAL_STATES,
+    PRINTING_STATES,
+    STATE_TEXT,
+    State,
+)
 from octohost.events import Events
 from octohost.util.fs import PathEscapeError, confined_path
 
@@ -468,7 +474,8 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
     def _build_data(self, status, estimate, initial=False):
         state = self._comm_state()
         data = {
-            "state": {"text": self.get_state_string(), "flags": state_flags(state, self._sd_ready), "error": self._error},
+            "state": {"text": self.get_state_string(), "flags": state_flags(state, self._sd_ready),
+                      "error": self._error},
             "job": self.get_current_job(),
             "progress": self._progress(status, estimate),
             "currentZ": self._current_z,
@@ -560,7 +567,8 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
                                                    "state_string": STATE_TEXT.get(state, state)})
         if state == State.OPERATIONAL and old not in OPERATIONAL_STATES:
             comm = self._comm
-            self._fire(Events.CONNECTED, {"port": getattr(comm, "port", None), "baudrate": getattr(comm, "baudrate", None)})
+            self._fire(Events.CONNECTED,
+                       {"port": getattr(comm, "port", None), "baudrate": getattr(comm, "baudrate", None)})
         if state in CLOSED_OR_ERROR_STATES and old not in CLOSED_OR_ERROR_STATES and old != State.NONE:
             self._fire(Events.DISCONNECTED)
         self._job.state_changed()
@@ -659,7 +667,8 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self._sampler.trigger()
 
     def on_comm_print_job_cancelling(self, firmware_error=None):
-        self._fire(Events.PRINT_CANCELLING, self._job.payload(**({"firmwareError": firmware_error} if firmware_error else {})))
+        extra = {"firmwareError": firmware_error} if firmware_error else {}
+        self._fire(Events.PRINT_CANCELLING, self._job.payload(**extra))
 
     def on_comm_print_job_cancelled(self, suppress_script=False, user=None):
         self._job.cancelled()

@@ -28,8 +28,8 @@ from octohost.util.memory import trim_heap
 from .api import create_api_app
 from .auth import Authenticator
 from .components import build_context
-from .http import BodySizeHTTPServer, BodySizeRule
 from .handlers import DownloadHandler, ThumbnailHandler
+from .http import BodySizeHTTPServer, BodySizeRule
 from .push import PushHub
 from .upload import UploadHandler
 

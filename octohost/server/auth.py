@@ -3,7 +3,8 @@
 Credentials, in order: an API key (``X-Api-Key`` header, ``Authorization: Bearer``, ``apikey``
 query parameter) that is a user's key, an application key or accepted by an
 ``accesscontrol.keyvalidator`` plugin; then the session cookie. Autologin for local networks
-only turns a passive login into a session, so every cookie write still needs the CSRF token. A key that nobody recognises makes the request count as invalid (403),
+only turns a passive login into a session, so every cookie write still needs the CSRF token.
+A key that nobody recognises makes the request count as invalid (403),
 never silently anonymous. Cookie-authenticated writes must carry the CSRF token (header
 ``X-CSRF-Token`` equal to the ``csrf_token_P<port>`` cookie), as in OctoPrint.
 

@@ -21,7 +21,6 @@ from octohost.printer.profiles import PrinterProfileManager
 from .context import AppContext
 
 
-
 def ensure_secret_key(settings):
     """The session secret: generated once and stored in ``server.secretKey``."""
     key = settings.get("server.secretKey")

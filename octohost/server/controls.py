@@ -55,7 +55,8 @@ def _check_entry(entry, where, depth):
         raise ControlError(f"{where} has more than one of {', '.join(ACTIONS)}")
     if actions == ["commands"]:
         commands = entry["commands"]
-        if not isinstance(commands, list) or not commands or not all(isinstance(c, str) and c.strip() for c in commands):
+        if (not isinstance(commands, list) or not commands
+                or not all(isinstance(c, str) and c.strip() for c in commands)):
             raise ControlError(f"{where}.commands must be a non-empty list of strings")
     elif actions:
         _text(entry, actions[0], where, required=True)

@@ -44,7 +44,8 @@ class ProtectedMixin:
             else:
                 self.write_json_error(403, "Insufficient permissions")
             return None
-        if not auth.csrf_ok(identity, request.method, request.headers.get("X-CSRF-Token"), cookies.get(auth.csrf_cookie)):
+        if not auth.csrf_ok(identity, request.method, request.headers.get("X-CSRF-Token"),
+                            cookies.get(auth.csrf_cookie)):
             self.write_json_error(400, "CSRF validation failed: send the X-CSRF-Token header")
             return None
         for identifier, validator in c.plugin_manager.handlers("server.http.access_validator"):
@@ -93,7 +94,8 @@ class DownloadHandler(ProtectedMixin, tornado.web.StaticFileHandler):
         return confined
 
     def set_extra_headers(self, path):
-        self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{tornado.escape.url_escape(os.path.basename(path), plus=False)}")
+        quoted = tornado.escape.url_escape(os.path.basename(path), plus=False)
+        self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quoted}")
         self.set_header("Cache-Control", "private, no-cache")
 
     def write_error(self, status_code, **kwargs):

@@ -272,6 +272,7 @@ def ui_routes(app_context):
     routes = [(r"/", IndexHandler, {"renderer": renderer})]
     for plugin in renderer.plugins:
         if plugin.asset_folder:
-            routes.append((rf"/static/plugins/{re.escape(plugin.identifier)}/(.*)", StaticHandler, {"path": plugin.asset_folder}))
+            routes.append((rf"/static/plugins/{re.escape(plugin.identifier)}/(.*)", StaticHandler,
+                           {"path": plugin.asset_folder}))
     routes.append((r"/static/(.*)", StaticHandler, {"path": STATIC_DIR}))
     return routes

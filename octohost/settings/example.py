@@ -1,16 +1,20 @@
 """Render ``config.yaml.example``: every setting with its default and its one-line comment."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import yaml
 
 from . import schema
 
 
-def _yaml_value(value):
+def _yaml_value(value: Any) -> str:
     text = yaml.safe_dump(value, default_flow_style=True, width=10_000).strip()
     return text.removesuffix("\n...").removesuffix("...").strip()
 
 
-def render_example():
+def render_example() -> str:
     lines = [
         "# config.yaml.example: every octohost setting with its default.",
         "# Copy what you want to change into BASEDIR/config.yaml (default ~/.octohost/config.yaml);",
@@ -21,7 +25,7 @@ def render_example():
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _render_section(section, depth, lines):
+def _render_section(section: schema.Section, depth: int, lines: list[str]) -> None:
     indent = "  " * depth
     for name, node in section.items():
         if isinstance(node, schema.Section):

@@ -5,14 +5,20 @@ This is the one place defaults live. ``config.yaml`` holds only what differs fro
 Sections marked ``open`` accept keys that are not declared here (per-plugin settings).
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
 
 class Setting:
     """A leaf: default value, accepted types, one-line help, optional choices and numeric range."""
 
     __slots__ = ("default", "types", "help", "choices", "nullable", "item_type", "minimum", "maximum")
 
-    def __init__(self, default, help, types=None, choices=None, nullable=False, item_type=None, minimum=None,
-                 maximum=None):
+    def __init__(self, default: Any, help: str, types: tuple[type, ...] | None = None,
+                 choices: Sequence[Any] | None = None, nullable: bool = False, item_type: type | None = None,
+                 minimum: float | None = None, maximum: float | None = None) -> None:
         self.default = default
         self.help = help
         if types is None:
@@ -24,7 +30,7 @@ class Setting:
         self.minimum = minimum
         self.maximum = maximum
 
-    def describe(self):
+    def describe(self) -> str:
         if self.choices:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
@@ -37,16 +43,16 @@ class Setting:
         return kind + (" or null" if self.nullable else "")
 
 
-class Section(dict):
+class Section(dict[str, "Setting | Section"]):
     """A mapping of names to Settings or Sections; ``open`` sections accept undeclared keys."""
 
-    def __init__(self, help="", open=False, **children):
+    def __init__(self, help: str = "", open: bool = False, **children: Setting | Section) -> None:
         super().__init__(children)
         self.help = help
         self.open = open
 
 
-def _infer_types(default):
+def _infer_types(default: Any) -> tuple[type, ...]:
     if isinstance(default, bool):
         return (bool,)
     if isinstance(default, float):
@@ -70,7 +76,8 @@ SCHEMA = Section(
         host=S("0.0.0.0", "Address to listen on (0.0.0.0: every interface, so other machines can reach the UI)."),
         port=S(5000, "TCP port of the web UI and API."),
         maxUploadSize=S(1024 * 1024 * 1024 * 2, "Largest upload accepted, in bytes; larger ones get HTTP 413."),
-        uploadRateWhilePrinting=S(16, "Upload speed cap in MiB/s while printing, so uploads never slow a print; 0: no cap."),
+        uploadRateWhilePrinting=S(16, "Upload speed cap in MiB/s while printing, so uploads never slow a print; "
+                                      "0: no cap."),
         workerThreads=S(8, "Threads that run REST API views, so none blocks the event loop."),
         idleConnectionTimeout=S(60.0, "Seconds a connection may take to send a request's headers, or stay idle between"
                                       " requests, before it is closed; 0: an hour."),
@@ -88,21 +95,25 @@ SCHEMA = Section(
     ),
     serial=Section(
         "The connection to the printer.",
-        port=S(None, "Port to connect to: a device path, socket:// or rfc2217:// URL, VIRTUAL, or null/AUTO to detect.", types=(str,)),
+        port=S(None, "Port to connect to: a device path, socket:// or rfc2217:// URL, VIRTUAL, or null/AUTO to detect.",
+               types=(str,)),
         baudrate=S(115200, "Baud rate; 0 detects it."),
         autoconnect=S(False, "Connect to the configured port when the server starts."),
-        additionalPorts=S([], "Extra glob patterns of ports to list (e.g. /dev/printer*); reported under the path given.", item_type=str),
+        additionalPorts=S([], "Extra glob patterns of ports to list (e.g. /dev/printer*); "
+                              "reported under the path given.", item_type=str),
         additionalBaudrates=S([], "Extra baud rates to offer.", item_type=int),
         log=S(False, "Write raw serial traffic to logs/serial.log (can be switched while running)."),
         window=S("ping-pong", "How many lines may be in flight.", choices=["ping-pong", "rx-bytes", "advanced-ok"]),
         rxBufferSize=S(128, "Firmware receive buffer in bytes, for the rx-bytes window mode."),
-        helloCommand=S("M110 N0", "First command sent after opening the port, to reset line numbers and wake the firmware."),
+        helloCommand=S("M110 N0",
+                       "First command sent after opening the port, to reset line numbers and wake the firmware."),
         firmwareErrors=S("cancel", "What a firmware error does: cancel the print, disconnect, or ignore it.",
                          choices=["cancel", "disconnect", "ignore"]),
         resendHistory=S(256, "Lines kept for resend requests (at least the lines that can be in flight)."),
         maxResendsPerLine=S(16, "Resend requests for one line before giving up with an error (loop guard)."),
         longRunningCommands=S(["G4", "G28", "G29", "G30", "G32", "M190", "M109", "M116", "M400", "M226", "M600"],
-                              "Commands that may take long without an ok; they do not count as timeouts.", item_type=str),
+                              "Commands that may take long without an ok; they do not count as timeouts.",
+                              item_type=str),
         checksumRequiringCommands=S(["M110"], "Commands always sent with line number and checksum.", item_type=str),
         neverSendChecksum=S(False, "Send plain commands without line numbers and checksums."),
         autoreport=S(True, "Use M155/M27 S auto-reports when the firmware reports the capability."),
@@ -129,10 +140,11 @@ SCHEMA = Section(
             long=S(5, "While a long-running command runs."),
         ),
         virtual=Section(
-            "The built-in virtual printer (port VIRTUAL and `octohost virtual`): its firmware and the faults it injects.",
+            "The built-in virtual printer (port VIRTUAL and `octohost virtual`): its firmware and the faults it "
+            "injects.",
             seed=S(0, "Seed of the fault injection: the same seed and input give the same answers."),
-            rxBufferSize=S(128, "Bytes of unacknowledged lines the firmware holds; a line beyond that is corrupted. Null: unlimited.",
-                           nullable=True),
+            rxBufferSize=S(128, "Bytes of unacknowledged lines the firmware holds; a line beyond that is corrupted. "
+                                "Null: unlimited.", nullable=True),
             okDelay=S(0.0, "Seconds before each ok (USB latency, slow firmware)."),
             checksumErrorRate=S(0.0, "Fraction of numbered lines answered with a checksum error and a resend request."),
             lostOkRate=S(0.0, "Fraction of oks silently dropped."),
@@ -145,7 +157,8 @@ SCHEMA = Section(
             autoreportSd=S(True, "Offer M27 S SD status auto-reports."),
             extendedM20=S(True, "List long file names with M20 L."),
             busyProtocol=S(True, "Send 'echo:busy: processing' during long commands."),
-            timeScale=S(1.0, "Simulated time runs this many times faster than real time (heating, homing, SD printing)."),
+            timeScale=S(1.0,
+                        "Simulated time runs this many times faster than real time (heating, homing, SD printing)."),
             heatRate=S(5.0, "Degrees C per simulated second at which heaters approach their target."),
             extruderCount=S(1, "Number of extruders (T0, T1, ...)."),
             hasChamber=S(False, "Simulate a heated chamber (M141/M191)."),
@@ -182,7 +195,8 @@ SCHEMA = Section(
         analysis=Section(
             "G-code analysis (print time, filament, dimensions, slicer metadata, thumbnails).",
             enabled=S(True, "Analyse G-code files in the background after upload."),
-            acceleration=S(1500.0, "Acceleration in mm/s^2 assumed for print-time estimates until the file sets one (M204)."),
+            acceleration=S(1500.0,
+                           "Acceleration in mm/s^2 assumed for print-time estimates until the file sets one (M204)."),
             filamentDiameter=S(1.75, "Filament diameter in mm for volume figures when the file does not state it."),
         ),
         limits=Section(
@@ -224,10 +238,12 @@ SCHEMA = Section(
     ),
     events=Section(
         "The event bus.",
-        subscriptions=S([], "Shell commands or G-code run on events: {event, type: system|gcode, command, enabled}.", item_type=dict),
+        subscriptions=S([], "Shell commands or G-code run on events: {event, type: system|gcode, command, enabled}.",
+                        item_type=dict),
     ),
-    controls=S([], "Custom controls in the Control tab, as in OctoPrint: {name, command | commands | script, confirm, input}"
-                   " or containers {name, children, layout}.", item_type=dict),
+    controls=S([], "Custom controls in the Control tab, as in OctoPrint: "
+                   "{name, command | commands | script, confirm, input} or containers {name, children, layout}.",
+               item_type=dict),
     plugins=Section(
         "Plugins: per-plugin settings under their identifier.",
         open=True,
@@ -236,7 +252,7 @@ SCHEMA = Section(
 )
 
 
-def walk(section=SCHEMA, prefix=()):
+def walk(section: Section = SCHEMA, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Setting]]:
     """Yield (path tuple, Setting) for every declared leaf, in declaration order."""
     for name, node in section.items():
         path = prefix + (name,)
@@ -246,9 +262,9 @@ def walk(section=SCHEMA, prefix=()):
             yield path, node
 
 
-def lookup(path):
+def lookup(path: Sequence[str]) -> Setting | Section | None:
     """The schema node at ``path`` (tuple), or None if undeclared; raises KeyError past a leaf."""
-    node = SCHEMA
+    node: Setting | Section = SCHEMA
     for i, name in enumerate(path):
         if not isinstance(node, Section):
             raise KeyError(".".join(path[:i]))
@@ -258,9 +274,9 @@ def lookup(path):
     return node
 
 
-def open_prefix(path):
+def open_prefix(path: Sequence[str]) -> bool:
     """True if ``path`` lies inside an open section (its keys are free-form)."""
-    node = SCHEMA
+    node: Setting | Section = SCHEMA
     for name in path:
         if isinstance(node, Section) and node.open and name not in node:
             return True
@@ -270,11 +286,11 @@ def open_prefix(path):
     return isinstance(node, Section) and node.open
 
 
-def defaults(section=SCHEMA):
+def defaults(section: Section = SCHEMA) -> dict[str, Any]:
     """The defaults as a plain nested dict (fresh copy)."""
     import copy
 
-    out = {}
+    out: dict[str, Any] = {}
     for name, node in section.items():
         out[name] = defaults(node) if isinstance(node, Section) else copy.deepcopy(node.default)
     return out
@@ -296,9 +312,11 @@ _RANGES = {
 }
 
 
-def _apply_ranges():
+def _apply_ranges() -> None:
     for path, (minimum, maximum) in _RANGES.items():
         node = lookup(path)
+        if node is None:
+            raise KeyError(f"a range for the undeclared setting {'.'.join(path)}")
         for setting in [node] if isinstance(node, Setting) else [leaf for _, leaf in walk(node)]:
             setting.minimum, setting.maximum = minimum, maximum
 

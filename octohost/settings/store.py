@@ -5,27 +5,37 @@ Anything wrong in it (syntax, unknown key, wrong type) raises :class:`SettingsEr
 file, the key and what was expected; the file itself is never touched on error.
 """
 
+from __future__ import annotations
+
 import copy
 import os
 import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeAlias, cast
 
 import yaml
 
 from octohost.util.fs import atomic_write
 from octohost.util.limits import MAX_NUMBER, number_in_range
+from octohost.util.merge import merge_into
 
 from . import schema
+
+#: a setting's key: dotted (``"serial.port"``) or already split (``("serial", "port")``)
+Key: TypeAlias = str | Sequence[str]
+#: ``callback(key, value)`` after a setting changed
+Listener: TypeAlias = Callable[[str, Any], None]
 
 
 class SettingsError(ValueError):
     """config.yaml or a value given for a setting is invalid."""
 
 
-def default_basedir():
+def default_basedir() -> str:
     return os.environ.get("OCTOHOST_BASEDIR") or os.path.join(os.path.expanduser("~"), ".octohost")
 
 
-def _split(key):
+def _split(key: Key) -> tuple[str, ...]:
     if isinstance(key, (list, tuple)):
         return tuple(key)
     if not key or not isinstance(key, str):
@@ -33,7 +43,7 @@ def _split(key):
     return tuple(key.split("."))
 
 
-def check_value(path, value, where="value"):
+def check_value(path: tuple[str, ...], value: Any, where: str = "value") -> Any:
     """Validate ``value`` for the setting at ``path``; returns it (ints widened for floats)."""
     key = ".".join(path)
     if schema.open_prefix(path):
@@ -59,12 +69,13 @@ def check_value(path, value, where="value"):
     if isinstance(value, (int, float)) and not isinstance(value, bool) and not number_in_range(value):
         raise SettingsError(f"{where}: {key!r} expects a number of at most {MAX_NUMBER} in magnitude, "
                             f"got {value!r:.40}")
-    if node.minimum is not None and not node.minimum <= value <= node.maximum:
+    if (node.minimum is not None and node.maximum is not None and isinstance(value, (int, float))
+            and not node.minimum <= value <= node.maximum):  # ranges are declared for numeric settings
         raise SettingsError(f"{where}: {key!r} expects {node.describe()}, got {value!r}")
     if node.choices is not None and value not in node.choices:
         raise SettingsError(f"{where}: {key!r} expects {node.describe()}, got {value!r}")
     if node.item_type is not None:
-        for item in value:
+        for item in cast(list[Any], value):  # item_type is declared for list settings only
             if (not isinstance(item, node.item_type) or (isinstance(item, bool) and node.item_type is not bool)
                     or (isinstance(item, (int, float)) and not isinstance(item, bool) and not number_in_range(item))):
                 raise SettingsError(f"{where}: {key!r} expects {node.describe()}, got item {item!r}")
@@ -73,27 +84,19 @@ def check_value(path, value, where="value"):
     return value
 
 
-def _merge(base, override):
-    for k, v in override.items():
-        if isinstance(v, dict) and isinstance(base.get(k), dict):
-            _merge(base[k], v)
-        else:
-            base[k] = copy.deepcopy(v)
-    return base
-
-
 class Settings:
     """Dotted, typed access to the effective settings, backed by ``config.yaml`` in the base folder."""
 
-    def __init__(self, basedir=None, config_path=None):
+    def __init__(self, basedir: str | os.PathLike[str] | None = None,
+                 config_path: str | os.PathLike[str] | None = None) -> None:
         self.basedir = os.path.abspath(basedir or default_basedir())
         os.makedirs(self.basedir, exist_ok=True)
         self.config_path = os.path.abspath(config_path) if config_path else os.path.join(self.basedir, "config.yaml")
         self._lock = threading.RLock()
-        self._listeners = []
+        self._listeners: list[tuple[str, Listener]] = []
         self._user = self._load()
 
-    def _load(self):
+    def _load(self) -> dict[str, Any]:
         if not os.path.exists(self.config_path):
             return {}
         try:
@@ -112,8 +115,8 @@ class Settings:
             raise SettingsError(f"{self.config_path}: expected a mapping at the top level, got {type(data).__name__}")
         return self._check_tree(data)
 
-    def _check_tree(self, data, prefix=()):
-        out = {}
+    def _check_tree(self, data: dict[Any, Any], prefix: tuple[str, ...] = ()) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for k, v in data.items():
             path = prefix + (str(k),)
             node = None if schema.open_prefix(path) else schema.lookup(path)
@@ -125,7 +128,7 @@ class Settings:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def get(self, key):
+    def get(self, key: Key) -> Any:
         """Effective value of a dotted key (a copy for lists and dicts)."""
         path = _split(key)
         with self._lock:
@@ -138,27 +141,27 @@ class Settings:
                 node = node[name]
             return node
 
-    def get_int(self, key):
+    def get_int(self, key: Key) -> int:
         return int(self.get(key))
 
-    def get_float(self, key):
+    def get_float(self, key: Key) -> float:
         return float(self.get(key))
 
-    def get_bool(self, key):
+    def get_bool(self, key: Key) -> bool:
         return bool(self.get(key))
 
-    def effective(self):
+    def effective(self) -> dict[str, Any]:
         """Defaults merged with the user's values, as a fresh nested dict."""
         with self._lock:
-            return _merge(schema.defaults(), self._user)
+            return merge_into(schema.defaults(), self._user)  # defaults() is a fresh copy already
 
-    def user_values(self):
+    def user_values(self) -> dict[str, Any]:
         with self._lock:
             return copy.deepcopy(self._user)
 
     # -- writing -------------------------------------------------------------------------------
 
-    def set(self, key, value, save=True):
+    def set(self, key: Key, value: Any, save: bool = True) -> Any:
         """Validate and set a dotted key; values equal to the default are dropped from the file.
 
         With ``save`` this is :meth:`update` of one key: written first, so a failed write changes
@@ -172,11 +175,11 @@ class Settings:
         self._notify(".".join(path), value)
         return value
 
-    def update(self, changes):
+    def update(self, changes: Iterable[tuple[Key, Any]]) -> list[Any]:
         """Set several ``(key, value)`` pairs all or nothing: validated, written to the file, then
         applied and announced. A failed write (disk full, ...) raises OSError and leaves the
         settings as they were, equal to the file. Returns the stored values."""
-        checked = []
+        checked: list[tuple[tuple[str, ...], Any]] = []
         for key, value in changes:
             path = _split(key)
             checked.append((path, check_value(path, value, where="setting")))
@@ -190,10 +193,10 @@ class Settings:
             self._notify(".".join(path), value)
         return [value for _, value in checked]
 
-    def _put(self, tree, path, value):
+    def _put(self, tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
         node = schema.lookup(path) if not schema.open_prefix(path) else None
         is_default = isinstance(node, schema.Setting) and node.default == value
-        target = tree
+        target: Any = tree
         for name in path[:-1]:
             target = target.setdefault(name, {})
             if not isinstance(target, dict):
@@ -204,12 +207,12 @@ class Settings:
         else:
             target[path[-1]] = copy.deepcopy(value)
 
-    def remove(self, key, save=True):
+    def remove(self, key: Key, save: bool = True) -> None:
         """Drop a user value so the default applies again (with ``save``: only once written)."""
         path = _split(key)
         with self._lock:
             tree = copy.deepcopy(self._user) if save else self._user
-            target = tree
+            target: Any = tree
             for name in path[:-1]:
                 target = target.get(name)
                 if not isinstance(target, dict):
@@ -221,28 +224,28 @@ class Settings:
                 self._user = tree
         self._notify(".".join(path), self.get(path) if not schema.open_prefix(path) else None)
 
-    def _prune(self, tree):
+    def _prune(self, tree: dict[str, Any]) -> None:
         for k in list(tree):
             if isinstance(tree[k], dict):
                 self._prune(tree[k])
                 if not tree[k] and not schema.open_prefix((k,)):
                     del tree[k]
 
-    def save(self):
+    def save(self) -> None:
         with self._lock:
             self._write(self._user)
 
-    def _write(self, tree):
+    def _write(self, tree: dict[str, Any]) -> None:
         text = yaml.safe_dump(tree, default_flow_style=False, sort_keys=True, allow_unicode=True)
         atomic_write(self.config_path, text, mode=0o600)
 
     # -- change notification (for settings that apply while running) ---------------------------
 
-    def subscribe(self, prefix, callback):
+    def subscribe(self, prefix: str, callback: Listener) -> None:
         """Call ``callback(key, value)`` after any key starting with ``prefix`` changes."""
         self._listeners.append((prefix, callback))
 
-    def _notify(self, key, value):
+    def _notify(self, key: str, value: Any) -> None:
         for prefix, callback in list(self._listeners):
             if key == prefix or key.startswith(prefix + ".") or prefix.startswith(key + "."):
                 try:
@@ -254,7 +257,7 @@ class Settings:
 
     # -- folders -------------------------------------------------------------------------------
 
-    def folder(self, name):
+    def folder(self, name: str) -> str:
         """Absolute path of a configured folder (``folder.<name>``), created if missing."""
         path = self.get(("folder", name))
         if not os.path.isabs(path):

@@ -88,7 +88,8 @@ def test_config_get_set_effective(run, basedir):
     effective = yaml.safe_load(run("config", "effective").output)
     assert effective["serial"]["baudrate"] == 250000 and effective["server"]["port"] == 5000
     with open(os.path.join(basedir, "config.yaml"), encoding="utf-8") as f:
-        assert yaml.safe_load(f) == {"serial": {"baudrate": 250000, "additionalPorts": ["/dev/printer*", "/dev/ttyACM*"]}}
+        assert yaml.safe_load(f) == {"serial": {"baudrate": 250000,
+                                                "additionalPorts": ["/dev/printer*", "/dev/ttyACM*"]}}
 
 
 @pytest.mark.parametrize("args, message", [
@@ -177,7 +178,8 @@ def test_systemd_unit_runs_as_given_user_in_dialout(run, basedir):
 
 def test_real_console_entry_points(basedir):
     env = dict(os.environ, OCTOHOST_BASEDIR=basedir)
-    out = subprocess.run([sys.executable, "-m", "octohost", "--help"], capture_output=True, text=True, env=env, timeout=60)
+    out = subprocess.run([sys.executable, "-m", "octohost", "--help"], capture_output=True, text=True, env=env,
+                         timeout=60)
     assert out.returncode == 0
     for command in ("config", "plugins", "user"):
         assert command in out.stdout

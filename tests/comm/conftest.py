@@ -1,3 +1,4 @@
+import functools
 import textwrap
 
 import pytest
@@ -5,6 +6,8 @@ import pytest
 from octohost.comm.virtual import VirtualOptions, serve_pty
 from octohost.plugin import PluginManager
 from octohost.settings import Settings
+
+from support import wait_until
 
 
 @pytest.fixture
@@ -61,16 +64,6 @@ class Recorder:
         return [args for called, args in self.calls if called == name]
 
 
-def _wait_for(predicate, timeout=10.0, message="condition"):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {message}")
-        time.sleep(0.005)
-
-
 def _write_gcode(path, count, extra=None):
     """A file of ``count`` short moves with comments and blank lines; returns the commands in order."""
     commands = []
@@ -103,7 +96,8 @@ def machine(settings):
         made.append(comm)
         comm.connect()
         if wait:
-            _wait_for(lambda: comm.get_state() == "OPERATIONAL" or comm.is_error(), message="OPERATIONAL")
+            wait_until(lambda: comm.get_state() == "OPERATIONAL" or comm.is_error(), interval=0.005,
+                       message="OPERATIONAL")
             assert comm.get_state() == "OPERATIONAL", comm.get_error()
         return comm, recorder
 
@@ -114,8 +108,8 @@ def machine(settings):
 
 @pytest.fixture
 def wait_for():
-    """``wait_for(predicate, timeout=10, message=...)``: poll until true or fail the test."""
-    return _wait_for
+    """``wait_for(predicate, timeout=30, message=...)``: ``support.wait_until``, polling every 5 ms."""
+    return functools.partial(wait_until, interval=0.005)
 
 
 @pytest.fixture
@@ -149,14 +143,10 @@ def recorder():
 def no_comm_threads_left():
     """Every test ends with the comm layer's threads gone."""
     import threading
-    import time
+
+    def comm_threads():
+        return [t.name for t in threading.enumerate() if t.name.startswith("octohost.comm.")]
 
     yield
-    deadline = time.monotonic() + 5
-    while True:
-        left = [t.name for t in threading.enumerate() if t.name.startswith("octohost.comm.")]
-        if not left:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"comm threads still running after the test: {left}")
-        time.sleep(0.01)
+    wait_until(lambda: not comm_threads(), timeout=5, interval=0.01,
+               message=lambda: f"the comm threads to end after the test; still running: {comm_threads()}")

@@ -100,7 +100,8 @@ __plugin_hooks__ = {"octoprint.comm.protocol.action": record}
     comm, _ = machine(plugin_manager=manager)
     comm.get_transport().inject("// action:custom key value")
     wait_for(lambda: seen(manager))
-    assert seen(manager) == [(("// action:custom key value", "custom key value"), {"name": "custom", "params": "key value"})]
+    assert seen(manager) == [(("// action:custom key value", "custom key value"),
+                              {"name": "custom", "params": "key value"})]
 
 
 def test_error_hook_can_handle_an_error(plugins, machine, tmp_path, wait_for, write_gcode):
@@ -129,8 +130,10 @@ def test_firmware_hooks(plugins, machine, wait_for):
 info, caps, report = [], [], []
 __plugin_hooks__ = {
     "octoprint.comm.protocol.firmware.info": lambda comm, name, data, *a, **k: info.append((name, data)),
-    "octoprint.comm.protocol.firmware.capabilities": lambda comm, cap, enabled, already, *a, **k: caps.append((cap, enabled, dict(already))),
-    "octoprint.comm.protocol.firmware.capability_report": lambda comm, capabilities, *a, **k: report.append(capabilities),
+    "octoprint.comm.protocol.firmware.capabilities":
+        lambda comm, cap, enabled, already, *a, **k: caps.append((cap, enabled, dict(already))),
+    "octoprint.comm.protocol.firmware.capability_report":
+        lambda comm, capabilities, *a, **k: report.append(capabilities),
 }
 '''})
     comm, _ = machine(plugin_manager=manager, virtual=VirtualOptions(advanced_ok=True))

@@ -35,7 +35,8 @@ def test_none_keeps_the_command(plugins):
 
 
 def test_string_rewrites_and_tags_the_rewrite(plugins):
-    [result] = run_queuing(plugins, '    return "M106 S0" if gcode == "M107" else None', Command("M107", tags={"source:api"}))
+    [result] = run_queuing(plugins, '    return "M106 S0" if gcode == "M107" else None',
+                           Command("M107", tags={"source:api"}))
     assert result.cmd == "M106 S0" and result.gcode == "M106"
     assert result.tags == {"source:api", "source:rewrite", "phase:queuing", "plugin:p"}
 
@@ -56,7 +57,8 @@ def test_two_tuple_sets_cmd_type(plugins):
 
 
 def test_three_tuple_adds_tags(plugins):
-    [result] = run_queuing(plugins, '    return cmd, cmd_type, {"my_custom_tag"}', Command("G1 X1", tags={"source:api"}))
+    [result] = run_queuing(plugins, '    return cmd, cmd_type, {"my_custom_tag"}',
+                           Command("G1 X1", tags={"source:api"}))
     assert result.cmd == "G1 X1" and result.tags == {"source:api", "my_custom_tag"}
 
 
@@ -143,7 +145,8 @@ __plugin_hooks__ = {"octoprint.comm.protocol.atcommand.queuing": handler,
     phases = Phases(COMM, manager)
     phases.atcommand("queuing", "wait", "5 s", {"source:file"})
     phases.atcommand("sending", "wait", "", set())
-    assert manager.plugins["p"].module.seen == [("queuing", "wait", "5 s", ["source:file"]), ("sending", "wait", "", [])]
+    assert manager.plugins["p"].module.seen == [("queuing", "wait", "5 s", ["source:file"]),
+                                                ("sending", "wait", "", [])]
 
 
 def test_debug_log_of_phases(plugins, caplog):

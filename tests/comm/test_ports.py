@@ -9,12 +9,6 @@ from serial.tools.list_ports_common import ListPortInfo
 
 from octohost.comm import ports
 from octohost.plugin import PluginManager
-from octohost.settings import Settings
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(str(tmp_path / "base"))
 
 
 @pytest.fixture
@@ -35,7 +29,8 @@ def system(monkeypatch):
 
 
 def test_system_ports_without_placeholder_uarts_then_virtual(settings, system):
-    system += [("/dev/ttyUSB0", "USB VID:PID=1A86:7523"), ("/dev/ttyS0", "n/a"), ("/dev/ttyACM0", "USB VID:PID=2341:0042")]
+    system += [("/dev/ttyUSB0", "USB VID:PID=1A86:7523"), ("/dev/ttyS0", "n/a"),
+               ("/dev/ttyACM0", "USB VID:PID=2341:0042")]
     assert ports.list_ports(settings) == ["/dev/ttyACM0", "/dev/ttyUSB0", "VIRTUAL"]
 
 

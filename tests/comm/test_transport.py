@@ -48,7 +48,7 @@ class SerialBridge:
                     if not data:
                         break
                     self.printer.write(data)
-                except socket.timeout:
+                except TimeoutError:
                     pass
                 waiting = self.printer.read(65536)
                 if waiting:
@@ -162,7 +162,8 @@ def test_a_file_that_is_no_serial_port_says_so(tmp_path):
 
 def test_permission_denied_points_at_the_dialout_group(monkeypatch):
     def refuse(path, *args, **kwargs):
-        raise serial.SerialException(errno.EACCES, f"could not open port {path}: [Errno 13] Permission denied: '{path}'")
+        raise serial.SerialException(errno.EACCES,
+                                     f"could not open port {path}: [Errno 13] Permission denied: '{path}'")
 
     monkeypatch.setattr(transport_module.serial, "Serial", refuse)
     with pytest.raises(TransportError) as raised:
@@ -231,7 +232,8 @@ def test_factory_hook_from_a_plugin_file_opens_its_port(plugin_manager, caplog):
         port.close()
     calls = plugin_manager.plugins["transport_factory"].module.calls
     assert calls == [(comm, "PLUGINPORT", 250000, 3.0)]
-    assert any("transport_broken" in record.getMessage() and "factory" in record.getMessage() for record in caplog.records)
+    assert any("transport_broken" in record.getMessage() and "factory" in record.getMessage()
+               for record in caplog.records)
 
 
 def test_factory_returning_none_falls_through_to_the_built_in_ports(plugin_manager):

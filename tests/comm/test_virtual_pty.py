@@ -12,6 +12,8 @@ from comm_support import numbered
 
 from octohost.comm.virtual import VirtualOptions, serve_pty
 
+from support import wait_until
+
 
 class PortHost:
     """A host on the slave side: writes lines, reads answers up to the ok that closes them."""
@@ -79,7 +81,8 @@ def test_large_output_reaches_a_slow_reader_completely(server):
     host = PortHost(srv.path)
     try:
         host.port.write(b"M20 L\n")
-        threading.Event().wait(0.3)  # let the listing pile up in the pty before reading
+        # a slow reader: let the listing pile up in the pty (more than a few lines of it) before reading
+        wait_until(lambda: host.port.in_waiting > 1024, message=lambda: f"{host.port.in_waiting} bytes waiting")
         lines = [host.read_line()]
         while lines[-1] != "ok":
             lines.append(host.read_line())

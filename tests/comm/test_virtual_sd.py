@@ -6,7 +6,6 @@ from comm_support import Host, numbered
 from octohost.comm.virtual import VirtualOptions, VirtualPrinter
 from octohost.comm.virtual.sdcard import short_name
 
-
 FILES = {"benchy.gcode": "G28\nG1 X10\n" * 100, "TEST.GCO": b"G1 X1\n", "Long File Name.gcode": "M117 hi\n"}
 
 

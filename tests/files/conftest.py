@@ -1,20 +1,6 @@
 import pytest
 
-from octohost.events import EventBus
 from octohost.files import FileManager
-from octohost.settings import Settings
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(str(tmp_path / "base"))
-
-
-@pytest.fixture
-def event_bus():
-    bus = EventBus()
-    yield bus
-    bus.close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 import pytest
 from deep_trees import build_chain, nesting, remove_all
 
-from octohost.files import FileInUse, FileManager
+from octohost.files import FileInUse
 
 LEVELS = 1200
 LONG_NAME = "n" * 50

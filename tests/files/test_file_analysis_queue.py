@@ -5,8 +5,8 @@ import os
 
 import psutil
 import pytest
-
 from files_samples import SQUARE_MOVES, SQUARE_TIME, png_bytes, prusaslicer_gcode
+
 from octohost.events import Events
 from octohost.files import NotFound
 

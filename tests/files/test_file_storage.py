@@ -6,8 +6,17 @@ import os
 import pytest
 
 from octohost.events import Events
-from octohost.files import (AlreadyExists, FileInUse, InvalidName, InvalidType, NotEmpty, NotFound, PathEscape,
-                            StorageError, UploadFailed)
+from octohost.files import (
+    AlreadyExists,
+    FileInUse,
+    InvalidName,
+    InvalidType,
+    NotEmpty,
+    NotFound,
+    PathEscape,
+    StorageError,
+    UploadFailed,
+)
 
 GCODE = b"G1 X10 Y10 E1 F1200\n"
 
@@ -35,7 +44,7 @@ class FailingStream:
 
 def visible_files(folder):
     found = []
-    for root, dirs, files in os.walk(folder):
+    for root, _dirs, files in os.walk(folder):
         found += [os.path.relpath(os.path.join(root, f), folder) for f in files]
     return sorted(found)
 

@@ -4,11 +4,18 @@ import base64
 import math
 
 import pytest
+from files_samples import (
+    SQUARE_FILAMENT,
+    SQUARE_MOVES,
+    SQUARE_TIME,
+    cura_gcode,
+    orcaslicer_gcode,
+    png_bytes,
+    prusaslicer_gcode,
+    simplify3d_gcode,
+)
 
-from files_samples import (SQUARE_FILAMENT, SQUARE_MOVES, SQUARE_TIME, cura_gcode, orcaslicer_gcode, png_bytes,
-                           prusaslicer_gcode, simplify3d_gcode)
-from octohost.files.analysis.gcode import analyse_file, interpret
-from octohost.files.analysis.gcode import filament_usage, move_time
+from octohost.files.analysis.gcode import analyse_file, filament_usage, interpret, move_time
 from octohost.files.analysis.slicer import SlicerMetadata, parse_duration
 
 

@@ -47,7 +47,7 @@ def test_walk_stops_at_max_depth_and_the_caller_can_prune(sample):
     assert list(entered(sample, max_depth=1)) == [(), ("sub",)]
     assert list(entered(sample, max_depth=0)) == [()]
     steps = tree.walk(str(sample))
-    for event, parts, _fd, folders, _others in steps:
+    for _event, parts, _fd, folders, _others in steps:
         if parts == ():
             folders.clear()
         else:
@@ -58,7 +58,7 @@ def test_walk_refuses_to_climb_into_a_folder_it_did_not_come_from(tmp_path):
     (tmp_path / "top" / "a" / "b").mkdir(parents=True)
     (tmp_path / "elsewhere").mkdir()
     steps = tree.walk(str(tmp_path / "top"))
-    for event, parts, _fd, _folders, _others in steps:
+    for _event, parts, _fd, _folders, _others in steps:
         if parts == ("a", "b"):
             os.rename(tmp_path / "top" / "a" / "b", tmp_path / "elsewhere" / "b")
             with pytest.raises(tree.TreeChanged):

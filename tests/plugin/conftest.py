@@ -3,12 +3,6 @@ import textwrap
 import pytest
 
 from octohost.plugin import PluginManager
-from octohost.settings import Settings
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(str(tmp_path / "base"))
 
 
 @pytest.fixture

@@ -22,9 +22,10 @@ def test_raising_handler_is_skipped_and_logged(plugin_folder, manager_for, caplo
 
 
 def test_call_until_returns_first_accepted_result(plugin_folder, manager_for):
-    plugin_folder("a_none.py", "__plugin_hooks__ = {'octoprint.accesscontrol.keyvalidator': lambda key, *a, **k: None}\n")
-    plugin_folder("b_raises.py", "def h(key, *a, **k):\n    raise KeyError(key)\n__plugin_hooks__ = {'octoprint.accesscontrol.keyvalidator': h}\n")
-    plugin_folder("c_user.py", "__plugin_hooks__ = {'octoprint.accesscontrol.keyvalidator': lambda key, *a, **k: 'user-' + key}\n")
+    hook = "octoprint.accesscontrol.keyvalidator"
+    plugin_folder("a_none.py", f"__plugin_hooks__ = {{'{hook}': lambda key, *a, **k: None}}\n")
+    plugin_folder("b_raises.py", f"def h(key, *a, **k):\n    raise KeyError(key)\n__plugin_hooks__ = {{'{hook}': h}}\n")
+    plugin_folder("c_user.py", f"__plugin_hooks__ = {{'{hook}': lambda key, *a, **k: 'user-' + key}}\n")
     pm = manager_for()
     assert pm.call_until("accesscontrol.keyvalidator", lambda r: r is not None, "k1") == ("c_user", "user-k1")
 

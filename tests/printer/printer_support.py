@@ -13,14 +13,7 @@ from octohost.printer.recovery import PrintRecovery
 from octohost.printer.standard import Printer
 from octohost.settings import Settings
 
-
-def wait_for(predicate, timeout=10.0, interval=0.01):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
+from support import wait_until
 
 
 class EventRecorder:
@@ -115,7 +108,7 @@ class Stack:
 
     def connect(self, port="VIRTUAL", **kwargs):
         self.printer.connect(port=port, baudrate=115200, **kwargs)
-        assert wait_for(self.printer.is_ready), self.printer.get_state_string()
+        wait_until(self.printer.is_ready, message=lambda: f"a ready printer ({self.printer.get_state_string()})")
 
     def accepted(self):
         return list(self.virtual.accepted)

@@ -9,6 +9,8 @@ from octohost.printer.factory import create_printer
 from octohost.printer.profiles import PrinterProfileManager
 from octohost.settings import Settings
 
+from support import wait_until  # tests/ is on the PYTHONPATH the test passes down
+
 
 def main(basedir, port, path):
     settings = Settings(basedir)
@@ -18,11 +20,7 @@ def main(basedir, port, path):
                   "printer_profile_manager": PrinterProfileManager(settings, event_bus=bus)}
     printer = create_printer(components)
     printer.connect(port=port, baudrate=115200)
-    deadline = time.monotonic() + 20
-    while not printer.is_ready():
-        if time.monotonic() > deadline:
-            sys.exit(f"not ready: {printer.get_state_string()}")
-        time.sleep(0.02)
+    wait_until(printer.is_ready, timeout=20, message=lambda: f"a ready printer ({printer.get_state_string()})")
     printer.select_file(path, False, printAfterSelect=True)
     print("printing", flush=True)
     while True:

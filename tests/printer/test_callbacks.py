@@ -3,6 +3,8 @@ import threading
 from octohost.printer.callbacks import CallbackDispatcher
 from octohost.printer.interface import PrinterCallback
 
+from support import wait_until
+
 
 class Recorder(PrinterCallback):
     def __init__(self, gate=None):
@@ -44,11 +46,7 @@ def test_slow_callback_does_not_delay_others_and_current_data_coalesces():
         dispatcher.post("on_printer_add_log", "first")
         for i in range(50):
             dispatcher.post_current({"n": i})
-        deadline = threading.Event()
-        for _ in range(200):
-            if ("current", {"n": 49}) in fast.calls:
-                break
-            deadline.wait(0.01)
+        wait_until(lambda: ("current", {"n": 49}) in fast.calls, message=lambda: f"the last update; got {fast.calls}")
         assert fast.calls[0] == ("log", "first") and ("current", {"n": 49}) in fast.calls
         assert slow.calls == []
         gate.set()

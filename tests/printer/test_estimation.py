@@ -18,7 +18,7 @@ def test_wrong_analysis_converges_to_observed_rate():
     errors = [abs((elapsed + left) - 3600) for _, elapsed, left, _ in results]
     assert errors[0] > 1000
     assert errors[60] < 1
-    assert all(later <= earlier + 1e-6 for earlier, later in zip(errors, errors[1:]))
+    assert all(later <= earlier + 1e-6 for earlier, later in zip(errors, errors[1:], strict=False))
     assert results[10][3] == "mixed-analysis"
     assert results[80][3] == "estimate"
     assert all(origin in ORIGINS for *_, origin in results)

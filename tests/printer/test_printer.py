@@ -4,11 +4,12 @@ import threading
 import types
 
 import pytest
+from printer_support import RecordingCallback, write_gcode
 
 from octohost.comm.virtual import VirtualOptions
 from octohost.printer.interface import InvalidFileLocation, InvalidFileType, UnknownScriptException
 
-from printer_support import RecordingCallback, wait_for, write_gcode
+from support import wait_until
 
 #: what the comm layer sends on its own (handshake, polls), ignored when checking what we sent
 HOUSEKEEPING = {"M105", "M110", "M115", "M155", "M27", "M20", "M21"}
@@ -17,7 +18,7 @@ HOUSEKEEPING = {"M105", "M110", "M115", "M155", "M27", "M20", "M21"}
 def marker_sync(stack, text):
     """Send a marker command and wait until the printer accepted it: everything before it was sent."""
     stack.printer.commands(f"M117 {text}")
-    assert wait_for(lambda: f"M117 {text}" in stack.accepted()), text
+    wait_until(lambda: f"M117 {text}" in stack.accepted(), message=f"M117 {text} accepted")
 
 
 def test_connect_and_disconnect_events_and_connection(stack):
@@ -102,7 +103,7 @@ def test_unknown_script_and_script_sent(stack):
         stack.printer.script("noSuchScript")
     stack.printer.scripts.save_source("wave", "M117 hello {{ who }}")
     stack.printer.script("wave", context={"who": "world"})
-    assert wait_for(lambda: "M117 hello world" in stack.accepted())
+    wait_until(lambda: "M117 hello world" in stack.accepted())
 
 
 def test_select_file_validation(stack):
@@ -120,7 +121,7 @@ def test_select_file_validation(stack):
     assert stack.printer.is_current_file("ok.gcode", False)
     assert stack.printer.get_current_job()["file"]["name"] == "ok.gcode"
     stack.printer.unselect_file()
-    assert wait_for(lambda: stack.printer.get_current_job()["file"]["name"] is None)
+    wait_until(lambda: stack.printer.get_current_job()["file"]["name"] is None)
     stack.bus.flush()
     assert stack.recorder.names().count("FileSelected") == 1 and "FileDeselected" in stack.recorder.names()
 
@@ -132,7 +133,7 @@ def test_print_start_to_done(make_stack):
     stack.printer.register_callback(callback)
     write_gcode(stack.uploads / "folder" / "part.gcode", lines=1200)
     assert stack.printer.select_file("folder/part.gcode", False, printAfterSelect=True)
-    assert wait_for(lambda: "PrintDone" in stack.recorder.names(), timeout=60)
+    wait_until(lambda: "PrintDone" in stack.recorder.names(), timeout=60)
     stack.printer.flush()
     stack.bus.flush()
     stack.printer.wait_for_callbacks()
@@ -153,7 +154,7 @@ def test_print_start_to_done(make_stack):
     span = pushes[-1] - pushes[0]
     assert len(pushes) >= 2
     assert len(pushes) <= 2 * span + 2
-    assert all(b - a >= 0.45 for a, b in zip(pushes, pushes[1:]))
+    assert all(b - a >= 0.45 for a, b in zip(pushes, pushes[1:], strict=False))
     printing = [data for _, data in callback.current if data["state"]["flags"]["printing"]]
     assert printing and printing[-1]["progress"]["printTimeLeftOrigin"] in ("linear", "estimate")
     assert printing[-1]["job"]["file"]["path"] == "folder/part.gcode"
@@ -165,25 +166,26 @@ def test_pause_resume_cancel_with_scripts(make_stack):
     stack.connect()
     write_gcode(stack.uploads / "long.gcode", lines=5000)
     stack.printer.select_file("long.gcode", False, printAfterSelect=True)
-    assert wait_for(stack.printer.is_printing)
+    wait_until(stack.printer.is_printing)
     assert not stack.printer.can_modify_file("long.gcode", False)
     stack.printer.scripts.save_source("afterPrintPaused", "M117 paused {{ printer_profile.name }}")
     stack.printer.pause_print()
-    assert wait_for(stack.printer.is_paused)
+    wait_until(stack.printer.is_paused)
     assert stack.printer.get_state_id() == "PAUSED"
-    assert wait_for(lambda: "M117 paused Default" in stack.accepted())
+    wait_until(lambda: "M117 paused Default" in stack.accepted())
     stack.printer.toggle_pause_print()
-    assert wait_for(lambda: stack.printer.get_state_id() == "PRINTING")
+    wait_until(lambda: stack.printer.get_state_id() == "PRINTING")
     stack.printer.cancel_print()
-    assert wait_for(lambda: "PrintCancelled" in stack.recorder.names(), timeout=20)
-    assert wait_for(lambda: "M84" in stack.accepted())
+    wait_until(lambda: "PrintCancelled" in stack.recorder.names(), timeout=20)
+    wait_until(lambda: "M84" in stack.accepted())
     accepted = stack.accepted()
     tail = accepted[accepted.index("M104 S0"):]
     assert tail[:4] == ["M104 S0", "M140 S0", "M106 S0", "M84"]
     stack.printer.flush()
     stack.bus.flush()
     names = stack.recorder.names()
-    assert names.index("PrintStarted") < names.index("PrintPaused") < names.index("PrintResumed") < names.index("PrintCancelled")
+    assert (names.index("PrintStarted") < names.index("PrintPaused") < names.index("PrintResumed")
+            < names.index("PrintCancelled"))
     assert stack.history.list()[0]["result"] == "cancelled"
     assert stack.printer.get_recovery_data() is None
     assert stack.printer.can_modify_file("long.gcode", False)
@@ -194,7 +196,7 @@ def test_job_on_hold_blocks_the_job(make_stack):
     stack.connect()
     write_gcode(stack.uploads / "hold.gcode", lines=3000)
     stack.printer.select_file("hold.gcode", False, printAfterSelect=True)
-    assert wait_for(lambda: len(stack.accepted()) > 50)
+    wait_until(lambda: len(stack.accepted()) > 50)
     with stack.printer.job_on_hold():
         marker_sync(stack, "parked")
         count = len(stack.accepted())
@@ -214,9 +216,9 @@ def test_job_on_hold_blocks_the_job(make_stack):
         thread.start()
         thread.join()
         assert outcomes == [False, "refused"]
-    assert wait_for(lambda: len(stack.accepted()) > count + 5)
+    wait_until(lambda: len(stack.accepted()) > count + 5)
     stack.printer.cancel_print()
-    assert wait_for(lambda: "PrintCancelled" in stack.recorder.names(), timeout=20)
+    wait_until(lambda: "PrintCancelled" in stack.recorder.names(), timeout=20)
 
 
 def test_temperature_offsets_applied_to_file_lines(make_stack):
@@ -227,7 +229,7 @@ def test_temperature_offsets_applied_to_file_lines(make_stack):
     assert stack.printer.get_current_data()["offsets"] == {"tool0": 5, "bed": -2}
     stack.printer.set_temperature("tool0", 180)
     stack.printer.select_file("temps.gcode", False, printAfterSelect=True)
-    assert wait_for(lambda: "PrintDone" in stack.recorder.names(), timeout=30)
+    wait_until(lambda: "PrintDone" in stack.recorder.names(), timeout=30)
     accepted = stack.accepted()
     assert "M104 S180" in accepted
     assert "M104 S205" in accepted and "M140 S58" in accepted and "M104 S0" in accepted
@@ -239,7 +241,7 @@ def test_temperature_offsets_applied_to_file_lines(make_stack):
 def test_current_data_structure_and_initial_data(stack):
     callback = RecordingCallback()
     stack.printer.log_lines("hello from a test")
-    assert wait_for(lambda: stack.printer.get_temperature_history())
+    wait_until(lambda: stack.printer.get_temperature_history())
     stack.printer.register_callback(callback)
     assert stack.printer.wait_for_callbacks()
     initial = callback.initial[0]
@@ -252,7 +254,7 @@ def test_current_data_structure_and_initial_data(stack):
                                             "error", "paused", "ready", "sdReady", "finishing"}
     assert set(data["progress"]) == {"completion", "filepos", "printTime", "printTimeLeft", "printTimeLeftOrigin"}
     assert "tool0" in stack.printer.get_current_temperatures()
-    assert wait_for(lambda: callback.temperatures)
+    wait_until(lambda: callback.temperatures)
     stack.printer.unregister_callback(callback)
 
 
@@ -272,8 +274,8 @@ def test_messages_and_registered_messages_reach_callbacks(stack):
     stack.printer.register_callback(callback)
     stack.printer.on_comm_registered_message("feedback", "42")
     stack.printer.commands("M117 Hello display")
-    assert wait_for(lambda: callback.logs and any("M117 Hello display" in line for line in callback.logs))
-    assert wait_for(lambda: callback.registered == [("feedback", "42")])
+    wait_until(lambda: callback.logs and any("M117 Hello display" in line for line in callback.logs))
+    wait_until(lambda: callback.registered == [("feedback", "42")])
 
 
 def test_disconnect_mid_print_fails_job_and_keeps_recovery(make_stack):
@@ -281,7 +283,7 @@ def test_disconnect_mid_print_fails_job_and_keeps_recovery(make_stack):
     stack.connect()
     write_gcode(stack.uploads / "cut.gcode", lines=5000)
     stack.printer.select_file("cut.gcode", False, printAfterSelect=True)
-    assert wait_for(lambda: len(stack.accepted()) > 300)
+    wait_until(lambda: len(stack.accepted()) > 300)
     stack.printer.disconnect()
     stack.printer.flush()
     stack.bus.flush()
@@ -297,10 +299,12 @@ def test_disconnect_mid_print_fails_job_and_keeps_recovery(make_stack):
 def test_scripts_see_fan_speed_position_and_profile(stack):
     stack.printer.commands(["M106 S128", "M114"])
     marker_sync(stack, "fan")
-    assert wait_for(lambda: stack.bus.flush() and "PositionUpdate" in stack.recorder.names())
-    stack.printer.scripts.save_source("report", "M117 {{ printer_profile.id }} fan {{ last_fanspeed }} x {{ last_position.x }}")
+    wait_until(lambda: stack.bus.flush() and "PositionUpdate" in stack.recorder.names())
+    stack.printer.scripts.save_source("report",
+                                      "M117 {{ printer_profile.id }} fan {{ last_fanspeed }} x {{ last_position.x }}")
     stack.printer.script("report")
-    assert wait_for(lambda: "M117 _default fan 128 x 0.0" in stack.accepted()), stack.accepted()[-5:]
+    wait_until(lambda: "M117 _default fan 128 x 0.0" in stack.accepted(),
+               message=lambda: f"the report; last accepted {stack.accepted()[-5:]}")
 
 
 def test_blocked_callback_does_not_hold_up_the_print(make_stack):
@@ -319,8 +323,8 @@ def test_blocked_callback_does_not_hold_up_the_print(make_stack):
     write_gcode(stack.uploads / "busy.gcode", lines=500)
     try:
         stack.printer.select_file("busy.gcode", False, printAfterSelect=True)
-        assert wait_for(lambda: "PrintDone" in stack.recorder.names(), timeout=30)
-        assert wait_for(lambda: any("G1 X99 Y93" in line for line in healthy.logs))
+        wait_until(lambda: "PrintDone" in stack.recorder.names(), timeout=30)
+        wait_until(lambda: any("G1 X99 Y93" in line for line in healthy.logs))
         assert len(stuck.logs) == 0
     finally:
         gate.set()
@@ -336,13 +340,14 @@ def test_connection_options(make_stack):
     options = stack.printer.get_connection_options()
     assert "VIRTUAL" in options["ports"]
     assert options["baudrates"][0] == 500000 and 115200 in options["baudrates"]
-    assert (options["portPreference"], options["baudratePreference"], options["autoconnect"]) == ("VIRTUAL", 115200, False)
+    preferences = (options["portPreference"], options["baudratePreference"], options["autoconnect"])
+    assert preferences == ("VIRTUAL", 115200, False)
     assert options["printerProfilePreference"] == "mk3"
     assert {"id": "mk3", "name": "MK3"} in options["printerProfiles"]
 
 
 def test_firmware_info_and_event(stack):
-    assert wait_for(lambda: stack.printer.get_firmware_info() is not None)
+    wait_until(lambda: stack.printer.get_firmware_info() is not None)
     info = stack.printer.get_firmware_info()
     assert info["name"].startswith("Marlin") and info["capabilities"]
     stack.bus.flush()
@@ -354,11 +359,11 @@ def test_z_changes_and_reprint(make_stack):
     stack.connect()
     write_gcode(stack.uploads / "layers.gcode", lines=10, header=["G1 Z0.2", "G1 X1", "G1 Z0.4"])
     stack.printer.select_file("layers.gcode", False, printAfterSelect=True)
-    assert wait_for(lambda: "PrintDone" in stack.recorder.names(), timeout=30)
-    assert wait_for(lambda: stack.printer.get_current_data()["currentZ"] == 0.4)
-    assert wait_for(stack.printer.is_ready)
+    wait_until(lambda: "PrintDone" in stack.recorder.names(), timeout=30)
+    wait_until(lambda: stack.printer.get_current_data()["currentZ"] == 0.4)
+    wait_until(stack.printer.is_ready)
     assert stack.printer.start_print() is True
-    assert wait_for(lambda: stack.recorder.names().count("PrintDone") == 2, timeout=30)
+    wait_until(lambda: stack.recorder.names().count("PrintDone") == 2, timeout=30)
     stack.printer.flush()
     stack.bus.flush()
     assert [p["new"] for p in stack.recorder.payloads("ZChange")][:2] == [0.2, 0.4]
@@ -378,7 +383,7 @@ def test_scripts_hook_from_plugin_file_reaches_the_printer(make_stack, tmp_path)
     stack.printer.scripts.save_source("afterPrintDone", "M117 done by {{ who }}")
     write_gcode(stack.uploads / "short.gcode", lines=3)
     stack.printer.select_file("short.gcode", False, printAfterSelect=True)
-    assert wait_for(lambda: "M117 after" in stack.accepted(), timeout=30)
+    wait_until(lambda: "M117 after" in stack.accepted(), timeout=30)
     accepted = stack.accepted()
     start = accepted.index("M117 before")
     assert accepted[start:start + 3] == ["M117 before", "M117 done by plugin", "M117 after"]
@@ -391,7 +396,7 @@ def test_print_resumes_from_a_recovered_position(make_stack):
     lines = path.read_bytes().splitlines(keepends=True)
     pos = sum(len(line) for line in lines[:30])
     stack.printer.select_file("resume.gcode", False, printAfterSelect=True, pos=pos)
-    assert wait_for(lambda: "PrintDone" in stack.recorder.names(), timeout=30)
+    wait_until(lambda: "PrintDone" in stack.recorder.names(), timeout=30)
     accepted = stack.accepted()
     assert lines[30].decode().strip() in accepted and lines[29].decode().strip() not in accepted
     with pytest.raises(ValueError):
@@ -406,9 +411,9 @@ def test_jobs_refused_in_the_wrong_state(make_stack):
     stack.connect()
     assert stack.printer.start_print() is False
     stack.printer.select_file("a.gcode", False, printAfterSelect=True)
-    assert wait_for(stack.printer.is_printing)
+    wait_until(stack.printer.is_printing)
     assert stack.printer.select_file("b.gcode", False) is False
     assert stack.printer.start_print() is False
     assert stack.printer.is_current_file("a.gcode", False)
     stack.printer.cancel_print()
-    assert wait_for(lambda: "PrintCancelled" in stack.recorder.names(), timeout=20)
+    wait_until(lambda: "PrintCancelled" in stack.recorder.names(), timeout=20)

@@ -3,6 +3,7 @@
 import types
 
 import pytest
+from printer_support import RecordingCallback, write_gcode
 
 from octohost.comm.virtual import VirtualOptions
 from octohost.files.errors import FileInUse
@@ -12,7 +13,7 @@ from octohost.printer.profiles import PrinterProfileManager
 from octohost.printer.standard import Printer
 from octohost.settings import Settings
 
-from printer_support import RecordingCallback, wait_for, write_gcode
+from support import wait_until
 
 
 def test_print_with_file_manager(make_stack):
@@ -25,13 +26,13 @@ def test_print_with_file_manager(make_stack):
     stack.printer.register_callback(callback)
 
     stack.printer.select_file("analysed.gcode", False, printAfterSelect=True)
-    assert wait_for(stack.printer.is_printing)
+    wait_until(stack.printer.is_printing)
     job = stack.printer.get_current_job()
     assert job["estimatedPrintTime"] == analysis["estimatedPrintTime"]
     assert job["filament"] == analysis["filament"]
     with pytest.raises(FileInUse):
         stack.files.remove_file("analysed.gcode")
-    assert wait_for(lambda: "PrintDone" in stack.recorder.names(), timeout=60)
+    wait_until(lambda: "PrintDone" in stack.recorder.names(), timeout=60)
     stack.printer.flush()
     stack.printer.wait_for_callbacks()
 

@@ -4,9 +4,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
+from printer_support import write_gcode
 
 from octohost.comm.machine import MachineCom
 from octohost.comm.virtual import VirtualOptions, serve_pty
@@ -16,7 +16,7 @@ from octohost.printer.history import PrintHistory
 from octohost.printer.profiles import PrinterProfileManager
 from octohost.settings import Settings
 
-from printer_support import wait_for, write_gcode
+from support import wait_until
 
 CHILD = os.path.join(os.path.dirname(__file__), "recovery_child.py")
 
@@ -28,7 +28,7 @@ def test_print_over_pty(make_stack):
         write_gcode(stack.uploads / "pty.gcode", lines=300)
         stack.printer.set_temperature("tool0", 200)
         stack.printer.select_file("pty.gcode", False, printAfterSelect=True)
-        assert wait_for(lambda: "PrintDone" in stack.recorder.names(), timeout=60)
+        wait_until(lambda: "PrintDone" in stack.recorder.names(), timeout=60)
         stack.printer.flush()
         assert "M104 S200" in server.printer.accepted
         assert "G1 X99 Y93 E14.95 F3000" in server.printer.accepted
@@ -58,9 +58,10 @@ def test_sigkill_mid_print_leaves_correct_recovery_data(tmp_path):
         try:
             assert child.stdout.readline().strip() == b"printing", child.stderr.read().decode()[-2000:]
             recovery_file = basedir / "data" / "print_recovery.yaml"
-            assert wait_for(lambda: recovery_file.exists() and b"pos: 0" not in recovery_file.read_bytes()
+            wait_until(lambda: recovery_file.exists() and b"pos: 0" not in recovery_file.read_bytes()
                             and len(server.printer.accepted) > 500, timeout=30)
-            time.sleep(0.5)
+            progress = len(server.printer.accepted)
+            wait_until(lambda: len(server.printer.accepted) > progress + 200, message="the print to go on")
         finally:
             child.send_signal(signal.SIGKILL)
             child.wait(10)
@@ -84,6 +85,7 @@ def test_sigkill_mid_print_leaves_correct_recovery_data(tmp_path):
     history = PrintHistory.for_settings(settings)
     try:
         row = history.list()[0]
-        assert (row["path"], row["result"], row["reason"]) == ("big/long.gcode", "failed", "octohost stopped during the print")
+        assert (row["path"], row["result"], row["reason"]) == ("big/long.gcode", "failed",
+                                                               "octohost stopped during the print")
     finally:
         history.close()

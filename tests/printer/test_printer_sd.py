@@ -2,9 +2,11 @@
 
 import types
 
+from printer_support import write_gcode
+
 from octohost.comm.virtual import VirtualOptions
 
-from printer_support import wait_for, write_gcode
+from support import wait_until
 
 SD_FILE = ("".join(f"G1 X{i % 50} Y{i % 30}\n" for i in range(400))).encode()
 
@@ -14,7 +16,7 @@ def sd_stack(make_stack, **kwargs):
     stack = make_stack(virtual_options=options, **kwargs)
     stack.connect()
     stack.printer.init_sd_card()
-    assert wait_for(lambda: stack.printer.is_sd_ready() and stack.printer.get_sd_files())
+    wait_until(lambda: stack.printer.is_sd_ready() and stack.printer.get_sd_files())
     return stack
 
 
@@ -25,7 +27,7 @@ def test_sd_files_listed_selected_and_printed(make_stack):
     assert stack.printer.get_current_data()["state"]["flags"]["sdReady"] is True
     name = files[0]["name"]
     assert stack.printer.select_file(name, True, printAfterSelect=True)
-    assert wait_for(lambda: "PrintDone" in stack.recorder.names(), timeout=30)
+    wait_until(lambda: "PrintDone" in stack.recorder.names(), timeout=30)
     stack.printer.flush()
     stack.bus.flush()
     started = stack.recorder.payloads("PrintStarted")[0]
@@ -41,8 +43,8 @@ def test_upload_to_sd_by_streaming(make_stack, tmp_path):
     remote = stack.printer.add_sd_file("upload me.gcode", str(local),
                                        on_success=lambda *args: outcome.append(("ok", args[1])))
     assert remote == "UPLOADME.GCO"
-    assert wait_for(lambda: outcome == [("ok", "UPLOADME.GCO")], timeout=30)
-    assert wait_for(lambda: "UPLOADME.GCO" in stack.virtual.sd_files)
+    wait_until(lambda: outcome == [("ok", "UPLOADME.GCO")], timeout=30)
+    wait_until(lambda: "UPLOADME.GCO" in stack.virtual.sd_files)
     stored = stack.virtual.sd_files["UPLOADME.GCO"].decode()
     assert "G1 X19 Y33 E0.95 F3000" in stored and "; generated" not in stored
     stack.bus.flush()

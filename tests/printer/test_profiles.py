@@ -4,8 +4,14 @@ import pytest
 import yaml
 
 from octohost.events import EventBus
-from octohost.printer.profiles import (DEFAULT_ID, CouldNotOverwriteError, CouldNotRemoveError,
-                                       InvalidProfileError, PrinterProfileManager)
+from octohost.printer.profiles import (
+    DEFAULT_ID,
+    CouldNotOverwriteError,
+    CouldNotRemoveError,
+    InvalidProfileError,
+    PrinterProfileManager,
+    SaveError,
+)
 from octohost.settings import Settings
 
 
@@ -139,7 +145,7 @@ def test_save_is_atomic_when_write_fails(manager, settings, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", explode)
-    with pytest.raises(Exception):
+    with pytest.raises(SaveError):
         manager.save({"id": "mk3", "name": "Changed"}, allow_overwrite=True)
     monkeypatch.undo()
     assert open(profile_path(settings, "mk3"), "rb").read() == before
@@ -147,7 +153,8 @@ def test_save_is_atomic_when_write_fails(manager, settings, monkeypatch):
 
 
 def test_circular_bed_has_equal_depth(manager):
-    saved = manager.save({"id": "delta", "name": "Delta", "volume": {"formFactor": "circular", "width": 150, "depth": 10}})
+    saved = manager.save({"id": "delta", "name": "Delta",
+                          "volume": {"formFactor": "circular", "width": 150, "depth": 10}})
     assert saved["volume"]["depth"] == 150
 
 

@@ -3,6 +3,8 @@ import time
 
 from octohost.printer.sampler import CurrentDataSampler
 
+from support import wait_until
+
 
 def test_publishes_changes_only_and_respects_rate():
     value = {"n": 0}
@@ -25,25 +27,27 @@ def test_publishes_changes_only_and_respects_rate():
         assert done.wait(5)
     finally:
         sampler.stop()
-    gaps = [b[0] - a[0] for a, b in zip(published, published[1:])]
+    gaps = [b[0] - a[0] for a, b in zip(published, published[1:], strict=False)]
     assert all(gap >= 0.05 * 0.9 for gap in gaps)
     assert len({p[1]["n"] for p in published}) == len(published)
 
 
 def test_unchanged_data_is_not_republished_unless_triggered():
     published = []
-    sampler = CurrentDataSampler(lambda: {"same": True}, published.append, interval=0.01)
+    samples = []
+
+    def collect():
+        samples.append(time.monotonic())
+        return {"same": True}
+
+    sampler = CurrentDataSampler(collect, published.append, interval=0.01)
     sampler.start()
     try:
-        deadline = time.monotonic() + 5
-        while not published and time.monotonic() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.1)
+        wait_until(lambda: published, message="the first publication")
+        taken = len(samples)
+        wait_until(lambda: len(samples) >= taken + 10, message="ten more samples")
         assert len(published) == 1
         sampler.trigger()
-        deadline = time.monotonic() + 5
-        while len(published) < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert len(published) == 2
+        wait_until(lambda: len(published) == 2, message="a triggered publication")
     finally:
         sampler.stop()

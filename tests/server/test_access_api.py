@@ -70,7 +70,8 @@ def test_appkeys_workflow_grants_a_working_key(running):
     assert requests.get(poll_url, timeout=10).status_code == 404
     listed = running.get("/api/plugin/appkeys", role="user").json()["keys"]
     assert [k["app_id"] for k in listed] == ["Home Assistant"]
-    assert running.post("/api/plugin/appkeys", role="user", json={"command": "revoke", "key": api_key}).status_code == 204
+    revoke = {"command": "revoke", "key": api_key}
+    assert running.post("/api/plugin/appkeys", role="user", json=revoke).status_code == 204
     assert requests.get(running.url + "/api/files", headers={"X-Api-Key": api_key}, timeout=10).status_code == 403
 
 

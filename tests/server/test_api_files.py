@@ -3,10 +3,11 @@
 import base64
 import os
 import struct
-import time
 import zlib
 
 import requests
+
+from support import wait_until
 
 GCODE = b"G28\nG1 X10 Y10 F3000\nG1 X20 Y20\nM84\n"
 
@@ -31,7 +32,8 @@ def test_prusaslicer_upload_answers_octoprint_body_and_location(running):
 
 
 def test_upload_into_folder_and_list_recursively(running):
-    assert running.post("/api/files/local", files={"foldername": (None, "parts"), "path": (None, "")}).status_code == 201
+    folder = {"foldername": (None, "parts"), "path": (None, "")}
+    assert running.post("/api/files/local", files=folder).status_code == 201
     response = upload(running, "a.gcode", path="parts")
     assert response.json()["files"]["local"]["path"] == "parts/a.gcode"
     flat = running.get("/api/files/local").json()["files"]
@@ -135,7 +137,8 @@ def test_copy_move_and_delete(running):
     copied = running.post("/api/files/local/orig.gcode", json={"command": "copy", "destination": "box"})
     assert copied.status_code == 201
     assert copied.headers["Location"].endswith("/api/files/local/box/orig.gcode")
-    assert running.post("/api/files/local/orig.gcode", json={"command": "copy", "destination": "box"}).status_code == 409
+    copy_again = {"command": "copy", "destination": "box"}
+    assert running.post("/api/files/local/orig.gcode", json=copy_again).status_code == 409
     moved = running.post("/api/files/local/orig.gcode", json={"command": "move", "destination": "renamed.gcode"})
     assert moved.status_code == 201 and moved.json()["path"] == "renamed.gcode"
     assert running.get("/api/files/local/orig.gcode").status_code == 404
@@ -184,30 +187,20 @@ def test_upload_to_sd_card_streams_to_the_printer(running):
     assert upload_to(running, "sdcard").status_code == 409
     running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
     printer = running.context.printer
-    deadline = time.monotonic() + 20
-    while not (printer.is_operational() and printer.is_sd_ready()) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: printer.is_operational() and printer.is_sd_ready(), message="the printer and its card ready")
     response = upload_to(running, "sdcard")
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["done"] is False and body["files"]["local"]["path"] == "card.gcode"
     remote = body["files"]["sdcard"]["name"]
     assert response.headers["Location"].endswith("/api/files/sdcard/" + remote)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        listed = running.get("/api/files/sdcard").json()["files"]
-        if any(entry["name"].lower() == remote.lower() for entry in listed):
-            break
-        time.sleep(0.2)
-    else:
-        raise AssertionError(f"{remote} never appeared on the card: {listed}")
-    on_card = next(entry["path"] for entry in listed if entry["name"].lower() == remote.lower())
+    on_card = wait_until(lambda: next((entry["path"] for entry in running.get("/api/files/sdcard").json()["files"]
+                                       if entry["name"].lower() == remote.lower()), None),
+                         interval=0.2, message=lambda: f"{remote} on the card: {running.get('/api/files/sdcard').text}")
     assert running.client("user").delete(f"{running.url}/api/files/sdcard/{on_card}", timeout=10).status_code == 204
     assert running.client("user").delete(f"{running.url}/api/files/sdcard/missing.gco", timeout=10).status_code == 404
-    deadline = time.monotonic() + 10
-    while any(e["path"] == on_card for e in running.get("/api/files/sdcard").json()["files"]):
-        assert time.monotonic() < deadline, "the deleted file is still listed"
-        time.sleep(0.2)
+    wait_until(lambda: all(e["path"] != on_card for e in running.get("/api/files/sdcard").json()["files"]),
+               interval=0.2, message="the deleted file gone from the card's listing")
 
 
 def upload_to(running, target):
@@ -241,13 +234,14 @@ def prusaslicer_gcode(png):
 
 
 def wait_for_entry(running, path, predicate, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        entry = running.get(f"/api/files/local/{path}").json()
-        if predicate(entry):
-            return entry
-        time.sleep(0.05)
-    raise AssertionError(f"{path} never matched: {entry}")
+    """The file's entry once ``predicate(entry)`` holds (the last entry read is in the failure)."""
+    last = {}
+
+    def matching():
+        last["entry"] = running.get(f"/api/files/local/{path}").json()
+        return last["entry"] if predicate(last["entry"]) else None
+
+    return wait_until(matching, timeout=timeout, message=lambda: f"{path} to match; last entry {last.get('entry')}")
 
 
 def test_thumbnail_of_an_upload_is_served_at_its_ref_with_download_permission(running):

@@ -1,13 +1,15 @@
 """Print history and print recovery over HTTP, with the virtual printer and a real server restart."""
 
 import shutil
+import time
 
 import pytest
 import requests
-from server_support import wait_until
 
 from octohost.server.app import Server
 from octohost.settings import Settings
+
+from support import wait_until
 
 SHORT = b"G28\n" + b"G1 X10 Y10 F6000\n" * 20 + b"M84\n"
 LONG = b"G28\n" + b"G1 X10 Y10 F6000\nG1 X20 Y20\n" * 2000 + b"M84\n"
@@ -22,13 +24,17 @@ def test_history_lists_finished_prints_newest_first_with_paging_and_stats(start_
     assert running.get("/api/version").json()["capabilities"]["printHistory"] == "/api/history"
     wait_until(running.context.printer.is_operational)
     for done, name in enumerate(("first.gcode", "second.gcode"), start=1):
+        before = time.time()
         print_file(running, name, SHORT)
-        wait_until(lambda: running.get("/api/history").json()["stats"]["done"] == done)
+        wait_until(lambda done=done: running.get("/api/history").json()["stats"]["done"] == done)
+        took = time.time() - before
         wait_until(lambda: running.get("/api/job").json()["state"] == "Operational")
     body = running.get("/api/history", role="viewer").json()
     assert [job["name"] for job in body["jobs"]] == ["second.gcode", "first.gcode"]
-    assert body["jobs"][0]["result"] == "done" and body["jobs"][0]["user"] == "admin"
-    assert body["jobs"][0]["duration"] >= 0 and body["stats"]["count"] == 2
+    newest = body["jobs"][0]
+    assert newest["result"] == "done" and newest["user"] == "admin" and body["stats"]["count"] == 2
+    assert 0 < newest["duration"] <= took  # the print's own time, within what the test saw it take
+    assert newest["duration"] == pytest.approx(newest["ended"] - newest["started"])
     page = running.get("/api/history?limit=1&offset=1").json()
     assert [job["name"] for job in page["jobs"]] == ["first.gcode"]
     one = running.get(f"/api/history/{page['jobs'][0]['id']}").json()
@@ -66,7 +72,8 @@ def test_print_stopped_by_a_restart_is_offered_for_recovery_then_resumed_or_dism
     wait_until(server.context.printer.is_operational)
     requests.post(url + "/api/files/local", files={"file": ("long.gcode", LONG)}, data={"print": "true"},
                   headers=key, timeout=30)
-    wait_until(lambda: (requests.get(url + "/api/job", headers=key, timeout=10).json()["progress"]["filepos"] or 0) > 2000)
+    wait_until(lambda: (requests.get(url + "/api/job", headers=key, timeout=10).json()["progress"]["filepos"] or 0)
+               > 2000)
     assert "recovery" not in requests.get(url + "/api/job", headers=key, timeout=10).json()
     server.stop()
 

@@ -5,11 +5,12 @@ validation. Every command of every endpoint is also sent with every field of the
 """
 
 import json
-import time
 
 import pytest
 import requests
 import websocket
+
+from support import wait_until
 
 COMMANDS = {
     "/api/connection": ["connect", "disconnect_", "fake_ack_"],
@@ -29,7 +30,8 @@ OTHER_METHODS = [("PATCH", "/api/printerprofiles/_default"), ("PUT", "/api/acces
 WRONG_TYPES = {"targets": "hot", "target": "hot", "offset": [], "offsets": 7, "axes": "xyz", "x": "far", "y": [1],
                "z": {}, "absolute": "yes please", "speed": "fast", "factor": None, "amount": {"a": 1}, "tool": 3,
                "commands": "G28", "command_": None, "parameters": [], "script": 5, "context": "x", "destination": 5,
-               "print": "maybe", "profile": [], "basedOn": 5, "name": 1, "password": 2, "current": 3, "groups": "admins",
+               "print": "maybe", "profile": [], "basedOn": 5, "name": 1, "password": 2, "current": 3,
+               "groups": "admins",
                "admin": "sure", "active": 9, "user": [], "pass": {}, "remember": "x", "decision": "perhaps", "app": 7,
                "key": 8, "action": 9, "port": 5, "baudrate": "fast", "printerProfile": 3, "save": "x",
                "autoconnect": "x", "passive": "x", "feature": "x", "webcam": {"streamUrl": 5}, "serial": [1],
@@ -42,10 +44,7 @@ RAW_BODIES = [b"not json", b"[]", b'"text"', b"null", b"{", b'{"command": 5}', b
 @pytest.fixture(scope="module")
 def printer_server(shared_server):
     shared_server.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
-    deadline = time.monotonic() + 20
-    while not shared_server.context.printer.is_operational() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert shared_server.context.printer.is_operational()
+    wait_until(shared_server.context.printer.is_operational)
     shared_server.post("/api/files/local", files={"file": ("part.gcode", b"G1 X1\n")})
     return shared_server
 

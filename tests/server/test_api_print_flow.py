@@ -1,12 +1,13 @@
 """A print driven entirely through the API, by the OctoRest client library, over the virtual
 printer on a pseudo-terminal (the way a real USB printer is reached)."""
 
-import time
 
 import pytest
 from octorest import OctoRest
 
 from octohost.comm.virtual.pty import serve_pty
+
+from support import wait_until
 
 GCODE = b"G28\nM104 S0\n" + b"G1 X10 Y10 Z0.2 F6000\nG1 X20 Y20 E1\n" * 150 + b"M84\n"
 
@@ -19,13 +20,14 @@ def pty_printer():
 
 
 def wait_for_state(client, predicate, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.job_info()
-        if predicate(job["state"]):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"state stayed {job['state']!r}")
+    """The job info once ``predicate(state)`` holds (the last state read is in the failure)."""
+    last = {}
+
+    def matching():
+        last.update(client.job_info())
+        return dict(last) if predicate(last["state"]) else None
+
+    return wait_until(matching, timeout=timeout, interval=0.1, message=lambda: f"a job state; it stayed {last}")
 
 
 def test_octorest_drives_a_print_over_a_pty(start_server, pty_printer):
@@ -68,9 +70,7 @@ def test_job_commands_answer_409_in_the_wrong_state(start_server, pty_printer):
                     {"command": "pause", "action": "pause"}, {"command": "pause", "action": "resume"}):
         assert running.post("/api/job", role="user", json=command).status_code == 409, command
     running.post("/api/connection", json={"command": "connect", "port": pty_printer.path, "baudrate": 115200})
-    deadline = time.monotonic() + 30
-    while not running.context.printer.is_operational() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(running.context.printer.is_operational)
     start = running.post("/api/job", role="user", json={"command": "start"})
     assert start.status_code == 409 and "No file" in start.json()["error"]
     assert running.get("/api/printer", role="viewer").json()["state"]["flags"]["operational"] is True
@@ -79,9 +79,7 @@ def test_job_commands_answer_409_in_the_wrong_state(start_server, pty_printer):
 def test_commands_with_placeholders_and_tool_targets(start_server, pty_printer):
     running = start_server()
     running.post("/api/connection", json={"command": "connect", "port": pty_printer.path, "baudrate": 115200})
-    deadline = time.monotonic() + 30
-    while not running.context.printer.is_operational() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(running.context.printer.is_operational)
     sent = running.post("/api/printer/command", role="user", json={"command": "M117 {greeting}",
                                                                    "parameters": {"greeting": "hello"}})
     assert sent.status_code == 204
@@ -92,19 +90,13 @@ def test_commands_with_placeholders_and_tool_targets(start_server, pty_printer):
     assert partial.status_code == 400
     assert running.post("/api/printer/tool", role="user",
                         json={"command": "target", "targets": {"tool0": 200}}).status_code == 204
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if running.get("/api/printer/tool", role="viewer").json().get("tool0", {}).get("target") == 200:
-            break
-        time.sleep(0.1)
-    assert running.get("/api/printer/tool", role="viewer").json()["tool0"]["target"] == 200
+    wait_until(lambda: running.get("/api/printer/tool", role="viewer").json().get("tool0", {}).get("target") == 200,
+               message=lambda: f"target 200: {running.get('/api/printer/tool', role='viewer').text}")
 
 
 def test_autoconnect_connects_to_the_configured_port_at_start(start_server):
     running = start_server(settings_values={"serial.autoconnect": True, "serial.port": "VIRTUAL"})
-    deadline = time.monotonic() + 30
-    while not running.context.printer.is_operational() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(running.context.printer.is_operational)
     assert running.get("/api/connection").json()["current"]["port"] == "VIRTUAL"
 
 
@@ -123,11 +115,9 @@ def test_connect_with_save_stores_the_preferences(start_server):
 
 def test_printer_state_with_history_limit_and_exclude(start_server):
     running = start_server(connect_virtual=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if running.context.printer.is_operational() and len(running.context.printer.get_temperature_history()) >= 3:
-            break
-        time.sleep(0.1)
+    printer = running.context.printer
+    wait_until(lambda: printer.is_operational() and len(printer.get_temperature_history()) >= 3,
+               message="an operational printer with three temperature samples")
     body = running.get("/api/printer?history=true&limit=2&exclude=sd", role="viewer").json()
     assert set(body) == {"temperature", "state"}
     assert len(body["temperature"]["history"]) == 2

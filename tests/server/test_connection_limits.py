@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from server_support import wait_until
+from support import wait_until
 
 TIMEOUT = 0.5
 
@@ -33,7 +33,7 @@ def read_until_closed(sock, deadline=10):
         sock.settimeout(max(0.01, end - time.monotonic()))
         try:
             chunk = sock.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             break
         if not chunk:
             return data

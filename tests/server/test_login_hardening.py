@@ -10,7 +10,7 @@ import requests
 
 from octohost.access import users as users_module
 
-from server_support import wait_until
+from support import wait_until
 
 
 def login(running, user, password, source="127.0.0.1", remember=None):

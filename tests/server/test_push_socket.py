@@ -7,9 +7,10 @@ import time
 
 import pytest
 import websocket
-from server_support import wait_until
 
 from octohost.server import push
+
+from support import wait_until
 
 GCODE = b"G28\n" + b"G1 X10 Y10 F6000\nG1 X20 Y20\n" * 300
 
@@ -50,15 +51,22 @@ class FramedClient(RawClient):
 
 
 def wait_for(client, predicate, timeout=20):
-    """Read until a message satisfies ``predicate``; returns (that message, all read so far)."""
+    """Read until a message satisfies ``predicate``; returns (that message, all read so far).
+
+    Each poll reads one frame (blocking up to the socket's timeout), so no sleep between polls.
+    """
     seen = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def read():
         for message in client.messages():
             seen.append(message)
             if predicate(message):
-                return message, seen
-    raise AssertionError(f"no matching message; got types {[next(iter(m)) for m in seen][-20:]}")
+                return message
+        return None
+
+    message = wait_until(read, timeout=timeout, interval=0,
+                         message=lambda: f"a matching message; got types {[next(iter(m)) for m in seen][-20:]}")
+    return message, seen
 
 
 def session_of(running, role):
@@ -132,7 +140,8 @@ def test_subscribe_filters_events_and_plugin_messages(running):
         authed(running, client)
         wait_for(client, lambda m: m.get("event", {}).get("type") == "ClientAuthed")
         client.send({"subscribe": {"events": ["SettingsUpdated"], "plugins": False}})
-        time.sleep(0.3)
+        hub = running.context.push
+        wait_until(lambda: not any(c.wants("plugins", "demo") for c in hub.clients()), message="the subscription")
         running.context.push.broadcast_plugin("demo", {"n": 1})
         running.context.event_bus.fire("FileAdded", {"name": "x"})
         running.post("/api/settings", json={"appearance": {"name": "Ender"}})
@@ -193,7 +202,7 @@ def test_a_client_that_stops_reading_is_dropped_and_slows_no_one(running, monkey
         for index in range(200):
             hub.broadcast_plugin("flood", {"index": index, "blob": blob})
             if index % 20 == 0:
-                wait_for(reader, lambda m: m.get("plugin", {}).get("data", {}).get("index") == index)
+                wait_for(reader, lambda m, index=index: m.get("plugin", {}).get("data", {}).get("index") == index)
         last, _ = wait_for(reader, lambda m: m.get("plugin", {}).get("data", {}).get("index") == 199)
         assert last["plugin"]["data"]["blob"] == blob
         assert wait_until(lambda: len(hub.clients()) == 1)
@@ -228,7 +237,7 @@ def test_current_updates_are_coalesced_and_throttled(running):
         client.send({"throttle": 4})
         running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
         wait_for(client, lambda m: "current" in m and m["current"]["state"]["flags"].get("operational"))
-        stamps = []
+        stamps = []  # what arrives in a 3 s window: a measurement, not a wait
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline:
             for message in client.messages():
@@ -285,14 +294,17 @@ def test_log_subscription_with_a_pattern_filters_terminal_lines(running):
 def _terminal_lines(client, until, initial=()):
     """Terminal lines from ``current`` messages, in order, until a line containing ``until``."""
     lines = list(initial)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+
+    def read():
         for message in client.messages():
             if "current" in message:
                 lines.extend(message["current"]["logs"])
                 if any(until in line for line in message["current"]["logs"]):
-                    return lines
-    raise AssertionError(f"{until!r} never arrived; last lines {lines[-5:]}")
+                    return True
+        return False
+
+    wait_until(read, timeout=20, interval=0, message=lambda: f"{until!r}; last lines {lines[-5:]}")
+    return lines
 
 
 def test_every_client_gets_each_terminal_line_once_in_order(running):

@@ -15,7 +15,7 @@ def row(method, path, codes, **kwargs):
     """``codes``: one status for everyone, or (anonymous, viewer, user, admin)."""
     if isinstance(codes, int):
         codes = (codes,) * 4
-    return pytest.param(method, path, dict(zip(ROLES, codes)), kwargs, id=f"{method} {path}")
+    return pytest.param(method, path, dict(zip(ROLES, codes, strict=True)), kwargs, id=f"{method} {path}")
 
 
 def needs(permission_holders, allowed_code):

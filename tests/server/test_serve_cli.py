@@ -6,14 +6,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 import websocket
-from server_support import wait_until
 
 from octohost.access.users import UserManager
+
+from support import wait_until
 
 
 def spawn(basedir, *args, **env):
@@ -33,14 +33,14 @@ def test_serve_virtual_then_sigterm_exits_zero(tmp_path):
         assert "open http://127.0.0.1:" in line
         url = line.strip().split("open ")[1].split(" ")[0].rstrip("/")
         assert requests.get(url + "/api/version", timeout=10).json()["text"].startswith("OctoPrint")
-        deadline = time.monotonic() + 30
-        state = None
-        while time.monotonic() < deadline:
-            state = requests.get(url + "/api/connection", headers={"X-Api-Key": key}, timeout=10).json()
-            if state["current"]["state"] == "Operational":
-                break
-            time.sleep(0.1)
-        assert state["current"]["port"] == "VIRTUAL"
+        last = {}
+
+        def operational():
+            last.update(requests.get(url + "/api/connection", headers={"X-Api-Key": key}, timeout=10).json())
+            return last["current"]["state"] == "Operational"
+
+        wait_until(operational, interval=0.1, message=lambda: f"Operational; last {last.get('current')}")
+        assert last["current"]["port"] == "VIRTUAL"
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)

@@ -29,7 +29,8 @@ def test_one_gigabyte_upload_keeps_rss_flat(tmp_path):
     key = manager.get_or_create_api_key("admin")
     process = subprocess.Popen([sys.executable, "-m", "octohost", "--basedir", str(tmp_path), "serve",
                                 "--host", "127.0.0.1", "--port", "0"], stdout=subprocess.PIPE,
-                               stderr=open(tmp_path / "server.log", "w"), text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+                               stderr=open(tmp_path / "server.log", "w"), text=True,
+                               env=dict(os.environ, PYTHONUNBUFFERED="1"))
     try:
         port = int(process.stdout.readline().split("http://127.0.0.1:")[1].split("/")[0])
         server = psutil.Process(process.pid)
@@ -38,16 +39,18 @@ def test_one_gigabyte_upload_keeps_rss_flat(tmp_path):
         done = threading.Event()
 
         def sample():
-            while not done.is_set():
+            while True:
                 peak[0] = max(peak[0], server.memory_info().rss)
-                time.sleep(0.05)
+                if done.wait(0.05):  # a sample every 50 ms until the upload is over
+                    return
 
         sampler = threading.Thread(target=sample)
         sampler.start()
         boundary = "octohost-rss-boundary"
         head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"huge.gcode\"\r\n"
                 "Content-Type: application/octet-stream\r\n\r\n").encode()
-        tail = f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"path\"\r\n\r\n\r\n--{boundary}--\r\n".encode()
+        tail = (f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"path\"\r\n\r\n"
+                f"\r\n--{boundary}--\r\n").encode()
         started = time.monotonic()
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         connection.putrequest("POST", "/api/files/local")

@@ -6,13 +6,14 @@ import json
 import os
 import re
 import signal
-import subprocess
 import struct
+import subprocess
 import sys
-import time
 import zlib
 
 import yaml
+
+from support import WaitTimeout, wait_until
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCREENSHOTS = os.path.join(ROOT, "test-output", "screenshots")
@@ -46,19 +47,22 @@ class ServerProcess:
              "--port", str(port), "--virtual"],
             stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
         log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def listening():
             with open(self.log_path, encoding="utf-8", errors="replace") as f:
                 f.seek(offset)
                 match = re.search(r"Listening on http://127\.0\.0\.1:(\d+)", f.read())
-            if match:
-                self.url = f"http://127.0.0.1:{match.group(1)}/"
-                return self
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"octohost serve did not start:\n{self.output()}")
+            if match is None and self.process.poll() is not None:
+                raise RuntimeError(f"octohost serve exited with {self.process.returncode}:\n{self.output()}")
+            return match
+
+        try:
+            match = wait_until(listening, timeout=timeout, interval=0.1, message="octohost serve to listen")
+        except WaitTimeout:
+            self.stop()
+            raise RuntimeError(f"octohost serve did not start:\n{self.output()}") from None
+        self.url = f"http://127.0.0.1:{match.group(1)}/"
+        return self
 
     @property
     def port(self):
@@ -78,12 +82,9 @@ class ServerProcess:
         """Stop and start again on the same port (the UI must reconnect by itself)."""
         port = self.port
         self.stop()
-        for _ in range(50):
-            try:
-                return self.start(port=port)
-            except RuntimeError:
-                time.sleep(0.2)
-        raise RuntimeError("could not restart on the same port")
+        # the port can stay taken for a moment after the old process is gone: try again until it is free
+        return wait_until(lambda: self.start(port=port), timeout=15, interval=0.2, ignore=(RuntimeError,),
+                          message=f"octohost serve to start again on port {port}")
 
     def output(self):
         try:

@@ -3,7 +3,6 @@
 import os
 
 import pytest
-
 from browser_harness import CHROMIUM, CHROMIUM_ARGS, ServerProcess
 
 

@@ -1,16 +1,20 @@
 """The web UI in headless Chromium against ``octohost serve --virtual``, as a person uses it.
 
-The tests run in order on one page, like one sitting at the printer: first run, login, connect,
-upload, print, pause/resume/cancel, jog, terminal, custom controls, profile, settings, scripts,
-plugins, history, thumbnails, recovery after a restart; screenshots along the way.
+The tests share one server and one page, like one sitting at the printer: first run, login,
+connect, upload, print, pause/resume/cancel, jog, terminal, custom controls, profile, settings,
+scripts, plugins, history, thumbnails, recovery after a restart; screenshots along the way. Each
+test still runs alone (``pytest tests/ui/test_ui_browser.py::name``): the fixtures below make the
+state it needs (an admin, a logged-in page, a connected printer, the uploaded file, a print) over
+the API when an earlier test has not made it already. The first run has a server of its own.
 """
 
 import re
 
 import pytest
 import requests
+from browser_harness import DESKTOP, PHONE, ConsoleWatch, ServerProcess, gcode_with_thumbnail, screenshot
 
-from browser_harness import DESKTOP, PHONE, ConsoleWatch, gcode_with_thumbnail, screenshot
+from support import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +41,15 @@ def gcode_file(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def session(octohost, browser):
+def admin_account(octohost):
+    """The module server's first admin, made over the API (the first-run test has its own server)."""
+    answer = requests.post(octohost.url + "api/setup/admin", json={"user": ADMIN, "pass": PASSWORD}, timeout=10)
+    assert answer.status_code in (201, 409), answer.text  # 409: made already
+    return ADMIN
+
+
+@pytest.fixture(scope="module")
+def session(octohost, browser, admin_account):
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     page.set_default_timeout(WAIT)
@@ -49,9 +61,99 @@ def session(octohost, browser):
 
 @pytest.fixture
 def page(session):
+    """The module's page, logged in as the admin."""
     page, watch = session
+    page.wait_for_selector("#app:visible, #login-form:visible")
+    if page.is_visible("#login-form"):
+        page.fill("#login-user", ADMIN)
+        page.fill("#login-pass", PASSWORD)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("#app", state="visible")
     yield page
     assert watch.problems == [], "\n".join(watch.problems)
+
+
+@pytest.fixture
+def admin(octohost, admin_account):
+    """A scripted admin session beside the page's own, to set up state over the API."""
+    return admin_session(octohost)
+
+
+def connection_state(admin, octohost):
+    return admin.get(octohost.url + "api/connection", timeout=10).json()["current"]["state"]
+
+
+def ensure_operational(page, admin, octohost):
+    """Connect the virtual printer if it is not, cancel a print an earlier test left running."""
+    state = connection_state(admin, octohost)
+    if state.startswith(("Offline", "Closed", "Error")):
+        connect = admin.post(octohost.url + "api/connection", json={"command": "connect", "port": "VIRTUAL"},
+                             timeout=10)
+        assert connect.status_code == 204, connect.text
+    elif state in ("Starting", "Printing", "Pausing", "Paused", "Resuming"):
+        cancel = admin.post(octohost.url + "api/job", json={"command": "cancel"}, timeout=10)
+        assert cancel.status_code == 204, cancel.text
+    wait_until(lambda: connection_state(admin, octohost) == "Operational",
+               message=lambda: f"an operational printer; it is {connection_state(admin, octohost)!r}")
+    page.wait_for_function("() => document.querySelector('#header-state').textContent === 'Operational'")
+
+
+def start_print(page, admin, octohost):
+    started = admin.post(octohost.url + "api/files/local/calibration_cube.gcode",
+                         json={"command": "select", "print": True}, timeout=10)
+    assert started.status_code == 204, started.text
+    page.wait_for_function("() => document.querySelector('#header-state').textContent.startsWith('Printing')")
+
+
+@pytest.fixture
+def operational(page, admin, octohost):
+    """The virtual printer connected and idle."""
+    ensure_operational(page, admin, octohost)
+
+
+@pytest.fixture
+def uploaded(page, admin, octohost, gcode_file):
+    """calibration_cube.gcode in the local files and the page's file list."""
+    if admin.get(octohost.url + "api/files/local/calibration_cube.gcode", timeout=10).status_code == 404:
+        with open(gcode_file, "rb") as f:
+            upload = admin.post(octohost.url + "api/files/local", files={"file": (gcode_file.name, f)}, timeout=30)
+        assert upload.status_code == 201, upload.text
+    page.wait_for_selector('#file-list li[data-path="calibration_cube.gcode"]')
+
+
+@pytest.fixture
+def printing(page, admin, octohost, uploaded):
+    """calibration_cube.gcode printing (started over the API unless a print runs already)."""
+    if connection_state(admin, octohost) != "Printing":
+        ensure_operational(page, admin, octohost)
+        start_print(page, admin, octohost)
+    page.wait_for_function("() => document.querySelector('#header-state').textContent.startsWith('Printing')")
+
+
+@pytest.fixture
+def cancelled_print(page, admin, octohost, uploaded):
+    """A history of one cancelled print of calibration_cube.gcode, unless there is a history already."""
+    if not admin.get(octohost.url + "api/history", timeout=10).json()["jobs"]:
+        ensure_operational(page, admin, octohost)
+        start_print(page, admin, octohost)
+        ensure_operational(page, admin, octohost)  # cancels it
+
+
+@pytest.fixture
+def fresh_page(browser, tmp_path):
+    """A page on a server of its own that nobody has set up yet."""
+    server = ServerProcess(tmp_path / "fresh").start()
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    watch = ConsoleWatch(page)
+    page.goto(server.url)
+    try:
+        yield page
+        assert watch.problems == [], "\n".join(watch.problems)
+    finally:
+        context.close()
+        server.stop()
 
 
 def api_get(page, path):
@@ -82,7 +184,8 @@ def header_state(page):
     return page.inner_text("#header-state")
 
 
-def test_first_run_creates_the_admin(page):
+def test_first_run_creates_the_admin(fresh_page):
+    page = fresh_page
     page.wait_for_selector("#firstrun-form", state="visible")
     assert page.is_hidden("#app")
     screenshot(page, "firstrun-desktop")
@@ -136,7 +239,7 @@ def test_upload_by_the_file_input(page, gcode_file):
     assert [f["name"] for f in files["files"]] == ["calibration_cube.gcode"]
 
 
-def test_print_shows_rising_progress_and_a_live_temperature_graph(page):
+def test_print_shows_rising_progress_and_a_live_temperature_graph(page, uploaded, operational):
     open_tab(page, "temperature")
     page.wait_for_selector('#heater-rows tr[data-heater="tool0"]')
     row = '#heater-rows tr[data-heater="tool0"]'
@@ -162,12 +265,13 @@ def progress(page):
     return float(page.inner_text("#job-progress-text").rstrip("%"))
 
 
-def test_pause_resume_and_cancel_with_confirmation(page):
+def test_pause_resume_and_cancel_with_confirmation(page, printing):
     page.click("#job-pause")
     page.wait_for_function("() => document.querySelector('#header-state').textContent.startsWith('Paused')")
     assert page.inner_text("#job-pause") == "Resume"
     paused_at = progress(page)
-    page.wait_for_timeout(1500)
+    points = int(page.get_attribute("#temp-graph", "data-points") or 0)  # updates keep coming while paused
+    page.wait_for_function(f"() => Number(document.querySelector('#temp-graph').dataset.points) > {points + 2}")
     assert progress(page) == paused_at
     page.click("#job-pause")
     page.wait_for_function("() => document.querySelector('#header-state').textContent.startsWith('Printing')")
@@ -182,7 +286,7 @@ def test_pause_resume_and_cancel_with_confirmation(page):
     page.wait_for_function("() => document.querySelector('#header-state').textContent === 'Operational'")
 
 
-def test_jog_and_home_send_their_commands(page):
+def test_jog_and_home_send_their_commands(page, operational):
     open_tab(page, "control")
     page.check('#jog-steps input[value="1"]')
     with page.expect_response("**/api/printer/printhead") as jog:
@@ -199,7 +303,7 @@ def test_jog_and_home_send_their_commands(page):
     assert home.value.request.post_data_json == {"command": "home", "axes": ["x", "y", "z"]}
 
 
-def test_tool_fan_motor_and_rate_controls_send_their_commands(page):
+def test_tool_fan_motor_and_rate_controls_send_their_commands(page, operational):
     open_tab(page, "control")
     page.fill("#extrude-amount", "7.5")
     with page.expect_response("**/api/printer/tool") as extrude:
@@ -227,13 +331,14 @@ def test_tool_fan_motor_and_rate_controls_send_their_commands(page):
     assert flow.value.request.post_data_json == {"command": "flowrate", "factor": 95}
 
 
-def test_presets_offsets_and_all_off(page):
+def test_presets_offsets_and_all_off(page, operational):
     open_tab(page, "temperature")
     with page.expect_response("**/api/printer/bed") as bed:
         page.click("#temp-presets button:has-text('PLA')")
     assert bed.value.request.post_data_json == {"command": "target", "target": 60}
     page.wait_for_function(
-        "() => document.querySelector('#heater-rows tr[data-heater=\"tool0\"] .target').textContent.startsWith('210.0')")
+        "() => document.querySelector('#heater-rows tr[data-heater=\"tool0\"] .target')"
+        ".textContent.startsWith('210.0')")
     page.wait_for_function(
         "() => document.querySelector('#heater-rows tr[data-heater=\"bed\"] .target').textContent.startsWith('60.0')")
     with page.expect_response("**/api/printer/tool") as offset:
@@ -248,23 +353,26 @@ def test_presets_offsets_and_all_off(page):
         page.fill('#heater-rows tr[data-heater="tool0"] td:last-child input', "0")
         page.press('#heater-rows tr[data-heater="tool0"] td:last-child input', "Tab")
 
-def test_terminal_command_shows_its_answer(page):
+def test_terminal_command_shows_its_answer(page, operational):
     open_tab(page, "terminal")
     page.fill("#terminal-input", "M115")
     page.press("#terminal-input", "Enter")
     page.wait_for_function(
-        "() => [...document.querySelectorAll('#terminal-output .line')].some(l => l.textContent.includes('FIRMWARE_NAME'))")
+        "() => [...document.querySelectorAll('#terminal-output .line')]"
+        ".some(l => l.textContent.includes('FIRMWARE_NAME'))")
     page.press("#terminal-input", "ArrowUp")
     assert page.input_value("#terminal-input") == "M115"
     page.fill("#terminal-input", "")
     temperature_lines = page.evaluate(
-        "() => [...document.querySelectorAll('#terminal-output .line')].filter(l => /Send: (N\\d+ )?M105/.test(l.textContent)).length")
+        "() => [...document.querySelectorAll('#terminal-output .line')]"
+        ".filter(l => /Send: (N\\d+ )?M105/.test(l.textContent)).length")
     assert temperature_lines == 0
 
 
-def test_custom_control_button_sends_its_command(page, octohost):
+def test_custom_control_button_sends_its_command(page, octohost, operational):
     controls = [{"name": "Greetings", "children": [{"name": "Say hello", "command": "M117 Hello from a control"}]},
-                {"name": "Show", "command": "M117 {text}", "input": [{"name": "Text", "parameter": "text", "default": "x"}]}]
+                {"name": "Show", "command": "M117 {text}",
+                 "input": [{"name": "Text", "parameter": "text", "default": "x"}]}]
     assert admin_session(octohost).post(octohost.url + "api/settings", json={"controls": controls}, timeout=10).ok
     open_tab(page, "control")
     page.wait_for_selector("#custom-controls-box", state="visible")
@@ -275,7 +383,8 @@ def test_custom_control_button_sends_its_command(page, octohost):
     assert sent.value.request.post_data_json == {"commands": ["M117 Hello from a control"]}
     open_tab(page, "terminal")
     page.wait_for_function(
-        "() => [...document.querySelectorAll('#terminal-output .line')].some(l => l.textContent.includes('M117 Hello from a control'))")
+        "() => [...document.querySelectorAll('#terminal-output .line')]"
+        ".some(l => l.textContent.includes('M117 Hello from a control'))")
     open_tab(page, "control")
     page.fill("#custom-controls input[aria-label=Text]", "Typed in the UI")
     with page.expect_response("**/api/printer/command") as sent:
@@ -284,7 +393,8 @@ def test_custom_control_button_sends_its_command(page, octohost):
     assert sent.value.request.post_data_json == {"commands": ["M117 {text}"], "parameters": {"text": "Typed in the UI"}}
     open_tab(page, "terminal")
     page.wait_for_function(
-        "() => [...document.querySelectorAll('#terminal-output .line')].some(l => l.textContent.includes('M117 Typed in the UI'))")
+        "() => [...document.querySelectorAll('#terminal-output .line')]"
+        ".some(l => l.textContent.includes('M117 Typed in the UI'))")
 
 
 def test_profile_edit(page):
@@ -390,7 +500,7 @@ def test_plugin_list_shows_the_installed_plugin(page):
     assert "0.9" in item.inner_text() and "Loaded from the plugins folder" in item.inner_text()
 
 
-def test_history_lists_the_cancelled_print(page):
+def test_history_lists_the_cancelled_print(page, cancelled_print):
     open_tab(page, "history")
     row = page.wait_for_selector("#history-rows tr:has-text('calibration_cube.gcode')")
     assert "Cancelled" in row.inner_text()
@@ -405,12 +515,13 @@ def test_slicer_thumbnail_loads_in_the_file_list(page, tmp_path):
     page.click('#file-list li[data-path="with_preview.gcode"] .file-name')
     image = '#file-list li[data-path="with_preview.gcode"] img.thumbnail'
     page.wait_for_selector(image)
-    page.wait_for_function(f"() => document.querySelector('{image}').complete && document.querySelector('{image}').naturalWidth === 24")
+    page.wait_for_function(f"() => document.querySelector('{image}').complete"
+                           f" && document.querySelector('{image}').naturalWidth === 24")
     assert "/downloads/thumbs/local/with_preview.gcode?" in page.get_attribute(image, "src")
     screenshot(page, "files-desktop", "#files-panel")
 
 
-def test_drop_upload_new_folder_move_and_delete(page):
+def test_drop_upload_new_folder_move_and_delete(page, uploaded, operational):
     page.evaluate("""() => {
         const data = new DataTransfer();
         data.items.add(new File(["G90\\nG1 X10 Y10\\n"], "dropped.gcode", {type: "text/plain"}));
@@ -462,7 +573,7 @@ def test_admin_adds_and_removes_a_user(page):
     page.wait_for_selector('#user-rows tr[data-user="operator"]', state="detached")
 
 
-def test_a_read_only_user_sees_state_and_files_but_no_controls(page, browser, octohost):
+def test_a_read_only_user_sees_state_and_files_but_no_controls(page, browser, octohost, uploaded, operational):
     admin = admin_session(octohost)
     created = admin.post(octohost.url + "api/users", timeout=10,
                          json={"name": "viewer", "password": "viewer password", "groups": ["readonly"]})
@@ -495,7 +606,7 @@ def test_a_read_only_user_sees_state_and_files_but_no_controls(page, browser, oc
         assert requests.get(octohost.url + "api/files", headers={"X-Api-Key": key}, timeout=10).status_code == 200
         assert requests.post(octohost.url + "api/job", json={"command": "start"}, headers={"X-Api-Key": key},
                              timeout=10).status_code == 403
-        viewer.wait_for_timeout(500)
+        viewer.wait_for_load_state("networkidle")  # errors of requests still under way would come late
         assert watch.problems == [], "\n".join(watch.problems)
     finally:
         context.close()
@@ -527,7 +638,8 @@ def test_screenshots_of_every_view(page, size_name, viewport):
     page.set_viewport_size(viewport)
     for view in VIEWS:
         open_tab(page, view)
-        page.wait_for_timeout(300)
+        page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running'"
+                               " || a.effect.getComputedTiming().iterations === Infinity)")  # transitions done
         screenshot(page, f"{view}-{size_name}", ".tabs" if size_name == "phone" else None)
         overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 1, f"{view} is wider than the {size_name} screen by {overflow}px"
@@ -544,13 +656,10 @@ def test_keyboard_reaches_the_tabs(page):
     assert page.is_visible("#view-temperature")
 
 
-def test_reconnects_after_a_restart_mid_print_and_offers_to_resume(session, octohost):
-    page, watch = session
-    admin = admin_session(octohost)
-    started = admin.post(octohost.url + "api/files/local/calibration_cube.gcode",
-                         json={"command": "select", "print": True}, timeout=10)
-    assert started.status_code == 204, started.text
-    page.wait_for_function("() => document.querySelector('#header-state').textContent.startsWith('Printing')")
+def test_reconnects_after_a_restart_mid_print_and_offers_to_resume(page, session, octohost, admin, uploaded,
+                                                                   operational):
+    watch = session[1]
+    start_print(page, admin, octohost)
     page.wait_for_function("() => parseFloat(document.querySelector('#job-progress-text').textContent) > 1")
     watch.allowed = [re.compile(p) for p in OFFLINE_NOISE]
     octohost.stop()

@@ -4,8 +4,9 @@ import time
 
 import pytest
 import requests
-
 from browser_harness import DESKTOP, ConsoleWatch, FakePushSocket, page_load_figures, printing_payload
+
+from support import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -26,10 +27,12 @@ def page(octohost, browser):
     page.fill("#login-pass", PASSWORD)
     page.click("#login-form button[type=submit]")
     page.wait_for_selector("#app", state="visible")
-    deadline = time.monotonic() + 10
-    while not socket.authenticated and time.monotonic() < deadline:
-        page.wait_for_timeout(50)
-    assert socket.authenticated
+
+    def authenticated():
+        page.wait_for_timeout(20)  # Playwright hands the socket's messages over only while it runs
+        return socket.authenticated
+
+    wait_until(authenticated, timeout=10, interval=0, message="the page to authenticate on its push socket")
     yield page, socket
     context.close()
     assert watch.problems == [], "\n".join(watch.problems)
@@ -43,10 +46,13 @@ def test_terminal_and_graph_stay_bounded_over_a_long_print(page):
         socket.send("current", printing_payload(index, start))
     page.click("#tab-terminal")
     page.wait_for_function(
-        f"() => [...document.querySelectorAll('#terminal-output .line')].some(l => l.textContent.includes('E{MESSAGES - 1}.3'))")
+        "() => [...document.querySelectorAll('#terminal-output .line')]"
+        f".some(l => l.textContent.includes('E{MESSAGES - 1}.3'))")
     page.click("#tab-temperature")
-    page.wait_for_function(f"() => document.querySelector('#job-elapsed').textContent === '{_duration((MESSAGES - 1) // 2)}'")
-    page.wait_for_timeout(200)
+    page.wait_for_function(
+        f"() => document.querySelector('#job-elapsed').textContent === '{_duration((MESSAGES - 1) // 2)}'")
+    # the graph is redrawn on the next frame: wait for its last point rather than for a fixed time
+    page.wait_for_function("() => Number(document.querySelector('#temp-graph').dataset.points) >= 2 * 3600")
     figures = page_load_figures(page)
     # the newest 2,000 raw lines are kept; the temperature reports among them are hidden
     assert 1600 <= figures["terminalLines"] <= 2000
@@ -63,10 +69,12 @@ def test_hidden_lines_come_back_when_the_filter_is_cleared(page):
     with_temperatures = page.evaluate("() => document.querySelectorAll('#terminal-output .line').length")
     assert with_temperatures == 2000 and visible <= 2000
     assert page.evaluate(
-        "() => [...document.querySelectorAll('#terminal-output .line')].some(l => l.textContent.startsWith('Recv: ok T:'))")
+        "() => [...document.querySelectorAll('#terminal-output .line')]"
+        ".some(l => l.textContent.startsWith('Recv: ok T:'))")
     page.check("#terminal-hide-temps")
     assert not page.evaluate(
-        "() => [...document.querySelectorAll('#terminal-output .line')].some(l => l.textContent.startsWith('Recv: ok T:'))")
+        "() => [...document.querySelectorAll('#terminal-output .line')]"
+        ".some(l => l.textContent.startsWith('Recv: ok T:'))")
 
 
 def _duration(seconds):

@@ -23,7 +23,8 @@ class TabPlugin:
         self.folder = folder
 
     def get_template_configs(self):
-        return [{"type": "tab", "name": "Spool <b>Manager</b>"}, {"type": "settings", "template": "spools_settings.jinja2"},
+        return [{"type": "tab", "name": "Spool <b>Manager</b>"},
+                {"type": "settings", "template": "spools_settings.jinja2"},
                 {"type": "plugin_spools_widget", "name": "Widget"}]
 
     def get_template_folder(self):
@@ -97,7 +98,7 @@ def server(settings, plugin_manager):
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    started.wait(10)
+    assert started.wait(10), "the UI server did not start"
     yield f"http://127.0.0.1:{state['port']}"
     state["loop"].add_callback(state["loop"].stop)
     thread.join(10)

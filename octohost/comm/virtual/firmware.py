@@ -203,7 +203,8 @@ class Firmware(MarlinCommands):
 
     def _after_accept(self):
         count = len(self.accepted)
-        if self.options.reset_after_lines is not None and not self._reset_done and count >= self.options.reset_after_lines:
+        limit = self.options.reset_after_lines
+        if limit is not None and not self._reset_done and count >= limit:
             self._reset_done = True
             self.io.firmware_reset()
         elif (self.options.disconnect_after_lines is not None and not self._disconnect_done

@@ -61,7 +61,8 @@ class VirtualOptions:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, not {getattr(self, name)!r}")
         if self.rx_buffer_size is not None and self.rx_buffer_size < 1:
-            raise ValueError(f"rx_buffer_size must be at least 1 byte (or None for unlimited), not {self.rx_buffer_size!r}")
+            raise ValueError("rx_buffer_size must be at least 1 byte (or None for unlimited), "
+                             f"not {self.rx_buffer_size!r}")
         if self.extruder_count < 1:
             raise ValueError(f"extruder_count must be at least 1, not {self.extruder_count!r}")
         if self.ok_delay < 0:

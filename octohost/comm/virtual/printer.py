@@ -271,7 +271,10 @@ class VirtualPrinter:
                 self.emit(text)
 
     def discard_received(self):
-        """Drop every line (and partial line) still waiting in the RX buffer, unanswered, as Marlin does after a line error."""
+        """Drop every line (and partial line) still waiting in the RX buffer, unanswered.
+
+        Marlin does that after a line error.
+        """
         with self._in_cond:
             for _ in range(len(self._pending)):
                 self._pending.pop()

@@ -310,7 +310,8 @@ def interpret(chunks, acceleration=DEFAULT_ACCELERATION, comment=None):
                         accelerating = (p_v * p_v - p_v0 * p_v0) / (2.0 * p_a)
                         decelerating = (p_v * p_v - junction * junction) / (2.0 * p_a)
                         if accelerating + decelerating <= p_d:
-                            total_time += (2.0 * p_v - p_v0 - junction) / p_a + (p_d - accelerating - decelerating) / p_v
+                            total_time += ((2.0 * p_v - p_v0 - junction) / p_a
+                                           + (p_d - accelerating - decelerating) / p_v)
                         else:
                             total_time += move_time(p_d, p_v0, p_v, junction, p_a)
                     else:

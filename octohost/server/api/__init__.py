@@ -60,7 +60,7 @@ def create_api_app(context):
         if not auth.csrf_ok(g.identity, request.method, request.headers.get("X-CSRF-Token"),
                             request.cookies.get(auth.csrf_cookie)):
             raise ApiError(400, "CSRF validation failed: send the X-CSRF-Token header")
-        for identifier, fn in before:
+        for _identifier, fn in before:
             result = fn()
             if result is not None:
                 return result

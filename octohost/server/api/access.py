@@ -12,8 +12,19 @@ from flask import Blueprint, jsonify
 from octohost.access.permissions import GROUPS
 from octohost.access.users import UnknownUser, UserAlreadyExists, UserError
 
-from .util import (ApiError, boolean, check, checked_password, ctx, identity, json_body, no_content, requires,
-                   requires_login, string)
+from .util import (
+    ApiError,
+    boolean,
+    check,
+    checked_password,
+    ctx,
+    identity,
+    json_body,
+    no_content,
+    requires,
+    requires_login,
+    string,
+)
 
 blueprint = Blueprint("access", __name__)
 

@@ -52,7 +52,8 @@ def user_record(user, session=None):
     c = ctx()
     permissions = sorted(c.permissions.for_user(user))
     record = {"name": user.name, "active": user.active, "admin": "ADMIN" in permissions, "user": True,
-              "groups": list(user.groups), "permissions": permissions, "needs": {"role": [], "group": list(user.groups)},
+              "groups": list(user.groups), "permissions": permissions,
+              "needs": {"role": [], "group": list(user.groups)},
               "apikey": user.apikey, "settings": user.settings, "_is_external_client": False,
               "_login_mechanism": identity().via or "password"}
     if session is not None:

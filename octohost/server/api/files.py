@@ -4,8 +4,8 @@ Wire format as OctoPrint's: entries carry ``refs`` (``resource``, ``download``, 
 when the slicer embedded one; each of ``thumbnails`` has its ``url``); an upload answers
 201 with ``Location``, ``done``, ``files.local.{name, origin, path, refs}``, ``effectiveSelect`` and
 ``effectivePrint``. An upload to ``sdcard`` is stored locally too, then streamed to the card
-(``done: false`` and ``files.sdcard`` in the answer). Storage errors map to 400 (bad name or path), 404, 409 (exists, in use) and
-415 (file type). SD card listings come from the printer when it knows the card.
+(``done: false`` and ``files.sdcard`` in the answer). Storage errors map to 400 (bad name or path),
+404, 409 (exists, in use) and 415 (file type). SD card listings come from the printer when it knows the card.
 """
 
 import contextlib

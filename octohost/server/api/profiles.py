@@ -8,8 +8,14 @@ import copy
 
 from flask import Blueprint, jsonify, url_for
 
-from octohost.printer.profiles import (CouldNotOverwriteError, CouldNotRemoveError, InvalidProfileError,
-                                       PrinterProfileError, SaveError, deep_merge)
+from octohost.printer.profiles import (
+    CouldNotOverwriteError,
+    CouldNotRemoveError,
+    InvalidProfileError,
+    PrinterProfileError,
+    SaveError,
+    deep_merge,
+)
 
 from .util import ApiError, ctx, json_body, no_content, requires
 

@@ -19,7 +19,6 @@ from octohost.settings import SettingsError, schema
 from octohost.settings.store import check_value
 
 from ..controls import ControlError, check_controls
-
 from .util import ApiError, ctx, identity, json_body, requires
 
 blueprint = Blueprint("settings", __name__)
