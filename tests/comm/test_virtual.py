@@ -150,8 +150,23 @@ def test_a_long_numbered_stream_is_accepted_in_order(make_printer):
     assert printer.accepted == ["M110 N0"] + moves
 
 
+def test_the_printer_remembers_a_bounded_number_of_accepted_commands(make_printer):
+    """A 200k-line print must not keep 200k strings: only the latest ``accepted_kept``, counting all."""
+    assert VirtualOptions().accepted_kept is not None
+    printer = make_printer(accepted_kept=50)
+    host = Host(printer)
+    host.send(numbered(0, "M110 N0"))
+    moves = [f"G1 X{i}" for i in range(300)]
+    for n, move in enumerate(moves, start=1):
+        assert host.send(numbered(n, move)) == ["ok"]
+    assert printer.accepted == moves[-50:]
+    assert printer.accepted_count == 301
+    assert len(printer.firmware.accepted) == 50
+
+
 @pytest.mark.parametrize("bad", [{"lost_ok_rate": 1.5}, {"time_scale": 0}, {"sd_print_rate": 0}, {"rx_buffer_size": 0},
-                                 {"extruder_count": 0}, {"ok_delay": -1}, {"busy_interval": -1}])
+                                 {"extruder_count": 0}, {"ok_delay": -1}, {"busy_interval": -1},
+                                 {"accepted_kept": -1}])
 def test_options_refuse_values_that_make_no_sense(bad):
     name = next(iter(bad))
     with pytest.raises(ValueError, match=name):

@@ -8,6 +8,7 @@ the simulated time, and it answers through the board's ``emit``/``acknowledge``.
 answer deterministic for a given seed and input, and lets tests drive it directly.
 """
 
+import collections
 import random
 import re
 
@@ -33,7 +34,9 @@ class Firmware(MarlinCommands):
         self.options = options
         self.io = io
         self.rng = random.Random(options.seed)
-        self.accepted = []
+        # the latest accepted commands, for tests to look at; bounded, or a long print grows it by ~100 bytes a line
+        self.accepted = collections.deque(maxlen=options.accepted_kept)
+        self.accepted_count = 0
         self.sd = SdCard(options.sd_files, present=options.sd_card)
         self.now = 0.0
         self._reset_done = False
@@ -184,6 +187,7 @@ class Firmware(MarlinCommands):
 
     def _accept(self, command):
         self.accepted.append(command)
+        self.accepted_count += 1
         if self.sd.writing is not None and not command.upper().startswith("M29"):
             self.sd.writing[1].append(command)
             self._ok()
@@ -202,7 +206,7 @@ class Firmware(MarlinCommands):
         self._after_accept()
 
     def _after_accept(self):
-        count = len(self.accepted)
+        count = self.accepted_count
         limit = self.options.reset_after_lines
         if limit is not None and not self._reset_done and count >= limit:
             self._reset_done = True

@@ -45,6 +45,7 @@ class VirtualOptions:
     planner_buffer_size: int = 16
     command_buffer_size: int = 4
     banner: tuple | None = None  # lines after "start"; None: Marlin's, naming firmware_name
+    accepted_kept: int | None = 10_000  # accepted commands remembered for inspection (``accepted``); None: all
 
     def __post_init__(self):
         if self.banner is None:
@@ -63,6 +64,8 @@ class VirtualOptions:
         if self.rx_buffer_size is not None and self.rx_buffer_size < 1:
             raise ValueError("rx_buffer_size must be at least 1 byte (or None for unlimited), "
                              f"not {self.rx_buffer_size!r}")
+        if self.accepted_kept is not None and self.accepted_kept < 0:
+            raise ValueError(f"accepted_kept must not be negative (or None for all), not {self.accepted_kept!r}")
         if self.extruder_count < 1:
             raise ValueError(f"extruder_count must be at least 1, not {self.extruder_count!r}")
         if self.ok_delay < 0:

@@ -64,8 +64,16 @@ class VirtualPrinter:
 
     @property
     def accepted(self):
-        """Every command the firmware accepted, in order, without ``N`` prefix and ``*checksum``."""
-        return self._firmware.accepted
+        """The commands the firmware accepted, in order, without ``N`` prefix and ``*checksum``: a copy.
+
+        Only the latest ``options.accepted_kept`` are remembered; ``accepted_count`` counts them all.
+        """
+        with self._firmware_lock:
+            return list(self._firmware.accepted)
+
+    @property
+    def accepted_count(self):
+        return self._firmware.accepted_count
 
     @property
     def firmware(self):
