@@ -68,8 +68,11 @@ class VirtualPrinter:
 
         Only the latest ``options.accepted_kept`` are remembered; ``accepted_count`` counts them all.
         """
-        with self._firmware_lock:
-            return list(self._firmware.accepted)
+        while True:  # no lock: the firmware holds its lock for whole batches, and tests poll this
+            try:
+                return list(self._firmware.accepted)
+            except RuntimeError:  # appended to while being copied
+                continue
 
     @property
     def accepted_count(self):
