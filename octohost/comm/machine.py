@@ -14,8 +14,9 @@ from .config import CommConfig
 from .detect import candidate_baudrates, detect
 from .firmware import FirmwareReport
 from .jobcontrol import JobControl
+from .linelimit import check_length, max_command_length, split_lines
 from .phases import QUEUING, Phases, warn_if_slow
-from .protocol import parse_at_command
+from .protocol import gcode_and_subcode, parse_at_command
 from .receiving import Receiver
 from .responses import Responses
 from .sdcard import SdCard
@@ -24,6 +25,9 @@ from .sendqueue import Command
 from .states import CLOSED_OR_ERROR_STATES, ERROR_STATES, OPERATIONAL_STATES, PRINTING_STATES, STATE_TEXT, State
 
 log = logging.getLogger(__name__)
+
+#: the error after an M112, in OctoPrint's words
+EMERGENCY_STOP = "Closing serial port due to emergency stop M112."
 
 
 class MachineCom:
@@ -51,6 +55,7 @@ class MachineCom:
         self._threads = []
         self._close_lock = threading.Lock()
         self._closed = False
+        self._emergency = False  # an emergency stop is under way (emergency_stop)
         self.jobs = JobControl(self)
         # what the sender asks about the job, handed over as bound methods
         self.job_source = self.jobs.source
@@ -316,26 +321,85 @@ class MachineCom:
     def send_command(self, cmd, cmd_type=None, tags=None, force=False):
         """Queue ``cmd`` (through the queuing phase); False if not connected or refused.
 
-        Refused while a file goes to the SD card: the firmware would write the command into it.
+        A command with line breaks is queued as one command per line; a line too long for the
+        firmware's receive buffer is logged and skipped (see :mod:`.linelimit`). M112 is always
+        sent, at once (:meth:`emergency_stop`). Refused while a file goes to the SD card: the
+        firmware would write the command into it.
         """
-        if self.sd.transferring:
+        if self.sd.transferring and not any(gcode_and_subcode(line)[0] == "M112" for line in split_lines(cmd)):
             log.info("not sending %r while a file is transferred to the SD card", cmd)
             return False
         return self._queue_command(cmd, cmd_type, tags, force)
 
+    def command_lines(self, cmd):
+        """``cmd`` as the lines the firmware will get; raises :class:`CommandTooLong` for one it cannot take."""
+        lines = split_lines(cmd)
+        for line in lines:
+            check_length(line, self._command_limit(), self.config.rx_buffer_size)
+        return lines
+
+    def _command_limit(self):
+        sender = self.sender
+        return max_command_length(self.config.rx_buffer_size, sender.next_line if sender is not None else 1,
+                                  numbered=not self.config.never_send_checksum)
+
+    def _fits(self, command):
+        """Whether a queued command (also after the plugins' queuing phase) can reach the firmware intact."""
+        return self.sender.fits(command, self._command_limit())
+
     def _queue_command(self, cmd, cmd_type=None, tags=None, force=False):
         if self.sender is None or self._state not in OPERATIONAL_STATES:
             return False
-        cmd = cmd.strip()
-        if not cmd:
+        lines = split_lines(cmd)
+        if len(lines) != 1:
+            # one command per line, in order; a cmd_type belongs to the first only
+            return any([self._queue_command(line, cmd_type if index == 0 else None, tags, force)
+                        for index, line in enumerate(lines)])
+        command = Command(lines[0], cmd_type, set(tags) if tags else set())
+        if command.gcode == "M112":
+            return self.emergency_stop()
+        if not self._fits(command):
             return False
-        command = Command(cmd, cmd_type, set(tags) if tags else set())
-        if force or command.gcode == "M112":
-            self.sender.send_now(cmd)
+        if force:
+            self.sender.send_now(command.cmd)
             return True
         if cmd_type is not None and self.sender.queue.has_type(cmd_type):
             return False
-        return self.sender.enqueue(self.queue_phase(command)) > 0
+        return self.sender.enqueue([result for result in self.queue_phase(command) if self._fits(result)]) > 0
+
+    def emergency_stop(self):
+        """M112: on the wire ahead of everything queued, then the connection closes with an error.
+
+        The firmware halts and answers nothing until it is reset, so a cancel (which waits for the
+        oks of the lines in flight) would wait forever. As OctoPrint does, M112 goes out without and
+        with line number (one of them gets through whatever the numbering), then heaters off in case
+        the firmware has no emergency parser, and the port closes: state ``CLOSED_WITH_ERROR``. A
+        running job ends as cancelled by the emergency stop, with nothing to resume. Reconnecting
+        resets most boards. Safe from any thread; False if not connected.
+        """
+        sender = self.sender
+        if sender is None or self._closed:
+            return False
+        self._emergency = True  # the firmware's "kill() called" may arrive before the port is closed
+        with sender.lock:
+            sender.send_unnumbered("M112")
+            sender.send_now("M112")
+            for cmd in self._heaters_off():
+                sender.send_now(cmd)
+        self.callback.on_comm_log(EMERGENCY_STOP)
+        if self._shutdown():
+            self.sd.abort_transfer(EMERGENCY_STOP)
+            self.jobs.stop_on_emergency("Cancelled by an emergency stop (M112)")
+            self._fail(EMERGENCY_STOP)
+        return True
+
+    def _heaters_off(self):
+        profile = self.printer_profile or {}
+        count = (profile.get("extruder") or {}).get("count", 1)
+        commands = [f"M104 T{tool} S0" for tool in range(count)] if count > 1 else ["M104 S0"]
+        if profile.get("heatedBed", True):
+            commands.append("M140 S0")
+        return commands
 
     def send_script(self, name, context=None, tags=None):
         """Queue the GCODE script ``name`` (rendered by ``script_renderer``, plus the scripts hook)."""
@@ -412,6 +476,8 @@ class MachineCom:
         self._set_state(State.CLOSED_WITH_ERROR)
 
     def _error_close(self, message, job_reason=None):
+        if self._emergency:
+            return  # emergency_stop() closes the port and says why
         if self._shutdown():
             self.sd.abort_transfer(message)
             self.jobs.end("error", job_reason or message)

@@ -16,6 +16,7 @@ from octohost.logs import serial_log
 
 from .fastio import writer
 from .history import ResendHistory
+from .linelimit import max_command_length, problem, split_lines
 from .phases import QUEUED, SENT
 from .protocol import checksum, parameter, parse_at_command
 from .sendqueue import Command, SendQueue
@@ -70,6 +71,12 @@ class Sender:
         self._pumps = 0
         self._received = None  # an ok line to log before the next transmission's log (acknowledge)
         self.idle_since = 0.0  # when the window last went from empty to busy, for timeouts
+        self.max_job_command = self._job_command_limit()  # longest file line sent, refreshed by the pump
+
+    def _job_command_limit(self):
+        """The longest file line the firmware can take, allowing for line numbers of 8 digits at least."""
+        return max_command_length(self.config.rx_buffer_size, max(self.next_line, 10 ** 6),
+                                  numbered=not self.config.never_send_checksum)
 
     # -- queueing ----------------------------------------------------------------------------------
 
@@ -106,6 +113,7 @@ class Sender:
         self._pumps += 1
         if not self._pumps & 0xFF:  # handlers can switch on and off (printer offsets): look now and then
             self.quiet = host.phases.quiet()
+            self.max_job_command = self._job_command_limit()
         if self._resync_until is not None and not self._resynced():
             return
         while True:
@@ -221,9 +229,10 @@ class Sender:
                 self.host.at_command("sending", name, params, command)
                 continue
             if not self.quiet:
-                command = phases.sending(command)
-                if command is None:
+                rewritten = phases.sending(command)
+                if rewritten is None or rewritten is not command and not self.fits(rewritten, self.max_job_command):
                     continue
+                command = rewritten
             return self._frame(command)
 
     def _next_job_command(self):
@@ -237,17 +246,57 @@ class Sender:
             if line is None:
                 return None
             cmd, start, end = line
-            command = Command(cmd, filepos=start, fileend=end)
-            if self.quiet and cmd[0] != "@":
-                return command
-            results = self.host.queue_phase(command)
+            if len(cmd) > self.max_job_command or "\r" in cmd:  # the one check per line: see _odd_job_line
+                results = self._odd_job_line(cmd, start, end)
+            else:
+                command = Command(cmd, filepos=start, fileend=end)
+                if self.quiet and cmd[0] != "@":
+                    return command
+                results = self._job_queue_phase(command)
             if not results:
                 continue
-            for result in results:
-                self.host.phases.notify(QUEUED, result)
             if len(results) > 1:
                 self._job_pending.extend(results[1:])
             return results[0]
+
+    def _job_queue_phase(self, command):
+        results = [result for result in self.host.queue_phase(command)
+                   if result is command or self.fits(result, self.max_job_command)]  # a plugin's rewrite
+        for result in results:
+            self.host.phases.notify(QUEUED, result)
+        return results
+
+    def fits(self, command, limit):
+        """Whether ``command`` goes to the firmware as one line of at most ``limit``; else a note, and False."""
+        message = problem(command.cmd, limit, self.config.rx_buffer_size)
+        if message is None:
+            return True
+        log.warning("%s", message)
+        self.host.callback.on_comm_log(message)
+        return False
+
+    def _odd_job_line(self, cmd, start, end):
+        """A file line with a ``\r`` inside or too long for the firmware's receive buffer.
+
+        It is split at the line break like any command (:mod:`.linelimit`); a part too long is
+        skipped with a note in the terminal rather than sent: the firmware would lose bytes of it
+        and ask for it again until the host gives up and the print is lost. Skipping beats failing
+        the job up front, which would mean reading every file through before every print.
+        """
+        pieces = split_lines(cmd)
+        results = []
+        for index, piece in enumerate(pieces):
+            if len(piece) > self.max_job_command:
+                message = (f"Skipped the command at byte {start} of the file: it is {len(piece)} characters long, "
+                           f"more than the printer's receive buffer (serial.rxBufferSize, "
+                           f"{self.config.rx_buffer_size} bytes) takes with line number and checksum "
+                           f"({self.max_job_command})")
+                log.warning("%s", message)
+                self.host.callback.on_comm_log(message)
+                continue
+            command = Command(piece, filepos=start, fileend=end if index == len(pieces) - 1 else start)
+            results.extend([command] if self.quiet and piece[0] != "@" else self._job_queue_phase(command))
+        return results
 
     def _frame(self, command):
         cmd = command.cmd
@@ -386,6 +435,11 @@ class Sender:
             if number is not None:
                 self.next_line = number + 1
             self._transmit(data, number, None, False, "Send: ", text, command.gcode == "M105")
+
+    def send_unnumbered(self, cmd):
+        """Write ``cmd`` at once without line number and checksum (M112 when the numbering may be off)."""
+        with self.lock:
+            self._transmit((cmd + "\n").encode("ascii", "replace"), None, None, False, "Send: ", cmd)
 
     def in_flight(self):
         return len(self.window)
