@@ -41,8 +41,8 @@ class _Outcome:
         self.error = self.error or reason
         self.done.set()
 
-    def on_comm_print_job_cancelled(self, suppress_script=False, user=None):
-        self.error = self.error or "the print was cancelled"
+    def on_comm_print_job_cancelled(self, suppress_script=False, user=None, reason=None):
+        self.error = self.error or reason or "the print was cancelled"
         self.done.set()
 
     def __getattr__(self, name):

@@ -87,8 +87,8 @@ class CommCallback:
     def on_comm_print_job_cancelling(self, firmware_error=None):
         pass
 
-    def on_comm_print_job_cancelled(self, suppress_script=False, user=None):
-        pass
+    def on_comm_print_job_cancelled(self, suppress_script=False, user=None, reason=None):
+        """The job was cancelled; ``reason`` says why when it was not a plain cancel (an emergency stop)."""
 
     def on_comm_print_job_paused(self, suppress_script=False, user=None):
         pass

@@ -86,8 +86,12 @@ class Reader:
         return data
 
     def wake(self):
-        if self._wake_w is not None:
-            os.write(self._wake_w, b"x")
+        wake_w = self._wake_w
+        if wake_w is not None:
+            try:
+                os.write(wake_w, b"x")
+            except OSError:
+                pass  # the loop ended and closed the pipe meanwhile: nothing left to wake
         else:
             cancel = getattr(self._transport, "cancel_read", None)
             if callable(cancel):

@@ -183,6 +183,17 @@ class JobControl:
             pos = 0 if job.sd else job.start_pos
         self.comm.callback.on_comm_record_fileposition(origin, job.path, pos)
 
+    def stop_on_emergency(self, reason):
+        """An emergency stop ended the running job on purpose: it is cancelled, nothing to resume."""
+        job = self.job
+        if job is None or not (self.active or self.comm.get_state() in _RUNNING):
+            return
+        self.active = False
+        job.close()
+        callback = self.comm.callback
+        callback.on_comm_print_job_cancelling()
+        callback.on_comm_print_job_cancelled(suppress_script=True, reason=reason)
+
     def end(self, origin, reason):
         """The connection ends under a running job: record where, report it failed."""
         if self.job is not None and (self.active or self.comm.get_state() in _RUNNING):

@@ -150,7 +150,12 @@ class Responses:
                 log.info("firmware error %r handled by plugin %s", error.message, plugin_id)
                 return
         mode = self.config.firmware_errors
-        if mode == "disconnect":
+        if mode != "ignore" and "kill() called" in error.message.lower():
+            # the firmware halted (M112 in a file, a safety stop): it answers nothing until reset, so a
+            # cancel would wait for oks forever; as OctoPrint does, this error always closes the port
+            comm._error_close(f"The printer halted: {error.message}",
+                              job_reason=f"The printer halted during the print: {error.message}")
+        elif mode == "disconnect":
             comm._error_close(f"The printer reported an error: {error.message}")
         elif mode == "cancel" and comm._state in PRINTING_STATES | {State.PAUSED}:
             comm.cancel_print(firmware_error=error.message)

@@ -168,8 +168,9 @@ class JobTracker:
     def done(self):
         self._ended(Events.PRINT_DONE, "done", True)
 
-    def cancelled(self):
-        self._ended(Events.PRINT_CANCELLED, "cancelled", False)
+    def cancelled(self, reason=None):
+        """Cancelled by someone (``reason``: how, when not a plain cancel); nothing to resume."""
+        self._ended(Events.PRINT_CANCELLED, "cancelled", False, reason=reason)
 
     def failed(self, reason, pos=None):
         """The job ended with an error; recovery keeps the position the comm layer reported, else ``pos``."""

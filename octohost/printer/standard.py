@@ -198,10 +198,10 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         comm = self._comm
         if comm is None:
             return
-        for command in commands:
-            command = command.strip()
-            if command:
-                comm.send_command(command, tags=tags, force=force)
+        # one command per line; all checked before any is sent (CommandTooLong is a ValueError)
+        lines = [line for command in commands for line in comm.command_lines(command)]
+        for line in lines:
+            comm.send_command(line, tags=tags, force=force)
 
     def script(self, name, context=None, tags=None, *args, **kwargs):
         if not self.scripts.exists(name):
@@ -670,8 +670,8 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         extra = {"firmwareError": firmware_error} if firmware_error else {}
         self._fire(Events.PRINT_CANCELLING, self._job.payload(**extra))
 
-    def on_comm_print_job_cancelled(self, suppress_script=False, user=None):
-        self._job.cancelled()
+    def on_comm_print_job_cancelled(self, suppress_script=False, user=None, reason=None):
+        self._job.cancelled(reason)
         self._job_script("afterPrintCancelled", suppress_script)
         self._sampler.trigger()
 
