@@ -1,10 +1,13 @@
 """The life of one print job above the comm layer: events, history, statistics, recovery, estimates.
 
-Comm callbacks run on the serial threads, so everything here that touches the disk (history
-rows, file statistics, the recovery file) goes to one background I/O thread in order; the
-callbacks themselves only update fields and queue work. Recovery is written on every state
-change and, while printing, whenever the acknowledged position moved and ``recovery_interval``
-passed (from the state monitor's tick).
+Comm callbacks run on the serial threads, so everything here that touches the disk goes to
+background threads: history rows and file statistics to one I/O thread in order, the recovery
+file to its own :class:`~.recovery.RecoveryWriter`; the callbacks themselves only update fields
+and queue work. Recovery is written at once on every state change and stop (pause, cancel,
+error), and while printing the state monitor's tick (every 0.5 s) hands it the position the
+printer acknowledged, written when it moved, at most every ``recovery_interval`` seconds. A host
+killed mid-print thus resumes at most about ``0.5 + recovery_interval`` seconds of printing
+(plus one fsync) before the last acknowledged line, and never after it.
 """
 
 import concurrent.futures
@@ -15,20 +18,21 @@ import time
 from octohost.events import Events
 
 from .estimation import create_estimator
+from .recovery import RecoveryWriter
 
 log = logging.getLogger(__name__)
 
 
 class JobTracker:
     def __init__(self, event_bus, plugin_manager, history=None, recovery=None, file_manager=None,
-                 profile_getter=None, recovery_interval=2.0):
+                 profile_getter=None, recovery_interval=0.5):
         self._event_bus = event_bus
         self._plugin_manager = plugin_manager
         self._history = history
         self._recovery = recovery
         self._file_manager = file_manager
         self._profile_getter = profile_getter or (lambda: None)
-        self._recovery_interval = recovery_interval
+        self._recovery_writer = RecoveryWriter(recovery, recovery_interval) if recovery is not None else None
         self._io = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="octohost.printer.io")
         self._lock = threading.Lock()
         self.file = None
@@ -39,8 +43,8 @@ class JobTracker:
         self._history_id = None
         self._estimator = None
         self._estimate = (None, None)
-        self._last_recovery = 0.0
         self._stopped_pos = None
+        self._stop_cause = None  # why the job stands still (pause), kept in the routine recovery records
         self._recovery_due = False
 
     # -- helpers -------------------------------------------------------------------------------
@@ -118,6 +122,7 @@ class JobTracker:
             self._started_at = time.monotonic()
             self._estimate = (None, None)
             self._stopped_pos = None
+            self._stop_cause = None
             origin = (self.file or {}).get("origin", "local")
             self._estimator = create_estimator(self._plugin_manager, "sdcard" if origin == "sdcard" else "local")
             self._recovery_due = True
@@ -159,11 +164,11 @@ class JobTracker:
         if self._file_manager is not None and local_path:
             profile = self._profile_getter()
             self.submit(self._file_manager.record_print, local_path, success, elapsed, printer_profile=profile)
-        if self._recovery is not None:
+        if self._recovery_writer is not None:
             if keep_recovery and file.get("path"):
-                self.submit(self._recovery.record, file["path"], file["origin"], pos, reason)
+                self._recovery_writer.record(file["path"], file["origin"], pos, reason, urgent=True)
             else:
-                self.submit(self._recovery.clear)
+                self._recovery_writer.clear()
 
     def done(self):
         self._ended(Events.PRINT_DONE, "done", True)
@@ -186,6 +191,7 @@ class JobTracker:
     def resumed(self, user=None):
         with self._lock:
             self._recovery_due = True
+            self._stop_cause = None
         self._fire(Events.PRINT_RESUMED, self.payload(**({"user": user} if user else {})))
 
     def state_changed(self):
@@ -195,29 +201,28 @@ class JobTracker:
     def record_position(self, cause, path, pos):
         """The comm layer reports where a job stopped and why (pause, cancel, error, disconnect)."""
         self._stopped_pos = pos
+        self._stop_cause = cause
         file = self.file or {}
-        if self._recovery is None or not file.get("path"):
+        if self._recovery_writer is None or not file.get("path"):
             return
-        self.submit(self._recovery.record, file["path"], file["origin"], pos, cause)
+        self._recovery_writer.record(file["path"], file["origin"], pos, cause, urgent=True)
 
     # -- sampling (state monitor thread) -------------------------------------------------------
 
     def tick(self, status):
-        """Persist the acknowledged position when due; ``status`` is ``get_job_status()`` or None."""
-        if self._recovery is None or status is None:
+        """Hand the acknowledged position to the recovery writer; ``status`` is ``get_job_status()`` or None.
+
+        Never the sent position (``filepos``): the printer may not have those lines. Until the first
+        ok of a job started at 0, ``acked_filepos`` is None, and 0 is where it would resume.
+        """
+        if self._recovery_writer is None or status is None:
             return
-        now = time.monotonic()
-        with self._lock:
+        with self._lock:  # under the lock, so a job's end (clear) always comes after its last position
             if not self.active or not self.file or not self.file.get("path"):
                 return
-            if not self._recovery_due and now - self._last_recovery < self._recovery_interval:
-                return
-            self._recovery_due = False
-            self._last_recovery = now
-            pos = status.get("acked_filepos")
-            if pos is None:
-                pos = status.get("filepos") or 0
-            self.submit(self._recovery.record, self.file["path"], self.file["origin"], pos)
+            urgent, self._recovery_due = self._recovery_due, False
+            self._recovery_writer.record(self.file["path"], self.file["origin"], status.get("acked_filepos") or 0,
+                                         self._stop_cause, urgent=urgent)
 
     def estimate(self, progress, print_time):
         """(printTimeLeft, printTimeLeftOrigin), recomputed from the state monitor thread."""
@@ -236,6 +241,8 @@ class JobTracker:
 
     def flush(self, timeout=5.0):
         """Wait for queued history/recovery writes (tests, shutdown)."""
+        if self._recovery_writer is not None and not self._recovery_writer.flush(timeout):
+            return False
         done = threading.Event()
         try:
             self._io.submit(done.set)
@@ -245,3 +252,5 @@ class JobTracker:
 
     def close(self):
         self._io.shutdown(wait=True)
+        if self._recovery_writer is not None:
+            self._recovery_writer.close()

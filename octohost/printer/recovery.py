@@ -3,8 +3,11 @@
 ``BASEDIR/data/print_recovery.yaml`` holds the file, origin and last byte position the printer
 acknowledged. It is replaced atomically, so after a SIGKILL or power cut it holds either the
 previous or the new record; it is removed when a job ends cleanly (done or cancelled).
+:class:`RecoveryWriter` does the writing on its own thread, newest record first.
 """
 
+import functools
+import logging
 import os
 import threading
 import time
@@ -12,6 +15,8 @@ import time
 import yaml
 
 from octohost.util.fs import atomic_write
+
+log = logging.getLogger(__name__)
 
 FILENAME = "print_recovery.yaml"
 
@@ -57,3 +62,87 @@ class PrintRecovery:
         if not isinstance(data, dict) or "path" not in data or "pos" not in data:
             return None
         return data
+
+
+class RecoveryWriter:
+    """Writes the newest recovery record of a :class:`PrintRecovery` on a thread of its own.
+
+    While a job prints, positions arrive often (every state-monitor tick). Only the newest waits
+    to be written, so a slow disk never builds a backlog and no serial or state thread ever waits
+    for it; routine positions are written at most every ``interval`` seconds, which bounds the
+    writes to an SD card. ``urgent`` records (a pause, cancel or error) and clearing (a job that
+    ended cleanly) are written at once. The newest request always wins: a clear is never undone
+    by an older position still waiting.
+    """
+
+    def __init__(self, recovery, interval=1.0):
+        self._recovery = recovery
+        self._interval = interval
+        self._cond = threading.Condition()
+        self._pending = None  # the newest write not done yet (a callable)
+        self._urgent = False
+        self._busy = False
+        self._closed = False
+        self._last_write = 0.0
+        self._thread = threading.Thread(target=self._run, name="octohost.printer.recovery", daemon=True)
+        self._thread.start()
+
+    def record(self, path, origin, pos, reason=None, urgent=False):
+        self._post(functools.partial(self._recovery.record, path, origin, pos, reason), urgent)
+
+    def clear(self):
+        self._post(self._recovery.clear, True)
+
+    def _post(self, operation, urgent):
+        with self._cond:
+            if self._closed:
+                operation()  # after close (shutdown): write it here rather than lose it
+                return
+            self._pending = operation
+            self._urgent = self._urgent or urgent
+            self._cond.notify_all()
+
+    def flush(self, timeout=5.0):
+        """Write what waits now and wait until it is on disk; False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            if self._pending is not None:
+                self._urgent = True
+                self._cond.notify_all()
+            while self._pending is not None or self._busy:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+        return True
+
+    def close(self):
+        """Write what waits, then stop the thread."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(10)
+
+    def _run(self):
+        while True:
+            with self._cond:
+                while self._pending is None and not self._closed:
+                    self._cond.wait()
+                if self._pending is None:
+                    return
+                if not (self._urgent or self._closed):
+                    wait = self._last_write + self._interval - time.monotonic()
+                    if wait > 0:
+                        self._cond.wait(wait)
+                        continue
+                operation, self._pending, self._urgent = self._pending, None, False
+                self._busy = True
+            try:
+                operation()
+            except Exception:
+                log.exception("writing the print recovery data failed")
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._last_write = time.monotonic()
+                    self._cond.notify_all()

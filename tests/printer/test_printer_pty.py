@@ -1,9 +1,12 @@
 """The printer over a pseudo-terminal: a normal print, and a host killed mid-print (recovery)."""
 
 import os
+import random
 import signal
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 from printer_support import write_gcode
@@ -89,3 +92,86 @@ def test_sigkill_mid_print_leaves_correct_recovery_data(tmp_path):
                                                                "octohost stopped during the print")
     finally:
         history.close()
+
+
+#: how far the recovery file may lag behind the printer: a 0.5 s state-monitor tick, a 0.5 s write
+#: interval, and 0.75 s for a busy machine's scheduling and fsync
+RECOVERY_LAG = 1.75
+
+
+class AcceptedProgress:
+    """Samples (time, byte offset after the furthest file line the virtual printer accepted) every 10 ms."""
+
+    def __init__(self, printer, ends):
+        self.printer, self.ends = printer, ends
+        self.samples = [(time.monotonic(), 0)]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def furthest(self):
+        for command in reversed(self.printer.accepted):
+            if command in self.ends:
+                return self.ends[command]
+        return 0
+
+    def _run(self):
+        while not self._stop.wait(0.01):
+            self.samples.append((time.monotonic(), self.furthest()))
+
+    def at(self, moment):
+        """The furthest position sampled at or before ``moment`` (a little behind the truth, never ahead)."""
+        return max((pos for when, pos in self.samples if when <= moment), default=0)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(5)
+
+
+def read_recovery_pos(path):
+    try:
+        return int(path.read_text().split("pos: ", 1)[1].split()[0])
+    except (FileNotFoundError, IndexError):
+        return None
+
+
+@pytest.mark.e2e
+def test_recovery_position_stays_within_the_lag_bound_and_never_ahead_through_kill_9(tmp_path):
+    """At every moment the recovery file is what a kill -9 would leave: check it then, and after real kills."""
+    basedir = tmp_path / "base"
+    gcode = write_gcode(basedir / "uploads" / "long.gcode", lines=40000)
+    ends = line_ends(gcode)
+    positions = {0, *ends.values()}
+    recovery_file = basedir / "data" / "print_recovery.yaml"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    rng = random.Random(13)
+    for run in range(2):
+        with serve_pty(VirtualOptions(time_scale=50.0, ok_delay=0.001)) as server:
+            child = subprocess.Popen([sys.executable, CHILD, str(basedir), server.path, "long.gcode"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            progress = AcceptedProgress(server.printer, ends)
+            try:
+                assert child.stdout.readline().strip() == b"printing", child.stderr.read().decode()[-2000:]
+                kill_at = time.monotonic() + rng.uniform(2.0, 6.0)
+                while time.monotonic() < kill_at:  # what a kill now would leave, polled
+                    pos = read_recovery_pos(recovery_file)
+                    now = time.monotonic()
+                    ahead = progress.furthest()
+                    if pos is not None:
+                        assert pos in positions
+                        assert pos <= ahead, f"run {run}: recovery at {pos}, printer acknowledged {ahead}"
+                        behind = progress.at(now - RECOVERY_LAG)
+                        assert pos >= behind, (f"run {run}: recovery at {pos} lags behind {behind}, where the "
+                                               f"printer was {RECOVERY_LAG} s ago")
+                    time.sleep(0.02)
+            finally:
+                child.send_signal(signal.SIGKILL)
+                killed = time.monotonic()
+                child.wait(10)
+                child.stdout.close()
+                child.stderr.close()
+            progress.stop()
+            pos = read_recovery_pos(recovery_file)
+            assert pos in positions and progress.at(killed - RECOVERY_LAG) <= pos <= progress.furthest(), run
+            assert pos > 0, run
+            recovery_file.unlink()  # the next run prints from the start: no stale position from this one

@@ -1,6 +1,19 @@
+import threading
+import time
+
 import yaml
 
-from octohost.printer.recovery import PrintRecovery
+from octohost.printer.recovery import PrintRecovery, RecoveryWriter
+
+
+def wait_until(predicate, timeout=5.0):
+    """True once ``predicate()`` holds, False when ``timeout`` passed first."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def test_record_read_and_clear(tmp_path):
@@ -22,3 +35,66 @@ def test_corrupt_file_is_no_recovery(tmp_path):
     assert PrintRecovery(str(tmp_path)).get_recovery_data() is None
     (tmp_path / "print_recovery.yaml").write_text(yaml.safe_dump(["x"]))
     assert PrintRecovery(str(tmp_path)).get_recovery_data() is None
+
+
+class SlowRecovery(PrintRecovery):
+    """Counts the writes and can hold one on the disk, like a slow SD card."""
+
+    def __init__(self, folder):
+        super().__init__(folder)
+        self.writes = []
+        self.gate = threading.Event()
+        self.gate.set()
+        self.entered = threading.Event()
+
+    def record(self, path, origin, pos, reason=None):
+        self.entered.set()
+        self.gate.wait(10)
+        self.writes.append(pos)
+        return super().record(path, origin, pos, reason)
+
+
+def test_writer_keeps_only_the_newest_position_while_the_disk_is_busy(tmp_path):
+    recovery = SlowRecovery(str(tmp_path))
+    writer = RecoveryWriter(recovery, interval=0.0)
+    try:
+        recovery.gate.clear()
+        writer.record("a.gcode", "local", 1)
+        assert recovery.entered.wait(5)  # the first write is on the (slow) disk
+        for pos in range(2, 1000):
+            writer.record("a.gcode", "local", pos)  # returns at once, whatever the disk does
+        recovery.gate.set()
+        assert writer.flush()
+        assert recovery.writes == [1, 999]
+        assert recovery.get_recovery_data()["pos"] == 999
+    finally:
+        writer.close()
+
+
+def test_writer_writes_routine_positions_at_most_every_interval_and_stops_at_once(tmp_path):
+    recovery = SlowRecovery(str(tmp_path))
+    writer = RecoveryWriter(recovery, interval=60.0)
+    try:
+        writer.record("a.gcode", "local", 10)
+        assert wait_until(lambda: recovery.writes == [10])
+        writer.record("a.gcode", "local", 20)
+        writer.record("a.gcode", "local", 30)
+        assert not wait_until(lambda: len(recovery.writes) > 1, timeout=0.3)  # not due for a minute
+        writer.record("a.gcode", "local", 35, reason="pause", urgent=True)
+        assert wait_until(lambda: recovery.writes == [10, 35])
+        assert writer.flush() and recovery.get_recovery_data()["reason"] == "pause"
+        writer.record("a.gcode", "local", 40)
+        writer.clear()  # the newest request wins: the waiting position is not written after it
+        assert writer.flush()
+        assert recovery.get_recovery_data() is None and recovery.writes == [10, 35]
+    finally:
+        writer.close()
+
+
+def test_close_writes_what_waits(tmp_path):
+    recovery = PrintRecovery(str(tmp_path))
+    writer = RecoveryWriter(recovery, interval=60.0)
+    writer.record("a.gcode", "local", 10)
+    writer.record("a.gcode", "local", 20)
+    writer.close()
+    assert recovery.get_recovery_data()["pos"] == 20
