@@ -104,7 +104,8 @@ SCHEMA = Section(
         additionalBaudrates=S([], "Extra baud rates to offer.", item_type=int),
         log=S(False, "Write raw serial traffic to logs/serial.log (can be switched while running)."),
         window=S("ping-pong", "How many lines may be in flight.", choices=["ping-pong", "rx-bytes", "advanced-ok"]),
-        rxBufferSize=S(128, "Firmware receive buffer in bytes, for the rx-bytes window mode."),
+        rxBufferSize=S(128, "Firmware receive buffer in bytes: the longest line sent (with line number and checksum), "
+                            "and the bytes in flight in the rx-bytes window mode."),
         helloCommand=S("M110 N0",
                        "First command sent after opening the port, to reset line numbers and wake the firmware."),
         firmwareErrors=S("cancel", "What a firmware error does: cancel the print, disconnect, or ignore it.",
