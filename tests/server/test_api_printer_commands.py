@@ -57,6 +57,7 @@ def test_m112_during_a_print_halts_and_records_an_emergency_stop_without_recover
     state = wait_until(lambda: running.get("/api/job").json()["state"].startswith("Offline after error")
                        and running.get("/api/job").json()["state"], timeout=5)
     assert "emergency stop" in state
+    assert running.post("/api/job", role="user", json={"command": "cancel"}).status_code == 409  # nothing runs
     running.context.printer.flush()
     job = running.get("/api/job").json()
     assert "recovery" not in job
