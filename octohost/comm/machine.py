@@ -334,8 +334,9 @@ class MachineCom:
     def command_lines(self, cmd):
         """``cmd`` as the lines the firmware will get; raises :class:`CommandTooLong` for one it cannot take."""
         lines = split_lines(cmd)
+        limit = self._command_limit()
         for line in lines:
-            check_length(line, self._command_limit(), self.config.rx_buffer_size)
+            check_length(line, limit, self.config.rx_buffer_size)
         return lines
 
     def _command_limit(self):
