@@ -1,19 +1,11 @@
 import threading
-import time
 
+import pytest
 import yaml
 
 from octohost.printer.recovery import PrintRecovery, RecoveryWriter
 
-
-def wait_until(predicate, timeout=5.0):
-    """True once ``predicate()`` holds, False when ``timeout`` passed first."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True
+from support import WaitTimeout, wait_until
 
 
 def test_record_read_and_clear(tmp_path):
@@ -76,12 +68,13 @@ def test_writer_writes_routine_positions_at_most_every_interval_and_stops_at_onc
     writer = RecoveryWriter(recovery, interval=60.0)
     try:
         writer.record("a.gcode", "local", 10)
-        assert wait_until(lambda: recovery.writes == [10])
+        wait_until(lambda: recovery.writes == [10])
         writer.record("a.gcode", "local", 20)
         writer.record("a.gcode", "local", 30)
-        assert not wait_until(lambda: len(recovery.writes) > 1, timeout=0.3)  # not due for a minute
+        with pytest.raises(WaitTimeout):  # not due for a minute
+            wait_until(lambda: len(recovery.writes) > 1, timeout=0.3)
         writer.record("a.gcode", "local", 35, reason="pause", urgent=True)
-        assert wait_until(lambda: recovery.writes == [10, 35])
+        wait_until(lambda: recovery.writes == [10, 35])
         assert writer.flush() and recovery.get_recovery_data()["reason"] == "pause"
         writer.record("a.gcode", "local", 40)
         writer.clear()  # the newest request wins: the waiting position is not written after it
