@@ -28,7 +28,7 @@ import argparse
 import http.client
 import json
 import os
-import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -122,11 +122,11 @@ class Load:
     """The load process, seen from the driver."""
 
     def __init__(self, args, port, key, session):
-        import subprocess
         upload_bytes = int(args.upload_mb * 1e6)
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--load", str(port), key, session, str(args.pollers), str(args.push_clients),
-             str(upload_bytes), str(args.load_seconds)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            [sys.executable, __file__, "--load", json.dumps([port, key, session, args.pollers, args.push_clients,
+                                                             upload_bytes, args.load_seconds])],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         if self.process.stdout.readline().strip() != "ready":
             self.process.kill()
             raise SystemExit("the load process did not start")
@@ -234,7 +234,7 @@ def report(scenario, runs, lines):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=3, help="loaded and unloaded runs per scenario, alternating")
+    parser.add_argument("--rounds", type=int, help="loaded and unloaded runs per scenario, alternating (3; --quick 1)")
     parser.add_argument("--quick", action="store_true", help="a tenth of the lines, a 50 MB upload, one round")
     parser.add_argument("--lines", type=int, help="lines per print in every scenario")
     parser.add_argument("--only", action="append", choices=list(SCENARIOS), help="just this scenario (repeatable)")
@@ -243,14 +243,14 @@ def main():
     parser.add_argument("--upload-mb", type=float, default=500)
     parser.add_argument("--load-seconds", type=float, default=900, help="the load stops after this in any case")
     parser.add_argument("--optimize", type=int, choices=(0, 1, 2), default=2, help="PYTHONOPTIMIZE for the daemon")
-    parser.add_argument("--load", nargs=7, help=argparse.SUPPRESS)
+    parser.add_argument("--load", help=argparse.SUPPRESS)  # JSON: the arguments of load()
     args = parser.parse_args()
     if args.load:
-        port, key, session, pollers, push_clients, upload_bytes, seconds = args.load
-        load(int(port), key, session, int(pollers), int(push_clients), int(upload_bytes), float(seconds))
+        load(*json.loads(args.load))
         return
+    if args.rounds is None:
+        args.rounds = 1 if args.quick else 3
     if args.quick:
-        args.rounds = 1
         args.upload_mb = min(args.upload_mb, 50)
     from octohost.access.users import UserManager
 
