@@ -243,6 +243,8 @@ def main():
     parser.add_argument("--upload-mb", type=float, default=500)
     parser.add_argument("--load-seconds", type=float, default=900, help="the load stops after this in any case")
     parser.add_argument("--optimize", type=int, choices=(0, 1, 2), default=2, help="PYTHONOPTIMIZE for the daemon")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=YAML",
+                        help="a daemon setting for every run, e.g. server.workerThreads=2 (repeatable)")
     parser.add_argument("--load", help=argparse.SUPPRESS)  # JSON: the arguments of load()
     args = parser.parse_args()
     if args.load:
@@ -252,17 +254,25 @@ def main():
         args.rounds = 1 if args.quick else 3
     if args.quick:
         args.upload_mb = min(args.upload_mb, 50)
+    import yaml
+
     from octohost.access.users import UserManager
+    from octohost.settings import Settings
 
     print(f"octohost web load benchmark (python {sys.version.split()[0]}, {os.cpu_count()} cores, load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}); load: {args.pollers} REST pollers, "
-          f"{args.push_clients} push clients, a {args.upload_mb:g} MB upload")
+          f"{args.push_clients} push clients, a {args.upload_mb:g} MB upload"
+          + "".join(f"; {assignment}" for assignment in args.set))
     print(f"{'scenario':<12} {'load':<9} {'lines':>6} {'lines/s':>8} {'p50 us':>7} {'p99 us':>8} {'max us':>8} "
           f"{'daemon':>7} {'busy':>6}")
     with tempfile.TemporaryDirectory(prefix="octohost-bench-") as basedir:
         users = UserManager(os.path.join(basedir, "users.yaml"))
         users.add_user(USER, "bench-password", admin=True)
         key = users.get_or_create_api_key(USER)
+        settings = Settings(basedir)
+        for assignment in args.set:
+            name, _, value = assignment.partition("=")
+            settings.set(name, yaml.safe_load(value))
         daemon = Daemon(basedir, args.optimize)
         try:
             api = Api(daemon.port, key)
