@@ -182,7 +182,8 @@ def run_one(args, scenario, loaded, api, daemon, basedir, name, lines, session, 
         raise SystemExit(f"{scenario}: the simulator saw {stats['moves']} of {lines} moves, "
                          f"{stats['errors']} errors, {stats['overflows']} overflows")
     seconds = stats["last_move"] - stats["first_move"]
-    turnaround = [t for t, moves in zip(stats["turnaround_us"], stats["turnaround_moves"], strict=True) if 0 < moves < lines]
+    samples = zip(stats["turnaround_us"], stats["turnaround_moves"], strict=True)
+    turnaround = [t for t, moves in samples if 0 < moves < lines]
     result = {"rate": (lines - 1) / seconds, "p50": percentile(turnaround, 0.5), "p99": percentile(turnaround, 0.99),
               "max": max(turnaround), "daemon_cpu": daemon_cpu / seconds * 100,
               "busy": (1 - (idle_after - idle) / (total_after - total)) * 100}
