@@ -54,9 +54,9 @@ def start_daemon(basedir, port, optimize):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            requests.get(f"http://127.0.0.1:{port}/api/version", timeout=1)
+            requests.get(f"http://127.0.0.1:{port}/api/version", timeout=5)
             return process
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or a busy machine
             time.sleep(0.1)
     process.kill()
     raise SystemExit("the daemon did not start within 30 s")

@@ -46,7 +46,12 @@ def start_process(*extra):
     return process, port, key
 
 
-def stream_upload(port, key, size, name="bench.gcode"):
+def stream_upload(port, key, size, name="bench.gcode", stop=None, progress=None):
+    """POST ``size`` bytes of G-code generated on the fly as a multipart upload; the HTTP status.
+
+    ``stop`` (an Event) ends it early by dropping the connection (returns None; the server deletes
+    what it had received); ``progress(n)`` is told about each chunk sent.
+    """
     chunk = LINE * (2**20 // len(LINE))
     head = f"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n".encode()
     tail = b"\r\n--b--\r\n"
@@ -59,9 +64,14 @@ def stream_upload(port, key, size, name="bench.gcode"):
     connection.send(head)
     remaining = size
     while remaining:
+        if stop is not None and stop.is_set():
+            connection.close()
+            return None
         piece = chunk[:remaining]
         connection.send(piece)
         remaining -= len(piece)
+        if progress is not None:
+            progress(len(piece))
     connection.send(tail)
     return connection.getresponse().status
 

@@ -14,8 +14,10 @@ target that is not the bottleneck, and models what limits real hosts:
   ``B`` is counted as Marlin does, while the answered command still holds its slot.
 
 Prints the pty path, serves until SIGTERM, then writes its measurements as JSON to ``--stats``:
-turnaround samples (``ok`` written -> next line's first byte read, microseconds), line count,
-overflows, checksum errors and its own CPU time.
+turnaround samples (``ok`` written -> next line's first byte read, microseconds) with the number of
+moves received before each (so a caller can keep just the samples inside a print, not the idle
+gaps around it), line count, when the first and the last move arrived, overflows, checksum errors
+and its own CPU time.
 
 Usage: python benchmarks/sim/firmware.py [--baud 115200] [--latency 0.001] [--advanced-ok] --stats FILE
 """
@@ -61,7 +63,9 @@ class Simulator:
         self.unacked_bytes = 0
         self.last_ok_written = None
         self.turnaround = []
+        self.turnaround_moves = []  # moves received before each turnaround sample
         self.moves = 0
+        self.first_move = self.last_move = None  # perf_counter (CLOCK_MONOTONIC) arrival times
         self.overflows = 0
         self.errors = 0
         self.running = True
@@ -71,6 +75,7 @@ class Simulator:
     def receive(self, data, now):
         if self.last_ok_written is not None:
             self.turnaround.append((now - self.last_ok_written) * 1e6)
+            self.turnaround_moves.append(self.moves)
             self.last_ok_written = None
         data = self.partial + data
         *lines, self.partial = data.split(b"\n")
@@ -115,6 +120,9 @@ class Simulator:
             body = text
         if body.startswith(b"G1 "):
             self.moves += 1
+            if self.first_move is None:
+                self.first_move = arrived
+            self.last_move = arrived
         if body.startswith(b"M105"):
             self.answer(arrived, b"ok T:21.0 /0.0 B:21.0 /0.0 @:0 B@:0\n")
         elif body.startswith(b"M115"):
@@ -200,7 +208,8 @@ class Simulator:
 
     def stats(self):
         usage = os.times()
-        return {"moves": self.moves, "turnaround_us": self.turnaround, "overflows": self.overflows,
+        return {"moves": self.moves, "turnaround_us": self.turnaround, "turnaround_moves": self.turnaround_moves,
+                "first_move": self.first_move, "last_move": self.last_move, "overflows": self.overflows,
                 "errors": self.errors, "cpu_s": usage.user + usage.system}
 
 

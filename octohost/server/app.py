@@ -13,6 +13,7 @@ import re
 import secrets
 import signal
 import socket
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -195,7 +196,13 @@ class Server:
         return self
 
     def serve_forever(self):
-        """Serve from the calling thread until SIGINT/SIGTERM, then shut down cleanly."""
+        """Serve from the calling thread until SIGINT/SIGTERM, then shut down cleanly.
+
+        The serial loops release the interpreter lock at every read and write; while web threads
+        are busy, getting it back took up to Python's switch interval (5 ms) each time, longer
+        than a line takes at 115200 baud. ``server.switchInterval`` shortens that wait.
+        """
+        sys.setswitchinterval(self.settings.get("server.switchInterval"))
         asyncio.set_event_loop(asyncio.new_event_loop())
         self._loop = IOLoop.current()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -84,6 +84,9 @@ SCHEMA = Section(
         bodyTimeout=S(60.0, "Seconds an API request's body may take to arrive; uploads instead may stall at most this"
                             " long between pieces; 0: no limit."),
         maxHeaderSize=S(65536, "Largest request line and headers in bytes; a larger request is refused."),
+        switchInterval=S(0.0002, "Seconds a thread waiting for Python's interpreter lock lets the holder run before "
+                         "asking for it (sys.setswitchinterval; Python's default 0.005): short keeps the serial "
+                         "loops' ok -> next line turnaround short while the web server is busy."),
         secretKey=S(None, "Secret for session cookies; generated and stored on first start.", types=(str,)),
         allowCrossOrigin=S(False, "Answer CORS preflights so browser apps on other origins can call the API."),
         commands=Section(

@@ -37,3 +37,18 @@ def test_daemon_benchmark_quick():
     assert "daemon with PYTHONOPTIMIZE=2, idle" in output
     assert " 0 push clients: median" in output and " 2 push clients: median" in output
     assert "rate with 2 clients relative to none" in output
+
+
+@pytest.mark.e2e
+def test_web_load_benchmark_quick():
+    """Every print completes with each move accepted once (the benchmark exits non-zero otherwise),
+    and the REST pollers saw no error."""
+    output = run("web_load.py", "--quick", "--lines", "300", "--pollers", "2", "--push-clients", "2",
+                 "--upload-mb", "5")
+    rows = [line for line in output.splitlines() if line.startswith(("115200 baud ", "unthrottled "))]
+    runs = [(line[:12].strip(), line[13:22].strip()) for line in rows if "loaded / unloaded" not in line]
+    assert runs == [("115200 baud", "unloaded"), ("115200 baud", "loaded"), ("unthrottled", "unloaded"),
+                    ("unthrottled", "loaded")], output
+    loaded = [line for line in rows if line[13:22].strip() == "loaded"]
+    assert all("REST" in line and " 0 errors;" in line for line in loaded), output
+    assert sum("loaded / unloaded:" in line for line in rows) == 2, output

@@ -89,3 +89,33 @@ def test_a_print_as_the_service_runs_it_without_docstrings_and_asserts(tmp_path)
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr
+
+
+SWITCH_PROBE = """
+import os, signal, sys, threading
+from octohost.server.app import run
+from octohost.settings import Settings
+
+settings = Settings(sys.argv[1])
+settings.set("server.switchInterval", 0.0007)
+print("before", sys.getswitchinterval(), flush=True)
+
+def probe():
+    print("serving", sys.getswitchinterval(), flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+threading.Timer(1.0, probe).start()
+sys.exit(run(settings, host="127.0.0.1", port=0))
+"""
+
+
+@pytest.mark.e2e
+def test_the_daemon_shortens_the_interpreter_switch_interval(tmp_path):
+    """``server.switchInterval`` applies to the serving process (the serial loops wait less for the
+    interpreter lock while web threads are busy)."""
+    result = subprocess.run([sys.executable, "-c", SWITCH_PROBE, str(tmp_path)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    values = dict(line.split() for line in result.stdout.splitlines() if line.startswith(("before", "serving")))
+    assert float(values["before"]) == 0.005
+    assert float(values["serving"]) == 0.0007

@@ -177,3 +177,38 @@ def test_numbers_a_part_cannot_use_are_refused(tmp_path, key, value):
     with pytest.raises(SettingsError, match="from"):
         settings.set(key, value)
     assert settings.user_values() == {}
+
+
+def test_reads_do_not_rebuild_the_tree_and_follow_every_change(tmp_path, monkeypatch):
+    """Views read settings on every request: a read walks a kept tree, a change replaces it."""
+    from octohost.settings import schema
+
+    s = Settings(str(tmp_path))
+    s.get("server.port")
+    builds = []
+    original = schema.defaults
+
+    def counting(*section):
+        if not section:  # the whole tree (sections recurse with an argument)
+            builds.append(1)
+        return original(*section)
+
+    monkeypatch.setattr(schema, "defaults", counting)
+    for _ in range(50):
+        assert s.get("server.allowCrossOrigin") is False
+    assert builds == []
+    s.set("server.port", 8080)
+    assert s.get("server.port") == 8080
+    s.remove("server.port")
+    assert s.get("server.port") == 5000
+    assert len(builds) == 2
+
+
+def test_lists_and_dicts_read_are_copies(tmp_path):
+    s = Settings(str(tmp_path))
+    s.set("serial.additionalPorts", ["/dev/printer*"])
+    s.get("serial.additionalPorts").append("/dev/other")
+    s.get("serial").clear()
+    s.effective()["serial"]["additionalPorts"].append("/dev/third")
+    assert s.get("serial.additionalPorts") == ["/dev/printer*"]
+    assert s.get("serial.baudrate") == 115200
