@@ -29,6 +29,7 @@ setup(
         "jinja2>=3.1",
         "click>=8.4",
         "sockjs-tornado==1.0.7",  # octohost/server/sockjs_patch.py patches its internals (see its test)
+        "regex>=2024.11.6",
     ],
     extras_require={
         "test": [
@@ -39,6 +40,7 @@ setup(
             "playwright>=1.65",
             "octorest>=0.4",
             "psutil>=7.2",
+            "hypothesis>=6.100",
             # lint and type checks, run by .ci/run before the tests (ruff.toml, mypy.ini)
             "ruff>=0.17,<0.18",
             "mypy>=2.4,<2.5",
