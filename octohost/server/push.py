@@ -7,25 +7,34 @@ Messages are ``{"<type>": payload}``: ``connected`` on open; after ``{"auth": "n
 Nothing that produces data ever waits for a client. The hub registers ONE printer callback, so a
 terminal line costs the same with twenty clients as with none: lines, messages and temperatures
 are collected once and handed to every client in a batch on the half-second tick. Events and
-plugin messages only touch a client's own state under a short lock; the IOLoop sends. Each client
-has a bounded outbox and a bounded write buffer: a client that stops reading is dropped once
-either fills, and the others never notice.
+plugin messages only touch a client's own state under a short lock; the IOLoop sends.
+
+A client that stops reading is dropped, and the others never notice: at once when its outbox or
+its write buffer fills, and once more than ``server.push.maxQueuedBytes`` have waited for it
+(kernel buffers included) for ``server.push.maxQueuedSeconds``.
+
+A client's terminal-line pattern (``subscribe.state.logs``) is client input that costs CPU: it is
+compiled and matched only on the hub's one worker thread (:mod:`octohost.util.safematch`, which
+releases the GIL and stops at a per-client CPU budget), never on the IOLoop or the printer's
+threads. Such a client's ``current`` messages are prepared there and go out through its outbox.
 """
 
 import collections
 import hashlib
 import json
 import logging
-import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from sockjs.tornado import SockJSConnection, SockJSRouter
 from tornado.ioloop import PeriodicCallback
 
 from octohost.events import Events
 from octohost.printer.interface import PrinterCallback
+from octohost.util.safematch import Budget, BudgetExhausted, LineFilter, PatternRefused
 
+from . import backlog
 from . import sockjs_patch  # noqa: F401  (patches the transports on import)
 
 log = logging.getLogger(__name__)
@@ -34,7 +43,8 @@ TICK_SECONDS = 0.5
 OUTBOX_LIMIT = 1000
 WRITE_BUFFER_LIMIT = 4 * 1024 * 1024
 ACCUMULATE_LIMIT = 300
-MAX_LOG_PATTERN = 100
+FILTER_CPU_RATE = 0.02  # CPU seconds per second a client's log pattern may use on average...
+FILTER_CPU_BURST = 0.25  # ...and at most at once; a pattern that needs more is switched off
 STATUS = "STATUS"
 
 
@@ -79,6 +89,11 @@ class PushConnection(SockJSConnection):
         self._accumulated = {"logs": [], "messages": [], "temps": []}
         self._history_sequence = {}
         self._subscription = {"state": {"logs": True, "messages": True}, "events": True, "plugins": True}
+        self._logs_generation = 0  # a pattern compiled off the loop applies only if no newer subscribe came
+        self._filter_budget = Budget(FILTER_CPU_RATE, FILTER_CPU_BURST)
+        self._patterns_off = False  # set for good once a pattern used up the budget
+        self._filter_pending = False
+        self._behind_since = None
         self._buffer_limited = False
         if not self.hub.register(self):
             self.close()
@@ -134,7 +149,7 @@ class PushConnection(SockJSConnection):
             self._outbox.clear()
         if overflow:
             log.info("push client %s fell too far behind; dropping it", self.remote_ip)
-            self.close()
+            backlog.cut_off(self)
             return
         for message_type, payload in messages:
             self._emit(message_type, payload)
@@ -143,28 +158,91 @@ class PushConnection(SockJSConnection):
         self._ticks += 1
         if self._ticks % self.throttle:
             return
+        rule = self._log_rule()
+        if isinstance(rule, LineFilter):
+            if not self._filter_pending:  # at most one per client waits for the worker
+                self._filter_pending = True
+                self.hub.off_loop(self._tick_filtered)
+            return
+        payload = self._take_current(rule)
+        if payload is not None:
+            self._emit("current", payload)
+
+    def _tick_filtered(self):
+        """``tick`` for a client with a log pattern, on the hub's worker thread."""
+        try:
+            payload = self._take_current(self._log_rule())
+        finally:
+            self._filter_pending = False
+        if payload is not None:
+            self.queue("current", payload)
+
+    def _take_current(self, rule):
+        """The ``current`` message due now with what accumulated since the last one, or None."""
         with self._lock:
             if self._awaiting_history:
-                return
+                return None
             current, self._current = self._current, None
             accumulated = self._accumulated
             self._accumulated = {"logs": [], "messages": [], "temps": []}
         if current is None or STATUS not in self.permissions:
-            return
-        logs = self.visible_logs(accumulated["logs"])
+            return None
+        logs = self._visible_logs(accumulated["logs"], rule)
         messages = accumulated["messages"] if self._subscription["state"].get("messages", True) else []
-        self._emit("current", self.hub.state_payload(current, logs, messages, accumulated["temps"]))
+        return self.hub.state_payload(current, logs, messages, accumulated["temps"])
 
-    def visible_logs(self, logs):
-        """The terminal lines this client may see (MONITOR_TERMINAL) and subscribed to."""
-        if "MONITOR_TERMINAL" not in self.permissions:
+    def send_history(self, data):
+        """Queue ``history`` from the printer's initial ``data``; a log pattern is applied off this thread."""
+        rule = self._log_rule()
+        if isinstance(rule, LineFilter):
+            self.hub.off_loop(lambda: self.queue("history", self._history_payload(data, self._log_rule())))
+        else:
+            self.queue("history", self._history_payload(data, rule))
+
+    def _history_payload(self, data, rule):
+        return self.hub.state_payload(data, self._visible_logs(data.get("logs") or [], rule), data.get("messages"),
+                                      data.get("temps"))
+
+    def _log_rule(self):
+        return self._subscription["state"].get("logs", True)
+
+    def _visible_logs(self, logs, rule):
+        """The terminal lines this client may see (MONITOR_TERMINAL) and subscribed to.
+
+        ``rule`` is True, False or a LineFilter; a LineFilter only on the hub's worker thread."""
+        if "MONITOR_TERMINAL" not in self.permissions or rule is False:
             return []
-        rule = self._subscription["state"].get("logs", True)
-        if rule is True:
+        if not isinstance(rule, LineFilter):
             return logs
-        if not rule:
+        try:
+            return rule.select(logs, self._filter_budget)
+        except BudgetExhausted:
+            with self._lock:
+                self._patterns_off = True
+                if self._subscription["state"].get("logs") is rule:
+                    self._subscription["state"]["logs"] = False
+            log.info("push client %s: log pattern %r used up its CPU budget; switched off", self.remote_ip,
+                     rule.pattern)
+            self._refuse(f"pattern {rule.pattern!r} took too long to match; terminal lines are off for this "
+                         "connection")
             return []
-        return [line for line in logs if rule.search(line)]
+
+    def _refuse(self, reason):
+        self.queue("error", f"subscribe.state.logs: {reason}")
+
+    def check_backlog(self, now, max_bytes, max_seconds):
+        """Drop this client once more than ``max_bytes`` waited for it for ``max_seconds``; True if dropped."""
+        if backlog.queued_bytes(self.session) <= max_bytes:
+            self._behind_since = None
+            return False
+        if self._behind_since is None:
+            self._behind_since = now
+        if now - self._behind_since < max_seconds:
+            return False
+        log.info("push client %s left more than %d bytes unread for %.0f s; dropping it", self.remote_ip,
+                 max_bytes, now - self._behind_since)
+        backlog.cut_off(self)
+        return True
 
     def _emit(self, message_type, payload):
         if self.is_closed:
@@ -175,7 +253,8 @@ class PushConnection(SockJSConnection):
                     return
             except Exception:
                 log.exception("plugin %s raised in server.sockjs.emit; ignored", identifier)
-        self._limit_write_buffer()
+        if not self._buffer_limited:
+            self._buffer_limited = backlog.limit_write_buffer(self.session, WRITE_BUFFER_LIMIT)
         try:
             text = json.dumps({message_type: payload}, separators=(",", ":"), default=str)
         except (TypeError, ValueError):
@@ -185,16 +264,7 @@ class PushConnection(SockJSConnection):
         queued = getattr(self.session, "send_queue", "")
         if len(queued) > WRITE_BUFFER_LIMIT:
             log.info("push client %s stopped polling; dropping it", self.remote_ip)
-            self.close()
-
-    def _limit_write_buffer(self):
-        if self._buffer_limited:
-            return
-        connection = getattr(getattr(self.session, "handler", None), "ws_connection", None)
-        stream = getattr(connection, "stream", None)
-        if stream is not None:
-            stream.max_write_buffer_size = WRITE_BUFFER_LIMIT
-            self._buffer_limited = True
+            backlog.cut_off(self)
 
     # -- client messages -----------------------------------------------------------------------
 
@@ -219,12 +289,34 @@ class PushConnection(SockJSConnection):
         if isinstance(state, bool):
             state = {"logs": state, "messages": state}
         if isinstance(state, dict):
-            self._subscription["state"] = {"logs": _log_rule(state.get("logs", True)),
-                                           "messages": state.get("messages") is not False}
+            logs = state.get("logs", True)
+            with self._lock:
+                self._logs_generation += 1
+                self._subscription["state"]["messages"] = state.get("messages") is not False
+                if not isinstance(logs, str):
+                    self._subscription["state"]["logs"] = logs if isinstance(logs, bool) else True
+            if isinstance(logs, str):
+                generation = self._logs_generation
+                self.hub.off_loop(lambda: self._use_pattern(logs, generation))
         for key in ("events", "plugins"):
             value = subscription.get(key)
             if isinstance(value, bool) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 self._subscription[key] = value
+
+    def _use_pattern(self, pattern, generation):
+        """Compile a client's log pattern (on the worker); a refused one leaves the subscription as it
+        was, as OctoPrint ignores an invalid one, and the client hears why."""
+        if self._patterns_off:
+            self._refuse("patterns are off for this connection since one took too long")
+            return
+        try:
+            rule = LineFilter(pattern)
+        except PatternRefused as exc:
+            self._refuse(str(exc))
+            return
+        with self._lock:
+            if generation == self._logs_generation:
+                self._subscription["state"]["logs"] = rule
 
     def wants(self, kind, name):
         rule = self._subscription[kind]
@@ -262,6 +354,8 @@ class PushHub:
         self._collected_current = None
         self._awaiting_history = set()
         self._printer_callback = _HubPrinterCallback(self)
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="octohost-push-filter")  # starts on first use
+        self._read_limits()
         self.emit_handlers = context.plugin_manager.handlers("server.sockjs.emit")
         self.router = SockJSRouter(type("BoundPushConnection", (PushConnection,), {"hub": self}), "/sockjs",
                                    {"disconnect_delay": 5, "heartbeat_delay": 15,
@@ -282,6 +376,7 @@ class PushHub:
     def stop(self):
         if self._ticker is not None:
             self._ticker.stop()
+        self._worker.shutdown(wait=False, cancel_futures=True)
         self.context.printer.unregister_callback(self._printer_callback)
         self.context.event_bus.unsubscribe("*", self.on_event)
         for client in self.clients():
@@ -355,6 +450,18 @@ class PushHub:
             self._flush_scheduled = True
         self._loop.add_callback(self._flush_all)
 
+    def off_loop(self, function):
+        """Run ``function`` on the hub's worker thread, in submission order: client patterns run there."""
+        try:
+            self._worker.submit(_logged, function)
+        except RuntimeError:  # stopping
+            pass
+
+    def _read_limits(self):
+        settings = self.context.settings
+        self._max_queued_bytes = settings.get_int("server.push.maxQueuedBytes")
+        self._max_queued_seconds = settings.get_float("server.push.maxQueuedSeconds")
+
     def _flush_all(self):
         with self._lock:
             self._flush_scheduled = False
@@ -383,8 +490,7 @@ class PushHub:
             sequence = dict(self._sequence)
         for client in waiting:
             client.start_after(sequence)
-            client.queue("history", self.state_payload(data, client.visible_logs(data.get("logs") or []),
-                                                       data.get("messages"), data.get("temps")))
+            client.send_history(data)
 
     def _tick(self):
         with self._collect_lock:
@@ -396,12 +502,17 @@ class PushHub:
             self.last_current = current
         elif any(batch.values()):
             current = self.last_current
+        now = time.monotonic()
         for client in self.clients():
+            if client.check_backlog(now, self._max_queued_bytes, self._max_queued_seconds):
+                continue
             if current is not None:
                 client.take_batch(current, batch, first)
             client.tick()
 
     def on_event(self, event, payload):
+        if event == Events.SETTINGS_UPDATED:
+            self._read_limits()
         for client in self.clients():
             if STATUS in client.permissions and client.wants("events", event):
                 client.queue("event", {"type": event, "payload": payload})
@@ -445,14 +556,11 @@ class PushHub:
         return payload
 
 
-def _log_rule(value):
-    """A subscription's ``logs``: True, False, or a (short) regular expression lines must match."""
-    if isinstance(value, str) and len(value) <= MAX_LOG_PATTERN:
-        try:
-            return re.compile(value)
-        except re.error:
-            return True
-    return value if isinstance(value, bool) else True
+def _logged(function):
+    try:
+        function()
+    except Exception:
+        log.exception("push worker task failed")
 
 
 def _busy_files(payload):

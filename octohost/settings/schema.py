@@ -89,6 +89,12 @@ SCHEMA = Section(
                          "loops' ok -> next line turnaround short while the web server is busy."),
         secretKey=S(None, "Secret for session cookies; generated and stored on first start.", types=(str,)),
         allowCrossOrigin=S(False, "Answer CORS preflights so browser apps on other origins can call the API."),
+        push=Section(
+            "The push socket (/sockjs) that the UI and apps keep open.",
+            maxQueuedBytes=S(256 * 1024, "A client with more than this many bytes waiting for it (unread) for "
+                                         "maxQueuedSeconds is dropped."),
+            maxQueuedSeconds=S(10.0, "How long a client may stay more than maxQueuedBytes behind."),
+        ),
         commands=Section(
             "Shell commands behind the built-in system actions; empty disables the action.",
             serverRestartCommand=S("", "Command that restarts octohost (e.g. 'sudo systemctl restart octohost')."),
