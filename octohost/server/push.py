@@ -34,8 +34,7 @@ from octohost.events import Events
 from octohost.printer.interface import PrinterCallback
 from octohost.util.safematch import Budget, BudgetExhausted, LineFilter, PatternRefused
 
-from . import backlog
-from . import sockjs_patch  # noqa: F401  (patches the transports on import)
+from . import backlog, sockjs_patch  # noqa: F401  (sockjs_patch patches the transports on import)
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +89,7 @@ class PushConnection(SockJSConnection):
         self._history_sequence = {}
         self._subscription = {"state": {"logs": True, "messages": True}, "events": True, "plugins": True}
         self._logs_generation = 0  # a pattern compiled off the loop applies only if no newer subscribe came
+        self._compiling = 0  # patterns waiting for the worker: lines wait behind them
         self._filter_budget = Budget(FILTER_CPU_RATE, FILTER_CPU_BURST)
         self._patterns_off = False  # set for good once a pattern used up the budget
         self._filter_pending = False
@@ -159,7 +159,7 @@ class PushConnection(SockJSConnection):
         if self._ticks % self.throttle:
             return
         rule = self._log_rule()
-        if isinstance(rule, LineFilter):
+        if self._filtered_off_loop(rule):
             if not self._filter_pending:  # at most one per client waits for the worker
                 self._filter_pending = True
                 self.hub.off_loop(self._tick_filtered)
@@ -194,7 +194,7 @@ class PushConnection(SockJSConnection):
     def send_history(self, data):
         """Queue ``history`` from the printer's initial ``data``; a log pattern is applied off this thread."""
         rule = self._log_rule()
-        if isinstance(rule, LineFilter):
+        if self._filtered_off_loop(rule):
             self.hub.off_loop(lambda: self.queue("history", self._history_payload(data, self._log_rule())))
         else:
             self.queue("history", self._history_payload(data, rule))
@@ -205,6 +205,10 @@ class PushConnection(SockJSConnection):
 
     def _log_rule(self):
         return self._subscription["state"].get("logs", True)
+
+    def _filtered_off_loop(self, rule):
+        """True if lines must go through the worker: a pattern applies, or one is being compiled there."""
+        return isinstance(rule, LineFilter) or self._compiling > 0
 
     def _visible_logs(self, logs, rule):
         """The terminal lines this client may see (MONITOR_TERMINAL) and subscribed to.
@@ -292,11 +296,13 @@ class PushConnection(SockJSConnection):
             logs = state.get("logs", True)
             with self._lock:
                 self._logs_generation += 1
+                generation = self._logs_generation
                 self._subscription["state"]["messages"] = state.get("messages") is not False
-                if not isinstance(logs, str):
+                if isinstance(logs, str):
+                    self._compiling += 1
+                else:
                     self._subscription["state"]["logs"] = logs if isinstance(logs, bool) else True
             if isinstance(logs, str):
-                generation = self._logs_generation
                 self.hub.off_loop(lambda: self._use_pattern(logs, generation))
         for key in ("events", "plugins"):
             value = subscription.get(key)
@@ -306,17 +312,18 @@ class PushConnection(SockJSConnection):
     def _use_pattern(self, pattern, generation):
         """Compile a client's log pattern (on the worker); a refused one leaves the subscription as it
         was, as OctoPrint ignores an invalid one, and the client hears why."""
-        if self._patterns_off:
-            self._refuse("patterns are off for this connection since one took too long")
-            return
+        rule = None
         try:
+            if self._patterns_off:
+                raise PatternRefused("patterns are off for this connection since one took too long")
             rule = LineFilter(pattern)
         except PatternRefused as exc:
             self._refuse(str(exc))
-            return
-        with self._lock:
-            if generation == self._logs_generation:
-                self._subscription["state"]["logs"] = rule
+        finally:
+            with self._lock:
+                if rule is not None and generation == self._logs_generation:
+                    self._subscription["state"]["logs"] = rule
+                self._compiling -= 1
 
     def wants(self, kind, name):
         rule = self._subscription[kind]

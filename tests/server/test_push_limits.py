@@ -3,12 +3,22 @@ client that never reads. Over real HTTP and websockets on 127.0.0.1."""
 
 import json
 import socket
+import threading
 import time
 
 import pytest
 import requests
 from server_support import wait_until
-from test_push_socket import RawClient, _frame, _stalled_websocket, authed, session_of, wait_for
+from test_push_socket import (
+    RawClient,
+    _frame,
+    _stalled_websocket,
+    authed,
+    session_of,
+    wait_for,
+)
+
+from octohost.server import push
 
 # The pattern from issue #13 (catastrophic in re, harmless in the regex package), and one that is
 # catastrophic on terminal lines in the regex package too: its filter must be switched off at the
@@ -98,15 +108,56 @@ def test_refused_patterns_are_answered_and_leave_the_subscription_as_it_was(runn
 
 def test_a_new_subscription_replaces_a_pattern_still_being_compiled(running):
     client = RawClient(running)
+    worker_free = threading.Event()
     try:
         authed(running, client)
+        running.context.push.off_loop(worker_free.wait)  # the pattern below waits behind this
         client.send({"subscribe": {"state": {"logs": "^Send:"}}})
         client.send({"subscribe": {"state": {"logs": False}}})
+        client.send({"auth": "user:not-a-session"})  # answered from the loop after the two above
+        wait_for(client, lambda m: "reauthRequired" in m)
+        worker_free.set()
         running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
         currents = []
         wait_for(client, lambda m: "current" in m and m["current"]["state"]["flags"].get("operational") and
                  not currents.append(m) and len(currents) > 3)
         assert all(m["current"]["logs"] == [] for m in currents)
+    finally:
+        worker_free.set()
+        client.close()
+
+
+def test_patterns_are_compiled_and_matched_only_on_the_push_worker(running, monkeypatch):
+    threads = []
+    original_init, original_select = push.LineFilter.__init__, push.LineFilter.select
+
+    def init(self, pattern):
+        threads.append(threading.current_thread().name)
+        original_init(self, pattern)
+
+    def select(self, lines, budget):
+        threads.append(threading.current_thread().name)
+        return original_select(self, lines, budget)
+
+    monkeypatch.setattr(push.LineFilter, "__init__", init)
+    monkeypatch.setattr(push.LineFilter, "select", select)
+    client = RawClient(running)
+    try:
+        authed(running, client)
+        client.send({"subscribe": {"state": {"logs": "^Recv:"}}})
+        running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
+        message, _ = wait_for(client, lambda m: "current" in m and m["current"]["logs"])
+        assert all(line.startswith("Recv:") for line in message["current"]["logs"])
+        late = RawClient(running)  # and the history of a client subscribed before it authenticates
+        try:
+            wait_for(late, lambda m: "connected" in m)
+            late.send({"subscribe": {"state": {"logs": "^Recv:"}}})
+            late.send({"auth": session_of(running, "user")})
+            history, _ = wait_for(late, lambda m: "history" in m)
+            assert history["history"]["logs"] and all(line.startswith("Recv:") for line in history["history"]["logs"])
+        finally:
+            late.close()
+        assert threads and all(name.startswith("octohost-push-filter") for name in threads), set(threads)
     finally:
         client.close()
 
@@ -128,7 +179,7 @@ def test_a_client_that_never_reads_is_dropped_within_the_bounds(start_server):
         sent, started, dropped_after = 0, time.monotonic(), None
         while time.monotonic() - started < 12:
             hub.broadcast_plugin("flood", {"index": sent, "blob": blob})
-            wait_for(reader, lambda m: m.get("plugin", {}).get("data", {}).get("index") == sent)
+            wait_for(reader, lambda m, index=sent: m.get("plugin", {}).get("data", {}).get("index") == index)
             sent += 1
             if len(hub.clients()) == 1:
                 dropped_after = time.monotonic() - started
@@ -155,6 +206,6 @@ def _closed_by_server(sock, timeout=20):
                 return True
     except ConnectionResetError:
         return True
-    except socket.timeout:
+    except TimeoutError:
         return False
     return False

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from octohost.util.safematch import MAX_PATTERN, Budget, BudgetExhausted, LineFilter, PatternRefused, check
+from octohost.util.safematch import (
+    MAX_PATTERN,
+    Budget,
+    BudgetExhausted,
+    LineFilter,
+    PatternRefused,
+    check,
+)
 
 LINES = ["Send: N12 G1 X10.5 Y20 F6000*87", "Recv: ok", "Recv: T:210.0 /210.0 B:60.0 /60.0 @:0 B@:0",
          "Recv: echo:busy: processing", "Send: M105", "Changing monitoring state from \"Operational\" to \"Printing\"",
