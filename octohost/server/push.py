@@ -89,7 +89,8 @@ class PushConnection(SockJSConnection):
         self._history_sequence = {}
         self._subscription = {"state": {"logs": True, "messages": True}, "events": True, "plugins": True}
         self._logs_generation = 0  # a pattern compiled off the loop applies only if no newer subscribe came
-        self._compiling = 0  # patterns waiting for the worker: lines wait behind them
+        self._pattern_wanted = None  # (pattern, generation) waiting to be compiled: only the latest is
+        self._compile_scheduled = False  # at most one compile task per client; lines wait behind it
         self._filter_budget = Budget(FILTER_CPU_RATE, FILTER_CPU_BURST)
         self._patterns_off = False  # set for good once a pattern used up the budget
         self._filter_pending = False
@@ -208,7 +209,7 @@ class PushConnection(SockJSConnection):
 
     def _filtered_off_loop(self, rule):
         """True if lines must go through the worker: a pattern applies, or one is being compiled there."""
-        return isinstance(rule, LineFilter) or self._compiling > 0
+        return isinstance(rule, LineFilter) or self._compile_scheduled
 
     def _visible_logs(self, logs, rule):
         """The terminal lines this client may see (MONITOR_TERMINAL) and subscribed to.
@@ -294,36 +295,52 @@ class PushConnection(SockJSConnection):
             state = {"logs": state, "messages": state}
         if isinstance(state, dict):
             logs = state.get("logs", True)
+            schedule = False
             with self._lock:
                 self._logs_generation += 1
-                generation = self._logs_generation
                 self._subscription["state"]["messages"] = state.get("messages") is not False
                 if isinstance(logs, str):
-                    self._compiling += 1
+                    self._pattern_wanted = (logs, self._logs_generation)
+                    schedule, self._compile_scheduled = not self._compile_scheduled, True
                 else:
+                    self._pattern_wanted = None
                     self._subscription["state"]["logs"] = logs if isinstance(logs, bool) else True
-            if isinstance(logs, str):
-                self.hub.off_loop(lambda: self._use_pattern(logs, generation))
+            if schedule:
+                self.hub.off_loop(self._compile_wanted)
         for key in ("events", "plugins"):
             value = subscription.get(key)
             if isinstance(value, bool) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 self._subscription[key] = value
 
+    def _compile_wanted(self):
+        """Compile the client's latest log pattern (on the worker). A refused one leaves the
+        subscription as it was, as OctoPrint ignores an invalid one, and the client hears why.
+        Compiling is charged to the client's CPU budget, so a stream of patterns costs no more."""
+        with self._lock:
+            wanted, self._pattern_wanted = self._pattern_wanted, None
+        try:
+            if wanted is not None:
+                self._use_pattern(*wanted)
+        finally:
+            with self._lock:
+                again = self._pattern_wanted is not None
+                self._compile_scheduled = again
+            if again:
+                self.hub.off_loop(self._compile_wanted)  # behind the other clients' work
+
     def _use_pattern(self, pattern, generation):
-        """Compile a client's log pattern (on the worker); a refused one leaves the subscription as it
-        was, as OctoPrint ignores an invalid one, and the client hears why."""
         rule = None
         try:
             if self._patterns_off:
                 raise PatternRefused("patterns are off for this connection since one took too long")
-            rule = LineFilter(pattern)
+            rule = LineFilter(pattern, self._filter_budget)
         except PatternRefused as exc:
             self._refuse(str(exc))
-        finally:
-            with self._lock:
-                if rule is not None and generation == self._logs_generation:
-                    self._subscription["state"]["logs"] = rule
-                self._compiling -= 1
+        except BudgetExhausted:
+            self._refuse("too many patterns; CPU budget used up, try again later")
+        with self._lock:
+            if rule is not None and generation == self._logs_generation:
+                self._subscription["state"]["logs"] = rule
 
     def wants(self, kind, name):
         rule = self._subscription[kind]

@@ -155,13 +155,21 @@ def _class_end(pattern, start):
 class LineFilter:
     """A checked pattern, compiled with ``regex``; selects the lines it finds a match in."""
 
-    def __init__(self, pattern: str):
+    def __init__(self, pattern: str, budget: Budget | None = None):
+        """Check and compile ``pattern``; compiling runs Python code, so it is charged to ``budget``
+        too (:class:`BudgetExhausted` if that is used up already)."""
         check(pattern)
+        if budget is not None and budget.available() <= 0:
+            raise BudgetExhausted(pattern)
         self.pattern = pattern
+        started = time.thread_time()
         try:
             self._compiled = regex.compile(pattern, flags=regex.V0, cache_pattern=False)
         except (regex.error, OverflowError, RecursionError) as exc:
             raise PatternRefused(f"invalid regular expression: {exc}") from None
+        finally:
+            if budget is not None:
+                budget.charge(time.thread_time() - started)
 
     def select(self, lines: list[str], budget: Budget) -> list[str]:
         """The lines ``pattern`` finds a match in (``re.search`` semantics), in order.

@@ -131,9 +131,9 @@ def test_patterns_are_compiled_and_matched_only_on_the_push_worker(running, monk
     threads = []
     original_init, original_select = push.LineFilter.__init__, push.LineFilter.select
 
-    def init(self, pattern):
+    def init(self, *args):
         threads.append(threading.current_thread().name)
-        original_init(self, pattern)
+        original_init(self, *args)
 
     def select(self, lines, budget):
         threads.append(threading.current_thread().name)

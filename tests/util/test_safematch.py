@@ -162,3 +162,12 @@ def _exhausts(budget):
     except BudgetExhausted:
         return True
     return False
+
+
+def test_compiling_is_charged_to_the_budget_and_refused_once_it_is_used_up():
+    budget = Budget(rate=0.0, burst=1.0)
+    LineFilter(r"(?i)[\w\W]{1999}", budget)
+    assert budget.available() < 1.0
+    budget.charge(budget.available())
+    with pytest.raises(BudgetExhausted):
+        LineFilter("^Send:", budget)
