@@ -2,13 +2,11 @@
 client that never reads. Over real HTTP and websockets on 127.0.0.1."""
 
 import json
-import socket
 import threading
 import time
 
 import pytest
 import requests
-from server_support import wait_until
 from test_push_socket import (
     RawClient,
     _frame,
@@ -19,6 +17,8 @@ from test_push_socket import (
 )
 
 from octohost.server import push
+
+from support import wait_until
 
 # The pattern from issue #13 (catastrophic in re, harmless in the regex package), and one that is
 # catastrophic on terminal lines in the regex package too: its filter must be switched off at the

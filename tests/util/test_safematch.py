@@ -48,7 +48,8 @@ _ATOMS = st.sampled_from(["a", "b", "0", " ", ":", r"\.", ".", r"\d", r"\w", r"\
 
 
 def _quantified(atom):
-    return st.tuples(st.just(atom), st.sampled_from(["", "", "*", "+", "?", "{2}", "{1,3}", "{,2}", "{2,}", "*?", "+?"]))
+    quantifiers = ["", "", "*", "+", "?", "{2}", "{1,3}", "{,2}", "{2,}", "*?", "+?"]
+    return st.tuples(st.just(atom), st.sampled_from(quantifiers))
 
 
 _PIECES = st.recursive(
