@@ -4,12 +4,20 @@ setup.py pins that version. These tests fail when the installed copy differs fro
 patch was written for: then read the new transports, check ``_send_pack`` still fits (it replaces
 ``send_pack`` and calls ``write_message``, ``abort_connection``, ``server.io_loop`` and
 ``on_close``), and update the pin and the fingerprints below together.
+
+Behaviour: a framed websocket frame that is not JSON is the client's mistake. sockjs-tornado logged
+a full traceback (``ERROR tornado.general: WebSocket``) for every frame that failed to decode, and
+a frame nested deeper than the recursion limit raised RecursionError the same way: anyone could
+fill the log. Found by the fuzzer (tests/server/fuzz).
 """
 
 import hashlib
 import inspect
+import logging
 from importlib.metadata import version
 
+import pytest
+import websocket as websocket_client
 from sockjs.tornado.transports import rawwebsocket, websocket
 from sockjs.tornado.websocket import SockJSWebSocketHandler
 
@@ -47,3 +55,37 @@ def test_the_patched_internals_are_unchanged():
 def test_both_websocket_transports_send_through_the_patch():
     for transport in (websocket.WebSocketTransport, rawwebsocket.RawWebSocketTransport):
         assert transport.send_pack.__module__ == sockjs_patch.__name__, transport.__name__
+    assert websocket.WebSocketTransport.on_message.__module__ == sockjs_patch.__name__
+
+
+FRAMES = ["not json", "{", "[" * 10000 + "]" * 10000, "[" * 100000]
+
+
+@pytest.mark.parametrize("frame", FRAMES, ids=["text", "truncated", "deep", "deep-unclosed"])
+def test_undecodable_frame_closes_the_socket_without_a_traceback(running, caplog, frame):
+    caplog.set_level(logging.DEBUG)
+    url = running.url.replace("http", "ws") + "/sockjs/000/patchtst/websocket"
+    ws = websocket_client.create_connection(url, timeout=10)
+    try:
+        assert ws.recv() == "o"
+        ws.send(frame)
+        with pytest.raises((websocket_client.WebSocketConnectionClosedException, ConnectionError)):
+            for _ in range(10):
+                if ws.recv() in ("", None):
+                    raise websocket_client.WebSocketConnectionClosedException("closed")
+    finally:
+        ws.close()
+    problems = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert problems == []
+
+
+def test_well_formed_frames_still_reach_the_connection(running):
+    url = running.url.replace("http", "ws") + "/sockjs/000/patchok/websocket"
+    ws = websocket_client.create_connection(url, timeout=10)
+    try:
+        assert ws.recv() == "o"
+        assert "connected" in ws.recv()
+        ws.send('["{\\"auth\\": \\"nobody:nothing\\"}"]')
+        assert "reauthRequired" in ws.recv()
+    finally:
+        ws.close()
