@@ -1,0 +1,25 @@
+"""One fuzzing target (live server, connected virtual printer, sentinel folder) per test module."""
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from fuzz_harness import FuzzTarget
+
+#: examples per route; OCTOHOST_FUZZ_EXAMPLES raises it for a longer local run, OCTOHOST_FUZZ_RANDOM=1
+#: draws new examples each run (CI draws the same ones every time)
+EXAMPLES = int(os.environ.get("OCTOHOST_FUZZ_EXAMPLES", "12"))
+
+settings.register_profile(
+    "fuzz", max_examples=EXAMPLES, deadline=None, derandomize=os.environ.get("OCTOHOST_FUZZ_RANDOM") != "1",
+    database=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
+                           HealthCheck.function_scoped_fixture, HealthCheck.large_base_example])
+
+
+@pytest.fixture(scope="module")
+def fuzz_target(tmp_path_factory, users_template):
+    target = FuzzTarget(tmp_path_factory.mktemp("fuzz"), users_template)
+    yield target
+    target.close()
