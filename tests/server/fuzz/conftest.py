@@ -3,7 +3,7 @@
 import os
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from fuzz_harness import FuzzTarget
 
@@ -11,9 +11,13 @@ from fuzz_harness import FuzzTarget
 #: draws new examples each run (CI draws the same ones every time)
 EXAMPLES = int(os.environ.get("OCTOHOST_FUZZ_EXAMPLES", "12"))
 
+#: shrinking a failure to its smallest form can take minutes per route: opt in with OCTOHOST_FUZZ_SHRINK=1
+#: (without it a failure shows the first request that broke, with the server's traceback)
+PHASES = tuple(Phase) if os.environ.get("OCTOHOST_FUZZ_SHRINK") == "1" else (Phase.explicit, Phase.generate)
+
 settings.register_profile(
     "fuzz", max_examples=EXAMPLES, deadline=None, derandomize=os.environ.get("OCTOHOST_FUZZ_RANDOM") != "1",
-    database=None, print_blob=True,
+    database=None, print_blob=True, phases=PHASES,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
                            HealthCheck.function_scoped_fixture, HealthCheck.large_base_example])
 

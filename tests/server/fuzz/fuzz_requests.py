@@ -14,7 +14,7 @@ from fuzz_routes import (BODIES, GENERIC_BODY, GENERIC_PATH_PARAM, PATH_PARAMS, 
                          flag, rule_parameters)
 from fuzz_values import (JSON_TYPES, OTHER_TYPES, mutated, nasty_text, plain_text, raw_body, serialise, weighted)
 
-IDENTITIES = weighted(("admin", 8), ("user", 3), ("viewer", 2), ("victim", 2), ("anonymous", 2), ("session", 3),
+IDENTITIES = weighted(("admin", 12), ("user", 3), ("viewer", 2), ("victim", 2), ("anonymous", 2), ("session", 3),
                       ("session_nocsrf", 1), ("session_badcsrf", 1), ("badkey", 2), ("badcookie", 1))
 KEY_VIA = weighted(("header", 4), ("bearer", 1), ("query", 1))
 
@@ -64,8 +64,9 @@ EXTRA_HEADERS = {
     "Cookie": st.sampled_from(["a=b", "session_P1=x", "=", ";;;", '"']) | header_text,
     "Connection": st.sampled_from(["close", "keep-alive", "upgrade"]),
     "Upgrade": st.sampled_from(["websocket", "h2c"]),
-    "Transfer-Encoding": st.sampled_from(["identity", "gzip"]),
 }
+# no Transfer-Encoding: beside a Content-Length Tornado answers 400 and closes at once, racing the
+# client that is still sending the body (a reset, not a server bug)
 
 
 @st.composite
@@ -93,7 +94,7 @@ def query_pairs(draw, known):
 @st.composite
 def json_body(draw, valid):
     """A body for a JSON route: mostly a mutated valid-ish object, sometimes raw garbage."""
-    choice = draw(weighted(("valid", 3), ("mutated", 5), ("raw", 2)))
+    choice = draw(weighted(("valid", 3), ("mutated", 6), ("raw", 1)))
     if choice == "raw":
         body = draw(raw_body)
     else:

@@ -26,7 +26,7 @@ user_names = st.one_of(st.sampled_from(["victim", "missing", "fuzz.new", "admin"
 target_users = st.one_of(st.sampled_from(["victim", "missing", "fuzz.new"]),
                          nasty_text().filter(lambda n: n not in ("admin", "user", "viewer")))
 passwords = st.one_of(st.sampled_from(["secret-pw", "wrong", ""]), plain_text)
-numbers = st.one_of(st.integers(-50, 400), st.floats(-50, 400), st.sampled_from(HUGE_INTS))
+numbers = st.one_of(st.integers(-50, 400), st.floats(-50, 400), st.sampled_from(HUGE_INTS), st.sampled_from(HUGE_INTS))
 file_paths = st.one_of(st.sampled_from(FIXTURE_FILES + ("missing.gcode", "new.gcode", "folder/new", "escape/x.gcode")),
                        st.sampled_from(TRAVERSALS), nasty_text())
 flag = weighted(("true", 3), ("false", 2), ("1", 1), ("yes", 1), ("", 1))

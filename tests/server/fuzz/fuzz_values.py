@@ -23,7 +23,8 @@ TRAVERSALS = ["..", "../", "../../sentinel/victim.txt", "../../../sentinel", "..
 SPECIALS = ["", " ", "null", "true", "0", "-1", "NaN", "\u202eedoc.gcode", "\U0001f525.gcode", "\ufeffbom",
             "a" * 255 + ".gcode", "a" * 300, "/".join(["d"] * 200), "x" * 5000, "{{ 7*7 }}", "%s%s%n", "$(id)",
             "'; DROP TABLE jobs; --", "<script>alert(1)</script>", "\r\nX-Injected: 1", "\t", "é", "日本語.gcode"]
-HUGE_INTS = [2**31, 2**63, -(2**63) - 1, 2**64, 10**400, -(10**400), 10**4000]
+#: integers past what a C long, a float or a 4300-digit str() takes
+HUGE_INTS = [10**400, -(10**400), 2**1024, 10**4000, 2**63, -(2**63) - 1, 2**64]
 ODD_FLOATS = [1e308, -1e308, 5e-324, -0.0, 0.1, 1e20]
 
 #: text without lone surrogates: what can travel in a URL or a header

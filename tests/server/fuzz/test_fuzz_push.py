@@ -24,7 +24,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Generating ove
 
 #: replaced by ``admin:<session id>`` of the fixture's login
 AUTH = "@@AUTH@@"
-PATTERNS = ["M105", ".*", "^Recv", "(?i)ok", "[", "(", "\\", "(a|b)*c", "x{2,1}", "(?P<n>a)(?P=n)", "[^\\x00]+"]
+PATTERNS = ["M105", ".*", "^Recv", "(?i)ok", "[", "(", "\\", "(a|b)*c", "x{2,1}", "(?P<n>a)(?P=n)", "[^\\x00]+",
+            "^(\\w+\\s?)*$", "(.*a){20}", "(\\d+)+x"]
 log_rule = st.one_of(st.booleans(), st.sampled_from(PATTERNS), plain_text, nasty)
 subscription = st.fixed_dictionaries({}, optional={
     "state": st.one_of(st.booleans(), st.fixed_dictionaries({}, optional={"logs": log_rule, "messages": nasty}), nasty),
@@ -87,7 +88,10 @@ def _send_all(ws, drawn, target, wrap=lambda text: text):
 
 def _probe_raw(ws):
     """A stale login must be answered with reauthRequired: the socket still works."""
-    ws.send(json.dumps({"auth": "nobody:nothing"}))
+    try:
+        ws.send(json.dumps({"auth": "nobody:nothing"}))
+    except (websocket.WebSocketException, ConnectionError) as exc:
+        raise FuzzFailure(f"the socket closed after the frames: {exc!r}") from None
     _until(ws, lambda frame: "reauthRequired" in frame, "reauthRequired answer")
 
 
