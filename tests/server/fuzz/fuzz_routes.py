@@ -41,8 +41,8 @@ SCRIPTS = ["afterPrinterConnected", "beforePrintStarted", "afterPrintCancelled",
 
 def one_command(**commands):
     """A ``{"command": name, ...}`` body: ``commands`` maps each name to its fields (a dict of
-    strategies, all optional)."""
-    return st.one_of([st.fixed_dictionaries({"command": st.just(name)}, optional=fields)
+    strategies, all present: the mutations take some away)."""
+    return st.one_of([st.fixed_dictionaries({"command": st.just(name), **fields})
                       for name, fields in commands.items()])
 
 
@@ -50,8 +50,8 @@ def fields(required=None, **optional):
     return st.fixed_dictionaries(required or {}, optional=optional)
 
 
-heater_map = st.dictionaries(st.sampled_from(["tool0", "tool1", "bed", "chamber", "tool9"]) | plain_text, numbers,
-                             max_size=3)
+heater_map = st.dictionaries(weighted(("tool0", 4), ("tool1", 1), ("bed", 1), ("chamber", 1), ("tool9", 1)) | plain_text,
+                             numbers, min_size=1, max_size=3)
 control = st.fixed_dictionaries({"name": plain_text}, optional={"command": gcode, "commands": st.lists(gcode, max_size=3),
                                                                  "script": st.sampled_from(SCRIPTS), "confirm": plain_text})
 settings_tree = st.one_of(

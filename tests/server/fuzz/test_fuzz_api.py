@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 
 from fuzz_requests import describe, flask_request, tornado_request
-from fuzz_routes import TORNADO, flask_routes
+from fuzz_routes import BODIES, TORNADO, flask_routes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Generating overly large repr")]
 
@@ -19,9 +19,17 @@ TORNADO_FUZZED = sorted((pattern, method) for pattern, route in TORNADO.items() 
                         for method in route.methods)
 
 
+def examples(endpoint, method):
+    """Routes that take a body get twice the examples, the others half: their surface is the
+    identity, query and headers only."""
+    profile = settings.get_profile("fuzz")
+    takes_body = BODIES.get(endpoint, {}).get(method, "generic") is not None
+    return max(1, profile.max_examples * 2 if takes_body else profile.max_examples // 2)
+
+
 @pytest.mark.parametrize("rule,method,endpoint", FLASK, ids=[f"{m} {r}" for r, m, _ in FLASK])
 def test_rest_route_survives_hostile_requests(fuzz_target, rule, method, endpoint):
-    @settings(settings.get_profile("fuzz"))
+    @settings(settings.get_profile("fuzz"), max_examples=examples(endpoint, method))
     @given(spec=flask_request(rule, method, endpoint))
     def one_request(spec):
         fuzz_target.heal()
