@@ -91,13 +91,13 @@ class _BodySizeDelegate(httputil.HTTPMessageDelegate):
     def headers_received(self, start_line, headers):
         host = headers.get("Host")
         if host is not None and not usable_host(host):
-            self._reject(400, "Bad Request", "Invalid Host header")
+            self._reject(start_line.method, 400, "Bad Request", "Invalid Host header")
             return None
         limit = self._server.max_body_for(start_line.method, start_line.path.split("?", 1)[0])
         length = headers.get("Content-Length", "")
         if length.isdigit() and int(length) > limit:
             self._connection.set_max_body_size(int(length))
-            self._reject(413, "Payload Too Large",
+            self._reject(start_line.method, 413, "Payload Too Large",
                          f"Request body of {length} bytes is larger than the {limit} bytes allowed")
             return None
         self._connection.set_max_body_size(limit)
@@ -106,12 +106,14 @@ class _BodySizeDelegate(httputil.HTTPMessageDelegate):
             self._watch = _IdleWatch(self._connection, self._server.body_timeout)
         return self._delegate.headers_received(start_line, headers)
 
-    def _reject(self, status, reason, message):
+    def _reject(self, method, status, reason, message):
         self._rejected = True
-        body = json.dumps({"error": message})
+        body = json.dumps({"error": message}).encode()
         headers = httputil.HTTPHeaders({"Content-Type": "application/json", "Connection": "close",
                                         "Content-Length": str(len(body))})
-        self._connection.write_headers(httputil.ResponseStartLine("HTTP/1.1", status, reason), headers, body.encode())
+        # the answer to a HEAD has the headers of the body but not the body (Tornado refuses to write it)
+        self._connection.write_headers(httputil.ResponseStartLine("HTTP/1.1", status, reason), headers,
+                                       None if method == "HEAD" else body)
         self._connection.finish()
 
     def data_received(self, chunk):

@@ -24,3 +24,10 @@ def test_usual_host_headers_still_work(shared_server):
     for host in ("localhost", f"127.0.0.1:{shared_server.server.port}", "[::1]:5000", "printer.local", "xn--9ca"):
         response = requests.get(shared_server.url + "/api/version", headers={"Host": host}, timeout=30)
         assert response.status_code == 200, (host, response.text)
+
+
+def test_head_request_with_an_unusable_host_gets_the_answer_without_a_body(shared_server):
+    response = requests.head(shared_server.url + "/downloads/files/local/x.gcode", headers={"Host": "h" * 300},
+                             timeout=10)
+    assert response.status_code == 400
+    assert response.content == b""
