@@ -6,6 +6,10 @@ buffer limit is reached), so one dead client used to abort a broadcast to everyo
 The patched ``send_pack`` treats all three as "this client is gone" and consumes the write
 future's exception so nothing is left unretrieved.
 
+Handlers that override ``initialize`` without calling the base class (``/sockjs/info``, ...) lack
+the ``logged`` flag their ``finish`` reads; a request Tornado refuses before ``prepare`` (a broken
+form body) then raised again in the error handler and was never answered. The flag gets a default.
+
 The SockJS-framed websocket also logged a full traceback for every frame that was not JSON (or
 nested deeper than the recursion limit): client garbage that anyone could fill the log with. The
 patched ``on_message`` closes such a connection as before, logging one debug line.
@@ -13,7 +17,7 @@ patched ``on_message`` closes such a connection as before, logging one debug lin
 
 import logging
 
-from sockjs.tornado import proto
+from sockjs.tornado import basehandler, proto
 from sockjs.tornado.transports import rawwebsocket, websocket
 from sockjs.tornado.util import bytes_to_str
 from tornado.iostream import StreamBufferFullError, StreamClosedError
@@ -61,6 +65,7 @@ def apply():
         if transport.send_pack is not _send_pack:
             transport.send_pack = _send_pack
     websocket.WebSocketTransport.on_message = _on_framed_message
+    basehandler.BaseHandler.logged = False
 
 
 apply()
