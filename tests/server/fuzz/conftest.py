@@ -1,7 +1,10 @@
 """One fuzzing target (live server, connected virtual printer, sentinel folder) per test module."""
 
+import contextlib
 import os
 
+import hypothesis.core
+import hypothesis.internal.conjecture.engine
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
@@ -22,8 +25,26 @@ settings.register_profile(
                            HealthCheck.function_scoped_fixture, HealthCheck.large_base_example])
 
 
+@contextlib.contextmanager
+def _production_recursion_limit():
+    """Hypothesis raises the interpreter's recursion limit while it runs an example; the server
+    under test shares this interpreter, so it would survive nesting that breaks it in production
+    (and Python 3.11's compiler was seen tripping over the changing limit). Keep the limit as is."""
+    patched = [(module, "ensure_free_stackframes") for module in (hypothesis.core, hypothesis.internal.conjecture.engine)
+               if hasattr(module, "ensure_free_stackframes")]
+    saved = [getattr(module, name) for module, name in patched]
+    for module, name in patched:
+        setattr(module, name, contextlib.nullcontext)
+    try:
+        yield
+    finally:
+        for (module, name), value in zip(patched, saved):
+            setattr(module, name, value)
+
+
 @pytest.fixture(scope="module")
 def fuzz_target(tmp_path_factory, users_template):
-    target = FuzzTarget(tmp_path_factory.mktemp("fuzz"), users_template)
-    yield target
-    target.close()
+    with _production_recursion_limit():
+        target = FuzzTarget(tmp_path_factory.mktemp("fuzz"), users_template)
+        yield target
+        target.close()
