@@ -6,9 +6,8 @@ import os
 import hypothesis.core
 import hypothesis.internal.conjecture.engine
 import pytest
-from hypothesis import HealthCheck, Phase, settings
-
 from fuzz_harness import FuzzTarget
+from hypothesis import HealthCheck, Phase, settings
 
 #: examples per route; OCTOHOST_FUZZ_EXAMPLES raises it for a longer local run, OCTOHOST_FUZZ_RANDOM=1
 #: draws new examples each run (CI draws the same ones every time)
@@ -30,15 +29,15 @@ def _production_recursion_limit():
     """Hypothesis raises the interpreter's recursion limit while it runs an example; the server
     under test shares this interpreter, so it would survive nesting that breaks it in production
     (and Python 3.11's compiler was seen tripping over the changing limit). Keep the limit as is."""
-    patched = [(module, "ensure_free_stackframes") for module in (hypothesis.core, hypothesis.internal.conjecture.engine)
-               if hasattr(module, "ensure_free_stackframes")]
+    modules = (hypothesis.core, hypothesis.internal.conjecture.engine)
+    patched = [(module, "ensure_free_stackframes") for module in modules if hasattr(module, "ensure_free_stackframes")]
     saved = [getattr(module, name) for module, name in patched]
     for module, name in patched:
         setattr(module, name, contextlib.nullcontext)
     try:
         yield
     finally:
-        for (module, name), value in zip(patched, saved):
+        for (module, name), value in zip(patched, saved, strict=True):
             setattr(module, name, value)
 
 

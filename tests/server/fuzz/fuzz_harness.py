@@ -18,7 +18,6 @@ import http.client
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -27,12 +26,13 @@ import traceback
 import urllib.parse
 
 import requests
+from fuzz_requests import header_value
+from fuzz_values import expand
 
 from octohost.server.app import Server
 from octohost.settings import Settings
 
-from fuzz_requests import header_value
-from fuzz_values import expand
+from support import wait_until
 
 #: seconds a request may take (the slowest legitimate view, job restart, waits up to 10 s)
 ANSWER_BOUND = 15
@@ -178,7 +178,7 @@ class FuzzTarget:
         printer = c.printer
         if not printer.is_operational():
             printer.connect(port="VIRTUAL", baudrate=115200, profile="_default")
-            self._wait(printer.is_operational, "the virtual printer to connect")
+            wait_until(printer.is_operational, timeout=20, message="the virtual printer to connect")
         for path, data in (("fuzz.gcode", GCODE), ("model.stl", STL), ("folder/inner.gcode", GCODE)):
             if not self._exists(path) and not (printer.is_printing() or printer.is_paused()):
                 self._upload(path, data)
@@ -205,14 +205,6 @@ class FuzzTarget:
         assert response.status_code == 200, response.text
         self.session = response.cookies[f"session_P{self.port}"]
         self.csrf = response.cookies[f"csrf_token_P{self.port}"]
-
-    @staticmethod
-    def _wait(predicate, what, timeout=20):
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            time.sleep(0.02)
 
     # -- one request ----------------------------------------------------------------------------
 
@@ -286,7 +278,7 @@ class FuzzTarget:
             connection.endheaders(body)
             response = connection.getresponse()
             data = response.read()
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise FuzzFailure(f"no answer within {ANSWER_BOUND} s: {describe(spec)}") from None
         except (http.client.RemoteDisconnected, ConnectionResetError) as exc:
             raise _Dropped(f"connection closed without an answer ({exc}): {describe(spec)}") from None

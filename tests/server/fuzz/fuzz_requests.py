@@ -8,11 +8,19 @@ import json
 import urllib.parse
 from dataclasses import dataclass, field
 
+from fuzz_routes import (
+    BODIES,
+    GENERIC_BODY,
+    GENERIC_PATH_PARAM,
+    PATH_PARAMS,
+    QUERIES,
+    file_paths,
+    fill_rule,
+    flag,
+    rule_parameters,
+)
+from fuzz_values import JSON_TYPES, OTHER_TYPES, mutated, nasty_text, plain_text, raw_body, serialise, weighted
 from hypothesis import strategies as st
-
-from fuzz_routes import (BODIES, GENERIC_BODY, GENERIC_PATH_PARAM, PATH_PARAMS, QUERIES, file_paths, fill_rule,
-                         flag, rule_parameters)
-from fuzz_values import (JSON_TYPES, OTHER_TYPES, mutated, nasty_text, plain_text, raw_body, serialise, weighted)
 
 IDENTITIES = weighted(("admin", 12), ("user", 3), ("viewer", 2), ("victim", 2), ("anonymous", 2), ("session", 3),
                       ("session_nocsrf", 1), ("session_badcsrf", 1), ("badkey", 2), ("badcookie", 1))
@@ -88,7 +96,8 @@ bad_keys = st.one_of(nasty_text(), st.sampled_from(["\u00e9" * 20, "key\u2603", 
 def query_pairs(draw, known):
     pairs = [(name, draw(strategy)) for name, strategy in known.items() if draw(st.booleans())]
     for _ in range(draw(st.integers(0, 2))):
-        pairs.append((draw(st.sampled_from(["x", "apikey", "limit", "recursive", ""]) | plain_text), draw(nasty_text())))
+        name = draw(st.sampled_from(["x", "apikey", "limit", "recursive", ""]) | plain_text)
+        pairs.append((name, draw(nasty_text())))
     return pairs
 
 

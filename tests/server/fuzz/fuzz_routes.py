@@ -10,11 +10,10 @@ same for every route.
 import re
 
 from flask import Flask
+from fuzz_values import HUGE_INTS, TRAVERSALS, nasty, nasty_text, plain_text, weighted
 from hypothesis import strategies as st
 
 from octohost.server.api import api_blueprints
-
-from fuzz_values import HUGE_INTS, TRAVERSALS, nasty, nasty_text, plain_text, weighted
 
 # -- shared pieces -------------------------------------------------------------------------------
 
@@ -50,10 +49,13 @@ def fields(required=None, **optional):
     return st.fixed_dictionaries(required or {}, optional=optional)
 
 
-heater_map = st.dictionaries(weighted(("tool0", 4), ("tool1", 1), ("bed", 1), ("chamber", 1), ("tool9", 1)) | plain_text,
-                             numbers, min_size=1, max_size=3)
-control = st.fixed_dictionaries({"name": plain_text}, optional={"command": gcode, "commands": st.lists(gcode, max_size=3),
-                                                                 "script": st.sampled_from(SCRIPTS), "confirm": plain_text})
+heaters = weighted(("tool0", 4), ("tool1", 1), ("bed", 1), ("chamber", 1), ("tool9", 1)) | plain_text
+heater_map = st.dictionaries(heaters, numbers, min_size=1, max_size=3)
+control = st.fixed_dictionaries({"name": plain_text},
+                                optional={"command": gcode, "commands": st.lists(gcode, max_size=3),
+                                          "script": st.sampled_from(SCRIPTS), "confirm": plain_text})
+container = fields(name=plain_text, children=st.lists(control, max_size=2),
+                   layout=st.sampled_from(["vertical", "horizontal"]))
 settings_tree = st.one_of(
     st.fixed_dictionaries({"appearance": fields(name=plain_text, color=st.sampled_from(["default", "red", "x"]))}),
     st.fixed_dictionaries({"webcam": fields(streamUrl=plain_text, snapshotUrl=plain_text, webcamEnabled=st.booleans(),
@@ -67,9 +69,7 @@ settings_tree = st.one_of(
     st.fixed_dictionaries({"scripts": st.fixed_dictionaries({"gcode": st.dictionaries(
         st.sampled_from(SCRIPTS), st.sampled_from(["M117 hi", "{% if x %}G28{% endif %}", "{{", ""]) | plain_text,
         max_size=2)})}),
-    st.fixed_dictionaries({"controls": st.lists(control | fields(name=plain_text, children=st.lists(control, max_size=2),
-                                                                 layout=st.sampled_from(["vertical", "horizontal"])),
-                                                max_size=3)}),
+    st.fixed_dictionaries({"controls": st.lists(control | container, max_size=3)}),
     st.fixed_dictionaries({"api": fields(allowCrossOrigin=st.booleans())}),
     st.fixed_dictionaries({"server": fields(secretKey=plain_text)}),
 )

@@ -38,9 +38,9 @@ def nasty_text(max_size=40):
                                                                      max_size=max_size))
 
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.sampled_from(HUGE_INTS), st.floats(allow_nan=False, allow_infinity=False),
-                    st.sampled_from(ODD_FLOATS), any_text, nasty_text(),
-                    st.integers(1000, 200_000).map(lambda n: "A" * n))
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.sampled_from(HUGE_INTS),
+                    st.floats(allow_nan=False, allow_infinity=False), st.sampled_from(ODD_FLOATS), any_text,
+                    nasty_text(), st.integers(1000, 200_000).map(lambda n: "A" * n))
 nasty = st.one_of(scalars, st.sampled_from([DEEP.format(d) for d in DEPTHS]),
                   st.lists(scalars, max_size=4), st.dictionaries(any_text, scalars, max_size=4),
                   st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(plain_text, inner,

@@ -7,10 +7,9 @@ and any file created, changed or removed outside the base folder.
 """
 
 import pytest
-from hypothesis import given, settings
-
 from fuzz_requests import describe, flask_request, tornado_request
 from fuzz_routes import BODIES, TORNADO, flask_routes
+from hypothesis import given, settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Generating overly large repr")]
 

@@ -14,11 +14,10 @@ import uuid
 import pytest
 import requests
 import websocket
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from fuzz_harness import ANSWER_BOUND, FuzzFailure
 from fuzz_values import DEEP, HUGE_INTS, expand, nasty, nasty_text, plain_text, weighted
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytestmark = [pytest.mark.e2e, pytest.mark.filterwarnings("ignore:Generating overly large repr")]
 
@@ -151,9 +150,9 @@ def test_sockjs_xhr_survives_hostile_frames(fuzz_target, drawn, raw, transport):
             payload = text if raw or kind == "binary" else json.dumps([text])
             data = payload.encode("utf-8", errors="surrogatepass")
             if transport == "jsonp":
-                response = requests.post(f"{base}/jsonp_send", data=b"d=" + urllib.parse.quote_from_bytes(data).encode(),
-                                         headers={"Content-Type": "application/x-www-form-urlencoded"},
-                                         timeout=ANSWER_BOUND)
+                form = b"d=" + urllib.parse.quote_from_bytes(data).encode()
+                response = requests.post(f"{base}/jsonp_send", data=form, timeout=ANSWER_BOUND,
+                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
             else:
                 response = requests.post(f"{base}/xhr_send", data=data, timeout=ANSWER_BOUND)
             if response.status_code >= 500 and response.content not in SOCKJS_500:
