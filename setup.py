@@ -40,7 +40,7 @@ setup(
             "playwright>=1.65",
             "octorest>=0.4",
             "psutil>=7.2",
-            "hypothesis>=6.100",
+            "hypothesis>=6.150",
             # lint and type checks, run by .ci/run before the tests (ruff.toml, mypy.ini)
             "ruff>=0.17,<0.18",
             "mypy>=2.4,<2.5",

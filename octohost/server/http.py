@@ -3,7 +3,8 @@
 Tornado reads a non-streamed body before any handler runs, so the limit must be chosen when the
 headers arrive: the small default protects the buffered Flask views, the streaming upload
 routes and the plugins' ``server.http.bodysize`` entries get their own limits. A request that
-declares a larger body gets a JSON 413 before any of it is read, and the connection closes.
+declares a larger body gets a JSON 413 before any of it is read, and the connection closes; so
+does one whose ``Host`` header no URL can be built on (a JSON 400, see :func:`usable_host`).
 
 Slow clients: Tornado's ``body_timeout`` bounds the time a whole body may take, right for the
 small buffered bodies but not for a large upload over a slow link. Requests on a route with a
@@ -18,10 +19,23 @@ import re
 from tornado import httputil
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
+from werkzeug.urls import iri_to_uri
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY = 1024 * 1024
+
+
+def usable_host(host):
+    """True if a URL can be built on the ``Host`` header ``host``. The REST API builds redirects and
+    ``Location`` headers from it (werkzeug raised on a port out of range or an over-long DNS label:
+    a 500), and Tornado's WSGIContainer raised on a port that is not a number, leaving the request
+    unanswered for good."""
+    try:
+        iri_to_uri(f"http://{host}/")
+    except ValueError:  # UnicodeError is one
+        return False
+    return True
 
 
 class BodySizeRule:
@@ -75,10 +89,16 @@ class _BodySizeDelegate(httputil.HTTPMessageDelegate):
         self._watch = None
 
     def headers_received(self, start_line, headers):
+        host = headers.get("Host")
+        if host is not None and not usable_host(host):
+            self._reject(start_line.method, 400, "Bad Request", "Invalid Host header")
+            return None
         limit = self._server.max_body_for(start_line.method, start_line.path.split("?", 1)[0])
         length = headers.get("Content-Length", "")
         if length.isdigit() and int(length) > limit:
-            self._reject(int(length), limit)
+            self._connection.set_max_body_size(int(length))
+            self._reject(start_line.method, 413, "Payload Too Large",
+                         f"Request body of {length} bytes is larger than the {limit} bytes allowed")
             return None
         self._connection.set_max_body_size(limit)
         if limit > self._server.default_max_body and self._server.body_timeout:
@@ -86,14 +106,14 @@ class _BodySizeDelegate(httputil.HTTPMessageDelegate):
             self._watch = _IdleWatch(self._connection, self._server.body_timeout)
         return self._delegate.headers_received(start_line, headers)
 
-    def _reject(self, length, limit):
+    def _reject(self, method, status, reason, message):
         self._rejected = True
-        self._connection.set_max_body_size(length)
-        body = json.dumps({"error": f"Request body of {length} bytes is larger than the {limit} bytes allowed"})
+        body = json.dumps({"error": message}).encode()
         headers = httputil.HTTPHeaders({"Content-Type": "application/json", "Connection": "close",
                                         "Content-Length": str(len(body))})
-        self._connection.write_headers(httputil.ResponseStartLine("HTTP/1.1", 413, "Payload Too Large"), headers,
-                                       body.encode())
+        # the answer to a HEAD has the headers of the body but not the body (Tornado refuses to write it)
+        self._connection.write_headers(httputil.ResponseStartLine("HTTP/1.1", status, reason), headers,
+                                       None if method == "HEAD" else body)
         self._connection.finish()
 
     def data_received(self, chunk):

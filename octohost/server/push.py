@@ -32,6 +32,7 @@ from tornado.ioloop import PeriodicCallback
 
 from octohost.events import Events
 from octohost.printer.interface import PrinterCallback
+from octohost.util import limits
 from octohost.util.safematch import Budget, BudgetExhausted, LineFilter, PatternRefused
 
 from . import backlog, sockjs_patch  # noqa: F401  (sockjs_patch patches the transports on import)
@@ -275,9 +276,9 @@ class PushConnection(SockJSConnection):
 
     def on_message(self, text):
         try:
-            message = json.loads(text)
+            message = limits.loads(text)  # bounded depth and numbers, as the REST API's bodies
         except (TypeError, ValueError):
-            log.debug("push client %s sent invalid JSON; ignored", self.remote_ip)
+            log.debug("push client %s sent invalid or too deeply nested JSON; ignored", self.remote_ip)
             return
         if not isinstance(message, dict):
             return

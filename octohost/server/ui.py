@@ -260,6 +260,12 @@ class StaticHandler(tornado.web.StaticFileHandler):
         stat = os.stat(abspath)
         return f"{int(stat.st_mtime)}-{stat.st_size}"
 
+    def validate_absolute_path(self, root, absolute_path):
+        # no file name holds a NUL, and os.path.realpath raises ValueError on one
+        if "\x00" in absolute_path:
+            raise tornado.web.HTTPError(404)
+        return super().validate_absolute_path(root, absolute_path)
+
     def set_extra_headers(self, path):
         self.set_header("X-Content-Type-Options", "nosniff")
         if not self.get_argument("v", None):

@@ -328,3 +328,18 @@ def test_every_client_gets_each_terminal_line_once_in_order(running):
         for client in (early, other, late):
             if client is not None:
                 client.close()
+
+
+def test_a_deeply_nested_message_is_ignored_and_the_client_stays(running, caplog):
+    """Found by the fuzzer: 10,000 levels raised RecursionError in the raw socket's handler, logged a
+    traceback and dropped the client; now it is ignored like any invalid JSON."""
+    client = RawClient(running)
+    try:
+        authed(running, client)
+        client.ws.send('{"subscribe": ' + "[" * 10000 + "]" * 10000 + "}")
+        client.send({"subscribe": {"events": ["SettingsUpdated"]}})  # the same connection still listens
+        running.post("/api/settings", json={"appearance": {"name": "Deep"}})
+        wait_for(client, lambda m: m.get("event", {}).get("type") == "SettingsUpdated")
+        assert not [r for r in caplog.records if r.exc_info]
+    finally:
+        client.close()

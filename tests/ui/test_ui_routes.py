@@ -154,6 +154,12 @@ def test_static_paths_cannot_leave_their_folder(server, path):
     assert "PageRenderer" not in response.text
 
 
+@pytest.mark.parametrize("path", ["/static/nul%00byte.js", "/static/js/%00", "/static/plugins/spools/%00.js"])
+def test_static_path_with_a_nul_byte_is_not_found(server, path):
+    """A NUL cannot be in a file name; os.path.realpath raised on it (found by the fuzzer)."""
+    assert requests.get(server + path, timeout=10).status_code == 404
+
+
 def test_every_template_the_page_uses_exists_and_ids_are_unique(server):
     html = requests.get(server + "/", timeout=10).text
     ids = re.findall(r'\sid="([^"]+)"', html)

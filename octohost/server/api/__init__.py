@@ -35,13 +35,18 @@ def _plugin_functions(plugin_manager, hook):
     return functions
 
 
+def api_blueprints():
+    """The REST API's blueprints: the one route table, which the app and the fuzzing tests share."""
+    return [importlib.import_module(f"{__name__}.{name}").blueprint for name in BLUEPRINT_MODULES]
+
+
 def create_api_app(context):
     app = Flask("octohost.server.api", static_folder=None)
     app.config["octohost.context"] = context
     app.config["JSON_SORT_KEYS"] = False
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
-    for name in BLUEPRINT_MODULES:
-        app.register_blueprint(importlib.import_module(f"{__name__}.{name}").blueprint)
+    for blueprint in api_blueprints():
+        app.register_blueprint(blueprint)
 
     before = _plugin_functions(context.plugin_manager, "server.api.before_request")
     after = _plugin_functions(context.plugin_manager, "server.api.after_request")
