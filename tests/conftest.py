@@ -5,6 +5,8 @@ pytest puts ``tests/`` on ``sys.path`` for this file (rootdir-relative "prepend"
 A package's own conftest.py may override a fixture here with a narrower one.
 """
 
+import logging
+
 import pytest
 
 from octohost.events import EventBus
@@ -23,3 +25,29 @@ def event_bus():
     bus = EventBus()
     yield bus
     bus.close()
+
+
+class _Refusals(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def no_refused_comm_transitions():
+    """No test may drive the comm layer into a state change its transition table refuses.
+
+    The state machine refuses and logs such a change rather than raising (a raise on a comm
+    thread could stop a print); here every refusal fails the test that caused it.
+    """
+    refusals = _Refusals()
+    logger = logging.getLogger("octohost.comm.states")
+    logger.addHandler(refusals)
+    try:
+        yield refusals
+    finally:
+        logger.removeHandler(refusals)
+    assert not refusals.messages, f"refused comm state changes: {refusals.messages}"

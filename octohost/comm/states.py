@@ -1,4 +1,16 @@
-"""Communication states: the ids of the PrinterInterface contract plus transitional ones."""
+"""Communication states: the ids of the PrinterInterface contract, and the table of allowed moves.
+
+The ids and their texts are part of the PrinterInterface contract: do not rename them.
+:class:`StateMachine` holds the current state and is the only way to change it; a change not in
+:data:`TRANSITIONS` is refused and logged as an error (refusing keeps the state honest; raising
+could stop a running print from a thread nobody watches).
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
 
 
 class State:
@@ -55,3 +67,60 @@ PRINTING_STATES = frozenset({State.STARTING, State.PRINTING, State.RESUMING, Sta
                              State.CANCELLING})
 CLOSED_OR_ERROR_STATES = frozenset({State.NONE, State.CLOSED, State.ERROR, State.CLOSED_WITH_ERROR, State.OFFLINE})
 ERROR_STATES = frozenset({State.ERROR, State.CLOSED_WITH_ERROR})
+
+_ENDS = frozenset({State.CLOSED, State.CLOSED_WITH_ERROR, State.ERROR})
+#: what a running job may become besides ending: paused, cancelled, finished
+_JOB_EXITS = frozenset({State.PAUSED, State.CANCELLING, State.FINISHING}) | _ENDS
+
+#: every state change the comm layer makes, ``from -> {to, ...}``; anything else is a bug.
+#: ``close()`` may end every state; ``CONNECTING`` is re-entered when the firmware restarts idle.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    State.NONE: frozenset({State.OPEN_SERIAL, State.DETECT_SERIAL, State.DETECT_BAUDRATE, State.CLOSED,
+                           State.CLOSED_WITH_ERROR}),
+    State.OPEN_SERIAL: frozenset({State.CONNECTING, State.CLOSED, State.CLOSED_WITH_ERROR}),
+    State.DETECT_SERIAL: frozenset({State.DETECT_BAUDRATE, State.CONNECTING, State.CLOSED, State.CLOSED_WITH_ERROR}),
+    State.DETECT_BAUDRATE: frozenset({State.DETECT_SERIAL, State.CONNECTING, State.CLOSED, State.CLOSED_WITH_ERROR}),
+    State.CONNECTING: frozenset({State.OPERATIONAL}) | _ENDS,
+    State.OPERATIONAL: frozenset({State.STARTING, State.TRANSFERING_FILE, State.CONNECTING}) | _ENDS,
+    State.STARTING: frozenset({State.PRINTING}) | _JOB_EXITS,
+    State.PRINTING: _JOB_EXITS,
+    State.RESUMING: frozenset({State.PRINTING}) | _JOB_EXITS,
+    State.PAUSED: frozenset({State.RESUMING, State.PRINTING, State.CANCELLING}) | _ENDS,  # SD jobs resume directly
+    State.CANCELLING: frozenset({State.OPERATIONAL}) | _ENDS,
+    State.FINISHING: frozenset({State.OPERATIONAL}) | _ENDS,
+    State.TRANSFERING_FILE: frozenset({State.OPERATIONAL, State.CONNECTING}) | _ENDS,
+    State.ERROR: frozenset({State.CLOSED, State.CLOSED_WITH_ERROR}),
+    State.CLOSED_WITH_ERROR: frozenset({State.CLOSED}),  # close() after a failed connect
+    State.CLOSED: frozenset(),
+}
+
+
+class StateMachine:
+    """The current comm state; :meth:`transition` is the one way to change it.
+
+    ``on_change(state)`` is told about every change, outside the lock, on the thread that made it.
+    """
+
+    def __init__(self, on_change: Callable[[str], object]) -> None:
+        self.state: str = State.NONE
+        self._on_change = on_change
+        self._lock = threading.Lock()
+
+    def transition(self, state: str) -> bool:
+        """Move to ``state`` if :data:`TRANSITIONS` allows it; True if the state is ``state`` now."""
+        with self._lock:
+            current = self.state
+            if state == current:
+                return True
+            if state not in TRANSITIONS.get(current, ()):
+                log.error("comm state change %s -> %s refused: not in the transition table (a bug; please report it)",
+                          current, state)
+                return False
+            self.state = state
+        log.info("comm state: %s -> %s", current, state)
+        self._on_change(state)
+        return True
+
+    def allows(self, state: str) -> bool:
+        """Whether :meth:`transition` to ``state`` would succeed now."""
+        return state == self.state or state in TRANSITIONS.get(self.state, ())
