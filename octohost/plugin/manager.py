@@ -6,13 +6,19 @@ cached tuple per hook (:meth:`PluginManager.handlers`), which is what the serial
 an empty tuple when nobody implements a hook, so the no-handler case costs one dict lookup.
 """
 
+from __future__ import annotations
+
 import logging
 import os
 import threading
 
+from collections.abc import Callable
+from typing import Any
+
 import pluggy
 
 from . import loader
+from .handlers import Handlers, run_handlers
 from .specs import PROJECT, SPEC_PARAMS, HookSpecs, canonical_name, canonical_to_pluggy
 
 log = logging.getLogger(__name__)
@@ -253,7 +259,7 @@ class PluginManager:
 
     # -- hooks ---------------------------------------------------------------------------------
 
-    def handlers(self, name):
+    def handlers(self, name: str) -> Handlers:
         """Ordered handlers of hook ``name``: a tuple of (plugin identifier, callable).
 
         Order as in the hook reference: handlers with an order number first, ascending, ties by
@@ -293,30 +299,20 @@ class PluginManager:
                     owners[id(obj)] = info.identifier
         return owners
 
-    def has_handlers(self, name):
+    def has_handlers(self, name: str) -> bool:
         return bool(self.handlers(name))
 
-    def call(self, hook, /, *args, **kwargs):
-        """Call every handler of ``hook`` in order; a raising handler is logged and skipped.
+    def call(self, hook: str, /, *args: Any, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call every handler of ``hook`` in order (through :func:`.handlers.run_handlers`).
 
         Returns a list of (plugin identifier, result) for the handlers that returned normally.
         """
-        results = []
-        for identifier, callback in self.handlers(hook):
-            try:
-                results.append((identifier, callback(*args, **kwargs)))
-            except Exception:
-                log.exception("plugin %s raised in hook %s; skipped", identifier, hook)
-        return results
+        return list(run_handlers(hook, self.handlers(hook), lambda handler: handler(*args, **kwargs)))
 
-    def call_until(self, hook, predicate, /, *args, **kwargs):
+    def call_until(self, hook: str, predicate: Callable[[Any], bool], /, *args: Any,
+                   **kwargs: Any) -> tuple[str | None, Any]:
         """Like :meth:`call`, but stop at and return the first result for which ``predicate`` is true."""
-        for identifier, callback in self.handlers(hook):
-            try:
-                result = callback(*args, **kwargs)
-            except Exception:
-                log.exception("plugin %s raised in hook %s; skipped", identifier, hook)
-                continue
+        for identifier, result in run_handlers(hook, self.handlers(hook), lambda handler: handler(*args, **kwargs)):
             if predicate(result):
                 return identifier, result
         return None, None
