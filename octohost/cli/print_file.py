@@ -10,12 +10,14 @@ import time
 
 import click
 
+from octohost.comm.callback import CommCallback
+
 from .context import fail, pass_cli
 
 WINDOW_MODES = ("ping-pong", "rx-bytes", "advanced-ok")
 
 
-class _Outcome:
+class _Outcome(CommCallback):
     """What the comm layer reported, for the main thread to wait on."""
 
     def __init__(self):
@@ -44,10 +46,6 @@ class _Outcome:
     def on_comm_print_job_cancelled(self, suppress_script=False, user=None, reason=None):
         self.error = self.error or reason or "the print was cancelled"
         self.done.set()
-
-    def __getattr__(self, name):
-        if name.startswith("on_comm_"):
-            return lambda *args, **kwargs: None
         raise AttributeError(name)
 
 

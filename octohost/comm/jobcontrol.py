@@ -2,19 +2,44 @@
 
 The job's lines are pulled by the sender (:meth:`JobControl.source`) only while the job is
 active and not on hold, so pausing is "stop handing out lines", nothing more. Jobs on the
-printer's SD card are handed to :mod:`.sdcard`.
+printer's SD card are handed to :mod:`.sdcard`. What it needs of the connection is
+:class:`JobHost`, nothing more.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .callback import CommCallback
 from .job import LocalFileJob
 from .states import PRINTING_STATES, State
+
+if TYPE_CHECKING:
+    from .job import SdJob
+    from .responses import OkHandler
+    from .sdcard import SdCard
+    from .sending import Sender
 
 _RUNNING = PRINTING_STATES | {State.PAUSED}
 
 
+class JobHost(Protocol):
+    """What :class:`JobControl` needs of the connection (``MachineCom``)."""
+
+    callback: CommCallback
+    sd: SdCard
+    sender: Sender | None
+    #: set while a cancel waits for the oks of the lines in flight
+    ok_handler: OkHandler | None
+
+    def get_state(self) -> str: ...
+    def transition(self, state: str) -> bool: ...
+
+
 class JobControl:
-    def __init__(self, comm):
+    def __init__(self, comm: JobHost) -> None:
         self.comm = comm
-        self.job = None
+        self.job: LocalFileJob | SdJob | None = None
         self.active = False
         self.on_hold = 0
 
@@ -38,10 +63,10 @@ class JobControl:
         if comm.sd.transferring:
             comm.sd.transfer_done(job)
             return
-        comm._set_state(State.FINISHING)
+        comm.transition(State.FINISHING)
         comm.callback.on_comm_print_job_done()
         if comm.get_state() == State.FINISHING:
-            comm._set_state(State.OPERATIONAL)
+            comm.transition(State.OPERATIONAL)
 
     # -- what the printer asks ---------------------------------------------------------------------
 
@@ -79,9 +104,9 @@ class JobControl:
         sender = comm.sender
         sender.job_lines_sent = 0
         sender.sent_filepos = sender.acked_filepos = job.start_pos or None
-        comm._set_state(State.STARTING)
+        comm.transition(State.STARTING)
         comm.callback.on_comm_print_job_started(user=user)
-        comm._set_state(State.PRINTING)
+        comm.transition(State.PRINTING)
         self.active = True
         sender.wake.set()
         return True
@@ -100,14 +125,14 @@ class JobControl:
         state = comm.get_state()
         if paused and state in (State.PRINTING, State.STARTING, State.RESUMING):
             self.active = False
-            comm._set_state(State.PAUSED)
+            comm.transition(State.PAUSED)
             self.record_position("pause")
             comm.callback.on_comm_print_job_paused(user=user)
             return True
         if not paused and state == State.PAUSED:
-            comm._set_state(State.RESUMING)
+            comm.transition(State.RESUMING)
             comm.callback.on_comm_print_job_resumed(user=user)
-            comm._set_state(State.PRINTING)
+            comm.transition(State.PRINTING)
             self.active = True
             comm.sender.wake.set()
             return True
@@ -122,11 +147,11 @@ class JobControl:
             return comm.sd.cancel_print(tags, firmware_error, user)
         self.active = False
         comm.sender.drop_job_lines()
-        comm._set_state(State.CANCELLING)
+        comm.transition(State.CANCELLING)
         self.record_position("cancel")
         comm.callback.on_comm_print_job_cancelling(firmware_error=firmware_error)
         if comm.sender.in_flight():
-            comm._on_ok = self._cancel_ok  # the lines in flight still get their oks
+            comm.ok_handler = self._cancel_ok  # the lines in flight still get their oks
         else:
             self._finish_cancel()
         return True
@@ -135,14 +160,14 @@ class JobControl:
         sender = self.comm.sender
         sender.acknowledge(extras)
         if not sender.in_flight():
-            self.comm._on_ok = None
+            self.comm.ok_handler = None
             self._finish_cancel()
         return True
 
     def _finish_cancel(self):
         if self.job is not None:
             self.job.close()
-        self.comm._set_state(State.OPERATIONAL)
+        self.comm.transition(State.OPERATIONAL)
         self.comm.callback.on_comm_print_job_cancelled()
 
     def set_hold(self, value):

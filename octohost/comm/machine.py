@@ -1,38 +1,55 @@
-"""``MachineCom``: the comm layer's facade and state machine (surface: see ``callback.py``).
+"""``MachineCom``: the comm layer's facade (surface: :class:`.callback.Comm`).
 
 It opens the transport, runs the handshake, owns the receive thread (:mod:`.receiving`) and the
 send thread (:mod:`.sending`), turns received lines into state, callbacks and hook calls, and
 runs jobs. Everything the printer layer needs to know arrives through ``CommCallback``.
+
+The parts it is made of see it only through a Protocol each (``ResponsesHost``, ``JobHost``,
+``SdHost``, ``SenderHost``); state changes go through :meth:`MachineCom.transition` and the
+table in :mod:`.states`.
 """
+
+from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from octohost.plugin.handlers import HandlerSource, Handlers, run_handlers
 
 from . import protocol
+from .callback import CommCallback
 from .config import CommConfig
 from .detect import candidate_baudrates, detect
 from .firmware import FirmwareReport
 from .jobcontrol import JobControl
 from .linelimit import check_length, max_command_length, split_lines
-from .phases import QUEUING, Phases, warn_if_slow
+from .phases import QUEUING, Phases, no_handlers
 from .protocol import gcode_and_subcode, parse_at_command
 from .receiving import Receiver
-from .responses import Responses
+from .responses import OkHandler, Responses
 from .sdcard import SdCard
 from .sending import Sender
 from .sendqueue import Command
-from .states import CLOSED_OR_ERROR_STATES, ERROR_STATES, OPERATIONAL_STATES, PRINTING_STATES, STATE_TEXT, State
+from .states import (CLOSED_OR_ERROR_STATES, ERROR_STATES, OPERATIONAL_STATES, PRINTING_STATES, STATE_TEXT,
+                     State, StateMachine)
+from .transport import Transport
 
 log = logging.getLogger(__name__)
 
 #: the error after an M112, in OctoPrint's words
 EMERGENCY_STOP = "Closing serial port due to emergency stop M112."
+#: opens ``(port, baudrate)`` and returns the transport; raises when it cannot
+TransportFactory = Callable[[str, int], Transport]
 
 
 class MachineCom:
-    def __init__(self, port, baudrate, callback, settings=None, plugin_manager=None, printer_profile=None,
-                 script_renderer=None, options=None, virtual_options=None):
+    def __init__(self, port: str | None, baudrate: int | None, callback: CommCallback, settings: Any = None,
+                 plugin_manager: HandlerSource | None = None, printer_profile: Any = None,
+                 script_renderer: Callable[..., Any] | None = None, options: dict[str, Any] | None = None,
+                 virtual_options: Any = None, transport_factory: TransportFactory | None = None) -> None:
         self.port = port
         self.baudrate = baudrate
         self.callback = callback
@@ -42,17 +59,20 @@ class MachineCom:
         self.script_renderer = script_renderer
         self.config = CommConfig.from_settings(settings, **(options or {}))
         self.virtual_options = virtual_options
+        self._open: TransportFactory = transport_factory or self._open_transport
+        #: ordered handlers of a hook (the plugin manager's cached lookup; the receive loop asks per line)
+        self.handlers: Callable[[str], Handlers] = (plugin_manager.handlers if plugin_manager is not None
+                                                    else no_handlers)
         self.phases = Phases(self, plugin_manager)
         self.firmware = FirmwareReport(self)
         self.sd = SdCard(self)
-        self._handlers = plugin_manager.handlers if plugin_manager is not None else (lambda name: ())
-        self._state = State.NONE
-        self._error = None
-        self._transport = None
-        self.sender = None
-        self.responses = None
-        self._receiver = None
-        self._threads = []
+        self._machine = StateMachine(callback.on_comm_state_change)
+        self._error: str | None = None
+        self._transport: Transport | None = None
+        self.sender: Sender | None = None
+        self.responses: Responses | None = None
+        self._receiver: Receiver | None = None
+        self._threads: list[threading.Thread] = []
         self._close_lock = threading.Lock()
         self._closed = False
         self._emergency = False  # an emergency stop is under way (emergency_stop)
@@ -61,21 +81,23 @@ class MachineCom:
         self.job_source = self.jobs.source
         self.job_finished = self.jobs.finished
         self.job_complete = self.jobs.complete
-        self._handshake_started = None
+        self._handshake_started = 0.0
         self._hello_due = 0.0
         self._next_temperature_poll = 0.0
         self._next_sd_poll = 0.0
-        self._on_ok = None  # extra work for the next ok (handshake, capability report, cancel)
+        #: extra work for the next ok (handshake, cancel); True from it means "the ok is handled"
+        self.ok_handler: OkHandler | None = None
 
     # -- connecting ------------------------------------------------------------------------------
 
-    def connect(self):
+    def connect(self) -> None:
         """Open the port and run the handshake in the background; state changes report progress."""
         thread = threading.Thread(target=self._connect, name="octohost.comm.connect", daemon=True)
         self._threads.append(thread)
         thread.start()
 
-    def _open(self, port, baudrate):
+    def _open_transport(self, port: str, baudrate: int) -> Transport:
+        """The default transport factory: plugins' factories, ``VIRTUAL``, URLs, device paths."""
         from .transport import VIRTUAL_PORT, open_transport
 
         virtual_options = self.virtual_options
@@ -95,7 +117,7 @@ class MachineCom:
                 if transport is None:
                     return
             else:
-                self._set_state(State.OPEN_SERIAL)
+                self.transition(State.OPEN_SERIAL)
                 transport = self._open(self.port, self.baudrate)
         except Exception as exc:
             log.exception("cannot open %s", self.port)
@@ -104,7 +126,7 @@ class MachineCom:
         with self._close_lock:  # a close() meanwhile either came first or waits for the loops to exist
             if self._closed:
                 transport.close()
-                self._set_state(State.CLOSED)
+                self.transition(State.CLOSED)
                 return
             self._start_loops(transport)
 
@@ -115,9 +137,9 @@ class MachineCom:
         self.responses = Responses(self, self.sender)
         self._receiver = Receiver(transport, self.responses.handle_line, self.responses.check_timeout,
                                   self.connection_lost)
-        self._set_state(State.CONNECTING)
+        self.transition(State.CONNECTING)
         self._handshake_started = time.monotonic()
-        self._on_ok = self._handshake_ok
+        self.ok_handler = self._handshake_ok
         self._send_hello()
         self._receiver.running = self.sender.running = True
         for loop, name in ((self._receiver, "receive"), (self.sender, "send")):
@@ -142,7 +164,7 @@ class MachineCom:
             rates = candidate_baudrates(self.config.additional_baudrates)
 
         def attempt(port, baudrate):
-            self._set_state(State.DETECT_SERIAL if auto_port else State.DETECT_BAUDRATE)
+            self.transition(State.DETECT_SERIAL if auto_port else State.DETECT_BAUDRATE)
             self.callback.on_comm_log(f"Trying port {port} at {baudrate} baud")
 
         found = detect(ports, rates, self._open, self.config.hello_command, self.config.timeout_detection, attempt)
@@ -153,25 +175,47 @@ class MachineCom:
         transport, self.port, self.baudrate = found
         return transport
 
-    def _send_hello(self):
+    def _send_hello(self) -> None:
         """Reset line numbers; repeated on silence, since a board booting after the port opened drops it."""
+        assert self.sender is not None
         self._hello_due = time.monotonic() + min(2.0, self.config.timeout_connection / 3)
         self.sender.reset_line_numbers()
         self.sender.send_now(self.config.hello_command)
 
-    def _restart_handshake(self):
+    def check_handshake(self, now: float) -> None:
+        """While connecting (the receive loop asks on silence): give up after the timeout, else repeat the hello."""
+        if now - self._handshake_started > self.config.timeout_connection:
+            self.close_with_error(f"The printer on {self.port} did not answer within "
+                                  f"{self.config.timeout_connection:g} s. Wrong port or baud rate?")
+        elif now >= self._hello_due:
+            self._send_hello()
+
+    def firmware_started(self) -> None:
+        """The firmware said ``start`` (it booted): greet it again, or give up a job it lost."""
+        state = self.get_state()
+        if state == State.CONNECTING:
+            self._hello_due = time.monotonic() + 0.5  # booted just now: repeat the hello unless it is answered
+        elif state in PRINTING_STATES or state == State.PAUSED:
+            self.close_with_error("The printer restarted unexpectedly (it sent 'start') and lost the print; "
+                                  "the connection was closed.", job_reason="The printer restarted during the print")
+        elif state in OPERATIONAL_STATES:
+            self.callback.on_comm_log("The printer restarted (it sent 'start'), connecting again")
+            self._restart_handshake()
+
+    def _restart_handshake(self) -> None:
         """The firmware restarted while idle: forget what it told us and greet it again."""
         self.firmware = FirmwareReport(self)
-        self._set_state(State.CONNECTING)
+        self.transition(State.CONNECTING)
         self._handshake_started = time.monotonic()
-        self._on_ok = self._handshake_ok
+        self.ok_handler = self._handshake_ok
         self._send_hello()
 
-    def _handshake_ok(self, extras):
-        self._on_ok = None
+    def _handshake_ok(self, extras: dict[str, Any]) -> bool:
+        assert self.sender is not None
+        self.ok_handler = None
         self.sender.reset_line_numbers()
         self.sender.next_line = 1
-        self._set_state(State.OPERATIONAL)
+        self.transition(State.OPERATIONAL)
         self.send_command("M115", tags={"source:connect"})
         self.send_script("afterPrinterConnected", tags={"source:connect"})
         self._next_temperature_poll = 0.0
@@ -180,40 +224,33 @@ class MachineCom:
 
     # -- hooks ---------------------------------------------------------------------------------------
 
-    def call_hook(self, hook, /, *args, **kwargs):
-        """Call every handler of ``hook``; yields (plugin id, result) of those that returned.
+    def call_hook(self, hook: str, /, *args: Any, **kwargs: Any) -> Iterator[tuple[str, Any]]:
+        """Call every handler of ``hook`` with this comm first; yields (plugin id, result) of those that returned.
 
-        Raising handlers are logged with their plugin id and skipped, slow ones named in a warning.
+        Through :func:`octohost.plugin.handlers.run_handlers`: raising handlers are logged and skipped.
         """
-        for plugin_id, handler in self._handlers(hook):
-            started = time.perf_counter()
-            try:
-                result = handler(self, *args, **kwargs)
-            except Exception:
-                log.exception("plugin %s raised in the %s hook; skipped", plugin_id, hook)
-                continue
-            finally:
-                warn_if_slow(plugin_id, hook, started)
-            yield plugin_id, result
+        return run_handlers(hook, self.handlers(hook), lambda handler: handler(self, *args, **kwargs))
 
     # -- timers ------------------------------------------------------------------------------------
 
-    def _run_timers(self):
+    def _run_timers(self) -> float:
         """Called by the send thread before it sleeps: queue due polls, return seconds to sleep."""
-        if self._state not in OPERATIONAL_STATES or self.sd.transferring:
+        state = self.get_state()
+        if state not in OPERATIONAL_STATES or self.sd.transferring:
             return 0.5
         now = time.monotonic()
         waits = []
         if not self.firmware.autoreport_temperatures:
             if now >= self._next_temperature_poll:
                 self.send_command("M105", cmd_type="temperature_poll", tags={"trigger:poll"})
-                targets = any(value[1] for value in self.responses.temperatures.values() if value[1])
+                temperatures = self.responses.temperatures if self.responses is not None else {}
+                targets = any(value[1] for value in temperatures.values() if value[1])
                 interval = (self.config.timeout_temperature_target_set if targets
                             else self.config.timeout_temperature)
                 self._next_temperature_poll = now + interval
             waits.append(self._next_temperature_poll - now)
         job = self.jobs.job
-        if job is not None and job.sd and self._state in PRINTING_STATES and not self.sd.autoreport:
+        if job is not None and job.sd and state in PRINTING_STATES and not self.sd.autoreport:
             if now >= self._next_sd_poll:
                 self.send_command("M27", cmd_type="sd_status_poll", tags={"trigger:poll"})
                 self._next_sd_poll = now + self.config.timeout_sd_status
@@ -222,7 +259,7 @@ class MachineCom:
 
     # -- hooks the sender calls ------------------------------------------------------------------
 
-    def queue_phase(self, command):
+    def queue_phase(self, command: Command) -> list[Command]:
         """Run ``command`` through the queuing phase; @ commands meet their queuing handlers here."""
         results = self.phases.queuing(command)
         for result in results:
@@ -231,7 +268,7 @@ class MachineCom:
                 self.at_command(QUEUING, name, params, result)
         return results
 
-    def at_command(self, phase, name, params, command):
+    def at_command(self, phase: str, name: str, params: str, command: Command) -> None:
         self.phases.atcommand(phase, name, params, command.tags)
         if phase != QUEUING:
             return
@@ -243,73 +280,72 @@ class MachineCom:
         elif name in ("cancel", "abort") and "script:afterPrintCancelled" not in tags:
             self.cancel_print(tags=tags)
 
-    def observe_sent(self, command):
+    def observe_sent(self, command: Command) -> None:
         if command.gcode in ("M23", "M24", "M25", "M26", "M28", "M29", "M20", "M21", "M22", "M30"):
             self.sd.sent(command)
 
     # -- state -----------------------------------------------------------------------------------
 
-    def _set_state(self, state):
-        if state == self._state:
-            return
-        log.info("comm state: %s -> %s", self._state, state)
-        self._state = state
-        self.callback.on_comm_state_change(state)
+    def transition(self, state: str) -> bool:
+        """Change the state along the table in :mod:`.states`; a change it does not allow is refused
+        and logged as an error. True if the state is ``state`` now."""
+        return self._machine.transition(state)
 
-    def get_state(self):
-        return self._state
+    def get_state(self) -> str:
+        return self._machine.state
 
-    def get_state_string(self):
-        if self._state in ERROR_STATES and self._error:
-            return f"{STATE_TEXT[self._state]}: {self._error}"
-        return STATE_TEXT.get(self._state, self._state)
+    def get_state_string(self) -> str:
+        state = self._machine.state
+        if state in ERROR_STATES and self._error:
+            return f"{STATE_TEXT[state]}: {self._error}"
+        return STATE_TEXT.get(state, state)
 
-    def get_error(self):
+    def get_error(self) -> str | None:
         return self._error
 
-    def is_operational(self):
-        return self._state in OPERATIONAL_STATES
+    def is_operational(self) -> bool:
+        return self._machine.state in OPERATIONAL_STATES
 
-    def is_printing(self):
-        return self._state in PRINTING_STATES
+    def is_printing(self) -> bool:
+        return self._machine.state in PRINTING_STATES
 
-    def is_paused(self):
-        return self._state == State.PAUSED
+    def is_paused(self) -> bool:
+        return self._machine.state == State.PAUSED
 
-    def is_pausing(self):
-        return self._state == State.PAUSING
+    def is_pausing(self) -> bool:
+        return self._machine.state == State.PAUSING
 
-    def is_cancelling(self):
-        return self._state == State.CANCELLING
+    def is_cancelling(self) -> bool:
+        return self._machine.state == State.CANCELLING
 
-    def is_closed_or_error(self):
-        return self._state in CLOSED_OR_ERROR_STATES
+    def is_closed_or_error(self) -> bool:
+        return self._machine.state in CLOSED_OR_ERROR_STATES
 
-    def is_error(self):
-        return self._state in ERROR_STATES
+    def is_error(self) -> bool:
+        return self._machine.state in ERROR_STATES
 
-    def is_sd_ready(self):
+    def is_sd_ready(self) -> bool:
         return self.sd.ready
 
-    def is_streaming(self):
+    def is_streaming(self) -> bool:
         return self.sd.transferring
 
     @property
-    def firmware_name(self):
+    def firmware_name(self) -> str | None:
         return self.firmware.name
 
     @property
-    def firmware_info(self):
+    def firmware_info(self) -> dict[str, str]:
         return self.firmware.data
 
     @property
-    def capabilities(self):
+    def capabilities(self) -> dict[str, bool]:
         return self.firmware.capabilities
 
-    def get_transport(self):
+    def get_transport(self) -> Any:
         return self._transport
 
-    def resend_stats(self):
+    def resend_stats(self) -> dict[str, int]:
         sender = self.sender
         if sender is None:
             return {"count": 0, "transmitted": 0, "ratio": 0}
@@ -318,7 +354,7 @@ class MachineCom:
 
     # -- commands --------------------------------------------------------------------------------
 
-    def send_command(self, cmd, cmd_type=None, tags=None, force=False):
+    def send_command(self, cmd: str, cmd_type: str | None = None, tags: Any = None, force: bool = False) -> bool:
         """Queue ``cmd`` (through the queuing phase); False if not connected or refused.
 
         A command with line breaks is queued as one command per line; a line too long for the
@@ -329,9 +365,9 @@ class MachineCom:
         if self.sd.transferring and not any(gcode_and_subcode(line)[0] == "M112" for line in split_lines(cmd)):
             log.info("not sending %r while a file is transferred to the SD card", cmd)
             return False
-        return self._queue_command(cmd, cmd_type, tags, force)
+        return self.queue_command(cmd, cmd_type, tags, force)
 
-    def command_lines(self, cmd):
+    def command_lines(self, cmd: str) -> list[str]:
         """``cmd`` as the lines the firmware will get; raises :class:`CommandTooLong` for one it cannot take."""
         lines = split_lines(cmd)
         limit = self._command_limit()
@@ -348,13 +384,14 @@ class MachineCom:
         """Whether a queued command (also after the plugins' queuing phase) can reach the firmware intact."""
         return self.sender.fits(command, self._command_limit())
 
-    def _queue_command(self, cmd, cmd_type=None, tags=None, force=False):
-        if self.sender is None or self._state not in OPERATIONAL_STATES:
+    def queue_command(self, cmd: str, cmd_type: str | None = None, tags: Any = None, force: bool = False) -> bool:
+        """:meth:`send_command` without the SD upload guard: for the upload's own M28/M29."""
+        if self.sender is None or self._machine.state not in OPERATIONAL_STATES:
             return False
         lines = split_lines(cmd)
         if len(lines) != 1:
             # one command per line, in order; a cmd_type belongs to the first only
-            return any([self._queue_command(line, cmd_type if index == 0 else None, tags, force)
+            return any([self.queue_command(line, cmd_type if index == 0 else None, tags, force)
                         for index, line in enumerate(lines)])
         command = Command(lines[0], cmd_type, set(tags) if tags else set())
         if command.gcode == "M112":
@@ -368,7 +405,7 @@ class MachineCom:
             return False
         return self.sender.enqueue([result for result in self.queue_phase(command) if self._fits(result)]) > 0
 
-    def emergency_stop(self):
+    def emergency_stop(self) -> bool:
         """M112: on the wire ahead of everything queued, then the connection closes with an error.
 
         The firmware halts and answers nothing until it is reset, so a cancel (which waits for the
@@ -402,7 +439,7 @@ class MachineCom:
             commands.append("M140 S0")
         return commands
 
-    def send_script(self, name, context=None, tags=None):
+    def send_script(self, name: str, context: dict[str, Any] | None = None, tags: Any = None) -> bool:
         """Queue the GCODE script ``name`` (rendered by ``script_renderer``, plus the scripts hook)."""
         from .scripts import script_lines
 
@@ -415,68 +452,70 @@ class MachineCom:
             self.send_command(line, tags=script_tags)
         return True
 
-    def fake_ok(self):
+    def fake_ok(self) -> None:
         if self.sender is not None:
             self.sender.acknowledge(protocol.parse_ok("ok"), oldest=True)
 
     # -- jobs (details in .jobcontrol and .sdcard) -----------------------------------------------
 
-    def select_file(self, path, sd, tags=None, user=None):
+    def select_file(self, path: str, sd: bool, tags: Any = None, user: str | None = None) -> bool:
         return self.jobs.select(path, sd, tags, user)
 
-    def unselect_file(self):
+    def unselect_file(self) -> bool:
         return self.jobs.unselect()
 
-    def start_print(self, pos=None, tags=None, user=None):
+    def start_print(self, pos: int | None = None, tags: Any = None, user: str | None = None) -> bool:
         return self.jobs.start(pos, tags, user)
 
-    def set_pause(self, paused, tags=None, user=None):
+    def set_pause(self, paused: bool, tags: Any = None, user: str | None = None) -> bool:
         return self.jobs.set_pause(paused, tags, user)
 
-    def cancel_print(self, tags=None, firmware_error=None, user=None):
+    def cancel_print(self, tags: Any = None, firmware_error: str | None = None, user: str | None = None) -> bool:
         return self.jobs.cancel(tags, firmware_error, user)
 
-    def job_on_hold(self, blocking=True):
+    def job_on_hold(self, blocking: bool = True) -> bool:
         return self.jobs.on_hold > 0
 
-    def set_job_on_hold(self, value, blocking=True):
+    def set_job_on_hold(self, value: bool, blocking: bool = True) -> bool:
         return self.jobs.set_hold(value)
 
-    def get_job_status(self):
+    def get_job_status(self) -> dict[str, Any]:
         return self.jobs.status()
 
     # -- SD card (details in .sdcard) ------------------------------------------------------------
 
-    def init_sd_card(self):
+    def init_sd_card(self) -> bool:
         return self.sd.init()
 
-    def release_sd_card(self):
+    def release_sd_card(self) -> bool:
         return self.sd.release()
 
-    def refresh_sd_files(self):
+    def refresh_sd_files(self) -> bool:
         return self.sd.refresh()
 
-    def start_sd_file_transfer(self, local_path, remote_name, tags=None, user=None):
+    def start_sd_file_transfer(self, local_path: str, remote_name: str, tags: Any = None,
+                               user: str | None = None) -> bool:
         return self.sd.start_transfer(local_path, remote_name, tags, user)
 
-    def delete_sd_file(self, name):
+    def delete_sd_file(self, name: str) -> bool:
         return self.sd.delete(name)
 
     # -- closing ---------------------------------------------------------------------------------
 
-    def connection_lost(self, exc):
+    def connection_lost(self, exc: BaseException) -> None:
         if self._closed:
             return
-        self._error_close(f"Lost the connection to the printer on {self.port}: {exc}",
-                          job_reason="The connection to the printer was lost during the print")
+        self.close_with_error(f"Lost the connection to the printer on {self.port}: {exc}",
+                              job_reason="The connection to the printer was lost during the print")
 
-    def _fail(self, message):
+    def _fail(self, message: str) -> None:
         self._error = message
         log.error(message)
         self.callback.on_comm_error(message)
-        self._set_state(State.CLOSED_WITH_ERROR)
+        self.transition(State.CLOSED_WITH_ERROR)
 
-    def _error_close(self, message, job_reason=None):
+    def close_with_error(self, message: str, job_reason: str | None = None) -> None:
+        """Close because something broke: a running job or upload fails with ``job_reason`` (or ``message``)."""
         if self._emergency:
             return  # emergency_stop() closes the port and says why
         if self._shutdown():
@@ -484,15 +523,15 @@ class MachineCom:
             self.jobs.end("error", job_reason or message)
             self._fail(message)
 
-    def close(self, is_error=False):
+    def close(self, is_error: bool = False) -> None:
         """Disconnect; a running job ends as failed with its position recorded."""
         if self._shutdown():
             self.sd.abort_transfer("The printer was disconnected during the upload")
             self.jobs.end("disconnect", "The printer was disconnected during the print")
-            self._set_state(State.CLOSED_WITH_ERROR if is_error else State.CLOSED)
+            self.transition(State.CLOSED_WITH_ERROR if is_error else State.CLOSED)
         self._join()
 
-    def _shutdown(self):
+    def _shutdown(self) -> bool:
         """Stop the loops and close the port, once; True for the caller that did it."""
         with self._close_lock:
             if self._closed:
@@ -509,7 +548,7 @@ class MachineCom:
                 log.exception("closing the port failed")
         return True
 
-    def _join(self, timeout=5.0):
+    def _join(self, timeout: float = 5.0) -> None:
         current = threading.current_thread()
         for thread in self._threads:
             if thread is not current and thread.is_alive():

@@ -4,12 +4,20 @@ Handlers are the plugin manager's cached, ordered tuples; a phase nobody impleme
 dict lookup. Each handler sees the previous handler's result (chaining), and every return
 variant of the hook contract is honoured: None keeps the command; a string or 1-tuple rewrites
 it, ``(None,)`` suppresses it; a 2-tuple also sets the ``cmd_type``; a 3-tuple adds tags; a list
-of these expands one command into several (queuing only). A raising handler is logged with its
-plugin id and skipped.
+of these expands one command into several (queuing only). Handlers are called through
+:func:`octohost.plugin.handlers.run_handlers`: a raising one is logged with its plugin id and
+counts as "no change".
 """
 
+from __future__ import annotations
+
 import logging
-import time
+from collections.abc import Callable
+from typing import Any
+
+from octohost.plugin.handlers import HandlerSource, Handlers, run_handlers
+
+from .sendqueue import Command
 
 log = logging.getLogger(__name__)
 phase_log = logging.getLogger("octohost.comm.command_phases")
@@ -19,29 +27,20 @@ HOOKS = {phase: f"comm.protocol.gcode.{phase}" for phase in (QUEUING, QUEUED, SE
 AT_HOOKS = {phase: f"comm.protocol.atcommand.{phase}" for phase in (QUEUING, SENDING)}
 
 
-#: a handler taking longer than this (seconds) stalls the serial line noticeably: say so
-SLOW_HANDLER = 0.1
-
-
-def _no_handlers(name):
+def no_handlers(name: str) -> Handlers:
+    """The handler lookup without a plugin manager: nobody implements anything."""
     return ()
-
-
-def warn_if_slow(plugin_id, hook, started):
-    elapsed = time.perf_counter() - started
-    if elapsed > SLOW_HANDLER:
-        log.warning("plugin %s took %.0f ms in the %s hook; handlers run on the serial loops and stall "
-                    "the printer while they run", plugin_id, elapsed * 1000, hook)
 
 
 class Phases:
     """Runs commands through the phase hooks on behalf of ``comm`` (handed to every handler)."""
 
-    def __init__(self, comm, plugin_manager=None):
+    def __init__(self, comm: object, plugin_manager: HandlerSource | None = None) -> None:
         self.comm = comm
-        self._handlers = plugin_manager.handlers if plugin_manager is not None else _no_handlers
+        self._handlers: Callable[[str], Handlers] = (plugin_manager.handlers if plugin_manager is not None
+                                                     else no_handlers)
 
-    def queuing(self, command):
+    def queuing(self, command: Command) -> list[Command]:
         """The commands to enqueue for ``command``: [] if suppressed, several if expanded."""
         handlers = self._handlers(HOOKS[QUEUING])
         if phase_log.isEnabledFor(logging.DEBUG):
@@ -50,7 +49,7 @@ class Phases:
             return [command]
         return self._run(QUEUING, handlers, command, allow_many=True)
 
-    def sending(self, command):
+    def sending(self, command: Command) -> Command | None:
         """``command`` as rewritten by the sending handlers, or None when suppressed."""
         handlers = self._handlers(HOOKS[SENDING])
         if phase_log.isEnabledFor(logging.DEBUG):
@@ -60,50 +59,46 @@ class Phases:
         results = self._run(SENDING, handlers, command, allow_many=False)
         return results[0] if results else None
 
-    def notify(self, phase, command):
+    def notify(self, phase: str, command: Command) -> None:
         """The queued and sent phases: handlers are told, their return values ignored."""
         handlers = self._handlers(HOOKS[phase])
         if phase_log.isEnabledFor(logging.DEBUG):
             log_phase(phase, command)
-        for plugin_id, handler in handlers:
-            started = time.perf_counter()
-            try:
-                handler(self.comm, phase, command.cmd, command.cmd_type, command.gcode,
-                        subcode=command.subcode, tags=command.tags)
-            except Exception:
-                log.exception("plugin %s raised in the gcode %s hook for %r; skipped", plugin_id, phase, command.cmd)
-            warn_if_slow(plugin_id, HOOKS[phase], started)
+        if not handlers:
+            return
+        comm = self.comm
+        for _ in run_handlers(HOOKS[phase], handlers,
+                              lambda handler: handler(comm, phase, command.cmd, command.cmd_type, command.gcode,
+                                                      subcode=command.subcode, tags=command.tags),
+                              detail=f" for {command.cmd!r}"):
+            pass
 
-    def quiet(self):
+    def quiet(self) -> bool:
         """True when no plugin implements a gcode phase and the phase log is off: nothing to call."""
         return not (any(self._handlers(name) for name in HOOKS.values()) or phase_log.isEnabledFor(logging.DEBUG))
 
-    def atcommand(self, phase, name, params, tags):
+    def atcommand(self, phase: str, name: str, params: str, tags: set[str]) -> None:
         """Tell the at-command handlers of ``phase`` about ``@name params``."""
-        for plugin_id, handler in self._handlers(AT_HOOKS[phase]):
-            started = time.perf_counter()
-            try:
-                handler(self.comm, phase, name, params, tags=tags)
-            except Exception:
-                log.exception("plugin %s raised in the atcommand %s hook for @%s; skipped", plugin_id, phase, name)
-            warn_if_slow(plugin_id, AT_HOOKS[phase], started)
+        comm = self.comm
+        for _ in run_handlers(AT_HOOKS[phase], self._handlers(AT_HOOKS[phase]),
+                              lambda handler: handler(comm, phase, name, params, tags=tags), detail=f" for @{name}"):
+            pass
 
-    def _run(self, phase, handlers, command, allow_many):
+    def _run(self, phase: str, handlers: Handlers, command: Command, allow_many: bool) -> list[Command]:
+        """Chain ``handlers`` over ``command``: each handler sees every command the previous ones made."""
+        comm = self.comm
+        hook = HOOKS[phase]
         results = [command]
-        for plugin_id, handler in handlers:
-            next_results = []
+        for entry in handlers:
+            plugin_id = entry[0]
+            next_results: list[Command] = []
             for current in results:
-                started = time.perf_counter()
-                try:
-                    returned = handler(self.comm, phase, current.cmd, current.cmd_type, current.gcode,
-                                       subcode=current.subcode, tags=current.tags)
-                except Exception:
-                    log.exception("plugin %s raised in the gcode %s hook for %r; skipped",
-                                  plugin_id, phase, current.cmd)
-                    next_results.append(current)
-                    continue
-                finally:
-                    warn_if_slow(plugin_id, HOOKS[phase], started)
+                # one handler, one command: a failure counts as None ("no change")
+                _, returned = next(run_handlers(
+                    hook, (entry,),
+                    lambda handler: handler(comm, phase, current.cmd, current.cmd_type, current.gcode,
+                                            subcode=current.subcode, tags=current.tags),
+                    detail=f" for {current.cmd!r}", failed=None))
                 normalized = normalize(returned, current, plugin_id, phase)
                 if len(normalized) > 1 and not allow_many:
                     log.error("plugin %s returned %d commands in the %s phase for %r; only the queuing phase "
@@ -118,7 +113,7 @@ class Phases:
         return results
 
 
-def normalize(returned, command, plugin_id, phase):
+def normalize(returned: Any, command: Command, plugin_id: str, phase: str) -> list[Command]:
     """Turn one handler's return value into the list of commands it stands for."""
     if returned is None:
         return [command]
@@ -158,6 +153,6 @@ def normalize(returned, command, plugin_id, phase):
     return results
 
 
-def log_phase(phase, command):
+def log_phase(phase: str, command: Command) -> None:
     phase_log.debug("phase: %s | command: %s | gcode: %s | tags: [ %s ]",
                     phase, command.cmd, command.gcode, ", ".join(sorted(command.tags)))

@@ -74,10 +74,18 @@ def checksum(data):
     return result
 
 
-def frame(line_number, cmd):
+def frame_with_text(line_number: int, cmd: str) -> tuple[bytes, str]:
+    """``(b"N<n> <cmd>*<checksum>\\n", "N<n> <cmd>*<checksum>")``: the bytes written for a numbered
+    command and the text logged for them. The one place lines are framed (the sender, detection)."""
+    text = f"N{line_number} {cmd}"
+    body = text.encode("ascii", "replace")
+    cs = checksum(body)
+    return body + b"*%d\n" % cs, f"{text}*{cs}"
+
+
+def frame(line_number: int, cmd: str) -> bytes:
     """``b"N<n> <cmd>*<checksum>\\n"``: the bytes written for a numbered command."""
-    body = f"N{line_number} {cmd}".encode("ascii", "replace")
-    return body + b"*%d\n" % checksum(body)
+    return frame_with_text(line_number, cmd)[0]
 
 
 def parameter(cmd, letter):
@@ -181,7 +189,7 @@ def parse_ok(line):
     return extras
 
 
-_NO_EXTRAS = {}
+_NO_EXTRAS: dict[str, object] = {}
 
 
 def parse_temperatures(line):

@@ -4,43 +4,81 @@
 and goes straight to the sender, which writes the next line before this returns. The same
 object watches the silence (:meth:`Responses.check_timeout`): no ``ok`` for too long means a
 tickle, too many in a row an error state.
+
+What it needs of the connection is :class:`ResponsesHost`, nothing more.
 """
+
+from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
 from octohost.logs import serial_log
+from octohost.plugin.handlers import Handlers, run_handlers
 
 from . import protocol
-from .phases import warn_if_slow
-from .sending import ResendError
+from .callback import CommCallback
+from .config import CommConfig
+from .sending import ResendError, Sender
 from .states import OPERATIONAL_STATES, PRINTING_STATES, State
+
+if TYPE_CHECKING:
+    from .firmware import FirmwareReport
+    from .sdcard import SdCard
 
 log = logging.getLogger(__name__)
 
 _TEMPERATURE_NAMES = {"B": "bed", "C": "chamber"}
 _OK = protocol.parse_ok("ok")
+RECEIVED_HOOK = "comm.protocol.gcode.received"
+TEMPERATURES_HOOK = "comm.protocol.temperatures.received"
+
+#: takes the next ok's extras before flow control does; True means "handled, do not acknowledge"
+OkHandler = Callable[[dict[str, Any]], bool]
+
+
+class ResponsesHost(Protocol):
+    """What :class:`Responses` needs of the connection (``MachineCom``)."""
+
+    callback: CommCallback
+    config: CommConfig
+    firmware: FirmwareReport
+    sd: SdCard
+    #: read for every ok: extra work for the next one (handshake, cancel), else None
+    ok_handler: OkHandler | None
+
+    def handlers(self, name: str) -> Handlers: ...
+    def call_hook(self, hook: str, /, *args: Any, **kwargs: Any) -> Iterator[tuple[str, Any]]: ...
+    def get_state(self) -> str: ...
+    def check_handshake(self, now: float) -> None: ...
+    def firmware_started(self) -> None: ...
+    def close_with_error(self, message: str, job_reason: str | None = None) -> None: ...
+    def close(self, is_error: bool = False) -> None: ...
+    def set_pause(self, paused: bool, tags: Any = None, user: str | None = None) -> bool: ...
+    def cancel_print(self, tags: Any = None, firmware_error: str | None = None, user: str | None = None) -> bool: ...
 
 
 class Responses:
-    """The receive side of one connection of ``comm`` (a MachineCom) over ``sender``."""
+    """The receive side of one connection of ``comm`` over ``sender``."""
 
-    def __init__(self, comm, sender):
+    def __init__(self, comm: ResponsesHost, sender: Sender) -> None:
         self.comm = comm
         self.sender = sender
         self.callback = comm.callback
         self.config = comm.config
-        self.temperatures = {}
+        self.temperatures: dict[str, Any] = {}
         self.last_progress = time.monotonic()
         self.timeouts = 0
-        self.resend_ok_due = None
+        self.resend_ok_due: float | None = None
         self.busy_seen = False
 
-    def handle_line(self, line):
+    def handle_line(self, line: str) -> None:
         """Everything the firmware says comes through here, on the receive thread."""
         comm = self.comm
-        handlers = comm._handlers("comm.protocol.gcode.received")
+        handlers = comm.handlers(RECEIVED_HOOK)
         if handlers:
             line = self._received_hooks(handlers, line)
             if not line:
@@ -53,7 +91,7 @@ class Responses:
         self._log(line)
         kind, data = protocol.classify(line)
         getattr(self, "_on_" + kind)(data)
-        if comm._state in OPERATIONAL_STATES:
+        if comm.get_state() in OPERATIONAL_STATES:
             self.check_timeout()
 
     def _ok(self, line):
@@ -65,14 +103,15 @@ class Responses:
         comm = self.comm
         extras = protocol.parse_ok(line)
         temperatures = extras.get("temperatures")
-        if temperatures is not None or comm.firmware.pending or comm._on_ok is not None:
+        if temperatures is not None or comm.firmware.pending or comm.ok_handler is not None:
             self._log(line)
             if comm.firmware.pending:
                 comm.firmware.report_complete()
             if temperatures is not None:
                 self.sender.window.typed_oks = True  # so a tickle's answer can be told from a job line's
                 self._temperatures_received(temperatures)
-            if comm._on_ok is not None and comm._on_ok(extras):
+            ok_handler = comm.ok_handler
+            if ok_handler is not None and ok_handler(extras):
                 self._progress()
                 return
             self.sender.acknowledge(extras)
@@ -90,18 +129,13 @@ class Responses:
         if serial_log.enabled:
             serial_log.write("<<<", line)
 
-    def _received_hooks(self, handlers, line):
-        for plugin_id, handler in handlers:
-            started = time.perf_counter()
-            try:
-                line = handler(self.comm, line)
-            except Exception:
-                log.exception("plugin %s raised in the gcode received hook; skipped", plugin_id)
-                continue
-            finally:
-                warn_if_slow(plugin_id, "comm.protocol.gcode.received", started)
-            if line is None:
+    def _received_hooks(self, handlers: Handlers, line: str) -> str:
+        """Each handler gets what the previous one returned; None drops the line."""
+        comm = self.comm
+        for _, result in run_handlers(RECEIVED_HOOK, handlers, lambda handler: handler(comm, line)):
+            if result is None:
                 return ""
+            line = result
         return line
 
     def _on_temperature(self, temperatures):
@@ -109,18 +143,13 @@ class Responses:
             self.last_progress = time.monotonic()
         self._temperatures_received(temperatures)
 
-    def _temperatures_received(self, parsed):
-        for plugin_id, handler in self.comm._handlers("comm.protocol.temperatures.received"):
-            started = time.perf_counter()
-            try:
-                parsed = handler(self.comm, dict(parsed))
-            except Exception:
-                log.exception("plugin %s raised in the temperatures received hook; skipped", plugin_id)
-                continue
-            finally:
-                warn_if_slow(plugin_id, "comm.protocol.temperatures.received", started)
-            if not parsed:
-                return
+    def _temperatures_received(self, parsed: dict[str, Any]) -> None:
+        comm = self.comm
+        handlers = comm.handlers(TEMPERATURES_HOOK)
+        if handlers:  # each handler gets a copy of what the previous one returned; nothing left drops it
+            for _, parsed in run_handlers(TEMPERATURES_HOOK, handlers, lambda handler: handler(comm, dict(parsed))):
+                if not parsed:
+                    return
         result = {}
         for key, value in parsed.items():
             name = _TEMPERATURE_NAMES.get(key) or ("tool" + key[1:] if key.startswith("T") else None)
@@ -134,7 +163,7 @@ class Responses:
         try:
             self.sender.resend_requested(number)
         except ResendError as exc:
-            self.comm._error_close(f"Communication with the printer broke down: {exc}.")
+            self.comm.close_with_error(f"Communication with the printer broke down: {exc}.")
 
     def _on_error(self, error):
         comm = self.comm
@@ -153,11 +182,11 @@ class Responses:
         if mode != "ignore" and "kill() called" in error.message.lower():
             # the firmware halted (M112 in a file, a safety stop): it answers nothing until reset, so a
             # cancel would wait for oks forever; as OctoPrint does, this error always closes the port
-            comm._error_close(f"The printer halted: {error.message}",
-                              job_reason=f"The printer halted during the print: {error.message}")
+            comm.close_with_error(f"The printer halted: {error.message}",
+                                  job_reason=f"The printer halted during the print: {error.message}")
         elif mode == "disconnect":
-            comm._error_close(f"The printer reported an error: {error.message}")
-        elif mode == "cancel" and comm._state in PRINTING_STATES | {State.PAUSED}:
+            comm.close_with_error(f"The printer reported an error: {error.message}")
+        elif mode == "cancel" and comm.get_state() in PRINTING_STATES | {State.PAUSED}:
             comm.cancel_print(firmware_error=error.message)
         else:
             self.callback.on_comm_message("Error: " + error.message)
@@ -188,15 +217,7 @@ class Responses:
         self.comm.firmware.capability(*parsed)
 
     def _on_start(self, line):
-        comm = self.comm
-        if comm._state == State.CONNECTING:
-            comm._hello_due = time.monotonic() + 0.5  # booted just now: repeat the hello unless it is answered
-        elif comm._state in PRINTING_STATES | {State.PAUSED}:
-            comm._error_close("The printer restarted unexpectedly (it sent 'start') and lost the print; "
-                              "the connection was closed.", job_reason="The printer restarted during the print")
-        elif comm._state in OPERATIONAL_STATES:
-            self.callback.on_comm_log("The printer restarted (it sent 'start'), connecting again")
-            comm._restart_handshake()
+        self.comm.firmware_started()
 
     def _on_sd(self, event):
         self.comm.sd.line(*event)
@@ -219,20 +240,17 @@ class Responses:
 
     # -- silence ---------------------------------------------------------------------------------
 
-    def check_timeout(self):
+    def check_timeout(self) -> None:
         """Called on idle reads and non-ok lines: handshake retries, lost oks, a dead printer."""
         comm = self.comm
         sender = self.sender
         config = self.config
         now = time.monotonic()
-        if comm._state == State.CONNECTING:
-            if now - comm._handshake_started > config.timeout_connection:
-                comm._error_close(f"The printer on {comm.port} did not answer within "
-                                  f"{config.timeout_connection:g} s. Wrong port or baud rate?")
-            elif now >= comm._hello_due:
-                comm._send_hello()
+        state = comm.get_state()
+        if state == State.CONNECTING:
+            comm.check_handshake(now)
             return
-        if not sender.window.in_flight or comm._state not in OPERATIONAL_STATES:
+        if not sender.window.in_flight or state not in OPERATIONAL_STATES:
             return
         if self.resend_ok_due is not None and now > self.resend_ok_due:
             self.resend_ok_due = None  # some firmware sends no ok after "Resend:": act as if it had
@@ -246,12 +264,12 @@ class Responses:
         self.timeouts += 1
         if sender.window.has_long_running():
             limit = config.max_timeouts_long
-        elif comm._state in PRINTING_STATES:
+        elif state in PRINTING_STATES:
             limit = config.max_timeouts_printing
         else:
             limit = config.max_timeouts_idle
         if limit and self.timeouts > limit:
-            comm._error_close(f"The printer stopped answering: no response for {timeout:g} s, "
+            comm.close_with_error(f"The printer stopped answering: no response for {timeout:g} s, "
                               f"{self.timeouts} times in a row. Is it still connected and switched on?")
             return
         self.callback.on_comm_log(f"Communication timeout ({timeout:g} s without an ok), asking the printer with M105")

@@ -1,25 +1,53 @@
-"""The printer's SD card: init/release, file list (M20), SD printing (M23-M27), upload (M28/M29)."""
+"""The printer's SD card: init/release, file list (M20), SD printing (M23-M27), upload (M28/M29).
+
+What it needs of the connection is :class:`SdHost`, nothing more.
+"""
+
+from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING, Any, Protocol
 
+from .callback import CommCallback
+from .config import CommConfig
 from .job import LocalFileJob, SdJob
 from .protocol import parse_file_list_entry
 from .states import PRINTING_STATES, State
 
+if TYPE_CHECKING:
+    from .firmware import FirmwareReport
+    from .jobcontrol import JobControl
+    from .sending import Sender
+
 log = logging.getLogger(__name__)
 
 
+class SdHost(Protocol):
+    """What :class:`SdCard` needs of the connection (``MachineCom``)."""
+
+    callback: CommCallback
+    config: CommConfig
+    firmware: FirmwareReport
+    jobs: JobControl
+    sender: Sender | None
+
+    def get_state(self) -> str: ...
+    def transition(self, state: str) -> bool: ...
+    def send_command(self, cmd: str, cmd_type: str | None = None, tags: Any = None, force: bool = False) -> bool: ...
+    def queue_command(self, cmd: str, cmd_type: str | None = None, tags: Any = None, force: bool = False) -> bool: ...
+
+
 class SdCard:
-    def __init__(self, comm):
+    def __init__(self, comm: SdHost) -> None:
         self.comm = comm
         self.ready = False
-        self.files = []
+        self.files: list[dict[str, Any]] = []
         self.listing = False
-        self._entries = []
+        self._entries: list[dict[str, Any]] = []
         self.autoreport = False
         self.transferring = False
-        self._transfer = None  # (local path, remote name, started, job selected before)
+        self._transfer: tuple[str, str, float, Any] | None = None  # (local path, remote name, started, job before)
 
     def _send(self, cmd, **kwargs):
         return self.comm.send_command(cmd, **kwargs)
@@ -49,12 +77,12 @@ class SdCard:
         comm = self.comm
         job = comm.jobs.job
         job.open()
-        comm._set_state(State.STARTING)
+        comm.transition(State.STARTING)
         comm.callback.on_comm_print_job_started(user=user)
         if pos:
             self._send(f"M26 S{int(pos)}", tags=tags)
         self._send("M24", tags=tags)
-        comm._set_state(State.PRINTING)
+        comm.transition(State.PRINTING)
         config = comm.config
         if config.autoreport and comm.firmware.has("AUTOREPORT_SD_STATUS"):
             self.autoreport = self._send(f"M27 S{config.sd_status_autoreport_interval}")
@@ -64,26 +92,26 @@ class SdCard:
         comm = self.comm
         if paused and comm.get_state() in PRINTING_STATES:
             self._send("M25", tags=tags)
-            comm._set_state(State.PAUSED)
+            comm.transition(State.PAUSED)
             comm.jobs.record_position("pause")
             comm.callback.on_comm_print_job_paused(user=user)
             return True
         if not paused and comm.get_state() == State.PAUSED:
             self._send("M24", tags=tags)
-            comm._set_state(State.PRINTING)
+            comm.transition(State.PRINTING)
             comm.callback.on_comm_print_job_resumed(user=user)
             return True
         return False
 
     def cancel_print(self, tags, firmware_error, user):
         comm = self.comm
-        comm._set_state(State.CANCELLING)
+        comm.transition(State.CANCELLING)
         self._send("M25", tags=tags)
         self._send("M26 S0", tags=tags)
         self._stop_autoreport()
         comm.jobs.record_position("cancel")
         comm.callback.on_comm_print_job_cancelling(firmware_error=firmware_error)
-        comm._set_state(State.OPERATIONAL)
+        comm.transition(State.OPERATIONAL)
         comm.callback.on_comm_print_job_cancelled(user=user)
         return True
 
@@ -99,8 +127,8 @@ class SdCard:
         job = LocalFileJob(local_path)
         self._transfer = (local_path, remote_name, time.monotonic(), comm.jobs.job)
         self.transferring = True  # from now on the firmware writes every line it gets into the file
-        comm._set_state(State.TRANSFERING_FILE)
-        comm._queue_command(f"M28 {remote_name}", tags=tags)
+        comm.transition(State.TRANSFERING_FILE)
+        comm.queue_command(f"M28 {remote_name}", tags=tags)
         comm.callback.on_comm_file_transfer_started(local_path, remote_name, job.size, user=user)
         job.open()
         comm.jobs.job = job
@@ -112,14 +140,14 @@ class SdCard:
         """The last line is acknowledged: close the file with M29; done once the firmware saved it."""
         comm = self.comm
         comm.jobs.job = self._transfer[3]
-        comm._queue_command("M29")
+        comm.queue_command("M29")
 
     def _saved(self):
         comm = self.comm
         local_path, remote_name, started, _ = self._transfer
         self.transferring = False
         self._transfer = None
-        comm._set_state(State.OPERATIONAL)
+        comm.transition(State.OPERATIONAL)
         comm.callback.on_comm_file_transfer_done(local_path, remote_name, time.monotonic() - started)
         self.refresh()
 
@@ -150,9 +178,9 @@ class SdCard:
             if job is not None and job.sd and comm.get_state() in PRINTING_STATES:
                 job.pos = job.size or job.pos
                 self._stop_autoreport()
-                comm._set_state(State.FINISHING)
+                comm.transition(State.FINISHING)
                 comm.callback.on_comm_print_job_done()
-                comm._set_state(State.OPERATIONAL)
+                comm.transition(State.OPERATIONAL)
         elif event == "opened":
             name, size = data
             if job is not None and job.sd:

@@ -4,21 +4,28 @@
 queued commands (API, scripts, plugins), then job lines pulled lazily from the file. The receive
 thread calls :meth:`Sender.acknowledge` for every ``ok`` and so writes the next line itself,
 without a thread hand-off; the send thread (:meth:`Sender.run`) only wakes for newly queued
-commands and the poll timers. One lock serialises numbering and writing, nothing else.
+commands and the poll timers. What the send lock covers is stated once, at :class:`Sender`.
 """
+
+from __future__ import annotations
 
 import collections
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from octohost.logs import serial_log
 
+from .callback import CommCallback
+from .config import CommConfig
 from .fastio import writer
 from .history import ResendHistory
+from .job import LocalFileJob, SdJob
 from .linelimit import max_command_length, problem, split_lines
-from .phases import QUEUED, SENT
-from .protocol import checksum, parameter, parse_at_command
+from .phases import QUEUED, SENT, Phases
+from .protocol import frame_with_text, parameter, parse_at_command
 from .sendqueue import Command, SendQueue
 from .window import FILEPOS, LINE, Window
 
@@ -29,15 +36,40 @@ class ResendError(Exception):
     """The firmware asked for a line that cannot be resent correctly."""
 
 
+class SenderHost(Protocol):
+    """What :class:`Sender` needs of the connection (``MachineCom``)."""
+
+    phases: Phases
+    callback: CommCallback
+
+    def job_source(self) -> LocalFileJob | SdJob | None: ...
+    def job_finished(self) -> bool: ...
+    def job_complete(self) -> None: ...
+    def queue_phase(self, command: Command) -> list[Command]: ...
+    def at_command(self, phase: str, name: str, params: str, command: Command) -> None: ...
+    def observe_sent(self, command: Command) -> None: ...
+    def connection_lost(self, exc: BaseException) -> None: ...
+
+
 class Sender:
     """Owns everything between "a command is queued" and "its bytes are on the wire".
 
-    ``host`` is the :class:`~octohost.comm.machine.MachineCom`; the sender uses its ``phases``,
-    ``callback``, ``job_source()``, ``job_finished()``, ``job_complete()``, ``queue_phase()``,
-    ``at_command()``, ``observe_sent()`` and ``connection_lost()``.
+    ``host`` is the connection as far as the sender needs it (:class:`SenderHost`).
+
+    The send lock (``Sender.lock``, reentrant) is held by every public method here except
+    :meth:`enqueue`, :meth:`in_flight`, :meth:`run` and :meth:`stop`, and by
+    ``JobControl.set_pause`` (so no job line goes out after a pause returns). It covers the
+    line numbers, the resend history, the window and the staged, parked and pending lines, and
+    everything a pump does while it holds them: pulling job lines and running them through the
+    queuing, queued, sending and sent phase handlers and at-command handlers, framing, the write
+    itself, the terminal log callback, ``observe_sent`` and, when the last line is acknowledged,
+    ``job_complete`` with its state changes and job-done callback. It does not cover the send
+    queue (its own lock), the comm state (the state machine's own lock) or anything the receive
+    thread does for non-``ok`` lines. So handlers and callbacks on this path must not wait for
+    another thread that may need the lock.
     """
 
-    def __init__(self, host, transport, config):
+    def __init__(self, host: SenderHost, transport: Any, config: CommConfig) -> None:
         self.host = host
         self.config = config
         self._write = writer(transport)
@@ -47,15 +79,16 @@ class Sender:
         self.next_line = 1
         self.lock = threading.RLock()
         self.wake = threading.Event()
-        self._staged = None  # (command, line number, data, text) waiting for room in the window
-        self._job_pending = collections.deque()  # expansions of the current job line
-        self._parked = None  # a job line that went through the sending phase just before a pause
-        self._resend_next = None
-        self._resend_end = None
-        self._resend_requested = None
+        # (command, line number, data, text) waiting for room in the window
+        self._staged: tuple[Command, int | None, bytes, str] | None = None
+        self._job_pending: collections.deque[Command] = collections.deque()  # expansions of the current job line
+        self._parked: Command | None = None  # a job line that went through the sending phase just before a pause
+        self._resend_next: int | None = None
+        self._resend_end: int | None = None
+        self._resend_requested: int | None = None
         self._duplicate_resends = 0
-        self._resync_until = None  # while lines sent behind a rejected one may still answer (see _resynced)
-        self._resends_per_line = collections.Counter()
+        self._resync_until: float | None = None  # while lines behind a rejected one may still answer (_resynced)
+        self._resends_per_line: collections.Counter[int] = collections.Counter()
         self.transmitted = 0
         self.resent = 0
         self.job_lines_sent = 0
@@ -65,7 +98,7 @@ class Sender:
         self._relative = False
         self.running = False
         self.thread = None
-        self.timers = None  # callable returning seconds until the next timer, run by the send thread
+        self.timers: Callable[[], float] | None = None  # seconds until the next timer, run by the send thread
         self._long_running = config.long_running_commands
         self.quiet = host.phases.quiet()  # no phase handlers, no phase log: job lines skip the phases
         self._pumps = 0
@@ -307,10 +340,8 @@ class Sender:
             value = parameter(cmd, "N")
             number = int(value) if value is not None else 0
             cmd = f"M110 N{number}"
-        text = f"N{number} {cmd}"
-        body = text.encode("ascii", "replace")
-        cs = checksum(body)
-        return command, number, body + b"*%d\n" % cs, f"{text}*{cs}"
+        data, text = frame_with_text(number, cmd)
+        return command, number, data, text
 
     def _resynced(self):
         """Whether the lines sent behind a rejected one are accounted for, so the resend may start.

@@ -4,11 +4,16 @@ Whatever opens, the host loops get a pyserial-like object (``read``, ``write``, 
 ``timeout``, ``close``). Failures become one exception type whose message says what to do.
 """
 
+from __future__ import annotations
+
 import errno
 import logging
 import re
+from typing import Any, Protocol
 
 import serial
+
+from octohost.plugin.handlers import HandlerSource, run_handlers
 
 from .ports import VIRTUAL_PORT
 
@@ -32,12 +37,32 @@ _ERRNO_HINTS = {
 }
 
 
+class Transport(Protocol):
+    """The byte pipe the comm loops use: what pyserial's ``Serial`` offers, and all they need of it.
+
+    Hand ``MachineCom(..., transport_factory=...)`` a callable returning one to connect over
+    anything (tests: an in-process scripted firmware).
+    """
+
+    timeout: float | None
+
+    @property
+    def in_waiting(self) -> int: ...
+
+    def read(self, size: int = 1) -> bytes: ...
+
+    def write(self, data: bytes) -> int | None: ...
+
+    def close(self) -> None: ...
+
+
 class TransportError(Exception):
     """A port could not be opened; the message names the port and says why."""
 
 
-def open_transport(port, baudrate, read_timeout, *, plugin_manager=None, comm_instance=None, virtual_options=None,
-                   settings=None):
+def open_transport(port: str | None, baudrate: int | None, read_timeout: float, *,
+                   plugin_manager: HandlerSource | None = None, comm_instance: Any = None,
+                   virtual_options: Any = None, settings: Any = None) -> Any:
     """Open ``port`` and return a serial-like object.
 
     Order: the ``comm.transport.serial.factory`` handlers (first non-None result wins; a raising
@@ -48,12 +73,9 @@ def open_transport(port, baudrate, read_timeout, *, plugin_manager=None, comm_in
     ``VIRTUAL`` uses ``virtual_options``, else the ``serial.virtual`` part of ``settings``, else defaults.
     """
     if plugin_manager is not None:
-        for plugin_id, factory in plugin_manager.handlers(FACTORY_HOOK):
-            try:
-                transport = factory(comm_instance, port, baudrate, read_timeout)
-            except Exception:
-                log.exception("plugin %s raised in hook %s for port %s; skipped", plugin_id, FACTORY_HOOK, port)
-                continue
+        for plugin_id, transport in run_handlers(
+                FACTORY_HOOK, plugin_manager.handlers(FACTORY_HOOK),
+                lambda factory: factory(comm_instance, port, baudrate, read_timeout), detail=f" for port {port}"):
             if transport is not None:
                 log.info("port %s opened by plugin %s", port, plugin_id)
                 return transport

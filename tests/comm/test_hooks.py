@@ -214,6 +214,6 @@ __plugin_hooks__ = {"octoprint.comm.protocol.gcode.received": received}
         comm, _ = machine(plugin_manager=manager)
         comm.send_command("M114")
         wait_for(lambda: "M114" in comm.get_transport().accepted)
-    assert "plugin bad raised in the gcode received hook" in caplog.text
+    assert "plugin bad raised in the comm.protocol.gcode.received hook" in caplog.text
     assert "plugin bad took" in caplog.text
     assert comm.get_state() == "OPERATIONAL"
