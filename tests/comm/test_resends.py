@@ -47,8 +47,8 @@ class ScriptedFirmware:
 
 
 def connect(firmware, recorder, settings, **options):
-    comm = MachineCom("scripted", 115200, recorder, settings, options=options)
-    comm._open = lambda port, baudrate: firmware
+    comm = MachineCom("scripted", 115200, recorder, settings, options=options,
+                      transport_factory=lambda port, baudrate: firmware)
     comm.connect()
     return comm
 
@@ -218,3 +218,23 @@ def test_late_oks_after_timeouts_grant_no_extra_credit(settings, recorder, tmp_p
     finally:
         comm.close()
         firmware.timer.cancel()
+
+
+def test_an_injected_transport_factory_serves_detection_too(settings, recorder, wait_for):
+    """Baud rate 0 means detect: the factory is asked for each candidate until one answers."""
+    firmware = ScriptedFirmware()
+    asked = []
+
+    def factory(port, baudrate):
+        asked.append((port, baudrate))
+        return firmware
+
+    comm = MachineCom("scripted", 0, recorder, settings, transport_factory=factory)
+    comm.connect()
+    try:
+        wait_for(lambda: comm.get_state() == "OPERATIONAL", message="OPERATIONAL")
+        assert len(asked) == 1 and asked[0][0] == "scripted"  # the first candidate answered
+        assert comm.baudrate == asked[0][1] and comm.get_transport() is firmware
+        assert "DETECT_BAUDRATE" in recorder.states
+    finally:
+        comm.close()
