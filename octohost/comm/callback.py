@@ -4,7 +4,8 @@
 more; :class:`Comm` is what ``MachineCom`` offers it. ``tests/comm/test_callback.py`` holds both
 to the code: every ``callback.on_comm_*`` call in ``octohost/comm`` must bind to a method here,
 ``MachineCom`` must have every member of :class:`Comm` with the same signature, and the printer's
-implementation must match :class:`CommCallback` signature for signature. mypy checks the calls.
+implementation must match :class:`CommCallback` signature for signature (mypy also checks the
+calls made from annotated functions).
 
 The comm layer calls the callback from its own threads. Implementations must return quickly
 (hand work to a queue): a slow callback slows the serial line. Methods that would fire per line

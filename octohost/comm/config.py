@@ -1,6 +1,9 @@
 """The ``serial.*`` settings the comm layer runs with, read once per connection."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 
 @dataclass
@@ -11,10 +14,10 @@ class CommConfig:
     firmware_errors: str = "cancel"
     resend_history: int = 256
     max_resends_per_line: int = 16
-    long_running_commands: frozenset = field(default_factory=lambda: frozenset(
+    long_running_commands: frozenset[str] = field(default_factory=lambda: frozenset(
         {"G4", "G28", "G29", "G30", "G32", "M190", "M109", "M116", "M400", "M226", "M600"}))
     never_send_checksum: bool = False
-    checksum_requiring_commands: frozenset = frozenset({"M110"})
+    checksum_requiring_commands: frozenset[str] = frozenset({"M110"})
     autoreport: bool = True
     timeout_connection: float = 10.0
     timeout_detection: float = 1.0
@@ -30,16 +33,16 @@ class CommConfig:
     max_timeouts_idle: int = 2
     max_timeouts_printing: int = 5
     max_timeouts_long: int = 5
-    additional_baudrates: tuple = ()
+    additional_baudrates: tuple[int, ...] = ()
     read_timeout: float = 0.25
 
     @property
-    def receive_poll(self):
+    def receive_poll(self) -> float:
         """Read timeout of the port: how often the receive loop looks at the clock when all is quiet."""
         return max(0.005, min(self.read_timeout, self.timeout_communication / 2, self.timeout_communication_busy / 2))
 
     @classmethod
-    def from_settings(cls, settings, **overrides):
+    def from_settings(cls, settings: Any, **overrides: Any) -> CommConfig:
         if settings is None:
             return cls(**overrides)
         get = settings.get

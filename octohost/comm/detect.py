@@ -1,7 +1,11 @@
 """Auto-detection of port and baud rate: try each candidate with the hello command."""
 
+from __future__ import annotations
+
 import logging
 import time
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from .protocol import frame
 
@@ -10,16 +14,16 @@ log = logging.getLogger(__name__)
 BAUDRATES = (115200, 250000, 230400, 57600, 38400, 19200, 9600)
 
 
-def candidate_baudrates(additional=()):
+def candidate_baudrates(additional: Iterable[int] = ()) -> list[int]:
     """Common rates first, then the user's extra ones, without duplicates."""
-    seen = []
+    seen: list[int] = []
     for rate in tuple(BAUDRATES) + tuple(additional):
         if rate not in seen:
             seen.append(rate)
     return seen
 
 
-def answers(transport, hello, timeout, clock=time.monotonic):
+def answers(transport: Any, hello: str, timeout: float, clock: Callable[[], float] = time.monotonic) -> bool:
     """Whether something on ``transport`` answers ``hello`` with an ``ok`` within ``timeout`` s."""
     transport.write(frame(0, hello) if hello.upper().startswith("M110") else (hello + "\n").encode())
     deadline = clock() + timeout
@@ -35,7 +39,8 @@ def answers(transport, hello, timeout, clock=time.monotonic):
     return False
 
 
-def detect(ports, baudrates, open_port, hello, timeout, on_attempt=None):
+def detect(ports: Iterable[str], baudrates: Iterable[int], open_port: Callable[[str, int], Any], hello: str,
+           timeout: float, on_attempt: Callable[[str, int], object] | None = None) -> tuple[Any, str, int] | None:
     """The first ``(transport, port, baudrate)`` that answers, or None.
 
     ``open_port(port, baudrate)`` opens a transport (raising on failure); a transport that does

@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .callback import CommCallback
-from .job import LocalFileJob
+from .job import LocalFileJob, SdJob
 from .states import PRINTING_STATES, State
 
 if TYPE_CHECKING:
-    from .job import SdJob
     from .responses import OkHandler
     from .sdcard import SdCard
     from .sending import Sender
@@ -45,15 +44,15 @@ class JobControl:
 
     # -- what the sender asks ----------------------------------------------------------------------
 
-    def source(self):
+    def source(self) -> LocalFileJob | SdJob | None:
         """The job to pull lines from now, or None (no job, paused, cancelled, on hold)."""
         return self.job if self.active and not self.on_hold else None
 
-    def finished(self):
+    def finished(self) -> bool:
         job = self.job
         return job is not None and self.active and job.finished and not job.sd
 
-    def complete(self):
+    def complete(self) -> None:
         """The last line is acknowledged (called by the sender)."""
         comm = self.comm
         job, self.active = self.job, False
@@ -70,7 +69,7 @@ class JobControl:
 
     # -- what the printer asks ---------------------------------------------------------------------
 
-    def select(self, path, sd, tags, user):
+    def select(self, path: str, sd: bool, tags: Any, user: str | None) -> bool:
         comm = self.comm
         if comm.get_state() in _RUNNING:
             return False
@@ -80,7 +79,7 @@ class JobControl:
         comm.callback.on_comm_file_selected(path, self.job.size, False, user=user)
         return True
 
-    def unselect(self):
+    def unselect(self) -> bool:
         comm = self.comm
         if comm.get_state() in _RUNNING:
             return False
@@ -88,12 +87,12 @@ class JobControl:
         comm.callback.on_comm_file_selected(None, None, False)
         return True
 
-    def start(self, pos, tags, user):
+    def start(self, pos: int | None, tags: Any, user: str | None) -> bool:
         comm = self.comm
         job = self.job
         if job is None or comm.get_state() != State.OPERATIONAL:
             return False
-        if job.sd:
+        if isinstance(job, SdJob):
             return comm.sd.start_print(pos, tags, user)
         if job.started_at is not None:
             job.close()
@@ -102,6 +101,7 @@ class JobControl:
             job.start_pos = pos or 0
         job.open()
         sender = comm.sender
+        assert sender is not None  # OPERATIONAL: the loops run
         sender.job_lines_sent = 0
         sender.sent_filepos = sender.acked_filepos = job.start_pos or None
         comm.transition(State.STARTING)
@@ -111,13 +111,16 @@ class JobControl:
         sender.wake.set()
         return True
 
-    def set_pause(self, paused, tags, user):
+    def set_pause(self, paused: bool, tags: Any, user: str | None) -> bool:
         job = self.job
         if job is None:
             return False
         if job.sd:
             return self.comm.sd.set_pause(paused, tags, user)
-        with self.comm.sender.lock:  # no job line slips out after this returns
+        sender = self.comm.sender
+        if sender is None:  # never connected: nothing runs that could pause
+            return False
+        with sender.lock:  # no job line slips out after this returns
             return self._set_local_pause(paused, user)
 
     def _set_local_pause(self, paused, user):
@@ -138,19 +141,21 @@ class JobControl:
             return True
         return False
 
-    def cancel(self, tags, firmware_error, user):
+    def cancel(self, tags: Any, firmware_error: str | None, user: str | None) -> bool:
         comm = self.comm
         job = self.job
         if job is None or comm.get_state() not in _RUNNING:
             return False
         if job.sd:
             return comm.sd.cancel_print(tags, firmware_error, user)
+        sender = comm.sender
+        assert sender is not None  # a job runs: the loops run
         self.active = False
-        comm.sender.drop_job_lines()
+        sender.drop_job_lines()
         comm.transition(State.CANCELLING)
         self.record_position("cancel")
         comm.callback.on_comm_print_job_cancelling(firmware_error=firmware_error)
-        if comm.sender.in_flight():
+        if sender.in_flight():
             comm.ok_handler = self._cancel_ok  # the lines in flight still get their oks
         else:
             self._finish_cancel()
@@ -170,14 +175,14 @@ class JobControl:
         self.comm.transition(State.OPERATIONAL)
         self.comm.callback.on_comm_print_job_cancelled()
 
-    def set_hold(self, value):
+    def set_hold(self, value: bool) -> bool:
         """Hold back job lines (not commands) while ``value``; nests like a counter."""
         self.on_hold = max(0, self.on_hold + (1 if value else -1))
         if not self.on_hold and self.comm.sender is not None:
             self.comm.sender.wake.set()
         return True
 
-    def status(self):
+    def status(self) -> dict[str, Any]:
         job = self.job
         if job is None:
             return {"path": None, "sd": False, "size": None, "filepos": None, "acked_filepos": None,
@@ -192,23 +197,23 @@ class JobControl:
         return {"path": job.path, "sd": job.sd, "size": job.size, "filepos": filepos, "acked_filepos": acked,
                 "progress": progress, "print_time": job.print_time}
 
-    def record_position(self, origin):
+    def record_position(self, origin: str) -> None:
         """Pause and cancel keep what was sent (the printer runs it); errors only what was acknowledged."""
         job = self.job
         if job is None or job.started_at is None:
             return
         sender = self.comm.sender
-        if job.sd:
+        if isinstance(job, SdJob):
             pos = job.pos
         elif sender is None:
-            pos = None
+            pos = job.start_pos
         else:
             pos = sender.sent_filepos if origin in ("pause", "cancel") else sender.acked_filepos
-        if pos is None:
-            pos = 0 if job.sd else job.start_pos
+            if pos is None:
+                pos = job.start_pos
         self.comm.callback.on_comm_record_fileposition(origin, job.path, pos)
 
-    def stop_on_emergency(self, reason):
+    def stop_on_emergency(self, reason: str) -> None:
         """An emergency stop ended the running job on purpose: it is cancelled, nothing to resume."""
         job = self.job
         if job is None or not (self.active or self.comm.get_state() in _RUNNING):
@@ -219,7 +224,7 @@ class JobControl:
         callback.on_comm_print_job_cancelling()
         callback.on_comm_print_job_cancelled(suppress_script=True, reason=reason)
 
-    def end(self, origin, reason):
+    def end(self, origin: str, reason: str) -> None:
         """The connection ends under a running job: record where, report it failed."""
         if self.job is not None and (self.active or self.comm.get_state() in _RUNNING):
             self.record_position(origin)

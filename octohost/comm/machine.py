@@ -263,9 +263,10 @@ class MachineCom:
         """Run ``command`` through the queuing phase; @ commands meet their queuing handlers here."""
         results = self.phases.queuing(command)
         for result in results:
-            if result.gcode is None and result.cmd.startswith("@"):
-                name, params = parse_at_command(result.cmd)
-                self.at_command(QUEUING, name, params, result)
+            if result.gcode is None:
+                parsed = parse_at_command(result.cmd)  # None unless an @ command
+                if parsed is not None:
+                    self.at_command(QUEUING, parsed[0], parsed[1], result)
         return results
 
     def at_command(self, phase: str, name: str, params: str, command: Command) -> None:

@@ -5,7 +5,10 @@ Incoming: :func:`classify` sorts a firmware line into one kind; the receive loop
 ``line.startswith("ok")`` itself before calling anything here, because ``ok`` is most lines.
 """
 
+from __future__ import annotations
+
 import re
+from typing import Any
 
 # -- outgoing -------------------------------------------------------------------------------------
 
@@ -13,7 +16,7 @@ _GCODE = re.compile(r"\s*(?:([GMgm])(\d+)(?:\.(\d+))?|([TtFf])\d+)")
 _MOVES = {"G0 ": "G0", "G1 ": "G1"}  # most lines of a file: skip the regex
 
 
-def strip_comment(line):
+def strip_comment(line: str) -> str:
     """The command part of a file line: without ``;`` comments and surrounding blanks.
 
     A ``;`` inside a quoted M117/M118 text or escaped as ``\\;`` is kept.
@@ -41,7 +44,7 @@ def strip_comment(line):
     return line[:line.index(";")].strip()
 
 
-def gcode_and_subcode(cmd):
+def gcode_and_subcode(cmd: str) -> tuple[str | None, str | None]:
     """``("G1", None)`` for ``G1 X1``, ``("M80", "1")`` for ``M80.1``, ``("T", None)`` for ``T0``.
 
     ``(None, None)`` for anything else (``@pause``, empty, garbage).
@@ -58,7 +61,7 @@ def gcode_and_subcode(cmd):
     return other.upper(), None
 
 
-def parse_at_command(cmd):
+def parse_at_command(cmd: str) -> tuple[str, str] | None:
     """``("pause", "")`` for ``@pause``, ``("foo", "a b")`` for ``@foo a b``; None for non-@ lines."""
     if not cmd.startswith("@"):
         return None
@@ -66,7 +69,7 @@ def parse_at_command(cmd):
     return name, params.strip()
 
 
-def checksum(data):
+def checksum(data: bytes) -> int:
     """XOR of all bytes of ``data`` (bytes), the checksum Marlin-style firmware expects."""
     result = 0
     for byte in data:
@@ -88,7 +91,7 @@ def frame(line_number: int, cmd: str) -> bytes:
     return frame_with_text(line_number, cmd)[0]
 
 
-def parameter(cmd, letter):
+def parameter(cmd: str, letter: str) -> float | None:
     """Value of parameter ``letter`` in ``cmd`` as float (``parameter("G1 Z0.3", "Z") == 0.3``), or None."""
     match = re.search(r"(?:^|\s)" + letter + r"\s*(-?\d*\.?\d+)", cmd.upper())
     return float(match.group(1)) if match else None
@@ -132,7 +135,7 @@ _SD_PRINTING = re.compile(r"SD printing byte (\d+)\s*/\s*(\d+)")
 _FILE_OPENED = re.compile(r"File opened:\s*(.*?)\s+Size:\s*(\d+)")
 
 
-def classify(line):
+def classify(line: str) -> tuple[str, Any]:
     """``(Kind, data)`` for a received line (already stripped of its line ending).
 
     ``data`` depends on the kind: parsed values for temperatures, resend, action, capability,
@@ -172,7 +175,7 @@ def classify(line):
     return Kind.MESSAGE, line
 
 
-def parse_ok(line):
+def parse_ok(line: str) -> dict[str, Any]:
     """Extras of an ok line: ``{"N": 12, "P": 15, "B": 3}`` (ADVANCED_OK), ``"temperatures"``.
 
     A plain ``ok`` gives an empty dict (shared, do not modify).
@@ -180,7 +183,7 @@ def parse_ok(line):
     if len(line) <= 3:
         return _NO_EXTRAS
     rest = line[2:]
-    extras = {}
+    extras: dict[str, Any] = {}
     if ":" in rest and _TEMPERATURE.search(rest):
         extras["temperatures"] = parse_temperatures(rest)
     else:
@@ -189,16 +192,16 @@ def parse_ok(line):
     return extras
 
 
-_NO_EXTRAS: dict[str, object] = {}
+_NO_EXTRAS: dict[str, Any] = {}
 
 
-def parse_temperatures(line):
+def parse_temperatures(line: str) -> dict[str, tuple[float | None, float | None]]:
     """``{"T0": (actual, target), "B": (actual, target)}`` as OctoPrint hands to its hook.
 
     Target is None when the firmware sends none. With several tools (``T0:``/``T1:``), the bare
     ``T:`` (the active tool) is dropped; with one, ``T:`` becomes ``T0``.
     """
-    result = {}
+    result: dict[str, tuple[float | None, float | None]] = {}
     for key, actual, target in _TEMPERATURE.findall(line):
         if key in result:
             continue
@@ -210,7 +213,7 @@ def parse_temperatures(line):
     return result
 
 
-def parse_resend(line):
+def parse_resend(line: str) -> int | None:
     """The line number asked for by ``Resend: 12`` / ``rs N12``, or None."""
     match = _RESEND.match(line.strip())
     return int(match.group(1)) if match else None
@@ -221,7 +224,7 @@ class FirmwareError:
 
     __slots__ = ("message", "resend_related", "sd_related", "last_line")
 
-    def __init__(self, message, resend_related, sd_related, last_line):
+    def __init__(self, message: str, resend_related: bool, sd_related: bool, last_line: int | None) -> None:
         self.message = message
         self.resend_related = resend_related
         self.sd_related = sd_related
@@ -231,7 +234,7 @@ class FirmwareError:
         return f"FirmwareError({self.message!r}, resend_related={self.resend_related})"
 
 
-def parse_error(line):
+def parse_error(line: str) -> FirmwareError:
     message = line[6:] if line.startswith("Error:") else line[2:]
     message = message.strip()
     lower = message.lower()
@@ -244,16 +247,16 @@ def parse_error(line):
                          any(text in lower for text in _SD_ERRORS), last_line)
 
 
-def parse_action(line):
+def parse_action(line: str) -> tuple[str, str, str]:
     """``(action, name, params)`` of ``// action:name params``."""
     action = line[line.lower().index("action:") + 7:].strip()
     name, _, params = action.partition(" ")
     return action, name, params.strip()
 
 
-def parse_firmware_info(line):
+def parse_firmware_info(line: str) -> tuple[str, dict[str, str]]:
     """``(name, {"FIRMWARE_NAME": ..., "PROTOCOL_VERSION": ...})`` from an M115 report line."""
-    data = {}
+    data: dict[str, str] = {}
     keys = list(_FIRMWARE_KEY.finditer(line))
     for index, match in enumerate(keys):
         end = keys[index + 1].start() if index + 1 < len(keys) else len(line)
@@ -261,7 +264,7 @@ def parse_firmware_info(line):
     return data.get("FIRMWARE_NAME", ""), data
 
 
-def parse_capability(line):
+def parse_capability(line: str) -> tuple[str, bool] | None:
     """``("AUTOREPORT_TEMP", True)`` for ``Cap:AUTOREPORT_TEMP:1``; None if malformed."""
     name, sep, value = line[4:].strip().rpartition(":")
     if not sep or not name:
@@ -269,13 +272,13 @@ def parse_capability(line):
     return name.strip().upper(), value.strip() == "1"
 
 
-def parse_position(line):
+def parse_position(line: str) -> dict[str, float]:
     """``{"x":.., "y":.., "z":.., "e":..}`` from an M114 answer (the part before ``Count``)."""
     head = line.split("Count", 1)[0]
     return {axis.lower(): float(value) for axis, value in _POSITION.findall(head)}
 
 
-def parse_sd_line(line):
+def parse_sd_line(line: str) -> tuple[str, Any] | None:
     """SD card status lines as ``(event, data)``, or None for anything else.
 
     Events: progress (pos, size), not_printing, done, opened (name, size), selected,
@@ -310,11 +313,11 @@ def parse_sd_line(line):
     return None
 
 
-def parse_file_list_entry(line):
+def parse_file_list_entry(line: str) -> dict[str, Any]:
     """``{"name", "size", "display"}`` for one M20 line (``NAME.GCO 1234 [Long Name.gcode]``)."""
     parts = line.strip().split(" ", 2)
     name = parts[0]
-    size = None
+    size: int | None = None
     display = name
     if len(parts) > 1 and parts[1].isdigit():
         size = int(parts[1])

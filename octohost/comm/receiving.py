@@ -5,8 +5,12 @@ the ``ok`` → next line turnaround short. Each complete line goes to ``handle_l
 read (the port's read timeout passed) calls ``idle``; a failing read calls ``lost``.
 """
 
+from __future__ import annotations
+
 import logging
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from .fastio import Reader
 
@@ -17,15 +21,16 @@ _OK_LINES = ("ok",)
 
 
 class Receiver:
-    def __init__(self, transport, handle_line, idle, lost):
+    def __init__(self, transport: Any, handle_line: Callable[[str], None], idle: Callable[[], None],
+                 lost: Callable[[BaseException], None]) -> None:
         self._reader = Reader(transport, getattr(transport, "timeout", None) or 0.25)
         self._handle_line = handle_line
         self._idle = idle
         self._lost = lost
         self.running = False
-        self.thread = None  # set by whoever starts the loop, so stop() can wait for it
+        self.thread: threading.Thread | None = None  # set by whoever starts the loop, so stop() can wait for it
 
-    def run(self):
+    def run(self) -> None:
         try:
             self._loop()
         finally:
@@ -65,7 +70,7 @@ class Receiver:
                 if not self.running:
                     return
 
-    def stop(self, timeout=2.0):
+    def stop(self, timeout: float = 2.0) -> None:
         """End the loop; waits for it unless called from the loop itself."""
         self.running = False
         thread = self.thread

@@ -78,7 +78,7 @@ class Responses:
     def handle_line(self, line: str) -> None:
         """Everything the firmware says comes through here, on the receive thread."""
         comm = self.comm
-        handlers = comm.handlers(RECEIVED_HOOK)
+        handlers = comm.handlers("comm.protocol.gcode.received")  # == RECEIVED_HOOK; a constant, per line
         if handlers:
             line = self._received_hooks(handlers, line)
             if not line:

@@ -1,6 +1,9 @@
 """GCODE scripts: the printer's ``script_renderer`` plus the ``comm.protocol.scripts`` hook."""
 
+from __future__ import annotations
+
 import logging
+from typing import Any
 
 from .protocol import strip_comment
 
@@ -17,12 +20,15 @@ def _lines(value):
     return [line for line in (strip_comment(str(item)) for item in value) if line]
 
 
-def script_lines(comm, name, context):
+def script_lines(comm: Any, name: str, context: dict[str, Any] | None) -> tuple[list[str], set[str]] | None:
     """``(commands, extra tags)`` of script ``name``: hook prefixes, the rendered script, hook postfixes.
 
     None when neither the renderer nor any hook knows the script.
     """
-    prefix, postfix, variables, tags = [], [], {}, set()
+    prefix: list[str] = []
+    postfix: list[str] = []
+    variables: dict[str, Any] = {}
+    tags: set[str] = set()
     for plugin_id, result in comm.call_hook(HOOK, "gcode", name):
         if result is None:
             continue

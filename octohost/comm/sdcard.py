@@ -18,6 +18,7 @@ from .states import PRINTING_STATES, State
 if TYPE_CHECKING:
     from .firmware import FirmwareReport
     from .jobcontrol import JobControl
+    from .sendqueue import Command
     from .sending import Sender
 
 log = logging.getLogger(__name__)
@@ -54,28 +55,29 @@ class SdCard:
 
     # -- commands ----------------------------------------------------------------------------------
 
-    def init(self):
+    def init(self) -> bool:
         return self._send("M21")
 
-    def release(self):
+    def release(self) -> bool:
         ok = self._send("M22")
         if ok:
             self._set_ready(False)
         return ok
 
-    def refresh(self):
+    def refresh(self) -> bool:
         return self._send("M20 L" if self.comm.firmware.has("EXTENDED_M20") else "M20")
 
-    def delete(self, name):
+    def delete(self, name: str) -> bool:
         return self._send(f"M30 {name}")
 
-    def select(self, name, tags, user):
+    def select(self, name: str, tags: Any, user: str | None) -> bool:
         self.comm.jobs.job = SdJob(name)
         return self._send(f"M23 {name}", tags=tags)
 
-    def start_print(self, pos, tags, user):
+    def start_print(self, pos: int | None, tags: Any, user: str | None) -> bool:
         comm = self.comm
         job = comm.jobs.job
+        assert job is not None  # JobControl.start checked
         job.open()
         comm.transition(State.STARTING)
         comm.callback.on_comm_print_job_started(user=user)
@@ -88,7 +90,7 @@ class SdCard:
             self.autoreport = self._send(f"M27 S{config.sd_status_autoreport_interval}")
         return True
 
-    def set_pause(self, paused, tags, user):
+    def set_pause(self, paused: bool, tags: Any, user: str | None) -> bool:
         comm = self.comm
         if paused and comm.get_state() in PRINTING_STATES:
             self._send("M25", tags=tags)
@@ -103,7 +105,7 @@ class SdCard:
             return True
         return False
 
-    def cancel_print(self, tags, firmware_error, user):
+    def cancel_print(self, tags: Any, firmware_error: str | None, user: str | None) -> bool:
         comm = self.comm
         comm.transition(State.CANCELLING)
         self._send("M25", tags=tags)
@@ -120,7 +122,7 @@ class SdCard:
             self._send("M27 S0")
             self.autoreport = False
 
-    def start_transfer(self, local_path, remote_name, tags, user):
+    def start_transfer(self, local_path: str, remote_name: str, tags: Any, user: str | None) -> bool:
         comm = self.comm
         if comm.get_state() != State.OPERATIONAL:
             return False
@@ -133,12 +135,14 @@ class SdCard:
         job.open()
         comm.jobs.job = job
         comm.jobs.active = True
+        assert comm.sender is not None  # OPERATIONAL: the loops run
         comm.sender.wake.set()
         return True
 
-    def transfer_done(self, job):
+    def transfer_done(self, job: LocalFileJob | SdJob) -> None:
         """The last line is acknowledged: close the file with M29; done once the firmware saved it."""
         comm = self.comm
+        assert self._transfer is not None  # called only while transferring
         comm.jobs.job = self._transfer[3]
         comm.queue_command("M29")
 
@@ -151,7 +155,7 @@ class SdCard:
         comm.callback.on_comm_file_transfer_done(local_path, remote_name, time.monotonic() - started)
         self.refresh()
 
-    def abort_transfer(self, reason):
+    def abort_transfer(self, reason: str) -> None:
         """The connection ended during an upload: report it failed."""
         if self._transfer is None:
             return
@@ -164,11 +168,11 @@ class SdCard:
 
     # -- what the firmware says --------------------------------------------------------------------
 
-    def sent(self, command):
+    def sent(self, command: Command) -> None:
         if command.gcode == "M30":
             self.refresh()
 
-    def line(self, event, data):
+    def line(self, event: str, data: Any) -> None:
         comm = self.comm
         job = comm.jobs.job
         if event == "progress":
@@ -201,7 +205,7 @@ class SdCard:
         elif event == "saved" and self._transfer is not None:
             self._saved()
 
-    def list_entry(self, line):
+    def list_entry(self, line: str) -> None:
         self._entries.append(parse_file_list_entry(line))
 
     def _set_ready(self, ready):

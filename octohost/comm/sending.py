@@ -92,17 +92,17 @@ class Sender:
         self.transmitted = 0
         self.resent = 0
         self.job_lines_sent = 0
-        self.sent_filepos = None
-        self.acked_filepos = None
-        self.last_z = None
+        self.sent_filepos: int | None = None
+        self.acked_filepos: int | None = None
+        self.last_z: float | None = None
         self._relative = False
         self.running = False
-        self.thread = None
+        self.thread: threading.Thread | None = None
         self.timers: Callable[[], float] | None = None  # seconds until the next timer, run by the send thread
         self._long_running = config.long_running_commands
         self.quiet = host.phases.quiet()  # no phase handlers, no phase log: job lines skip the phases
         self._pumps = 0
-        self._received = None  # an ok line to log before the next transmission's log (acknowledge)
+        self._received: str | None = None  # an ok line to log before the next transmission's log (acknowledge)
         self.idle_since = 0.0  # when the window last went from empty to busy, for timeouts
         self.max_job_command = self._job_command_limit()  # longest file line sent, refreshed by the pump
 
@@ -113,7 +113,7 @@ class Sender:
 
     # -- queueing ----------------------------------------------------------------------------------
 
-    def enqueue(self, commands):
+    def enqueue(self, commands: list[Command]) -> int:
         """Put already queuing-phased commands into the queue and wake the send thread."""
         accepted = 0
         for command in commands:
@@ -126,7 +126,7 @@ class Sender:
             self.wake.set()
         return accepted
 
-    def drop_job_lines(self):
+    def drop_job_lines(self) -> None:
         """Forget job lines not yet written (cancel); lines in flight still get their oks."""
         with self.lock:
             self._job_pending.clear()
@@ -136,7 +136,7 @@ class Sender:
 
     # -- the pump ----------------------------------------------------------------------------------
 
-    def pump(self):
+    def pump(self) -> None:
         with self.lock:
             self._pump()
 
@@ -369,7 +369,7 @@ class Sender:
 
     # -- what the receive loop reports -------------------------------------------------------------
 
-    def acknowledge(self, extras, oldest=False, received=None):
+    def acknowledge(self, extras: dict[str, Any], oldest: bool = False, received: str | None = None) -> None:
         """An ``ok`` arrived: settle its transmission (``oldest``: the oldest) and send what now fits.
 
         ``received``: the ok line to log; it is logged after the next line is written but before
@@ -393,14 +393,14 @@ class Sender:
         if serial_log.enabled:
             serial_log.write("<<<", line)
 
-    def settle_through(self, line_number):
+    def settle_through(self, line_number: int) -> None:
         """Lines up to ``line_number`` were accepted (a line error said so): oks lost for them are settled."""
         with self.lock:
             entry = self.window.settle_through(line_number)
             if entry is not None and entry[FILEPOS] is not None:
                 self.acked_filepos = entry[FILEPOS]
 
-    def resend_requested(self, number):
+    def resend_requested(self, number: int) -> None:
         """``Resend: number``: rewind to it, once per request, or raise :class:`ResendError`.
 
         The firmware rejects every line behind a bad one with the same request, and may repeat
@@ -433,7 +433,7 @@ class Sender:
                 self._resync_until = time.monotonic() + self.config.resend_quiet
                 self.wake.set()  # the send thread keeps the deadline when nothing else arrives
 
-    def timed_out(self):
+    def timed_out(self) -> None:
         """No ok for too long: assume it was lost, tickle the firmware with M105, go on."""
         with self.lock:
             if self.window.in_flight and not self.window.has_long_running():
@@ -446,7 +446,7 @@ class Sender:
             self._transmit(data, number, None, False, "Send: ", text, probe=True)
             self._pump()
 
-    def reset_line_numbers(self):
+    def reset_line_numbers(self) -> None:
         """Forget numbering and in-flight state, for a (re)started handshake."""
         with self.lock:
             self.next_line = 1
@@ -459,7 +459,7 @@ class Sender:
             self._resync_until = None
             self._resends_per_line.clear()
 
-    def send_now(self, cmd):
+    def send_now(self, cmd: str) -> None:
         """Write ``cmd`` at once, numbered but outside the window (hello, emergency commands)."""
         with self.lock:
             command, number, data, text = self._frame(Command(cmd))
@@ -467,22 +467,22 @@ class Sender:
                 self.next_line = number + 1
             self._transmit(data, number, None, False, "Send: ", text, command.gcode == "M105")
 
-    def send_unnumbered(self, cmd):
+    def send_unnumbered(self, cmd: str) -> None:
         """Write ``cmd`` at once without line number and checksum (M112 when the numbering may be off)."""
         with self.lock:
             self._transmit((cmd + "\n").encode("ascii", "replace"), None, None, False, "Send: ", cmd)
 
-    def in_flight(self):
+    def in_flight(self) -> int:
         return len(self.window)
 
     @property
-    def acked_lines(self):
+    def acked_lines(self) -> int:
         """Job lines the printer has acknowledged, about (for progress display)."""
         return max(0, self.job_lines_sent - len(self.window))
 
     # -- the send thread ---------------------------------------------------------------------------
 
-    def run(self):
+    def run(self) -> None:
         """Body of the send thread: sleep until woken or a timer is due, then pump."""
         wake = self.wake
         while self.running:
@@ -500,6 +500,6 @@ class Sender:
             except Exception:
                 log.exception("the send loop hit an unexpected error; it keeps running")
 
-    def stop(self):
+    def stop(self) -> None:
         self.running = False
         self.wake.set()

@@ -4,6 +4,9 @@ Every source yields :class:`Candidate` objects; importing one runs the plugin's 
 happens inside :meth:`Candidate.load`, where the manager can catch whatever it raises.
 """
 
+from __future__ import annotations
+
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -11,6 +14,8 @@ import logging
 import os
 import pkgutil
 import sys
+from collections.abc import Callable
+from typing import Any
 
 ENTRY_POINT_GROUP = "octohost.plugin"
 
@@ -20,20 +25,20 @@ log = logging.getLogger(__name__)
 class Candidate:
     """A plugin that was found but not imported yet."""
 
-    def __init__(self, identifier, origin, path, importer):
+    def __init__(self, identifier: str, origin: str, path: str, importer: Callable[[], Any]) -> None:
         self.identifier = identifier
         self.origin = origin  # "bundled", "entry_point" or "folder"
         self.path = path
         self._importer = importer
 
-    def load(self):
+    def load(self) -> Any:
         return self._importer()
 
     def __repr__(self):
         return f"Candidate({self.identifier!r}, {self.origin!r}, {self.path!r})"
 
 
-def bundled_candidates(package="octohost.plugins"):
+def bundled_candidates(package: str = "octohost.plugins") -> list[Candidate]:
     try:
         pkg = importlib.import_module(package)
     except ImportError:
@@ -42,11 +47,11 @@ def bundled_candidates(package="octohost.plugins"):
     for info in pkgutil.iter_modules(pkg.__path__):
         name = f"{package}.{info.name}"
         out.append(Candidate(info.name, "bundled", os.path.join(pkg.__path__[0], info.name),
-                             lambda name=name: importlib.import_module(name)))
+                             functools.partial(importlib.import_module, name)))
     return out
 
 
-def entry_point_candidates(group=ENTRY_POINT_GROUP):
+def entry_point_candidates(group: str = ENTRY_POINT_GROUP) -> list[Candidate]:
     out = []
     for ep in importlib.metadata.entry_points(group=group):
         dist = getattr(ep, "dist", None)
@@ -55,7 +60,7 @@ def entry_point_candidates(group=ENTRY_POINT_GROUP):
     return out
 
 
-def folder_candidates(folder):
+def folder_candidates(folder: str | None) -> list[Candidate]:
     """Single ``.py`` files and packages (folders with ``__init__.py``) in ``folder``."""
     if not folder or not os.path.isdir(folder):
         return []

@@ -27,32 +27,32 @@ log = logging.getLogger(__name__)
 class PluginInfo:
     """What is known about one plugin, loaded or not."""
 
-    def __init__(self, identifier, origin, path):
+    def __init__(self, identifier: str, origin: str, path: str) -> None:
         self.identifier = identifier
         self.origin = origin
         self.path = path
-        self.module = None
+        self.module: Any = None
         self.name = identifier
-        self.version = None
+        self.version: str | None = None
         self.description = ""
         self.author = ""
         self.url = ""
         self.license = ""
-        self.implementation = None
-        self.hooks = {}  # canonical name -> (callable, order or None)
-        self.native_hooks = []  # canonical names implemented via @hookimpl
+        self.implementation: Any = None
+        self.hooks: dict[str, tuple[Callable[..., Any], float | None]] = {}  # canonical name -> (callable, order)
+        self.native_hooks: list[str] = []  # canonical names implemented via @hookimpl
         self.enabled = True
         self.loaded = False
-        self.error = None
+        self.error: str | None = None
 
     @property
-    def bundled(self):
+    def bundled(self) -> bool:
         return self.origin == "bundled"
 
-    def implemented_hooks(self):
+    def implemented_hooks(self) -> list[str]:
         return sorted(set(self.hooks) | set(self.native_hooks))
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, Any]:
         return {
             "key": self.identifier, "name": self.name, "version": self.version,
             "description": self.description, "author": self.author, "url": self.url,
@@ -62,39 +62,39 @@ class PluginInfo:
         }
 
 
-def order(value):
+def order(value: float) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Give a native ``@hookimpl`` an order number (lower runs first, as in ``__plugin_hooks__``)."""
 
-    def mark(fn):
-        fn.octohost_order = value
+    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn.octohost_order = value  # type: ignore[attr-defined]
         return fn
 
     return mark
 
 
 class PluginManager:
-    def __init__(self, settings=None, safe_mode=False):
+    def __init__(self, settings: Any = None, safe_mode: bool = False) -> None:
         self.settings = settings
         self.safe_mode = safe_mode
-        self.plugins = {}  # identifier -> PluginInfo, loaded or not
+        self.plugins: dict[str, PluginInfo] = {}  # identifier -> PluginInfo, loaded or not
         self._pm = pluggy.PluginManager(PROJECT)
         self._pm.add_hookspecs(HookSpecs)
         self._lock = threading.RLock()
-        self._cache = {}
-        self._components = {}
+        self._cache: dict[str, Handlers] = {}
+        self._components: dict[str, Any] = {}
         self.logger = log
 
     # -- discovery -----------------------------------------------------------------------------
 
-    def disabled_ids(self):
+    def disabled_ids(self) -> set[str]:
         if self.settings is None:
             return set()
         return set(self.settings.get("plugins._disabled") or [])
 
-    def plugin_folder(self):
+    def plugin_folder(self) -> str | None:
         return self.settings.folder("plugins") if self.settings is not None else None
 
-    def discover(self, bundled=True, entry_points=True, folder=True):
+    def discover(self, bundled: bool = True, entry_points: bool = True, folder: bool = True) -> dict[str, PluginInfo]:
         """Find and load every plugin from every source (bundled ones first; first id wins)."""
         candidates = []
         if bundled:
@@ -107,7 +107,7 @@ class PluginManager:
             self.load_candidate(candidate)
         return self.plugins
 
-    def load_candidate(self, candidate):
+    def load_candidate(self, candidate: loader.Candidate) -> PluginInfo | None:
         if candidate.identifier in self.plugins:
             log.warning("plugin %s from %s ignored: a plugin with that identifier is already known (%s)",
                         candidate.identifier, candidate.path, self.plugins[candidate.identifier].path)
@@ -128,7 +128,8 @@ class PluginManager:
             log.exception("plugin %s (%s) failed to load and is skipped", info.identifier, info.path)
         return info
 
-    def register_module(self, identifier, module, origin="bundled", path=None):
+    def register_module(self, identifier: str, module: Any, origin: str = "bundled",
+                        path: str | None = None) -> PluginInfo | None:
         """Register an already imported module or object as plugin (used by tests and bundles)."""
         return self.load_candidate(loader.Candidate(identifier, origin, path or repr(module), lambda: module))
 
@@ -215,7 +216,7 @@ class PluginManager:
             except Exception:
                 pass
 
-    def inject_components(self, **components):
+    def inject_components(self, **components: Any) -> None:
         """Hand the running system (printer, event bus, ...) to every implementation as ``_name``.
 
         Calls ``initialize()`` on implementations that have it, once the components are in.
@@ -239,7 +240,7 @@ class PluginManager:
                 pass
             self.call_implementation(info, "initialize")
 
-    def call_implementations(self, method, *args, **kwargs):
+    def call_implementations(self, method: str, *args: Any, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call ``method`` on every loaded implementation that has it; errors are logged and skipped."""
         results = []
         for info in self.enabled_plugins():
@@ -247,14 +248,14 @@ class PluginManager:
                 results.append((info.identifier, self.call_implementation(info, method, *args, **kwargs)))
         return results
 
-    def call_implementation(self, info, method, *args, **kwargs):
+    def call_implementation(self, info: PluginInfo, method: str, *args: Any, **kwargs: Any) -> Any:
         try:
             return getattr(info.implementation, method)(*args, **kwargs)
         except Exception:
             log.exception("plugin %s raised in %s()", info.identifier, method)
             return None
 
-    def enabled_plugins(self):
+    def enabled_plugins(self) -> list[PluginInfo]:
         return [info for info in self.plugins.values() if info.loaded and info.enabled]
 
     # -- hooks ---------------------------------------------------------------------------------
@@ -317,7 +318,7 @@ class PluginManager:
                 return identifier, result
         return None, None
 
-    def set_enabled(self, identifier, enabled):
+    def set_enabled(self, identifier: str, enabled: bool) -> None:
         """Persist enabling or disabling a plugin; takes effect on the next start."""
         disabled = self.disabled_ids()
         disabled.discard(identifier) if enabled else disabled.add(identifier)
