@@ -56,17 +56,20 @@ class Sender:
 
     ``host`` is the connection as far as the sender needs it (:class:`SenderHost`).
 
-    The send lock (``Sender.lock``, reentrant) is held by every public method here except
-    :meth:`enqueue`, :meth:`in_flight`, :meth:`run` and :meth:`stop`, and by
-    ``JobControl.set_pause`` (so no job line goes out after a pause returns). It covers the
-    line numbers, the resend history, the window and the staged, parked and pending lines, and
-    everything a pump does while it holds them: pulling job lines and running them through the
-    queuing, queued, sending and sent phase handlers and at-command handlers, framing, the write
-    itself, the terminal log callback, ``observe_sent`` and, when the last line is acknowledged,
-    ``job_complete`` with its state changes and job-done callback. It does not cover the send
-    queue (its own lock), the comm state (the state machine's own lock) or anything the receive
-    thread does for non-``ok`` lines. So handlers and callbacks on this path must not wait for
-    another thread that may need the lock.
+    The send lock (``Sender.lock``, reentrant) is taken by :meth:`pump`, :meth:`acknowledge`,
+    :meth:`settle_through`, :meth:`resend_requested`, :meth:`timed_out`,
+    :meth:`reset_line_numbers`, :meth:`send_now` and :meth:`drop_job_lines` (so by the receive
+    thread for oks, resend requests and line errors, by the send thread for each pump, and by
+    whoever sends at once), and by ``JobControl.set_pause`` (so no job line goes out after a
+    pause returns); :meth:`enqueue`, :meth:`in_flight`, :attr:`acked_lines` and :meth:`stop`
+    do not take it. It guards the line numbers, the resend history, the window and the staged,
+    parked and pending lines. Held with it is everything a pump does: pulling job lines through
+    the queuing and queued phases, the sending phase, at-command handlers (an ``@pause`` or
+    ``@cancel`` in a file pauses or cancels right there), framing, the write itself, the terminal
+    log callback, the sent phase, ``observe_sent`` and, after the last job line's ok,
+    ``job_complete`` with its state changes and job-done callback. It does not guard the send
+    queue (its own lock) or the comm state (the state machine's own lock). So handlers and
+    callbacks on this path must not wait for another thread that may need the lock.
     """
 
     def __init__(self, host: SenderHost, transport: Any, config: CommConfig) -> None:
