@@ -1,10 +1,16 @@
 """Which ports and baud rates to offer, and in which order auto-detection should try them."""
 
+from __future__ import annotations
+
 import glob
 import logging
 import os
+from collections.abc import Iterable
+from typing import Any
 
 import serial.tools.list_ports
+
+from octohost.plugin.handlers import HandlerSource, run_handlers
 
 log = logging.getLogger(__name__)
 
@@ -18,14 +24,14 @@ STANDARD_BAUDRATES = (250000, 230400, 115200, 57600, 38400, 19200, 9600)
 _LIKELY_PRINTERS = ("/dev/ttyACM", "/dev/ttyUSB", "/dev/serial/by-id/", "/dev/tty.usb", "/dev/cu.usb", "/dev/ttyAMA")
 
 
-def system_ports():
+def system_ports() -> list[str]:
     """Serial devices the kernel reports, without the placeholders it lists for absent UARTs."""
     return sorted(info.device for info in serial.tools.list_ports.comports() if info.hwid != "n/a")
 
 
-def additional_ports(patterns):
+def additional_ports(patterns: Iterable[str] | None) -> list[str]:
     """Glob matches of ``serial.additionalPorts``, reported under the matched path, not resolved."""
-    found = []
+    found: list[str] = []
     for pattern in patterns or ():
         matches = sorted(glob.glob(os.path.expanduser(pattern)))
         if not matches:
@@ -34,16 +40,12 @@ def additional_ports(patterns):
     return found
 
 
-def list_ports(settings, plugin_manager=None):
+def list_ports(settings: Any, plugin_manager: HandlerSource | None = None) -> list[str]:
     """Port names to offer: system ports, ``serial.additionalPorts`` globs, plugin names, VIRTUAL."""
     candidates = _unique(system_ports() + additional_ports(settings.get("serial.additionalPorts")))
     if plugin_manager is not None:
-        for plugin_id, handler in plugin_manager.handlers(ADDITIONAL_NAMES_HOOK):
-            try:
-                names = handler(list(candidates))
-            except Exception:
-                log.exception("plugin %s raised in hook %s; skipped", plugin_id, ADDITIONAL_NAMES_HOOK)
-                continue
+        for plugin_id, names in run_handlers(ADDITIONAL_NAMES_HOOK, plugin_manager.handlers(ADDITIONAL_NAMES_HOOK),
+                                             lambda handler: handler(list(candidates))):
             if names is None:
                 continue
             if isinstance(names, str) or not all(isinstance(name, str) for name in names):
@@ -54,13 +56,14 @@ def list_ports(settings, plugin_manager=None):
     return _unique(candidates + [VIRTUAL_PORT])
 
 
-def baudrates(settings):
+def baudrates(settings: Any) -> list[int]:
     """Standard baud rates plus ``serial.additionalBaudrates``, fastest first."""
     extra = [int(rate) for rate in settings.get("serial.additionalBaudrates") or () if int(rate) > 0]
     return sorted(set(STANDARD_BAUDRATES) | set(extra), reverse=True)
 
 
-def detection_ports(settings, plugin_manager=None, preferred=None):
+def detection_ports(settings: Any, plugin_manager: HandlerSource | None = None,
+                    preferred: str | None = None) -> list[str]:
     """Ports auto-detection (port AUTO) should try, in order.
 
     ``preferred`` (the last port that worked) first, then ports that look like printer boards,
@@ -68,7 +71,7 @@ def detection_ports(settings, plugin_manager=None, preferred=None):
     """
     ports = [port for port in list_ports(settings, plugin_manager) if port != VIRTUAL_PORT]
 
-    def rank(port):
+    def rank(port: str) -> tuple[int, int]:
         if port == preferred:
             return (0, 0)
         for index, prefix in enumerate(_LIKELY_PRINTERS):
@@ -79,7 +82,7 @@ def detection_ports(settings, plugin_manager=None, preferred=None):
     return sorted(ports, key=rank)
 
 
-def detection_baudrates(settings, preferred=None):
+def detection_baudrates(settings: Any, preferred: int | None = None) -> list[int]:
     """Baud rates auto-detection (baud rate 0) should try: ``preferred`` first, then fastest first."""
     rates = baudrates(settings)
     if preferred and preferred > 0:
@@ -87,6 +90,11 @@ def detection_baudrates(settings, preferred=None):
     return rates
 
 
-def _unique(names):
-    seen = set()
-    return [name for name in names if not (name in seen or seen.add(name))]
+def _unique(names: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    unique = []
+    for name in names:
+        if name not in seen:
+            seen.add(name)
+            unique.append(name)
+    return unique
