@@ -1,5 +1,7 @@
 """The resend history: the last sent lines by line number, for ``Resend: N`` requests."""
 
+from __future__ import annotations
+
 
 class ResendHistory:
     """A ring buffer of ``(line_number, data, filepos)``; old entries are overwritten.
@@ -8,16 +10,16 @@ class ResendHistory:
     never lets more lines be unacknowledged than the history holds.
     """
 
-    def __init__(self, capacity):
+    def __init__(self, capacity: int) -> None:
         if capacity < 1:
             raise ValueError("resend history needs room for at least one line")
         self.capacity = capacity
-        self._slots = [None] * capacity
+        self._slots: list[tuple[int, bytes, int | None] | None] = [None] * capacity
 
-    def add(self, line_number, data, filepos=None):
+    def add(self, line_number: int, data: bytes, filepos: int | None = None) -> None:
         self._slots[line_number % self.capacity] = (line_number, data, filepos)
 
-    def get(self, line_number):
+    def get(self, line_number: int) -> tuple[bytes, int | None] | None:
         """``(data, filepos)`` of ``line_number``, or None when it was never sent or is overwritten."""
         if line_number < 0:
             return None
@@ -26,5 +28,5 @@ class ResendHistory:
             return None
         return entry[1], entry[2]
 
-    def clear(self):
+    def clear(self) -> None:
         self._slots = [None] * self.capacity

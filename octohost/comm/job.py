@@ -1,7 +1,10 @@
 """Print jobs: a local file streamed lazily line by line, or a file on the printer's SD card."""
 
+from __future__ import annotations
+
 import os
 import time
+from typing import BinaryIO
 
 from .protocol import strip_comment
 
@@ -16,16 +19,16 @@ class LocalFileJob:
 
     sd = False
 
-    def __init__(self, path, start_pos=None):
+    def __init__(self, path: str, start_pos: int | None = None) -> None:
         self.path = path
-        self.size = os.path.getsize(path)
-        self._file = None
+        self.size: int | None = os.path.getsize(path)
+        self._file: BinaryIO | None = None
         self.pos = 0
         self.start_pos = start_pos or 0
-        self.started_at = None
+        self.started_at: float | None = None
         self.finished = False
 
-    def open(self):
+    def open(self) -> None:
         self._file = open(self.path, "rb")
         if self.start_pos:
             self._file.seek(self.start_pos)
@@ -33,9 +36,9 @@ class LocalFileJob:
         self.started_at = time.monotonic()
         self.finished = False
 
-    def next_line(self):
+    def next_line(self) -> tuple[str, int, int] | None:
         """The next command with its byte span, or None at the end of the file."""
-        readline = self._file.readline
+        readline = self._file.readline  # type: ignore[union-attr]  # open() first; no check per line
         while True:
             raw = readline()
             if not raw:
@@ -47,13 +50,13 @@ class LocalFileJob:
             if cmd:
                 return cmd, start, self.pos
 
-    def close(self):
+    def close(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
 
     @property
-    def print_time(self):
+    def print_time(self) -> float | None:
         return time.monotonic() - self.started_at if self.started_at is not None else None
 
 
@@ -62,19 +65,19 @@ class SdJob:
 
     sd = True
 
-    def __init__(self, name, size=None):
+    def __init__(self, name: str, size: int | None = None) -> None:
         self.path = name
         self.size = size
         self.pos = 0
-        self.started_at = None
+        self.started_at: float | None = None
         self.finished = False
 
-    def open(self):
+    def open(self) -> None:
         self.started_at = time.monotonic()
 
-    def close(self):
+    def close(self) -> None:
         pass
 
     @property
-    def print_time(self):
+    def print_time(self) -> float | None:
         return time.monotonic() - self.started_at if self.started_at is not None else None

@@ -188,6 +188,8 @@ class JobControl:
             return {"path": None, "sd": False, "size": None, "filepos": None, "acked_filepos": None,
                     "progress": None, "print_time": None}
         sender = self.comm.sender
+        filepos: int | None
+        acked: int | None
         if job.sd:
             filepos = acked = job.pos
         else:
@@ -203,6 +205,7 @@ class JobControl:
         if job is None or job.started_at is None:
             return
         sender = self.comm.sender
+        pos: int | None
         if isinstance(job, SdJob):
             pos = job.pos
         elif sender is None:

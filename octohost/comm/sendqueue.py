@@ -1,5 +1,7 @@
 """Commands waiting to be sent, and the one-command-per-``cmd_type`` rule of the hook contract."""
 
+from __future__ import annotations
+
 import collections
 import threading
 
@@ -28,16 +30,16 @@ class Command:
         self.fileend = fileend
 
     @property
-    def tags(self):
+    def tags(self) -> set[str]:
         if self._tags is None:
             self._tags = {"source:file", f"filepos:{self.filepos}"} if self.filepos is not None else set()
         return self._tags
 
     @tags.setter
-    def tags(self, value):
+    def tags(self, value: set[str]) -> None:
         self._tags = value
 
-    def replaced(self, cmd, cmd_type, tags):
+    def replaced(self, cmd: str, cmd_type: str | None, tags: set[str]) -> Command:
         return Command(cmd, cmd_type, tags, filepos=self.filepos, fileend=self.fileend)
 
     def __repr__(self):
@@ -51,12 +53,12 @@ class SendQueue:
     printer never collects a pile of temperature polls.
     """
 
-    def __init__(self):
-        self._items = collections.deque()
-        self._types = set()
+    def __init__(self) -> None:
+        self._items: collections.deque[Command] = collections.deque()
+        self._types: set[str] = set()
         self._lock = threading.Lock()
 
-    def put(self, command):
+    def put(self, command: Command) -> bool:
         """Append ``command``; False if one of its ``cmd_type`` is already waiting."""
         with self._lock:
             if command.cmd_type is not None:
@@ -66,10 +68,10 @@ class SendQueue:
             self._items.append(command)
             return True
 
-    def has_type(self, cmd_type):
+    def has_type(self, cmd_type: str) -> bool:
         return cmd_type in self._types
 
-    def get(self):
+    def get(self) -> Command | None:
         """The oldest command, or None when empty."""
         if not self._items:
             return None
@@ -81,7 +83,7 @@ class SendQueue:
                 self._types.discard(command.cmd_type)
             return command
 
-    def clear(self):
+    def clear(self) -> None:
         with self._lock:
             self._items.clear()
             self._types.clear()
