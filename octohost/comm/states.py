@@ -120,7 +120,3 @@ class StateMachine:
         log.info("comm state: %s -> %s", current, state)
         self._on_change(state)
         return True
-
-    def allows(self, state: str) -> bool:
-        """Whether :meth:`transition` to ``state`` would succeed now."""
-        return state == self.state or state in TRANSITIONS.get(self.state, ())
