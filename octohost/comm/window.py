@@ -25,7 +25,10 @@ probe in flight is a stray and grants nothing. The ok that follows a ``Resend:``
 oldest transmission, whatever it was (``rejections``).
 """
 
+from __future__ import annotations
+
 import collections
+from typing import Any
 
 PING_PONG = "ping-pong"
 RX_BYTES = "rx-bytes"
@@ -35,28 +38,31 @@ MODES = (PING_PONG, RX_BYTES, ADVANCED_OK)
 
 #: fields of an in-flight entry, a plain tuple because one is made per line
 LINE, SIZE, FILEPOS, LONG_RUNNING, PROBE = range(5)
+#: (line number or -1, bytes, file position after the line or None, long running, probe), read by
+#: the index constants above (so typed loosely: mypy cannot tell the fields apart by them)
+Entry = tuple[Any, ...]
 
 
 class Window:
-    def __init__(self, mode=PING_PONG, rx_buffer_size=128, max_lines=255):
+    def __init__(self, mode: str = PING_PONG, rx_buffer_size: int = 128, max_lines: int = 255) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown window mode {mode!r}, expected one of {', '.join(MODES)}")
         self.mode = mode
         self.ping_pong = mode == PING_PONG
         self.rx_buffer_size = rx_buffer_size
         self.max_lines = max(1, max_lines)
-        self.in_flight = collections.deque()
+        self.in_flight: collections.deque[Entry] = collections.deque()
         self.bytes_in_flight = 0
-        self.free_slots = None  # last B of an advanced ok
+        self.free_slots: int | None = None  # last B of an advanced ok
         self.most_free_slots = 0  # the largest B seen: the command queue's size less one, at least
         self.queued = 0  # the oldest lines in flight known to sit in the command queue, not the RX buffer
         self.typed_oks = False  # the firmware answers M105 with "ok T:..." (learnt from its oks)
         self.rejections = 0  # "Resend:" lines whose ok has not come yet
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.in_flight)
 
-    def can_send(self, size):
+    def can_send(self, size: int) -> bool:
         """Whether a transmission of ``size`` bytes may go out now."""
         count = len(self.in_flight)
         if not count:
@@ -75,11 +81,12 @@ class Window:
         queued = min(self.queued, len(in_flight))
         return self.bytes_in_flight - sum(in_flight[index][SIZE] for index in range(queued))
 
-    def sent(self, line_number, size, filepos=None, long_running=False, probe=False):
+    def sent(self, line_number: int, size: int, filepos: int | None = None, long_running: bool = False,
+             probe: bool = False) -> None:
         self.in_flight.append((line_number, size, filepos, long_running, probe))
         self.bytes_in_flight += size
 
-    def acked(self, extras=None, oldest=False):
+    def acked(self, extras: Any = None, oldest: bool = False) -> Entry | None:
         """Account one ok (with its parsed extras); returns the last settled entry.
 
         None when the ok settled nothing (nothing in flight, or a stray probe answer).
@@ -112,7 +119,7 @@ class Window:
         return entry
 
     @staticmethod
-    def queued_lines(free, most_free):
+    def queued_lines(free: int, most_free: int) -> int:
         """How many lines behind the acknowledged one wait in the command queue, at least.
 
         Marlin prints ``B`` (free slots) while the acknowledged command still holds its slot, so
@@ -144,7 +151,7 @@ class Window:
             self.queued -= 1  # the front line was one of them
         return entry
 
-    def settle_through(self, line_number):
+    def settle_through(self, line_number: int) -> Entry | None:
         """The firmware says it accepted every line up to ``line_number`` ("Last Line:" of an error).
 
         Transmissions of those lines still waiting at the front lost their oks: settle them.
@@ -156,7 +163,7 @@ class Window:
             entry = self._pop()
         return entry
 
-    def timed_out(self):
+    def timed_out(self) -> Entry | None:
         """No ok for a whole timeout: account for what is lost before the host tickles with a probe.
 
         With typed oks only probes are dropped (a late probe answer is then a harmless stray); the
@@ -176,17 +183,17 @@ class Window:
             self.queued = 0  # which of those still sit in the command queue is unknown now
         return None
 
-    def forget_in_flight(self):
+    def forget_in_flight(self) -> None:
         """Everything in flight was answered or dropped by the firmware (after a resend resync)."""
         self.in_flight.clear()
         self.bytes_in_flight = 0
         self.rejections = 0
         self.queued = 0
 
-    def has_long_running(self):
+    def has_long_running(self) -> bool:
         return any(entry[LONG_RUNNING] for entry in self.in_flight)
 
-    def clear(self):
+    def clear(self) -> None:
         self.forget_in_flight()
         self.free_slots = None
         self.most_free_slots = 0
