@@ -8,6 +8,7 @@ Incoming: :func:`classify` sorts a firmware line into one kind; the receive loop
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Any
 
 # -- outgoing -------------------------------------------------------------------------------------
@@ -77,24 +78,49 @@ def checksum(data: bytes) -> int:
     return result
 
 
-def frame_with_text(line_number: int, cmd: str) -> tuple[bytes, str]:
-    """``(b"N<n> <cmd>*<checksum>\\n", "N<n> <cmd>*<checksum>")``: the bytes written for a numbered
-    command and the text logged for them. The one place lines are framed (the sender, detection)."""
-    text = f"N{line_number} {cmd}"
+def frame_command(command: Any, next_line: int, plain: bool, checksum_required: Collection[str]
+                  ) -> tuple[Any, int | None, bytes, str]:
+    """``(command, line number or None, bytes to write, text to log)`` for a command to send.
+
+    The one place lines are framed (the sender for every line, detection for its hello).
+    ``command`` has ``cmd`` and ``gcode``; it is numbered ``next_line`` as
+    ``N<n> <cmd>*<checksum>``, except ``M110 N<n>``, which sets the number itself. ``plain``
+    (``serial.neverSendChecksum``) sends commands as they are, unless their gcode is in
+    ``checksum_required``. Returns ``command`` first so the sender can stage the tuple as it is.
+    """
+    cmd = command.cmd
+    if plain and command.gcode not in checksum_required:
+        return command, None, (cmd + "\n").encode("ascii", "replace"), cmd
+    number = next_line
+    if command.gcode == "M110":
+        value = parameter(cmd, "N")
+        number = int(value) if value is not None else 0
+        cmd = f"M110 N{number}"
+    text = f"N{number} {cmd}"
     body = text.encode("ascii", "replace")
     cs = checksum(body)
-    return body + b"*%d\n" % cs, f"{text}*{cs}"
-
-
-def frame(line_number: int, cmd: str) -> bytes:
-    """``b"N<n> <cmd>*<checksum>\\n"``: the bytes written for a numbered command."""
-    return frame_with_text(line_number, cmd)[0]
+    return command, number, body + b"*%d\n" % cs, f"{text}*{cs}"
 
 
 def parameter(cmd: str, letter: str) -> float | None:
     """Value of parameter ``letter`` in ``cmd`` as float (``parameter("G1 Z0.3", "Z") == 0.3``), or None."""
     match = re.search(r"(?:^|\s)" + letter + r"\s*(-?\d*\.?\d+)", cmd.upper())
     return float(match.group(1)) if match else None
+
+
+class _Bare:
+    """What :func:`frame_command` reads of a command, for callers without one."""
+
+    __slots__ = ("cmd", "gcode")
+
+    def __init__(self, cmd: str) -> None:
+        self.cmd = cmd
+        self.gcode = gcode_and_subcode(cmd)[0]
+
+
+def frame(line_number: int, cmd: str) -> bytes:
+    """``b"N<n> <cmd>*<checksum>\\n"``: the bytes written for a numbered command (see :func:`frame_command`)."""
+    return frame_command(_Bare(cmd), line_number, False, ())[2]
 
 
 # -- incoming -------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from .history import ResendHistory
 from .job import LocalFileJob, SdJob
 from .linelimit import max_command_length, problem, split_lines
 from .phases import QUEUED, SENT, Phases
-from .protocol import frame_with_text, parameter, parse_at_command
+from .protocol import frame_command, parameter, parse_at_command
 from .sendqueue import Command, SendQueue
 from .window import FILEPOS, LINE, Window
 
@@ -103,6 +103,8 @@ class Sender:
         self.thread: threading.Thread | None = None
         self.timers: Callable[[], float] | None = None  # seconds until the next timer, run by the send thread
         self._long_running = config.long_running_commands
+        self._plain = config.never_send_checksum  # framing rules, read once per connection
+        self._checksum_required = config.checksum_requiring_commands
         self.quiet = host.phases.quiet()  # no phase handlers, no phase log: job lines skip the phases
         self._pumps = 0
         self._received: str | None = None  # an ok line to log before the next transmission's log (acknowledge)
@@ -197,7 +199,7 @@ class Sender:
             self._parked = command  # paused or on hold: the line waits for the job
             return self._stage()
         if number is not None and number != self.next_line:
-            return self._frame(command)
+            return frame_command(command, self.next_line, self._plain, self._checksum_required)
         return staged
 
     def _transmit(self, data, number, filepos, long_running, prefix, text=None, probe=False):
@@ -253,7 +255,7 @@ class Sender:
         if self._parked is not None and not self.queue \
                 and self.host.job_source() is not None:
             command, self._parked = self._parked, None
-            return self._frame(command)
+            return frame_command(command, self.next_line, self._plain, self._checksum_required)
         while True:
             command = self.queue.get()
             if command is None:
@@ -269,7 +271,7 @@ class Sender:
                 if rewritten is None or rewritten is not command and not self.fits(rewritten, self.max_job_command):
                     continue
                 command = rewritten
-            return self._frame(command)
+            return frame_command(command, self.next_line, self._plain, self._checksum_required)
 
     def _next_job_command(self):
         job = self.host.job_source()
@@ -333,18 +335,6 @@ class Sender:
             command = Command(piece, filepos=start, fileend=end if index == len(pieces) - 1 else start)
             results.extend([command] if self.quiet and piece[0] != "@" else self._job_queue_phase(command))
         return results
-
-    def _frame(self, command):
-        cmd = command.cmd
-        if self.config.never_send_checksum and command.gcode not in self.config.checksum_requiring_commands:
-            return command, None, (cmd + "\n").encode("ascii", "replace"), cmd
-        number = self.next_line
-        if command.gcode == "M110":
-            value = parameter(cmd, "N")
-            number = int(value) if value is not None else 0
-            cmd = f"M110 N{number}"
-        data, text = frame_with_text(number, cmd)
-        return command, number, data, text
 
     def _resynced(self):
         """Whether the lines sent behind a rejected one are accounted for, so the resend may start.
@@ -443,7 +433,8 @@ class Sender:
                 entry = self.window.timed_out()
                 if entry is not None and entry[FILEPOS] is not None:
                     self.acked_filepos = entry[FILEPOS]
-            command, number, data, text = self._frame(Command("M105"))
+            command, number, data, text = frame_command(Command("M105"), self.next_line, self._plain,
+                                                           self._checksum_required)
             if number is not None:
                 self.next_line = number + 1  # a staged line gets renumbered before it goes out
             self._transmit(data, number, None, False, "Send: ", text, probe=True)
@@ -465,7 +456,8 @@ class Sender:
     def send_now(self, cmd: str) -> None:
         """Write ``cmd`` at once, numbered but outside the window (hello, emergency commands)."""
         with self.lock:
-            command, number, data, text = self._frame(Command(cmd))
+            command, number, data, text = frame_command(Command(cmd), self.next_line, self._plain,
+                                                           self._checksum_required)
             if number is not None:
                 self.next_line = number + 1
             self._transmit(data, number, None, False, "Send: ", text, command.gcode == "M105")
