@@ -46,7 +46,6 @@ class _Outcome(CommCallback):
     def on_comm_print_job_cancelled(self, suppress_script=False, user=None, reason=None):
         self.error = self.error or reason or "the print was cancelled"
         self.done.set()
-        raise AttributeError(name)
 
 
 def _duration(seconds):

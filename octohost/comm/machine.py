@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from octohost.plugin.handlers import HandlerSource, Handlers, run_handlers
+from octohost.plugin.handlers import Handlers, HandlerSource, run_handlers
 
 from . import protocol
 from .callback import CommCallback
@@ -33,8 +33,15 @@ from .responses import OkHandler, Responses
 from .sdcard import SdCard
 from .sending import Sender
 from .sendqueue import Command
-from .states import (CLOSED_OR_ERROR_STATES, ERROR_STATES, OPERATIONAL_STATES, PRINTING_STATES, STATE_TEXT,
-                     State, StateMachine)
+from .states import (
+    CLOSED_OR_ERROR_STATES,
+    ERROR_STATES,
+    OPERATIONAL_STATES,
+    PRINTING_STATES,
+    STATE_TEXT,
+    State,
+    StateMachine,
+)
 from .transport import Transport
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from octohost.plugin.handlers import HandlerSource, Handlers, run_handlers
+from octohost.plugin.handlers import FAILED, Handler, Handlers, HandlerSource, call_handler, run_handlers
 
 from .sendqueue import Command
 
@@ -70,7 +71,7 @@ class Phases:
         for _ in run_handlers(HOOKS[phase], handlers,
                               lambda handler: handler(comm, phase, command.cmd, command.cmd_type, command.gcode,
                                                       subcode=command.subcode, tags=command.tags),
-                              detail=f" for {command.cmd!r}"):
+                              subject=command.cmd):
             pass
 
     def quiet(self) -> bool:
@@ -81,7 +82,7 @@ class Phases:
         """Tell the at-command handlers of ``phase`` about ``@name params``."""
         comm = self.comm
         for _ in run_handlers(AT_HOOKS[phase], self._handlers(AT_HOOKS[phase]),
-                              lambda handler: handler(comm, phase, name, params, tags=tags), detail=f" for @{name}"):
+                              lambda handler: handler(comm, phase, name, params, tags=tags), subject="@" + name):
             pass
 
     def _run(self, phase: str, handlers: Handlers, command: Command, allow_many: bool) -> list[Command]:
@@ -89,16 +90,13 @@ class Phases:
         comm = self.comm
         hook = HOOKS[phase]
         results = [command]
-        for entry in handlers:
-            plugin_id = entry[0]
+        for plugin_id, handler in handlers:
             next_results: list[Command] = []
             for current in results:
-                # one handler, one command: a failure counts as None ("no change")
-                _, returned = next(run_handlers(
-                    hook, (entry,),
-                    lambda handler: handler(comm, phase, current.cmd, current.cmd_type, current.gcode,
-                                            subcode=current.subcode, tags=current.tags),
-                    detail=f" for {current.cmd!r}", failed=None))
+                returned = call_handler(hook, plugin_id, handler, partial(_call_phase_handler, comm, phase, current),
+                                        current.cmd)
+                if returned is FAILED:
+                    returned = None  # a failure counts as "no change"
                 normalized = normalize(returned, current, plugin_id, phase)
                 if len(normalized) > 1 and not allow_many:
                     log.error("plugin %s returned %d commands in the %s phase for %r; only the queuing phase "
@@ -111,6 +109,11 @@ class Phases:
                 return []
             results = next_results
         return results
+
+
+def _call_phase_handler(comm: object, phase: str, command: Command, handler: Handler) -> Any:
+    return handler(comm, phase, command.cmd, command.cmd_type, command.gcode, subcode=command.subcode,
+                   tags=command.tags)
 
 
 def normalize(returned: Any, command: Command, plugin_id: str, phase: str) -> list[Command]:

@@ -44,15 +44,16 @@ def list_ports(settings: Any, plugin_manager: HandlerSource | None = None) -> li
     """Port names to offer: system ports, ``serial.additionalPorts`` globs, plugin names, VIRTUAL."""
     candidates = _unique(system_ports() + additional_ports(settings.get("serial.additionalPorts")))
     if plugin_manager is not None:
+        offered = [candidates]  # each handler sees what the ones before it added
         for plugin_id, names in run_handlers(ADDITIONAL_NAMES_HOOK, plugin_manager.handlers(ADDITIONAL_NAMES_HOOK),
-                                             lambda handler: handler(list(candidates))):
+                                             lambda handler: handler(list(offered[0]))):
             if names is None:
                 continue
             if isinstance(names, str) or not all(isinstance(name, str) for name in names):
                 log.warning("plugin %s returned %r from hook %s, not a list of port names; ignored",
                             plugin_id, names, ADDITIONAL_NAMES_HOOK)
                 continue
-            candidates = _unique(candidates + list(names))
+            candidates = offered[0] = _unique(candidates + list(names))
     return _unique(candidates + [VIRTUAL_PORT])
 
 

@@ -132,11 +132,12 @@ class Responses:
     def _received_hooks(self, handlers: Handlers, line: str) -> str:
         """Each handler gets what the previous one returned; None drops the line."""
         comm = self.comm
-        for _, result in run_handlers(RECEIVED_HOOK, handlers, lambda handler: handler(comm, line)):
+        current = [line]  # what the next handler gets
+        for _, result in run_handlers(RECEIVED_HOOK, handlers, lambda handler: handler(comm, current[0])):
             if result is None:
                 return ""
-            line = result
-        return line
+            current[0] = result
+        return current[0]
 
     def _on_temperature(self, temperatures):
         if self.sender.window.has_long_running():
@@ -147,9 +148,13 @@ class Responses:
         comm = self.comm
         handlers = comm.handlers(TEMPERATURES_HOOK)
         if handlers:  # each handler gets a copy of what the previous one returned; nothing left drops it
-            for _, parsed in run_handlers(TEMPERATURES_HOOK, handlers, lambda handler: handler(comm, dict(parsed))):
-                if not parsed:
+            current = [parsed]
+            for _, returned in run_handlers(TEMPERATURES_HOOK, handlers,
+                                            lambda handler: handler(comm, dict(current[0]))):
+                if not returned:
                     return
+                current[0] = returned
+            parsed = current[0]
         result = {}
         for key, value in parsed.items():
             name = _TEMPERATURE_NAMES.get(key) or ("tool" + key[1:] if key.startswith("T") else None)

@@ -18,8 +18,8 @@ from .states import PRINTING_STATES, State
 if TYPE_CHECKING:
     from .firmware import FirmwareReport
     from .jobcontrol import JobControl
-    from .sendqueue import Command
     from .sending import Sender
+    from .sendqueue import Command
 
 log = logging.getLogger(__name__)
 

@@ -75,7 +75,7 @@ def open_transport(port: str | None, baudrate: int | None, read_timeout: float, 
     if plugin_manager is not None:
         for plugin_id, transport in run_handlers(
                 FACTORY_HOOK, plugin_manager.handlers(FACTORY_HOOK),
-                lambda factory: factory(comm_instance, port, baudrate, read_timeout), detail=f" for port {port}"):
+                lambda factory: factory(comm_instance, port, baudrate, read_timeout), subject=port):
             if transport is not None:
                 log.info("port %s opened by plugin %s", port, plugin_id)
                 return transport

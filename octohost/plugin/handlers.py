@@ -35,29 +35,48 @@ SLOW_HANDLER = 0.1
 _SKIP: Any = object()
 
 
+#: what :func:`call_handler` returns for a handler that raised
+FAILED: Any = object()
+
+
+def call_handler(hook: str, plugin_id: str, handler: Handler, invoke: Callable[[Handler], Any],
+                 subject: Any = _SKIP) -> Any:
+    """Call one handler as ``invoke(handler)``: its result, or :data:`FAILED` when it raised.
+
+    The rules of :func:`run_handlers` for one call, for callers that pair handlers with several
+    values (the phases: each handler with each command the previous ones made).
+    """
+    started = time.perf_counter()
+    try:
+        return invoke(handler)
+    except Exception:
+        if subject is _SKIP:
+            log.exception("plugin %s raised in the %s hook; skipped", plugin_id, hook)
+        else:
+            log.exception("plugin %s raised in the %s hook for %r; skipped", plugin_id, hook, subject)
+        return FAILED
+    finally:
+        elapsed = time.perf_counter() - started
+        if elapsed > SLOW_HANDLER:
+            log.warning("plugin %s took %.0f ms in the %s hook; handlers run on the caller's thread (for "
+                        "comm hooks: the serial loops) and stall it while they run", plugin_id, elapsed * 1000,
+                        hook)
+
+
 def run_handlers(hook: str, handlers: Iterable[tuple[str, Handler]], invoke: Callable[[Handler], Any], *,
-                 detail: str = "", failed: Any = _SKIP) -> Iterator[tuple[str, Any]]:
+                 subject: Any = _SKIP, failed: Any = _SKIP) -> Iterator[tuple[str, Any]]:
     """Call each handler as ``invoke(handler)``; yield ``(plugin id, result)`` for those that returned.
 
     ``invoke`` supplies the arguments of the moment, so a caller that chains handlers (each sees
-    the previous one's result) updates a variable the closure reads. A raising handler is logged
-    (with ``detail``, e.g. the command it was given) and skipped, or yields ``failed`` when that
-    is given (the phases count a failure as "no change"). A handler slower than
-    :data:`SLOW_HANDLER` is named in a warning. The caller may stop iterating at any time.
+    the previous one's result) updates what the closure reads. A raising handler is logged (with
+    ``subject``, e.g. the command it was given, formatted only then) and skipped, or yields
+    ``failed`` when that is given. A handler slower than :data:`SLOW_HANDLER` is named in a
+    warning. The caller may stop iterating at any time.
     """
     for plugin_id, handler in handlers:
-        started = time.perf_counter()
-        try:
-            result = invoke(handler)
-        except Exception:
-            log.exception("plugin %s raised in the %s hook%s; skipped", plugin_id, hook, detail)
+        result = call_handler(hook, plugin_id, handler, invoke, subject)
+        if result is FAILED:
             if failed is _SKIP:
                 continue
             result = failed
-        finally:
-            elapsed = time.perf_counter() - started
-            if elapsed > SLOW_HANDLER:
-                log.warning("plugin %s took %.0f ms in the %s hook; handlers run on the caller's thread (for "
-                            "comm hooks: the serial loops) and stall it while they run", plugin_id, elapsed * 1000,
-                            hook)
         yield plugin_id, result

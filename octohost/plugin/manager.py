@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-
 from collections.abc import Callable
 from typing import Any
 
@@ -308,12 +307,18 @@ class PluginManager:
 
         Returns a list of (plugin identifier, result) for the handlers that returned normally.
         """
-        return list(run_handlers(hook, self.handlers(hook), lambda handler: handler(*args, **kwargs)))
+        handlers = self.handlers(hook)
+        if not handlers:
+            return []
+        return list(run_handlers(hook, handlers, lambda handler: handler(*args, **kwargs)))
 
     def call_until(self, hook: str, predicate: Callable[[Any], bool], /, *args: Any,
                    **kwargs: Any) -> tuple[str | None, Any]:
         """Like :meth:`call`, but stop at and return the first result for which ``predicate`` is true."""
-        for identifier, result in run_handlers(hook, self.handlers(hook), lambda handler: handler(*args, **kwargs)):
+        handlers = self.handlers(hook)
+        if not handlers:
+            return None, None
+        for identifier, result in run_handlers(hook, handlers, lambda handler: handler(*args, **kwargs)):
             if predicate(result):
                 return identifier, result
         return None, None

@@ -49,7 +49,8 @@ def test_every_callback_the_comm_layer_calls_binds_to_the_protocol():
     for where, name, call in uses:
         method = getattr(CommCallback, name, None)
         assert callable(method), f"{where}: callback.{name} is not in CommCallback"
-        if call is None or any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        if call is None or any(isinstance(a, ast.Starred) for a in call.args) or \
+                any(k.arg is None for k in call.keywords):
             continue
         try:
             inspect.signature(method).bind(None, *call.args, **{k.arg: None for k in call.keywords})

@@ -12,7 +12,7 @@ def test_results_in_order_and_a_raising_handler_is_logged_with_its_plugin_and_sk
 
     entries = (("a", lambda value: value + 1), ("bad", broken), ("c", lambda value: value * 10))
     with caplog.at_level(logging.ERROR):
-        results = list(run_handlers("some.hook", entries, lambda handler: handler(1), detail=" for 'G1'"))
+        results = list(run_handlers("some.hook", entries, lambda handler: handler(1), subject="G1"))
     assert results == [("a", 2), ("c", 10)]
     assert "plugin bad raised in the some.hook hook for 'G1'; skipped" in caplog.text
 
@@ -26,11 +26,13 @@ def test_failed_stands_in_for_a_raising_handler():
 
 
 def test_handlers_chain_through_the_invoking_closure():
-    value = "g1 x1"
+    current = ["g1 x1"]
     entries = (("upper", str.upper), ("strip", lambda text: text.replace(" ", "")))
-    for _, value in run_handlers("h", entries, lambda handler: handler(value)):
-        pass
-    assert value == "G1X1"
+    seen = []
+    for _, result in run_handlers("h", entries, lambda handler: handler(current[0])):
+        seen.append(result)
+        current[0] = result
+    assert seen == ["G1 X1", "G1X1"]
 
 
 def test_a_slow_handler_is_named(caplog, monkeypatch):
@@ -41,14 +43,16 @@ def test_a_slow_handler_is_named(caplog, monkeypatch):
 
 
 def test_the_plugin_manager_calls_through_it(caplog, monkeypatch):
-    from octohost.plugin import PluginManager
     import types
+
+    from octohost.plugin import PluginManager
 
     def broken(*args):
         raise RuntimeError("broken plugin")
 
     pm = PluginManager()
-    pm.register_module("good", types.SimpleNamespace(__plugin_hooks__={"octoprint.comm.protocol.action": lambda *a: "ok"}))
+    good = {"octoprint.comm.protocol.action": lambda *a: "ok"}
+    pm.register_module("good", types.SimpleNamespace(__plugin_hooks__=good))
     pm.register_module("bad", types.SimpleNamespace(__plugin_hooks__={"octoprint.comm.protocol.action": broken}))
     monkeypatch.setattr(handlers_module, "SLOW_HANDLER", -1.0)
     with caplog.at_level(logging.WARNING):
