@@ -19,8 +19,9 @@ def serve(cli, host, port, debug, safe_mode, connect_virtual):
 
     settings = cli.settings
     # Say which files this daemon uses: a service and a shell user often have different base folders.
-    click.echo(f"octohost base folder: {settings.basedir}")
-    click.echo(f"settings file: {settings.config_path}")
+    # On stderr, with the log: stdout's first line stays the URL, which scripts read.
+    click.echo(f"octohost base folder: {settings.basedir}", err=True)
+    click.echo(f"settings file: {settings.config_path}", err=True)
     setup_logging(settings, debug=debug)
     try:
         code = run(settings, host, port, debug=debug, safe_mode=safe_mode, connect_virtual=connect_virtual)
