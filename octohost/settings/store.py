@@ -18,6 +18,7 @@ import yaml
 from octohost.util.fs import atomic_write
 from octohost.util.limits import MAX_NUMBER, number_in_range
 from octohost.util.merge import merge_into
+from octohost.util.shared_file import SharedFile
 
 from . import schema
 
@@ -94,8 +95,13 @@ class Settings:
         self.config_path = os.path.abspath(config_path) if config_path else os.path.join(self.basedir, "config.yaml")
         self._lock = threading.RLock()
         self._listeners: list[tuple[str, Listener]] = []
+        # The command line writes config.yaml while the daemon runs: writes hold the file's lock
+        # and start from the file as it is then (see octohost/util/shared_file.py).
+        self._file = SharedFile(self.config_path)
+        stamp = self._file.stamp()
         self._user = self._load()
         self._effective: dict[str, Any] | None = None  # defaults merged with _user, built on first read
+        self._file.remember(stamp)
 
     def _load(self) -> dict[str, Any]:
         if not os.path.exists(self.config_path):
@@ -196,7 +202,8 @@ class Settings:
         for key, value in changes:
             path = _split(key)
             checked.append((path, check_value(path, value, where="setting")))
-        with self._lock:
+        with self._lock, self._file.locked():
+            self._adopt_file()
             draft = copy.deepcopy(self._user)
             for path, value in checked:
                 self._put(draft, path, value)
@@ -224,7 +231,9 @@ class Settings:
     def remove(self, key: Key, save: bool = True) -> None:
         """Drop a user value so the default applies again (with ``save``: only once written)."""
         path = _split(key)
-        with self._lock:
+        with self._lock, self._file.locked():
+            if save:
+                self._adopt_file()
             tree = copy.deepcopy(self._user) if save else self._user
             target: Any = tree
             for name in path[:-1]:
@@ -247,12 +256,24 @@ class Settings:
                     del tree[k]
 
     def save(self) -> None:
-        with self._lock:
+        """Write the values in memory (those set with ``save=False`` included) as they are."""
+        with self._lock, self._file.locked():
             self._write(self._user)
+
+    def _adopt_file(self) -> None:
+        """Under the file lock: start from config.yaml as another process (``octohost config``)
+        may have left it, so its change is kept. A file that no longer parses raises
+        SettingsError and is not overwritten."""
+        if self._file.changed():
+            stamp = self._file.stamp()
+            self._user = self._load()
+            self._effective = None
+            self._file.remember(stamp)
 
     def _write(self, tree: dict[str, Any]) -> None:
         text = yaml.safe_dump(tree, default_flow_style=False, sort_keys=True, allow_unicode=True)
         atomic_write(self.config_path, text, mode=0o600)
+        self._file.remember(self._file.stamp())
 
     # -- change notification (for settings that apply while running) ---------------------------
 
