@@ -85,6 +85,17 @@ def check_value(path: tuple[str, ...], value: Any, where: str = "value") -> Any:
     return value
 
 
+def _leaves(tree: dict[str, Any], prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    """{dotted path: value} of every non-mapping value in a settings tree."""
+    out: dict[tuple[str, ...], Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            out.update(_leaves(value, prefix + (key,)))
+        else:
+            out[prefix + (key,)] = value
+    return out
+
+
 class Settings:
     """Dotted, typed access to the effective settings, backed by ``config.yaml`` in the base folder."""
 
@@ -203,13 +214,14 @@ class Settings:
             path = _split(key)
             checked.append((path, check_value(path, value, where="setting")))
         with self._lock, self._file.locked():
-            self._adopt_file()
+            adopted = self._adopt_file()
             draft = copy.deepcopy(self._user)
             for path, value in checked:
                 self._put(draft, path, value)
             self._write(draft)
             self._user = draft
             self._effective = None
+        self._notify_adopted(adopted)
         for path, value in checked:
             self._notify(".".join(path), value)
         return [value for _, value in checked]
@@ -231,22 +243,28 @@ class Settings:
     def remove(self, key: Key, save: bool = True) -> None:
         """Drop a user value so the default applies again (with ``save``: only once written)."""
         path = _split(key)
+        adopted: list[tuple[str, ...]] = []
         with self._lock, self._file.locked():
             if save:
-                self._adopt_file()
+                adopted = self._adopt_file()
             tree = copy.deepcopy(self._user) if save else self._user
             target: Any = tree
+            found = True
             for name in path[:-1]:
                 target = target.get(name)
                 if not isinstance(target, dict):
-                    return
-            target.pop(path[-1], None)
-            self._prune(tree)
-            if save:
-                self._write(tree)
-                self._user = tree
+                    found = False
+                    break
+            if found:
+                target.pop(path[-1], None)
+                self._prune(tree)
+                if save:
+                    self._write(tree)
+                    self._user = tree
             self._effective = None
-        self._notify(".".join(path), self.get(path) if not schema.open_prefix(path) else None)
+        self._notify_adopted(adopted)
+        if found:
+            self._notify(".".join(path), self.get(path) if not schema.open_prefix(path) else None)
 
     def _prune(self, tree: dict[str, Any]) -> None:
         for k in list(tree):
@@ -260,15 +278,28 @@ class Settings:
         with self._lock, self._file.locked():
             self._write(self._user)
 
-    def _adopt_file(self) -> None:
+    def _adopt_file(self) -> list[tuple[str, ...]]:
         """Under the file lock: start from config.yaml as another process (``octohost config``)
-        may have left it, so its change is kept. A file that no longer parses raises
-        SettingsError and is not overwritten."""
-        if self._file.changed():
-            stamp = self._file.stamp()
-            self._user = self._load()
-            self._effective = None
-            self._file.remember(stamp)
+        may have left it, so its change is kept; returns the keys that changed. A file that no
+        longer parses raises SettingsError and is not overwritten."""
+        if not self._file.changed():
+            return []
+        stamp = self._file.stamp()
+        before = _leaves(self._user)
+        self._user = self._load()
+        self._effective = None
+        self._file.remember(stamp)
+        after = _leaves(self._user)
+        return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+
+    def _notify_adopted(self, paths: list[tuple[str, ...]]) -> None:
+        """Announce values another process changed, as if set here (outside the lock)."""
+        for path in paths:
+            try:
+                value = self.get(path)
+            except SettingsError:  # a section replaced by a value or the like: nothing to announce
+                continue
+            self._notify(".".join(path), value)
 
     def _write(self, tree: dict[str, Any]) -> None:
         text = yaml.safe_dump(tree, default_flow_style=False, sort_keys=True, allow_unicode=True)

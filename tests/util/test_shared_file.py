@@ -89,3 +89,13 @@ def test_processes_writing_at_once_lose_no_update(tmp_path):
     stored = yaml.safe_load(path.read_text())
     assert {name: stored[name].get("settings") for name in "abc"} == {name: {"n": rounds - 1} for name in "abc"}
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_values_another_process_set_are_announced_when_adopted(tmp_path):
+    daemon, cli = Settings(str(tmp_path)), Settings(str(tmp_path))
+    heard = []
+    daemon.subscribe("serial", lambda key, value: heard.append((key, value)))
+    cli.set("serial.baudrate", 250000)
+    daemon.set("appearance.name", "Bench")  # the daemon's next write adopts the file first
+    assert heard == [("serial.baudrate", 250000)]
+    assert daemon.get("serial.baudrate") == 250000
