@@ -112,3 +112,14 @@ def _interleave_settings(basedir, url, headers):
     assert cli(basedir, "config", "get", "serial.timeout.connection") == "7.5"
     assert cli(basedir, "config", "get", "appearance.name") == "Shelf"
     assert cli(basedir, "user", "apikey", "admin") == headers["X-Api-Key"]
+
+
+def test_a_config_file_broken_while_running_is_kept_and_reported(tmp_path):
+    basedir = tmp_path / "base"
+    cli(basedir, "user", "add", "admin", "--password", "pw", "--admin")
+    headers = {"X-Api-Key": cli(basedir, "user", "apikey", "admin")}
+    with serving(basedir) as url:
+        (basedir / "config.yaml").write_text("serial: [broken\n")
+        saved = requests.post(url + "/api/settings", headers=headers, json={"appearance": {"name": "X"}}, timeout=10)
+        assert saved.status_code == 409 and "YAML syntax error" in saved.json()["error"]
+        assert (basedir / "config.yaml").read_text() == "serial: [broken\n"
