@@ -3,10 +3,16 @@
 Every change is all or nothing: it is made on a copy, written atomically (temp file + rename), and
 only then becomes what the manager answers, so a failed write (disk full, a value YAML cannot
 store) leaves memory as it was and equal to the file.
+
+The command line changes the same file while the daemon runs: every change holds the file's
+cross-process lock and starts from the file as it is now, and every query first picks up a file
+another process rewrote (one ``stat``), so a user or key made by ``octohost user`` works at once
+and is never overwritten by the daemon's older copy.
 """
 
 import contextlib
 import copy
+import logging
 import re
 import secrets
 import threading
@@ -15,8 +21,11 @@ import yaml
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from octohost.util.fs import atomic_write
+from octohost.util.shared_file import SharedFile
 
 from .tokens import same_secret
+
+log = logging.getLogger(__name__)
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
 ADMIN_GROUP = "admins"
@@ -72,7 +81,11 @@ class UserManager:
     def __init__(self, path):
         self.path = path
         self._lock = threading.RLock()
+        self._file = SharedFile(path)
+        self._bad_stamp = None  # a version of the file that did not parse, warned about once
+        stamp = self._file.stamp()
         self._users = self._load()
+        self._file.remember(stamp)
 
     def _load(self):
         try:
@@ -86,13 +99,37 @@ class UserManager:
             raise UserError(f"{self.path}: expected a mapping of user names")
         return data
 
+    def _refresh(self):
+        """Adopt the file if another process rewrote it; a file that no longer parses is logged
+        and ignored here (the last good users stay in force), and refused by the next change."""
+        if not self._file.changed():
+            return
+        with self._lock:
+            stamp = self._file.stamp()
+            if not self._file.changed() or stamp == self._bad_stamp:
+                return
+            try:
+                users = self._load()
+            except UserError as exc:
+                self._bad_stamp = stamp
+                log.warning("keeping the users in memory: %s", exc)
+                return
+            self._users = users
+            self._file.remember(stamp)
+
     @contextlib.contextmanager
     def _change(self):
-        """Yield a copy of the users to change; it is saved and then adopted, or dropped on any error."""
-        with self._lock:
+        """Yield a copy of the users to change, made from the file as it is now (under the file's
+        lock); it is saved and then adopted, or dropped on any error."""
+        with self._lock, self._file.locked():
+            if self._file.changed():
+                stamp = self._file.stamp()
+                self._users = self._load()
+                self._file.remember(stamp)
             draft = copy.deepcopy(self._users)
             yield draft
             atomic_write(self.path, yaml.safe_dump(draft, default_flow_style=False, sort_keys=True), mode=0o600)
+            self._file.remember(self._file.stamp())
             self._users = draft
 
     @staticmethod
@@ -110,16 +147,20 @@ class UserManager:
     # -- queries -------------------------------------------------------------------------------
 
     def has_users(self):
+        self._refresh()
         return bool(self._users)
 
     def has_admin(self):
+        self._refresh()
         return any(ADMIN_GROUP in r.get("groups", []) for r in self._users.values())
 
     def list_users(self):
+        self._refresh()
         with self._lock:
             return [self._to_user(n, r) for n, r in sorted(self._users.items())]
 
     def get_user(self, name):
+        self._refresh()
         with self._lock:
             record = self._users.get(name)
             return self._to_user(name, record) if record is not None else None
@@ -129,6 +170,7 @@ class UserManager:
 
         Takes the same time whether or not the user exists or is active: a password hash is
         verified either way, so the answer's timing does not tell which names exist."""
+        self._refresh()
         with self._lock:
             record = self._users.get(name)
         stored = record.get("password") if record is not None else None
@@ -142,6 +184,7 @@ class UserManager:
     def find_by_apikey(self, apikey):
         if not apikey:
             return None
+        self._refresh()
         with self._lock:
             for name, record in self._users.items():
                 key = record.get("apikey")

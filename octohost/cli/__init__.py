@@ -55,6 +55,11 @@ def main(argv=None):
         cli.main(args=argv, prog_name="octohost", standalone_mode=True)
     except KeyboardInterrupt:
         sys.exit(130)
+    except OSError as exc:
+        # The system refused (a base folder that cannot be created, no permission, a full disk):
+        # the user's to fix, so one line naming the file rather than a traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"{where}{exc.strerror or exc}")
 
 
 __all__ = ["cli", "main", "fail", "CliContext"]

@@ -59,6 +59,7 @@ def set_(cli, key, value):
 def unset(cli, key):
     """Remove KEY from config.yaml so its default applies again."""
     try:
+        cli.settings.get(key)  # an unknown key is an error, as for get and set
         cli.settings.remove(key)
     except SettingsError as exc:
         fail(str(exc))

@@ -6,8 +6,13 @@ from octohost.settings import Settings, SettingsError
 
 
 def fail(message):
-    """Print a clear error and exit with status 2 (bad usage or bad input)."""
-    click.echo(f"Error: {message}", err=True)
+    """Print a clear error and exit with status 2 (bad usage or bad input).
+
+    Always one line, so scripts and people see one ``Error:`` line last: a multi-line message (a
+    YAML parser's position report) is joined with "; ".
+    """
+    text = "; ".join(line.strip() for line in str(message).splitlines() if line.strip())
+    click.echo(f"Error: {text}", err=True)
     raise SystemExit(2)
 
 

@@ -2,7 +2,7 @@
 
 import click
 
-from .context import CliContext
+from .context import CliContext, fail
 
 
 class PluginCommands(click.Group):
@@ -60,12 +60,22 @@ def list_plugins(cli, safe_mode):
                    f"{', '.join(info.implemented_hooks()) or '-'}")
 
 
+def _check_known(manager, identifier, disabled):
+    """Refuse an identifier no plugin has, so a typo is reported instead of stored in config.yaml."""
+    if identifier in manager.plugins or identifier in disabled:
+        return
+    known = ", ".join(sorted(manager.plugins)) or "none"
+    fail(f"unknown plugin {identifier!r} (installed: {known}; see `octohost plugins list`)")
+
+
 @plugins.command("disable")
 @click.argument("identifier")
 @click.pass_obj
 def disable(cli, identifier):
     """Do not load plugin IDENTIFIER from the next start on."""
-    cli.plugin_manager().set_enabled(identifier, False)
+    manager = cli.plugin_manager()
+    _check_known(manager, identifier, manager.disabled_ids())
+    manager.set_enabled(identifier, False)
     click.echo(f"Disabled {identifier} (takes effect on the next start)")
 
 
@@ -74,5 +84,8 @@ def disable(cli, identifier):
 @click.pass_obj
 def enable(cli, identifier):
     """Load plugin IDENTIFIER again from the next start on."""
-    cli.plugin_manager().set_enabled(identifier, True)
+    manager = cli.plugin_manager()
+    # An id already in plugins._disabled may be enabled even if its plugin is gone: that cleans the list.
+    _check_known(manager, identifier, manager.disabled_ids())
+    manager.set_enabled(identifier, True)
     click.echo(f"Enabled {identifier} (takes effect on the next start)")

@@ -1,7 +1,9 @@
 """``octohost print FILE``: stream a file to the printer without the server, with a progress line.
 
 Same comm layer and plugins as the daemon. Exit 0 once the printer acknowledged the last line,
-1 when the print failed (the message says why), 2 for bad usage, 130 when interrupted.
+1 when the print failed once started (the message says why), 2 for bad usage and for a port that
+cannot be opened or a printer that does not answer, 130 when interrupted. Each error is one
+``Error:`` line on stderr; the comm layer's log (with any traceback) goes to the log file.
 """
 
 import sys
@@ -95,10 +97,12 @@ def print_file(cli, file, port, baudrate, window, rx_buffer, quiet):
     import os
 
     from octohost.comm.machine import MachineCom
+    from octohost.logs import setup_logging
 
     if not os.path.isfile(file):
         fail(f"{file}: no such file")
     settings = cli.settings
+    setup_logging(settings, console=False)
     port = port or settings.get("serial.port") or "AUTO"
     baudrate = settings.get("serial.baudrate") if baudrate is None else baudrate
     options = {}
@@ -122,8 +126,7 @@ def _run(comm, outcome, path, quiet):
     outcome.connected.wait()
     if outcome.error or not comm.is_operational():
         comm.close()
-        click.echo(f"Error: {outcome.error or comm.get_state_string()}", err=True)
-        return 1
+        fail(outcome.error or comm.get_state_string())
     comm.select_file(path, False)
     if not comm.start_print():
         comm.close()

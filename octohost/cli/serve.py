@@ -18,6 +18,10 @@ def serve(cli, host, port, debug, safe_mode, connect_virtual):
     from octohost.server.app import run
 
     settings = cli.settings
+    # Say which files this daemon uses: a service and a shell user often have different base folders.
+    # On stderr, with the log: stdout's first line stays the URL, which scripts read.
+    click.echo(f"octohost base folder: {settings.basedir}", err=True)
+    click.echo(f"settings file: {settings.config_path}", err=True)
     setup_logging(settings, debug=debug)
     try:
         code = run(settings, host, port, debug=debug, safe_mode=safe_mode, connect_virtual=connect_virtual)

@@ -18,6 +18,7 @@ import yaml
 from octohost.util.fs import atomic_write
 from octohost.util.limits import MAX_NUMBER, number_in_range
 from octohost.util.merge import merge_into
+from octohost.util.shared_file import SharedFile
 
 from . import schema
 
@@ -84,6 +85,17 @@ def check_value(path: tuple[str, ...], value: Any, where: str = "value") -> Any:
     return value
 
 
+def _leaves(tree: dict[str, Any], prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    """{dotted path: value} of every non-mapping value in a settings tree."""
+    out: dict[tuple[str, ...], Any] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            out.update(_leaves(value, prefix + (key,)))
+        else:
+            out[prefix + (key,)] = value
+    return out
+
+
 class Settings:
     """Dotted, typed access to the effective settings, backed by ``config.yaml`` in the base folder."""
 
@@ -94,8 +106,13 @@ class Settings:
         self.config_path = os.path.abspath(config_path) if config_path else os.path.join(self.basedir, "config.yaml")
         self._lock = threading.RLock()
         self._listeners: list[tuple[str, Listener]] = []
+        # The command line writes config.yaml while the daemon runs: writes hold the file's lock
+        # and start from the file as it is then (see octohost/util/shared_file.py).
+        self._file = SharedFile(self.config_path)
+        stamp = self._file.stamp()
         self._user = self._load()
         self._effective: dict[str, Any] | None = None  # defaults merged with _user, built on first read
+        self._file.remember(stamp)
 
     def _load(self) -> dict[str, Any]:
         if not os.path.exists(self.config_path):
@@ -196,13 +213,15 @@ class Settings:
         for key, value in changes:
             path = _split(key)
             checked.append((path, check_value(path, value, where="setting")))
-        with self._lock:
+        with self._lock, self._file.locked():
+            adopted = self._adopt_file()
             draft = copy.deepcopy(self._user)
             for path, value in checked:
                 self._put(draft, path, value)
             self._write(draft)
             self._user = draft
             self._effective = None
+        self._notify_adopted(adopted)
         for path, value in checked:
             self._notify(".".join(path), value)
         return [value for _, value in checked]
@@ -224,20 +243,28 @@ class Settings:
     def remove(self, key: Key, save: bool = True) -> None:
         """Drop a user value so the default applies again (with ``save``: only once written)."""
         path = _split(key)
-        with self._lock:
+        adopted: list[tuple[str, ...]] = []
+        with self._lock, self._file.locked():
+            if save:
+                adopted = self._adopt_file()
             tree = copy.deepcopy(self._user) if save else self._user
             target: Any = tree
+            found = True
             for name in path[:-1]:
                 target = target.get(name)
                 if not isinstance(target, dict):
-                    return
-            target.pop(path[-1], None)
-            self._prune(tree)
-            if save:
-                self._write(tree)
-                self._user = tree
+                    found = False
+                    break
+            if found:
+                target.pop(path[-1], None)
+                self._prune(tree)
+                if save:
+                    self._write(tree)
+                    self._user = tree
             self._effective = None
-        self._notify(".".join(path), self.get(path) if not schema.open_prefix(path) else None)
+        self._notify_adopted(adopted)
+        if found:
+            self._notify(".".join(path), self.get(path) if not schema.open_prefix(path) else None)
 
     def _prune(self, tree: dict[str, Any]) -> None:
         for k in list(tree):
@@ -247,12 +274,37 @@ class Settings:
                     del tree[k]
 
     def save(self) -> None:
-        with self._lock:
+        """Write the values in memory (those set with ``save=False`` included) as they are."""
+        with self._lock, self._file.locked():
             self._write(self._user)
+
+    def _adopt_file(self) -> list[tuple[str, ...]]:
+        """Under the file lock: start from config.yaml as another process (``octohost config``)
+        may have left it, so its change is kept; returns the keys that changed. A file that no
+        longer parses raises SettingsError and is not overwritten."""
+        if not self._file.changed():
+            return []
+        stamp = self._file.stamp()
+        before = _leaves(self._user)
+        self._user = self._load()
+        self._effective = None
+        self._file.remember(stamp)
+        after = _leaves(self._user)
+        return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+
+    def _notify_adopted(self, paths: list[tuple[str, ...]]) -> None:
+        """Announce values another process changed, as if set here (outside the lock)."""
+        for path in paths:
+            try:
+                value = self.get(path)
+            except SettingsError:  # a section replaced by a value or the like: nothing to announce
+                continue
+            self._notify(".".join(path), value)
 
     def _write(self, tree: dict[str, Any]) -> None:
         text = yaml.safe_dump(tree, default_flow_style=False, sort_keys=True, allow_unicode=True)
         atomic_write(self.config_path, text, mode=0o600)
+        self._file.remember(self._file.stamp())
 
     # -- change notification (for settings that apply while running) ---------------------------
 

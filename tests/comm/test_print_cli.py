@@ -32,13 +32,13 @@ def test_a_disconnect_exits_non_zero_with_the_reason(tmp_path, pty_printer, writ
     assert "Error: Lost the connection to the printer" in result.stderr
 
 
-def test_a_silent_port_exits_non_zero(tmp_path):
+def test_a_silent_port_is_an_error_line_and_exit_2(tmp_path):
     (tmp_path / "base").mkdir()
     (tmp_path / "base" / "config.yaml").write_text(yaml.safe_dump({"serial": {"timeout": {"connection": 0.5}}}))
     (tmp_path / "part.gcode").write_text("G1 X1\n")
     result = run_print(tmp_path / "base", str(tmp_path / "part.gcode"), "--port", "loop://")
-    assert result.returncode == 1
-    assert "did not answer" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("Error:") and "did not answer" in result.stderr
 
 
 def test_bad_usage_exits_2(tmp_path):

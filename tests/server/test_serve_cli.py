@@ -45,6 +45,7 @@ def test_serve_virtual_then_sigterm_exits_zero(tmp_path):
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0
+    assert f"octohost base folder: {tmp_path}\nsettings file: {tmp_path / 'config.yaml'}\n" in stderr
     assert "Listening on http://127.0.0.1:" in stderr
     assert "Shutting down" in stderr
 

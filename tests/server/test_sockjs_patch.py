@@ -1,6 +1,6 @@
 """The sockjs-tornado patch (octohost/server/sockjs_patch.py) is written against 1.0.7's internals.
 
-setup.py pins that version. These tests fail when the installed copy differs from the one the
+pyproject.toml pins that version. These tests fail when the installed copy differs from the one the
 patch was written for: then read the new transports, check ``_send_pack`` still fits (it replaces
 ``send_pack`` and calls ``write_message``, ``abort_connection``, ``server.io_loop`` and
 ``on_close``; ``_on_framed_message`` replaces ``WebSocketTransport.on_message``; ``BaseHandler``'s

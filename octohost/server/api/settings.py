@@ -127,7 +127,10 @@ def save_settings():
         except SettingsError as exc:
             raise ApiError(400, str(exc)) from None
     if changes:
-        ctx().settings.update(changes)
+        try:
+            ctx().settings.update(changes)
+        except SettingsError as exc:  # config.yaml was broken by hand or another process: keep it
+            raise ApiError(409, str(exc)) from None
     for name, source in script_changes.items():
         _scripts().save_source(name, source)
     keys = [".".join(p) for p, _ in changes] + [f"scripts.gcode.{name}" for name in script_changes]
