@@ -58,6 +58,7 @@ class Poller(threading.Thread):
         self.headers = {"X-Api-Key": key, "Accept-Encoding": "gzip"}
         self.samples = []
         self.errors = 0
+        self.error_kinds = {}  # what went wrong, counted: "HTTP 503", "ConnectionResetError", ...
 
     def run(self):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -70,14 +71,17 @@ class Poller(threading.Thread):
                     response = connection.getresponse()
                     response.read()
                     ok = response.status == 200
-                except (OSError, http.client.HTTPException):
+                    kind = f"HTTP {response.status} {path}"
+                except (OSError, http.client.HTTPException) as exc:
                     connection.close()
                     ok = False
+                    kind = f"{type(exc).__name__} {path}"
                 ended = clock()
                 if ok:
                     self.samples.append((ended, ended - started))
                 else:
                     self.errors += 1
+                    self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
         connection.close()
 
 
@@ -114,7 +118,16 @@ def load(port, key, session, pollers, push_clients, upload_bytes, seconds):
     for client in clients:
         client.close()
     print(json.dumps({"samples": [s for t in threads for s in t.samples], "errors": sum(t.errors for t in threads),
+                      "error_kinds": _merged(t.error_kinds for t in threads),
                       "push_bytes": received, "uploaded": sum(uploaded), "upload": upload_result}), flush=True)
+
+
+def _merged(counters):
+    merged = {}
+    for counter in counters:
+        for kind, count in counter.items():
+            merged[kind] = merged.get(kind, 0) + count
+    return merged
 
 
 class Load:
@@ -192,6 +205,7 @@ def run_one(args, scenario, loaded, api, daemon, basedir, name, lines, session, 
                   if stats["first_move"] <= ended <= stats["last_move"]]
         result.update(rest_rate=len(inside) / seconds, rest_p50=percentile(inside, 0.5) * 1000,
                       rest_p99=percentile(inside, 0.99) * 1000, rest_errors=figures["errors"],
+                      rest_error_kinds=figures["error_kinds"],
                       push_mib=figures["push_bytes"] / 2**20, upload_mb=figures["uploaded"] / 1e6,
                       upload_status=figures["upload"].get("status"))
         if figures["upload"].get("status") == 201:
@@ -210,6 +224,10 @@ class Daemon:
         self.popen.wait(20)
 
 
+def _kinds(kinds):
+    return " (" + ", ".join(f"{count}× {kind}" for kind, count in sorted(kinds.items())) + ")" if kinds else ""
+
+
 def report(scenario, runs, lines):
     """One line per load for ``scenario``: the median run's figures and every run's rate."""
     medians = {}
@@ -223,7 +241,8 @@ def report(scenario, runs, lines):
                 f"{r['p50']:>7.0f} {r['p99']:>8.0f} {r['max']:>8.0f} {r['daemon_cpu']:>6.0f}% {r['busy']:>5.0f}%")
         if loaded:
             line += (f"  REST {r['rest_rate']:,.0f}/s p50 {r['rest_p50']:.1f} ms p99 {r['rest_p99']:.1f} ms, "
-                     f"{r['rest_errors']} errors; push {r['push_mib']:.1f} MiB; upload {r['upload_mb']:.0f} MB"
+                     f"{r['rest_errors']} errors{_kinds(r['rest_error_kinds'])}; "
+                     f"push {r['push_mib']:.1f} MiB; upload {r['upload_mb']:.0f} MB"
                      f"{' (done)' if r['upload_status'] == 201 else ''}")
         if len(done) > 1:
             line += "  runs: " + ", ".join(f"{run['rate']:,.0f}" for run in runs[loaded])

@@ -446,6 +446,9 @@ def test_settings_save(page):
     page.wait_for_function("() => document.querySelector('#brand-name').textContent === 'Garage MK3'")
     open_settings(page, "serial")
     page.fill("#setting-serial-timeout-communication", "45")
+    # the features save above left "Settings saved" in the toast: clear it, or the wait below could
+    # return before this save has been answered
+    page.evaluate("() => { document.querySelector('#toast').textContent = ''; }")
     page.click("#settings-serial button[type=submit]")
     page.wait_for_function("() => document.querySelector('#toast').textContent === 'Settings saved'")
     settings = api_get(page, "/api/settings")
