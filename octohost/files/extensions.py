@@ -8,6 +8,8 @@ A file's type path is the route from the root to the leaf that lists its extensi
 import copy
 import logging
 
+from octohost.plugin.handlers import run_handlers
+
 log = logging.getLogger(__name__)
 
 DEFAULT_TREE = {
@@ -43,13 +45,11 @@ class ExtensionTree:
     def __init__(self, plugin_manager=None):
         self.tree = copy.deepcopy(DEFAULT_TREE)
         if plugin_manager is not None:
-            for identifier, callback in plugin_manager.handlers("filemanager.extension_tree"):
-                try:
-                    addition = callback()
-                    if addition:
-                        merge_tree(self.tree, addition)
-                except Exception:
-                    log.exception("plugin %s raised in hook filemanager.extension_tree; skipped", identifier)
+            handlers = plugin_manager.handlers("filemanager.extension_tree")
+            for _identifier, addition in run_handlers("filemanager.extension_tree", handlers,
+                                                      lambda handler: handler()):
+                if addition:
+                    merge_tree(self.tree, addition)
         self._index = {}
         self._build_index(self.tree, [])
 

@@ -17,6 +17,7 @@ import threading
 import time
 
 from octohost.events import Events
+from octohost.plugin.handlers import run_handlers
 
 from . import storage as storage_module
 from .analysis.queue import QueueEntry
@@ -220,13 +221,12 @@ class FileManager:
     def _preprocess(self, path, wrapper, links, printer_profile, allow_overwrite):
         if self.plugin_manager is None:
             return wrapper
-        for identifier, callback in self.plugin_manager.handlers("filemanager.preprocessor"):
-            try:
-                result = callback(path, wrapper, links=links, printer_profile=printer_profile,
-                                  allow_overwrite=allow_overwrite)
-            except Exception:
-                log.exception("plugin %s raised in hook filemanager.preprocessor; skipped", identifier)
-                continue
+        def preprocess(handler):  # reads ``wrapper`` when called: each handler gets the previous one's
+            return handler(path, wrapper, links=links, printer_profile=printer_profile,
+                           allow_overwrite=allow_overwrite)
+
+        handlers = self.plugin_manager.handlers("filemanager.preprocessor")
+        for _identifier, result in run_handlers("filemanager.preprocessor", handlers, preprocess, subject=path):
             if result is not None:
                 wrapper = result
         return wrapper

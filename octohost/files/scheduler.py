@@ -12,6 +12,8 @@ import logging
 import threading
 import time
 
+from octohost.plugin.handlers import run_handlers
+
 from .analysis.process import GcodeAnalysisQueue
 
 log = logging.getLogger(__name__)
@@ -26,12 +28,8 @@ def analysis_factories(settings, plugin_manager=None):
             acceleration=settings.get("files.analysis.acceleration"),
             filament_diameter=settings.get("files.analysis.filamentDiameter"))
     if plugin_manager is not None:
-        for identifier, callback in plugin_manager.handlers("filemanager.analysis.factory"):
-            try:
-                result = callback()
-            except Exception:
-                log.exception("plugin %s raised in hook filemanager.analysis.factory; skipped", identifier)
-                continue
+        handlers = plugin_manager.handlers("filemanager.analysis.factory")
+        for _identifier, result in run_handlers("filemanager.analysis.factory", handlers, lambda handler: handler()):
             if isinstance(result, dict):
                 factories.update({k: v for k, v in result.items() if callable(v)})
     return factories

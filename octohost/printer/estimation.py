@@ -11,6 +11,8 @@ smooths out slow and fast sections. Plugins replace all this through the
 import collections
 import logging
 
+from octohost.plugin.handlers import run_handlers
+
 log = logging.getLogger(__name__)
 
 #: where a printTimeLeft figure came from
@@ -54,12 +56,8 @@ class PrintTimeEstimator:
 def estimator_class(plugin_manager):
     """The first class (or factory) a ``printer.estimation.factory`` handler returns, else the default."""
     if plugin_manager is not None:
-        for plugin_id, handler in plugin_manager.handlers("printer.estimation.factory"):
-            try:
-                factory = handler()
-            except Exception:
-                log.exception("plugin %s raised in printer.estimation.factory; skipped", plugin_id)
-                continue
+        handlers = plugin_manager.handlers("printer.estimation.factory")
+        for _plugin_id, factory in run_handlers("printer.estimation.factory", handlers, lambda handler: handler()):
             if factory is not None:
                 return factory
     return PrintTimeEstimator

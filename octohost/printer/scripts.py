@@ -15,6 +15,7 @@ import re
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from octohost.plugin.handlers import run_handlers
 from octohost.util.fs import atomic_write
 
 from .interface import UnknownScriptException
@@ -163,12 +164,9 @@ class GcodeScripts:
         prefix, postfix, variables = [], [], {}
         if self._plugin_manager is None:
             return prefix, postfix, variables
-        for plugin_id, handler in self._plugin_manager.handlers("comm.protocol.scripts"):
-            try:
-                result = handler(comm, SCRIPT_TYPE, name)
-            except Exception:
-                log.exception("plugin %s raised in comm.protocol.scripts for %s; skipped", plugin_id, name)
-                continue
+        handlers = self._plugin_manager.handlers("comm.protocol.scripts")
+        for _plugin_id, result in run_handlers("comm.protocol.scripts", handlers,
+                                               lambda handler: handler(comm, SCRIPT_TYPE, name), subject=name):
             if not isinstance(result, (tuple, list)) or len(result) < 2:
                 continue
             prefix += _as_lines(result[0])

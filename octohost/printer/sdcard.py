@@ -10,6 +10,7 @@ import os
 import re
 
 from octohost.events import Events
+from octohost.plugin.handlers import run_handlers
 
 from .interface import InvalidFileLocation
 
@@ -35,12 +36,10 @@ def free_remote_name(filename, taken):
 
 def upload_via_hooks(plugin_manager, printer, filename, path, started, succeeded, failed):
     """The remote name from the first ``printer.sdcardupload`` handler that takes the upload, or None."""
-    for plugin_id, handler in plugin_manager.handlers("printer.sdcardupload"):
-        try:
-            remote = handler(printer, filename, path, started, succeeded, failed)
-        except Exception:
-            log.exception("plugin %s raised in printer.sdcardupload; skipped", plugin_id)
-            continue
+    handlers = plugin_manager.handlers("printer.sdcardupload")
+    for _plugin_id, remote in run_handlers("printer.sdcardupload", handlers,
+                                           lambda handler: handler(printer, filename, path, started, succeeded,
+                                                                   failed)):
         if remote:
             return remote
     return None

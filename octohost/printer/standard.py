@@ -28,6 +28,7 @@ from octohost.comm.states import (
     State,
 )
 from octohost.events import Events
+from octohost.plugin.handlers import run_handlers
 from octohost.util.fs import PathEscapeError, confined_path
 
 from . import control
@@ -455,12 +456,9 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
 
     def _plugin_data(self, initial):
         data = {}
-        for plugin_id, handler in self._plugin_manager.handlers("printer.additional_state_data"):
-            try:
-                result = handler(initial=initial)
-            except Exception:
-                log.exception("plugin %s raised in printer.additional_state_data; skipped", plugin_id)
-                continue
+        handlers = self._plugin_manager.handlers("printer.additional_state_data")
+        for plugin_id, result in run_handlers("printer.additional_state_data", handlers,
+                                              lambda handler: handler(initial=initial)):
             if result is not None:
                 data[plugin_id] = result
         return data

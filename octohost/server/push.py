@@ -31,6 +31,7 @@ from sockjs.tornado import SockJSConnection, SockJSRouter
 from tornado.ioloop import PeriodicCallback
 
 from octohost.events import Events
+from octohost.plugin.handlers import run_handlers
 from octohost.printer.interface import PrinterCallback
 from octohost.util import limits
 from octohost.util.safematch import Budget, BudgetExhausted, LineFilter, PatternRefused
@@ -253,12 +254,10 @@ class PushConnection(SockJSConnection):
     def _emit(self, message_type, payload):
         if self.is_closed:
             return
-        for identifier, handler in self.hub.emit_handlers:
-            try:
-                if handler(self, self.user, message_type, payload) is False:
-                    return
-            except Exception:
-                log.exception("plugin %s raised in server.sockjs.emit; ignored", identifier)
+        for _identifier, verdict in run_handlers("server.sockjs.emit", self.hub.emit_handlers,
+                                                 lambda handler: handler(self, self.user, message_type, payload)):
+            if verdict is False:
+                return
         if not self._buffer_limited:
             self._buffer_limited = backlog.limit_write_buffer(self.session, WRITE_BUFFER_LIMIT)
         try:
