@@ -37,7 +37,8 @@ export async function resolveSession() {
   try {
     server = await api.get("/api/server");
   } catch (error) {
-    return;
+    // 403: an account exists and this browser has no session yet (as OctoPrint answers).
+    if (error.status !== 403) return;
   }
   if (server && server.firstRun) {
     store.set("user", null);
