@@ -475,7 +475,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         state = self._comm_state()
         data = {
             "state": {"text": self.get_state_string(), "flags": state_flags(state, self._sd_ready),
-                      "error": self._error},
+                      "error": self._error or ""},
             "job": self.get_current_job(),
             "progress": self._progress(status, estimate),
             "currentZ": self._current_z,

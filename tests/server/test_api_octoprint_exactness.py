@@ -1,0 +1,53 @@
+"""Answers where clients depend on OctoPrint 1.11.8's exact shape (issue #15), one test per defect
+found with the real clients and the differential tests (test_octoprint_differential.py)."""
+
+import http.client
+
+import pytest
+import requests
+from server_support import wait_until
+
+
+@pytest.fixture(scope="module")
+def connected(tmp_path_factory, users_template):
+    from conftest import _server_factory
+
+    start, started = _server_factory(tmp_path_factory.mktemp("exact"), users_template)
+    running = start(connect_virtual=True)
+    wait_until(lambda: running.context.printer.is_operational())
+    yield running
+    for server in started:
+        server.stop()
+
+
+def test_every_heater_reports_an_offset_of_zero_when_none_is_set(connected):
+    printer = connected.get("/api/printer").json()
+    assert printer["temperature"]["tool0"]["offset"] == 0
+    assert printer["temperature"]["bed"]["offset"] == 0
+    assert connected.get("/api/printer/tool").json()["tool0"]["offset"] == 0
+    assert connected.get("/api/printer/bed").json()["bed"]["offset"] == 0
+
+
+def test_state_error_is_an_empty_string_without_an_error(connected):
+    assert connected.get("/api/printer").json()["state"]["error"] == ""
+
+
+def test_a_single_profile_is_answered_bare(connected):
+    profile = connected.get("/api/printerprofiles/_default").json()
+    assert profile["id"] == "_default" and "profile" not in profile
+
+
+def test_a_new_profile_without_an_id_or_name_is_refused(connected):
+    for profile in ({"name": "No id"}, {"id": "noname"}):
+        answer = connected.post("/api/printerprofiles", json={"profile": profile})
+        assert answer.status_code == 400, profile
+        assert "missing" in answer.json()["error"]
+    assert "noname" not in connected.get("/api/printerprofiles").json()["profiles"]
+    made = connected.post("/api/printerprofiles", json={"profile": {"id": "made", "name": "Made"}})
+    assert made.status_code == 200 and made.json()["profile"]["id"] == "made"
+
+
+def test_connecting_to_a_port_that_is_not_offered_is_refused(connected):
+    answer = connected.post("/api/connection", json={"command": "connect", "port": "/dev/not-offered"})
+    assert answer.status_code == 400 and "offered" in answer.json()["error"]
+    assert connected.get("/api/connection").json()["current"]["state"] == "Operational"
