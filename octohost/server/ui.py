@@ -247,6 +247,10 @@ class IndexHandler(tornado.web.RequestHandler):
     def initialize(self, renderer):
         self.renderer = renderer
 
+    def head(self):
+        """What GET answers, without the page (OctoPrint answers HEAD / too; 405 broke probes)."""
+        self.get()
+
     def get(self):
         self.set_header("Content-Type", "text/html; charset=utf-8")
         self.set_header("Cache-Control", "no-cache")

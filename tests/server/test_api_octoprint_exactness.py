@@ -51,3 +51,28 @@ def test_connecting_to_a_port_that_is_not_offered_is_refused(connected):
     answer = connected.post("/api/connection", json={"command": "connect", "port": "/dev/not-offered"})
     assert answer.status_code == 400 and "offered" in answer.json()["error"]
     assert connected.get("/api/connection").json()["current"]["state"] == "Operational"
+
+
+def test_settings_carry_the_discovery_id_and_the_webcam_fields_clients_read(connected):
+    settings = connected.get("/api/settings").json()
+    upnp = settings["plugins"]["discovery"]["upnpUuid"]
+    assert len(upnp) == 36 and connected.get("/api/settings").json()["plugins"]["discovery"]["upnpUuid"] == upnp
+    assert settings["webcam"]["bitrate"] == "10000k" and settings["webcam"]["snapshotSslValidation"] is True
+    assert "secretKey" not in settings.get("server", {})
+    # a client that posts the webcam section back as it read it is not refused
+    assert connected.post("/api/settings", json={"webcam": settings["webcam"]}).status_code == 200
+
+
+def test_paths_with_a_leading_double_slash_are_the_single_slash_path(connected):
+    """pyoctoprintapi joins "http://host/" and "/api/printer/bed"."""
+    answer = connected.post("//api/printer/bed", json={"command": "target", "target": 0})
+    assert answer.status_code == 204
+    assert connected.get("//api/version").json()["api"] == "0.1"
+
+
+def test_head_on_the_index_answers_as_get_does(connected):
+    connection = http.client.HTTPConnection("127.0.0.1", connected.server.port, timeout=10)
+    connection.request("HEAD", "/")
+    response = connection.getresponse()
+    assert response.status == 200 and response.read() == b""
+    connection.close()
