@@ -76,3 +76,11 @@ def test_head_on_the_index_answers_as_get_does(connected):
     response = connection.getresponse()
     assert response.status == 200 and response.read() == b""
     connection.close()
+
+
+def test_a_body_that_is_not_json_is_415(connected):
+    answer = connected.post("/api/job", data="command=start",
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 415 and "application/json" in answer.json()["error"]
+    malformed = connected.post("/api/job", data="{not json", headers={"Content-Type": "application/json"})
+    assert malformed.status_code == 400
