@@ -183,6 +183,8 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
 
     def get_current_connection(self, *args, **kwargs):
         comm = self._comm
+        if self.is_error():  # as OctoPrint, and as /api/job tells it: "Offline after error: ..."
+            return self.get_state_string(), getattr(comm, "port", None), getattr(comm, "baudrate", None), None
         if comm is None or self.is_closed_or_error():
             return "Closed", None, None, None
         return self.get_state_string(), comm.port, comm.baudrate, self._current_profile()

@@ -84,3 +84,30 @@ def test_a_body_that_is_not_json_is_415(connected):
     assert answer.status_code == 415 and "application/json" in answer.json()["error"]
     malformed = connected.post("/api/job", data="{not json", headers={"Content-Type": "application/json"})
     assert malformed.status_code == 400
+
+
+@pytest.fixture
+def no_system_ports(monkeypatch):
+    from octohost.comm import ports
+
+    monkeypatch.setattr(ports.serial.tools.list_ports, "comports", lambda: [])
+
+
+def test_auto_connect_finds_the_virtual_printer_when_no_other_port_exists(start_server, no_system_ports):
+    running = start_server()
+    assert running.post("/api/connection", json={"command": "connect"}).status_code == 204
+    current = wait_until(lambda: (c := running.get("/api/connection").json()["current"])["state"] == "Operational"
+                         and c, timeout=60)
+    assert current["port"] == "VIRTUAL"
+
+
+def test_a_failed_auto_connect_reads_the_same_in_connection_and_job(start_server, no_system_ports, tmp_path):
+    not_a_tty = tmp_path / "ttyFAKE0"
+    not_a_tty.write_text("")
+    running = start_server(settings_values={"serial.additionalPorts": [str(not_a_tty)],
+                                            "serial.timeout.detection": 0.5})
+    assert running.post("/api/connection", json={"command": "connect", "port": "AUTO"}).status_code == 204
+    wait_until(lambda: running.context.printer.is_error(), timeout=60)
+    connection = running.get("/api/connection").json()["current"]["state"]
+    assert connection == running.get("/api/job").json()["state"]
+    assert connection.startswith("Offline after error") or connection.startswith("Error")
