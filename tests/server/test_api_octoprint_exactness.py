@@ -111,3 +111,18 @@ def test_a_failed_auto_connect_reads_the_same_in_connection_and_job(start_server
     connection = running.get("/api/connection").json()["current"]["state"]
     assert connection == running.get("/api/job").json()["state"]
     assert connection.startswith("Offline after error") or connection.startswith("Error")
+
+
+def test_automatic_baudrate_preference_is_null(start_server):
+    running = start_server(settings_values={"serial.baudrate": 0})
+    assert running.get("/api/connection").json()["options"]["baudratePreference"] is None
+
+
+def test_the_appkeys_list_carries_the_pending_requests_by_user_token(connected):
+    made = requests.post(connected.url + "/plugin/appkeys/request", json={"app": "Exactness", "user": "admin"},
+                         timeout=10)
+    assert made.status_code == 201
+    listed = connected.get("/api/plugin/appkeys").json()
+    assert [p["app_id"] for p in listed["pending"].values()] == ["Exactness"]
+    token = next(iter(listed["pending"]))
+    assert listed["pending"][token]["user_token"] == token

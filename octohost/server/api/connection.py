@@ -14,7 +14,15 @@ def state():
     text, port, baudrate, profile = printer.get_current_connection()
     return jsonify({"current": {"state": text, "port": port, "baudrate": baudrate,
                                 "printerProfile": (profile or {}).get("id") if port else "_default"},
-                    "options": printer.get_connection_options()})
+                    "options": _options(printer)})
+
+
+def _options(printer):
+    """The printer's connection options; "automatic" baud rate is null, as OctoPrint has it (0 here)."""
+    options = dict(printer.get_connection_options())
+    if not options.get("baudratePreference"):
+        options["baudratePreference"] = None
+    return options
 
 
 @blueprint.route("/api/connection", methods=["POST"])
