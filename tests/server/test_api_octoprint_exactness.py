@@ -5,19 +5,15 @@ import http.client
 
 import pytest
 import requests
-from server_support import wait_until
+
+from support import wait_until
 
 
 @pytest.fixture(scope="module")
-def connected(tmp_path_factory, users_template):
-    from conftest import _server_factory
-
-    start, started = _server_factory(tmp_path_factory.mktemp("exact"), users_template)
-    running = start(connect_virtual=True)
+def connected(start_module_server):
+    running = start_module_server(connect_virtual=True)
     wait_until(lambda: running.context.printer.is_operational())
-    yield running
-    for server in started:
-        server.stop()
+    return running
 
 
 def test_every_heater_reports_an_offset_of_zero_when_none_is_set(connected):

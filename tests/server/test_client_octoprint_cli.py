@@ -5,7 +5,8 @@ import subprocess
 import sys
 
 import pytest
-from server_support import wait_until
+
+from support import wait_until
 
 pytest.importorskip("octoprint_cli")
 

@@ -2,11 +2,11 @@
 the application key flow included (issue #15)."""
 
 import asyncio
-import io
 
 import pytest
 import requests
-from server_support import wait_until
+
+from support import wait_until
 
 pyoctoprintapi = pytest.importorskip("pyoctoprintapi")
 from pyoctoprintapi import OctoprintClient  # noqa: E402

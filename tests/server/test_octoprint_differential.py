@@ -21,6 +21,8 @@ from api_shapes import Allowlist, response_differences, shape_differences
 from octoprint_reference import Reference, missing_reason
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from support import wait_until
+
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "secret-pw"
@@ -88,16 +90,12 @@ class Target:
     def job(self):
         return self.request("GET", "/api/job").json()
 
+    def wait(self, condition, what, timeout=60):
+        """Poll ``condition(self)`` until it holds (see support.wait_until)."""
+        return wait_until(lambda: condition(self), timeout=timeout, interval=0.1, message=f"{self.name} {what}")
 
-def wait_for(predicate, what, timeout=60):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    def analysed(self, name):
+        return "estimatedPrintTime" in self.request("GET", f"/api/files/local/{name}").json().get("gcodeAnalysis", {})
 
 
 class Pair:
@@ -146,7 +144,7 @@ class Pair:
     def both(self, method, path, who="admin", **kwargs):
         """The same request to both without comparing (moving them into a state)."""
         answers = [t.request(method, path, who, **kwargs) for t in self.targets]
-        for target, answer in zip(self.targets, answers):
+        for target, answer in zip(self.targets, answers, strict=True):
             assert answer.status_code < 400, f"{target.name} {method} {path}: {answer.status_code} {answer.text}"
         return answers
 
@@ -158,7 +156,7 @@ class Pair:
 
 
 @pytest.fixture(scope="module")
-def pair(tmp_path_factory, start_module_server):
+def pair(tmp_path_factory, octohost_server):
     reason = _reason_to_skip()
     if reason:
         pytest.skip(reason)
@@ -167,7 +165,7 @@ def pair(tmp_path_factory, start_module_server):
     reference.prepare(PASSWORD)
     reference.start()
     try:
-        running = start_module_server
+        running = octohost_server
         pair = Pair(Target("octohost", running.url, running.keys),
                     Target("octoprint", reference.url, reference.keys),
                     _api_app())
@@ -196,14 +194,8 @@ def _api_app():
 
 
 @pytest.fixture(scope="module")
-def start_module_server(tmp_path_factory, users_template):
-    from conftest import _server_factory
-
-    start, started = _server_factory(tmp_path_factory.mktemp("octohost"), users_template)
-    running = start(settings_values={"serial.virtual.okDelay": 0.004})
-    yield running
-    for server in started:
-        server.stop()
+def octohost_server(start_module_server):
+    return start_module_server(settings_values={"serial.virtual.okDelay": 0.004})
 
 
 GET_ROUTES = (
@@ -259,7 +251,7 @@ def test_connecting_to_a_port_that_is_not_offered(pair):
 def test_connected_every_route_and_client(pair):
     pair.both("POST", "/api/connection", json={"command": "connect", "port": "VIRTUAL", "baudrate": 115200})
     for target in pair.targets:
-        wait_for(lambda: target.state() == "Operational", f"{target.name} Operational")
+        target.wait(lambda t: t.state() == "Operational", "Operational")
     for path in GET_ROUTES:
         for who in WHO_ALL:
             pair.compare("GET", path, who, "operational")
@@ -350,8 +342,7 @@ def test_upload_and_list(pair):
     pair.compare("POST", "/api/files/local", "admin", "files", body=_upload("bad.exe", b"MZ"))
     for target in pair.targets:  # analysis runs in the background on both
         for name in ("small.gcode", "big.gcode"):
-            wait_for(lambda: "estimatedPrintTime" in target.request("GET", f"/api/files/local/{name}").json().get(
-                "gcodeAnalysis", {}), f"{target.name} analysis of {name}", timeout=120)
+            target.wait(lambda t, name=name: t.analysed(name), f"analysis of {name}", timeout=120)
     for path in ("/api/files", "/api/files/local", "/api/files/local/small.gcode", "/api/files/local/folder",
                  "/api/files?recursive=true"):
         for who in ("admin", "viewer", "none"):
@@ -364,8 +355,7 @@ def test_upload_and_list(pair):
 def test_printing_paused_cancelled(pair):
     pair.both("POST", "/api/files/local/big.gcode", json={"command": "select", "print": True})
     for target in pair.targets:
-        wait_for(lambda: target.state() == "Printing" and (target.job()["progress"]["completion"] or 0) > 0,
-                 f"{target.name} printing")
+        target.wait(lambda t: t.state() == "Printing" and (t.job()["progress"]["completion"] or 0) > 0, "printing")
     for path in STATE_ROUTES + ("/api/files/local/big.gcode",):
         pair.compare("GET", path, "admin", "printing")
     pair.compare("POST", "/api/job", "admin", "printing", json={"command": "start"})
@@ -373,12 +363,12 @@ def test_printing_paused_cancelled(pair):
     pair.compare("DELETE", "/api/files/local/big.gcode", "admin", "printing")
     pair.both("POST", "/api/job", json={"command": "pause", "action": "pause"})
     for target in pair.targets:
-        wait_for(lambda: target.state() == "Paused", f"{target.name} paused")
+        target.wait(lambda t: t.state() == "Paused", "paused")
     for path in STATE_ROUTES:
         pair.compare("GET", path, "admin", "paused")
     pair.both("POST", "/api/job", json={"command": "cancel"})
     for target in pair.targets:
-        wait_for(lambda: target.state() == "Operational", f"{target.name} operational after cancel")
+        target.wait(lambda t: t.state() == "Operational", "operational after cancel")
     for path in STATE_ROUTES:
         pair.compare("GET", path, "admin", "cancelled")
     pair.check("printing")
@@ -387,9 +377,8 @@ def test_printing_paused_cancelled(pair):
 def test_print_done(pair):
     pair.both("POST", "/api/files/local/small.gcode", json={"command": "select", "print": True})
     for target in pair.targets:
-        wait_for(lambda: target.state() == "Printing" or target.job()["progress"]["completion"] == 100,
-                 f"{target.name} started")
-        wait_for(lambda: target.state() == "Operational", f"{target.name} done", timeout=90)
+        target.wait(lambda t: t.state() == "Printing" or t.job()["progress"]["completion"] == 100, "started")
+        target.wait(lambda t: t.state() == "Operational", "done", timeout=90)
     answers = pair.compare("GET", "/api/job", "admin", "done")
     completions = [a.json()["progress"]["completion"] for a in answers]
     pair.record("GET /api/job [admin] @done", [f"$.progress.completion value {completions[0]} != {completions[1]}"]
