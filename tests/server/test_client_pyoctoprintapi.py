@@ -56,12 +56,15 @@ def test_every_call_of_pyoctoprintapi(start_server):
                 await client.get_printer_info()
 
             await client.connect(port="VIRTUAL", baud_rate=115200)
-            for _ in range(300):
+            printer = None
+            for _ in range(300):  # operational, and the first temperature report is in
                 try:
                     printer = await client.get_printer_info()
-                    break
+                    if printer.temperatures:
+                        break
                 except PrinterOffline:
-                    await asyncio.sleep(0.1)
+                    pass
+                await asyncio.sleep(0.1)
             assert printer.state.flags.operational
             assert {t.name for t in printer.temperatures} >= {"tool0", "bed"}
             assert all(t.offset == 0 for t in printer.temperatures)
