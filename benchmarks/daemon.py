@@ -29,6 +29,7 @@ import requests
 import websocket
 
 from octohost.access.users import UserManager
+from octohost.settings import Settings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 USER, PASSWORD = "bench", "bench-password"
@@ -156,6 +157,7 @@ def main():
         key = users.get_or_create_api_key(USER)
         stats_path = os.path.join(basedir, "sim-stats.json")
         simulator, pty_path = start_simulator(stats_path)
+        Settings(basedir).set("serial.additionalPorts", [pty_path])  # only offered ports connect
         port = free_port()
         daemon_process = start_daemon(basedir, port, args.optimize)
         daemon = psutil.Process(daemon_process.pid)

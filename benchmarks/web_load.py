@@ -289,6 +289,7 @@ def main():
         users.add_user(USER, "bench-password", admin=True)
         key = users.get_or_create_api_key(USER)
         settings = Settings(basedir)
+        settings.set("serial.additionalPorts", ["/dev/pts/*"])  # the simulators' ptys: only offered ports connect
         for assignment in args.set:
             name, _, value = assignment.partition("=")
             settings.set(name, yaml.safe_load(value))

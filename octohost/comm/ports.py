@@ -68,9 +68,12 @@ def detection_ports(settings: Any, plugin_manager: HandlerSource | None = None,
     """Ports auto-detection (port AUTO) should try, in order.
 
     ``preferred`` (the last port that worked) first, then ports that look like printer boards,
-    then the rest. VIRTUAL is never a detection result: someone asking for AUTO has real hardware.
+    then the rest. VIRTUAL only when no other port exists, as OctoPrint's autodetection finds its
+    virtual printer there; with any real port present AUTO never falls back to a simulation.
     """
     ports = [port for port in list_ports(settings, plugin_manager) if port != VIRTUAL_PORT]
+    if not ports:
+        return [VIRTUAL_PORT]
 
     def rank(port: str) -> tuple[int, int]:
         if port == preferred:

@@ -88,6 +88,10 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self._tool = 0
         self._pending_details = None
         self._start_after_sd_select = None
+        #: how the last job ended ("done", "cancelled") until the next starts or a file is selected:
+        #: OctoPrint reports a finished job at 100% (the file's tail after its last command is never
+        #: sent) and a cancelled one with no progress
+        self._job_end = None
 
         self._offsets = {}
         self._rewriter = control.TemperatureOffsetRewriter()
@@ -180,6 +184,8 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
 
     def get_current_connection(self, *args, **kwargs):
         comm = self._comm
+        if self.is_error():  # as OctoPrint, and as /api/job tells it: "Offline after error: ..."
+            return self.get_state_string(), getattr(comm, "port", None), getattr(comm, "baudrate", None), None
         if comm is None or self.is_closed_or_error():
             return "Closed", None, None, None
         return self.get_state_string(), comm.port, comm.baudrate, self._current_profile()
@@ -447,8 +453,12 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         return job_data(self._job.file, self._job.details, (self._current_profile() or {}).get("id"), self._job.user)
 
     def _progress(self, status, estimate):
-        if self._job.file is None:
+        if self._job.file is None or (self._job_end == "cancelled" and not self._job.active):
             status = None
+        elif self._job_end == "done" and not self._job.active and status:
+            size = status.get("size") or self._job.file.get("size")
+            done = progress_data(status, size, status.get("print_time"), (0, None))
+            return dict(done, completion=100.0, filepos=size)
         if self._job.active:
             return progress_data(status, self._job.file.get("size"), self._job.elapsed(), estimate)
         return progress_data(status, (self._job.file or {}).get("size"), (status or {}).get("print_time"),
@@ -473,7 +483,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         state = self._comm_state()
         data = {
             "state": {"text": self.get_state_string(), "flags": state_flags(state, self._sd_ready),
-                      "error": self._error},
+                      "error": self._error or ""},
             "job": self.get_current_job(),
             "progress": self._progress(status, estimate),
             "currentZ": self._current_z,
@@ -613,6 +623,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self._fire(Events.FIRMWARE_DATA, {"name": firmware_name, "data": firmware_data})
 
     def on_comm_file_selected(self, path, size, sd, user=None):
+        self._job_end = None
         if path is None:
             self._job.select(None)
             self._sampler.trigger()
@@ -650,11 +661,13 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
 
     def on_comm_print_job_started(self, suppress_script=False, user=None):
         self._rewriter.reset()
+        self._job_end = None
         self._job.started(user=user)
         self._job_script("beforePrintStarted", suppress_script)
         self._sampler.trigger()
 
     def on_comm_print_job_done(self, suppress_script=False):
+        self._job_end = "done"
         self._job.done()
         self._job_script("afterPrintDone", suppress_script)
         self._sampler.trigger()
@@ -669,6 +682,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self._fire(Events.PRINT_CANCELLING, self._job.payload(**extra))
 
     def on_comm_print_job_cancelled(self, suppress_script=False, user=None, reason=None):
+        self._job_end = "cancelled"
         self._job.cancelled(reason)
         self._job_script("afterPrintCancelled", suppress_script)
         self._sampler.trigger()

@@ -5,6 +5,7 @@ headers arrive: the small default protects the buffered Flask views, the streami
 routes and the plugins' ``server.http.bodysize`` entries get their own limits. A request that
 declares a larger body gets a JSON 413 before any of it is read, and the connection closes; so
 does one whose ``Host`` header no URL can be built on (a JSON 400, see :func:`usable_host`).
+Leading repeated slashes of a path collapse to one here, before routing.
 
 Slow clients: Tornado's ``body_timeout`` bounds the time a whole body may take, right for the
 small buffered bodies but not for a large upload over a slow link. Requests on a route with a
@@ -93,6 +94,10 @@ class _BodySizeDelegate(httputil.HTTPMessageDelegate):
         if host is not None and not usable_host(host):
             self._reject(start_line.method, 400, "Bad Request", "Invalid Host header")
             return None
+        if start_line.path.startswith("//"):
+            # ``//api/printer/bed`` is ``/api/printer/bed``, as OctoPrint answers it: clients such as
+            # pyoctoprintapi join a base URL ending in "/" with a path starting with one
+            start_line = start_line._replace(path="/" + start_line.path.lstrip("/"))
         limit = self._server.max_body_for(start_line.method, start_line.path.split("?", 1)[0])
         length = headers.get("Content-Length", "")
         if length.isdigit() and int(length) > limit:

@@ -184,6 +184,7 @@ class PageRenderer:
 
     def __init__(self, app_context):
         self.settings = _component(app_context, "settings")
+        self.app_context = app_context
         self.plugin_manager = _component(app_context, "plugin_manager")
         version = _component(app_context, "version") or {}
         self.version = version.get("version") if isinstance(version, dict) else str(version)
@@ -231,6 +232,9 @@ class PageRenderer:
             "plugin_assets": {"js": [u for p in self.plugins for u in p.asset_urls("js")],
                               "css": [u for p in self.plugins for u in p.asset_urls("css")]},
             "client_config": {"version": self.version, "settingsSchema": self.form_schema,
+                              # the UI asks /api/server about setup only then: afterwards it is 403
+                              # without a login, as in OctoPrint
+                              "firstRun": bool(getattr(self.app_context, "first_run", False)),
                               "plugins": [p.identifier for p in self.plugins]},
         }
         for plugin in self.plugins:
@@ -242,6 +246,10 @@ class PageRenderer:
 class IndexHandler(tornado.web.RequestHandler):
     def initialize(self, renderer):
         self.renderer = renderer
+
+    def head(self):
+        """What GET answers, without the page (OctoPrint answers HEAD / too; 405 broke probes)."""
+        self.get()
 
     def get(self):
         self.set_header("Content-Type", "text/html; charset=utf-8")

@@ -56,8 +56,10 @@ def test_cli_admin_and_key_work_at_once_and_end_first_run(daemon):
     assert requests.get(url + "/api/server", timeout=10).json()["firstRun"] is True
 
     cli(basedir, "user", "add", "admin", "--password", "pw", "--admin")
-    assert requests.get(url + "/api/server", timeout=10).json()["firstRun"] is False
+    # first run is over: without a key /api/server now answers 403, as OctoPrint does
+    assert requests.get(url + "/api/server", timeout=10).status_code == 403
     key = cli(basedir, "user", "apikey", "admin")
+    assert requests.get(url + "/api/server", headers={"X-Api-Key": key}, timeout=10).json()["firstRun"] is False
     response = requests.get(url + "/api/currentuser", headers={"X-Api-Key": key}, timeout=10)
     assert response.status_code == 200 and response.json()["name"] == "admin"
 

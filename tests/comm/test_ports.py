@@ -105,7 +105,7 @@ def test_baudrates_are_standard_plus_additional_fastest_first(settings):
     assert ports.baudrates(settings) == [500000, 250000, 230400, 115200, 74880, 57600, 38400, 19200, 9600]
 
 
-def test_detection_tries_the_preferred_port_then_likely_boards_never_virtual(settings, system):
+def test_detection_tries_the_preferred_port_then_likely_boards_not_virtual(settings, system):
     system += [("/dev/ttyAMA0", "3F201000.serial"), ("/dev/ttyUSB1", "USB"), ("/dev/ttyACM0", "USB"),
                ("/dev/rfcomm0", "bluetooth")]
     assert ports.detection_ports(settings) == ["/dev/ttyACM0", "/dev/ttyUSB1", "/dev/ttyAMA0", "/dev/rfcomm0"]
@@ -115,3 +115,10 @@ def test_detection_tries_the_preferred_port_then_likely_boards_never_virtual(set
 def test_detection_baudrates_put_the_preferred_rate_first(settings):
     rates = ports.detection_baudrates(settings, preferred=115200)
     assert rates[0] == 115200 and sorted(rates[1:], reverse=True) == rates[1:] and rates.count(115200) == 1
+
+
+def test_detection_finds_virtual_only_when_no_other_port_exists(settings, system):
+    """As OctoPrint's autodetection finds its virtual printer; never as a fallback for real hardware."""
+    assert ports.detection_ports(settings) == ["VIRTUAL"]
+    system.append(("/dev/ttyUSB0", "USB"))
+    assert ports.detection_ports(settings) == ["/dev/ttyUSB0"]

@@ -417,3 +417,24 @@ def test_jobs_refused_in_the_wrong_state(make_stack):
     assert stack.printer.is_current_file("a.gcode", False)
     stack.printer.cancel_print()
     wait_until(lambda: "PrintCancelled" in stack.recorder.names(), timeout=20)
+
+
+def test_progress_is_100_after_done_and_empty_after_cancel(make_stack):
+    """As OctoPrint: a finished job reports 100% at the file's end even when comments follow its
+    last command (they are never sent), and a cancelled job no progress at all."""
+    stack = make_stack(virtual_options=VirtualOptions(time_scale=50.0, ok_delay=0.002))
+    stack.connect()
+    path = write_gcode(stack.uploads / "tail.gcode", lines=100, footer=["; the end"] + ["; comment"] * 20)
+    stack.printer.select_file("tail.gcode", False, printAfterSelect=True)
+    wait_until(lambda: "PrintDone" in stack.recorder.names(), timeout=60)
+    progress = stack.printer.get_current_data()["progress"]
+    assert progress["completion"] == 100.0 and progress["filepos"] == path.stat().st_size
+    assert progress["printTimeLeft"] == 0 and progress["printTime"] is not None
+
+    write_gcode(stack.uploads / "long.gcode", lines=5000)
+    stack.printer.select_file("long.gcode", False, printAfterSelect=True)
+    wait_until(lambda: (stack.printer.get_current_data()["progress"]["completion"] or 0) > 0)
+    assert stack.printer.get_current_data()["progress"]["completion"] < 100
+    stack.printer.cancel_print()
+    wait_until(lambda: "PrintCancelled" in stack.recorder.names(), timeout=20)
+    wait_until(lambda: set(stack.printer.get_current_data()["progress"].values()) == {None})

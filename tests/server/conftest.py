@@ -112,3 +112,12 @@ def shared_server(tmp_path_factory, users_template):
     yield start()
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def start_module_server(tmp_path_factory, users_template):
+    """``start_server`` for servers that a whole module shares (they keep state between tests)."""
+    start, started = _server_factory(tmp_path_factory.mktemp("module"), users_template)
+    yield start
+    for server in started:
+        server.stop()

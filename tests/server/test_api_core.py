@@ -4,12 +4,20 @@ import requests
 
 
 def test_version_identifies_as_octoprint_with_our_version_and_capabilities(running):
-    body = running.get("/api/version", role=None).json()
+    body = running.get("/api/version", role="viewer").json()
     assert body["text"].startswith("OctoPrint ")
     assert "octohost" in body["text"]
     assert body["api"] == "0.1"
     assert body["capabilities"]["appkeys"] is True
-    assert running.get("/api/server", role=None).json()["safemode"] is None
+    assert running.get("/api/server", role="viewer").json()["safemode"] is None
+
+
+def test_version_and_server_refuse_a_missing_or_wrong_key_once_an_account_exists(running):
+    """Slicers and Home Assistant test a key with GET /api/version: OctoPrint 1.11.8 answers 403."""
+    for path in ("/api/version", "/api/server"):
+        assert running.get(path, role=None).status_code == 403
+        wrong = requests.get(running.url + path, headers={"X-Api-Key": "not-a-key"}, timeout=10)
+        assert wrong.status_code == 403 and "error" in wrong.json()
 
 
 def test_api_key_is_accepted_in_header_query_and_bearer(running):

@@ -65,7 +65,7 @@ def test_octorest_drives_a_print_over_a_pty(start_server, pty_printer):
 
 
 def test_job_commands_answer_409_in_the_wrong_state(start_server, pty_printer):
-    running = start_server()
+    running = start_server(settings_values={"serial.additionalPorts": [pty_printer.path]})
     for command in ({"command": "start"}, {"command": "cancel"}, {"command": "restart"},
                     {"command": "pause", "action": "pause"}, {"command": "pause", "action": "resume"}):
         assert running.post("/api/job", role="user", json=command).status_code == 409, command
@@ -77,7 +77,7 @@ def test_job_commands_answer_409_in_the_wrong_state(start_server, pty_printer):
 
 
 def test_commands_with_placeholders_and_tool_targets(start_server, pty_printer):
-    running = start_server()
+    running = start_server(settings_values={"serial.additionalPorts": [pty_printer.path]})
     running.post("/api/connection", json={"command": "connect", "port": pty_printer.path, "baudrate": 115200})
     wait_until(running.context.printer.is_operational)
     sent = running.post("/api/printer/command", role="user", json={"command": "M117 {greeting}",

@@ -25,7 +25,7 @@ def connect(running, port):
 
 
 def test_line_breaks_split_a_command_and_over_long_ones_are_refused_with_400(start_server, pty_printer):
-    running = start_server()
+    running = start_server(settings_values={"serial.additionalPorts": [pty_printer.path]})  # offered ports only
     connect(running, pty_printer.path)
     sent = running.post("/api/printer/command", role="user",
                         json={"commands": ["M117 a\nM117 b", "M117 c\rM117 d\r\n"]})

@@ -26,8 +26,8 @@ def needs(permission_holders, allowed_code):
 
 
 TABLE = [
-    row("GET", "/api/version", 200),
-    row("GET", "/api/server", 200),
+    row("GET", "/api/version", (403, 200, 200, 200)),
+    row("GET", "/api/server", (403, 200, 200, 200)),
     row("GET", "/api/currentuser", 200),
     row("POST", "/api/login", 400, json={}),
     row("POST", "/api/logout", 200),

@@ -32,7 +32,8 @@ def test_serve_virtual_then_sigterm_exits_zero(tmp_path):
         line = process.stdout.readline()
         assert "open http://127.0.0.1:" in line
         url = line.strip().split("open ")[1].split(" ")[0].rstrip("/")
-        assert requests.get(url + "/api/version", timeout=10).json()["text"].startswith("OctoPrint")
+        version = requests.get(url + "/api/version", headers={"X-Api-Key": key}, timeout=10).json()
+        assert version["text"].startswith("OctoPrint")
         last = {}
 
         def operational():

@@ -60,8 +60,11 @@ def poll(app_token):
 def pending():
     ident = identity()
     requests = ctx().appkeys.pending_for(ident.user.name, all_users=ident.has("PLUGIN_APPKEYS_ADMIN"))
-    return jsonify({"pending": [{"app_id": r.app, "user_id": r.user_name, "user_token": r.user_token}
-                                for r in requests]})
+    return jsonify({"pending": [_pending_record(r) for r in requests]})
+
+
+def _pending_record(request):
+    return {"app_id": request.app, "user_id": request.user_name, "user_token": request.user_token}
 
 
 @blueprint.route("/plugin/appkeys/decision/<user_token>", methods=["POST"])
@@ -81,7 +84,9 @@ def list_keys():
     ident = identity()
     everyone = ident.has("PLUGIN_APPKEYS_ADMIN")
     keys = ctx().appkeys.keys(None if everyone else ident.user.name)
-    return jsonify({"keys": keys})
+    # as OctoPrint: the user's undecided requests too, by user token
+    waiting = ctx().appkeys.pending_for(ident.user.name)
+    return jsonify({"keys": keys, "pending": {r.user_token: _pending_record(r) for r in waiting}})
 
 
 @blueprint.route("/api/plugin/appkeys", methods=["POST"])

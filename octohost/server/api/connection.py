@@ -14,7 +14,15 @@ def state():
     text, port, baudrate, profile = printer.get_current_connection()
     return jsonify({"current": {"state": text, "port": port, "baudrate": baudrate,
                                 "printerProfile": (profile or {}).get("id") if port else "_default"},
-                    "options": printer.get_connection_options()})
+                    "options": _options(printer)})
+
+
+def _options(printer):
+    """The printer's connection options; "automatic" baud rate is null, as OctoPrint has it (0 here)."""
+    options = dict(printer.get_connection_options())
+    if not options.get("baudratePreference"):
+        options["baudratePreference"] = None
+    return options
 
 
 @blueprint.route("/api/connection", methods=["POST"])
@@ -31,6 +39,11 @@ def command():
     port, baudrate, profile = data.get("port"), data.get("baudrate"), data.get("printerProfile")
     if port is not None and (not isinstance(port, str) or not port or len(port) > 512):
         raise ApiError(400, "port must be a non-empty string")
+    if port is not None and port != "AUTO" and "://" not in port \
+            and port not in printer.get_connection_options()["ports"]:
+        # as OctoPrint: a port that is not offered is refused now, not failed later; network
+        # serial bridges (socket://, rfc2217://) are never listed and stay allowed (octohost's)
+        raise ApiError(400, f"port is not one of the offered ports: {port!r}")
     if baudrate is not None and (isinstance(baudrate, bool) or not isinstance(baudrate, int) or baudrate < 0):
         raise ApiError(400, "baudrate must be a non-negative integer")
     if profile is not None and (not isinstance(profile, str) or not ctx().profile_manager.exists(profile)):

@@ -31,8 +31,18 @@ def _capabilities():
     return capabilities
 
 
+def _status_or_403():
+    """Version and server info need STATUS once an account exists, as in OctoPrint 1.11.8: a
+    missing or wrong key gets 403 there (never 401), which is how clients such as slicers and Home
+    Assistant find out that the key they were given does not work. During first run they answer
+    anyone, so the UI can find out that setup is needed."""
+    if not ctx().first_run and not identity().has("STATUS"):
+        raise ApiError(403, "Invalid API key" if identity().invalid_key else "Authentication required")
+
+
 @blueprint.route("/api/version")
 def version():
+    _status_or_403()
     info = ctx().version
     return jsonify({"api": info["api"], "server": info["octoprint"],
                     "text": f"OctoPrint {info['octoprint']} (octohost {info['version']})",
@@ -41,6 +51,7 @@ def version():
 
 @blueprint.route("/api/server")
 def server():
+    _status_or_403()
     c = ctx()
     return jsonify({"version": c.version["octoprint"], "octohost": c.version["version"],
                     "safemode": "flag" if c.safe_mode else None, "online": True,

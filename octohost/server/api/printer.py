@@ -42,7 +42,9 @@ def _invalid_values():
 def _temperatures(printer, heaters=None):
     """OctoPrint's temperature block, optionally with ``history`` (``?history=true&limit=n``)."""
     current = printer.get_current_temperatures()
-    data = {k: v for k, v in current.items() if heaters is None or heaters(k)}
+    # OctoPrint reports every heater's offset, 0 when none is set; the printer keeps only set ones
+    data = {k: (dict(v, offset=v.get("offset") or 0) if isinstance(v, dict) else v)
+            for k, v in current.items() if heaters is None or heaters(k)}
     if request.args.get("history", "false").lower() in ("true", "1", "yes"):
         limit = query_int("limit", HISTORY_LIMIT_MAX, 0, 2**31)
         history = printer.get_temperature_history()
@@ -66,7 +68,7 @@ def state():
     if "state" not in exclude:
         state_data = printer.get_current_data().get("state", {})
         body["state"] = {"text": state_data.get("text", printer.get_state_string()),
-                         "flags": state_data.get("flags", {}), "error": state_data.get("error")}
+                         "flags": state_data.get("flags", {}), "error": state_data.get("error") or ""}
     return jsonify(body)
 
 

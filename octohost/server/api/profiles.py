@@ -1,6 +1,7 @@
 """``/api/printerprofiles``: list, create (``basedOn``), update (PATCH) and delete printer profiles.
 
-A duplicate id answers 409 (OctoPrint answered 500); invalid fields 400 naming the field; the
+``GET /api/printerprofiles/<id>`` answers the profile itself; a new profile needs ``id`` and
+``name`` (400 without). A duplicate id answers 409 (OctoPrint answered 500); invalid fields 400 naming the field; the
 default and the connected profile cannot be deleted (409).
 """
 
@@ -63,7 +64,7 @@ def get_profile(identifier):
     profile = ctx().profile_manager.get(identifier)
     if profile is None:
         raise ApiError(404, f"Unknown printer profile: {identifier}")
-    return jsonify({"profile": _decorate(profile)})
+    return jsonify(_decorate(profile))  # bare, as OctoPrint (POST and PATCH wrap it in "profile")
 
 
 @blueprint.route("/api/printerprofiles", methods=["POST"])
@@ -77,6 +78,9 @@ def add_profile():
         if base is None:
             raise ApiError(400, f"Unknown printer profile to base on: {based_on!r}")
         profile = deep_merge({k: v for k, v in base.items() if k not in ("id", "default", "current")}, profile)
+    for field in ("id", "name"):  # as OctoPrint: a new profile names its id, nothing is made up
+        if not isinstance(profile.get(field), str) or not profile[field]:
+            raise ApiError(400, f"profile.{field} is missing")
     try:
         saved = manager.save(profile, allow_overwrite=False, make_default=bool(profile.get("default")))
     except PrinterProfileError as exc:

@@ -10,6 +10,8 @@ GCODE scripts; a POST may change them (template syntax is checked for all before
 and the custom ``controls`` (checked against OctoPrint's control schema).
 """
 
+import uuid
+
 from flask import Blueprint, jsonify
 
 from octohost.events import Events
@@ -27,18 +29,39 @@ PUBLIC_SECTIONS = ("serial", "temperature", "webcam", "feature", "appearance", "
 WRITABLE_SECTIONS = PUBLIC_SECTIONS + ("api", "accessControl", "events", "plugins", "controls")
 HIDDEN = (("server", "secretKey"),)
 WEBCAM_ALIASES = {"streamUrl": "stream", "snapshotUrl": "snapshot"}
+#: OctoPrint webcam fields that clients read and octohost has no use for (no timelapse rendering,
+#: snapshots are not fetched by the server): answered with OctoPrint's defaults, ignored in a POST
+WEBCAM_FIXED = {"bitrate": "10000k", "snapshotSslValidation": True}
+#: OctoPrint's discovery plugin settings (Home Assistant's setup reads ``upnpUuid``); octohost does
+#: not announce itself, so all but the id are OctoPrint's empty defaults
+DISCOVERY_DEFAULTS = {"publicHost": None, "publicPort": None, "pathPrefix": None, "httpUsername": None,
+                      "httpPassword": None, "zeroConf": [],
+                      "model": {k: None for k in ("name", "description", "number", "url", "serial", "vendor",
+                                                  "vendorUrl")},
+                      "addresses": None, "ignoredAddresses": None, "interfaces": None, "ignoredInterfaces": None}
 
 
 def _visible_tree():
     tree = ctx().settings.effective()
     if not identity().has("SETTINGS"):
         return {k: v for k, v in tree.items() if k in PUBLIC_SECTIONS}
+    discovery = tree.setdefault("plugins", {}).setdefault("discovery", {})
+    if isinstance(discovery, dict):  # what a client stored there wins over the defaults
+        for key, value in dict(DISCOVERY_DEFAULTS, upnpUuid=_upnp_uuid(tree)).items():
+            discovery.setdefault(key, value)
     for section, key in HIDDEN:
         tree.get(section, {}).pop(key, None)
     scripts = _scripts()
     if scripts is not None:
         tree["scripts"] = {"gcode": scripts.list_sources()}
     return tree
+
+
+def _upnp_uuid(tree):
+    """A UUID stable for this installation (derived from its session secret, which it does not
+    reveal), as OctoPrint's discovery plugin keeps one in its settings."""
+    secret = tree.get("server", {}).get("secretKey") or ""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "octohost-upnp:" + secret))
 
 
 def _scripts():
@@ -81,6 +104,7 @@ def get_settings():
         for alias, key in WEBCAM_ALIASES.items():
             webcam[alias] = webcam[key]
         webcam["webcamEnabled"] = bool(webcam["stream"])
+        webcam.update(WEBCAM_FIXED)
     return jsonify(tree)
 
 
@@ -108,7 +132,8 @@ def save_settings():
     data = json_body()
     webcam = data.get("webcam")
     if isinstance(webcam, dict):
-        webcam.pop("webcamEnabled", None)
+        for key in ("webcamEnabled",) + tuple(WEBCAM_FIXED):
+            webcam.pop(key, None)
         for alias, key in WEBCAM_ALIASES.items():
             if alias in webcam:
                 webcam.setdefault(key, webcam.pop(alias))

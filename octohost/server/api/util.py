@@ -97,11 +97,11 @@ def requires_login(view):
 
 
 def json_body():
-    """The request body as a JSON object, or 400: strict (no NaN/Infinity), at most
-    ``limits.MAX_DEPTH`` levels deep, numbers within ``limits.MAX_NUMBER`` (the body's size is
-    bounded by the server before it is read)."""
-    if request.mimetype != "application/json":
-        raise ApiError(400, "Expected content type application/json")
+    """The request body as a JSON object, or 400 (415 when it is not JSON at all): strict (no
+    NaN/Infinity), at most ``limits.MAX_DEPTH`` levels deep, numbers within ``limits.MAX_NUMBER``
+    (the body's size is bounded by the server before it is read)."""
+    if request.mimetype != "application/json":  # 415 as OctoPrint (Flask) answers it
+        raise ApiError(415, "Expected content type application/json")
     try:
         data = limits.loads(request.get_data(cache=True))
     except ValueError as exc:

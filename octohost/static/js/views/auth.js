@@ -5,6 +5,7 @@ import { $, setText, show } from "../dom.js";
 import { store } from "../store.js";
 
 let socket = null;
+const pageConfig = JSON.parse(document.getElementById("octohost-config").textContent);
 
 function showScreen(which) {
   show($("#auth-screen"), which !== "app");
@@ -20,6 +21,7 @@ function showScreen(which) {
 // "loggedIn" is emitted on every login, also when the same session is found again after a
 // reconnect (the "user" value then does not change), so views can reload what a restart changed.
 function loggedIn(user) {
+  pageConfig.firstRun = false; // an account exists now
   store.set("user", user);
   socket.authenticate(user.name, user.session);
   showScreen("app");
@@ -33,16 +35,20 @@ function formError(element, message) {
 
 // Ask the server who we are: first run, a live session (passive login), or nobody.
 export async function resolveSession() {
-  let server;
-  try {
-    server = await api.get("/api/server");
-  } catch (error) {
-    return;
-  }
-  if (server && server.firstRun) {
-    store.set("user", null);
-    showScreen("firstrun");
-    return;
+  // Once an account exists /api/server answers 403 without a login (as OctoPrint does), so ask it
+  // about setup only when the page was served during first run.
+  if (pageConfig.firstRun) {
+    let server = null;
+    try {
+      server = await api.get("/api/server");
+    } catch (error) {
+      if (error.status !== 403) return; // 403: setup was finished meanwhile
+    }
+    if (server && server.firstRun) {
+      store.set("user", null);
+      showScreen("firstrun");
+      return;
+    }
   }
   try {
     const user = await api.post("/api/login", { passive: true });

@@ -75,6 +75,13 @@ function profileFromForm(form) {
   return profile;
 }
 
+// A new profile must name its id (OctoPrint's API answers 400 without); made from the name
+// as the server's slug() would.
+function profileId(name) {
+  const text = String(name).replace(/[^A-Za-z0-9_.-]+/g, "_").replace(/^[_.-]+|[_.-]+$/g, "").toLowerCase();
+  return text || "profile";
+}
+
 async function submit(event) {
   event.preventDefault();
   const form = event.target;
@@ -89,7 +96,7 @@ async function submit(event) {
   }
   try {
     if (editing) await api.patch(`/api/printerprofiles/${encodePath(editing)}`, { profile });
-    else await api.post("/api/printerprofiles", { profile });
+    else await api.post("/api/printerprofiles", { profile: { id: profileId(profile.name), ...profile } });
   } catch (exc) {
     setText(error, exc.message);
     show(error, true);
