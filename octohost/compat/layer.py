@@ -8,8 +8,9 @@ origin ``octoprint``:
 - :func:`inject`: ``_settings`` as OctoPrint's per-plugin settings (defaults from
   ``get_settings_defaults``), ``_plugin_manager`` with OctoPrint's methods, ``_basefolder``,
   ``_data_folder``;
-- :func:`start`: once the system is built, ``Events.PLUGIN_<ID>_<NAME>`` constants and
-  ``ProgressPlugin.on_print_progress`` at each whole percent of a print;
+- :func:`start`: once the system is built, ``_file_manager`` with OctoPrint's signatures,
+  ``Events.PLUGIN_<ID>_<NAME>`` constants and ``ProgressPlugin.on_print_progress`` at each whole
+  percent of a print;
 - :func:`settings_tree` / :func:`save_settings`: ``plugins.<id>`` in ``/api/settings``;
 - :func:`set_push`: where ``send_plugin_message`` delivers.
 
@@ -29,9 +30,9 @@ from .discovery import ORIGIN
 log = logging.getLogger(__name__)
 
 #: attributes :func:`inject` owns; the manager's component injection leaves them alone
-OWN_ATTRIBUTES = frozenset({"settings", "plugin_manager"})
+OWN_ATTRIBUTES = frozenset({"settings", "plugin_manager", "file_manager"})
 
-_state = {"manager": None, "push": None}
+_state = {"manager": None, "push": None, "permission_keys": None}
 
 
 def current_manager():
@@ -46,6 +47,18 @@ def current_component(name):
 def current_facade():
     manager = _state["manager"]
     return OctoPrintPluginManager(manager) if manager is not None else None
+
+
+def permission_keys():
+    """Core permission keys and those plugins add (``PLUGIN_<ID>_<KEY>``), as octohost registers them."""
+    keys = _state.get("permission_keys")
+    if keys is None:
+        from octohost.access.permissions import PermissionRegistry
+
+        keys = frozenset(p.key for p in PermissionRegistry(_state["manager"]).all())
+        if _state["manager"] is not None:
+            _state["permission_keys"] = keys
+    return keys
 
 
 def set_push(push):
@@ -252,7 +265,8 @@ class OctoPrintPluginManager:
 
 def inject(manager, info):
     """Give an OctoPrint plugin's implementation what OctoPrint gives it at load."""
-    _state["manager"] = manager
+    if _state["manager"] is not manager:
+        _state.update(manager=manager, permission_keys=None)
     impl = info.implementation
     if impl is None:
         return
@@ -318,16 +332,26 @@ class _ProgressReporter(PrinterCallback):
                 self._manager.call_implementation(info, "on_print_progress", storage, path, percent)
 
 
-def start(manager, printer, event_bus):
-    """Wire the run-time calls once the system is built (nothing when no OctoPrint plugin is loaded)."""
+def start(manager, components):
+    """Wire the run-time calls before ``components`` are injected (and ``initialize()`` is called);
+    nothing but the event constants when no OctoPrint plugin is loaded."""
     from octoprint.events import register_custom_event_constants
 
+    from .files import OctoPrintFileManager
+
     _state["manager"] = manager
+    _state["permission_keys"] = None
+    event_bus = components["event_bus"]
     register_custom_event_constants(getattr(event_bus, "custom_events", []))
-    if not octoprint_plugins(manager):
+    plugins = octoprint_plugins(manager)
+    if not plugins:
         return None
+    file_manager = OctoPrintFileManager(components["file_manager"])
+    for info in plugins:
+        if info.implementation is not None:
+            info.implementation._file_manager = file_manager
     reporter = _ProgressReporter(manager)
-    printer.register_callback(reporter)
+    components["printer"].register_callback(reporter)
     event_bus.subscribe("PrintDone", reporter.on_event)
     return reporter
 

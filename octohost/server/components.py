@@ -59,8 +59,8 @@ def build_context(settings, host="127.0.0.1", port=0, debug=False, safe_mode=Fal
     components["file_manager"] = file_manager
     components["printer"] = printer = create_printer(components)
 
+    octoprint_layer.start(plugin_manager, components)
     plugin_manager.inject_components(**components)
-    octoprint_layer.start(plugin_manager, printer, event_bus)
     event_bus.subscribe("*", lambda event, payload: plugin_manager.call_implementations("on_event", event, payload))
     return AppContext(settings=settings, plugin_manager=plugin_manager, event_bus=event_bus,
                       user_manager=user_manager, permissions=permissions, sessions=sessions, appkeys=appkeys,

@@ -1,8 +1,10 @@
 """``octoprint.access.permissions``: ``Permissions.<KEY>`` with ``can()`` for the current request.
 
-Any attribute name is a permission key: the core ones and ``PLUGIN_<ID>_<KEY>`` from the
-``octoprint.access.permissions`` hook (registered by octohost's permission registry) alike.
-``can()`` asks the identity of the Flask request being served; outside a request it is False.
+The attributes are the permission keys octohost knows: the core ones and ``PLUGIN_<ID>_<KEY>``
+from the ``octoprint.access.permissions`` hook (as octohost's permission registry names them);
+another name raises AttributeError, so ``hasattr(Permissions, "PLUGIN_X_Y")`` tells whether a plugin
+is there, as in OctoPrint. ``can()`` asks the identity of the Flask request being served; outside a
+request it is False.
 """
 
 
@@ -32,7 +34,9 @@ class OctoPrintPermission:
 
 class _Permissions(type):
     def __getattr__(cls, key):
-        if key.startswith("_") or not key.isupper():
+        from octohost.compat import layer
+
+        if key.startswith("_") or key not in layer.permission_keys():
             raise AttributeError(key)
         return OctoPrintPermission(key)
 
