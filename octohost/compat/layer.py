@@ -341,6 +341,7 @@ def start(manager, components):
 
     _state["manager"] = manager
     _state["permission_keys"] = None
+    permission_keys()  # now, outside any request: the hook's gettext needs no Flask-Babel there
     event_bus = components["event_bus"]
     register_custom_event_constants(getattr(event_bus, "custom_events", []))
     plugins = octoprint_plugins(manager)
@@ -354,6 +355,18 @@ def start(manager, components):
     components["printer"].register_callback(reporter)
     event_bus.subscribe("PrintDone", reporter.on_event)
     return reporter
+
+
+def prepare_flask_app(app):
+    """What plugins expect of OctoPrint's Flask app: ``url_for("index")`` (the web UI's root) and a
+    ``flask_babel.gettext`` that works inside requests (it needs a Babel on the app; without
+    translations it passes text through)."""
+    app.add_url_rule("/", "index", build_only=True)
+    try:
+        from flask_babel import Babel
+    except ImportError:
+        return
+    Babel(app)
 
 
 # -- /api/settings -----------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ import logging
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
+from octohost.compat import layer as octoprint_layer
+
 from .util import ApiError, error_response, storage_full_response
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ def create_api_app(context):
     app.config["octohost.context"] = context
     app.config["JSON_SORT_KEYS"] = False
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    octoprint_layer.prepare_flask_app(app)
     for blueprint in api_blueprints():
         app.register_blueprint(blueprint)
 
