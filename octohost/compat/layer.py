@@ -293,38 +293,50 @@ def inject(manager, info):
 
 
 class _ProgressReporter(PrinterCallback):
-    """``on_print_progress(storage, path, percent)`` at each whole percent, as OctoPrint calls it."""
+    """``on_print_progress(storage, path, percent)`` once for each whole percent of a print, 0 to 100,
+    as OctoPrint calls it. Progress is sampled twice a second (nothing is added to the serial loops),
+    so the percents a sample skipped are reported with the next one, in order."""
 
     def __init__(self, manager):
         self._manager = manager
-        self._last = None
+        self._last = None  # last percent reported for the running job, None between jobs
+        self._job = None  # (storage, path)
         self._lock = threading.Lock()
 
     def on_printer_send_current_data(self, data):
-        state = (data.get("state") or {}).get("flags") or {}
-        progress = data.get("progress") or {}
-        job_file = (data.get("job") or {}).get("file") or {}
-        completion = progress.get("completion")
-        if not (state.get("printing") or state.get("finishing")) or completion is None:
-            with self._lock:
-                self._last = None
+        flags = (data.get("state") or {}).get("flags") or {}
+        completion = (data.get("progress") or {}).get("completion")
+        if not (flags.get("printing") or flags.get("finishing")) or completion is None:
             return
-        percent = int(completion)
-        with self._lock:
-            if percent == self._last:
-                return
-            self._last = percent
-        self.report(job_file.get("origin"), job_file.get("path"), percent)
+        job_file = (data.get("job") or {}).get("file") or {}
+        self._advance((job_file.get("origin"), job_file.get("path")), min(100, int(completion)))
 
     def on_event(self, event, payload):
         from octohost.events import Events
 
-        if event == Events.PRINT_DONE:
+        payload = payload or {}
+        job = (payload.get("origin"), payload.get("path"))
+        if event == Events.PRINT_STARTED:
             with self._lock:
-                last, self._last = self._last, None
-            if last != 100:
-                payload = payload or {}
-                self.report(payload.get("origin"), payload.get("path"), 100)
+                if self._job != job:  # (a sample of this job may have come before the event)
+                    self._job, self._last = job, None
+            self._advance(job, 0)
+        elif event == Events.PRINT_DONE:
+            self._advance(job, 100)
+        if event in (Events.PRINT_DONE, Events.PRINT_FAILED, Events.PRINT_CANCELLED):
+            with self._lock:
+                self._job, self._last = None, None
+
+    def _advance(self, job, percent):
+        with self._lock:
+            if self._job is not None and job != self._job:
+                return
+            first = 0 if self._last is None else self._last + 1
+            if percent < first:
+                return
+            self._job, self._last = job, percent
+        for value in range(first, percent + 1):
+            self.report(job[0], job[1], value)
 
     def report(self, storage, path, percent):
         for info in octoprint_plugins(self._manager):
@@ -353,7 +365,8 @@ def start(manager, components):
             info.implementation._file_manager = file_manager
     reporter = _ProgressReporter(manager)
     components["printer"].register_callback(reporter)
-    event_bus.subscribe("PrintDone", reporter.on_event)
+    for event in ("PrintStarted", "PrintDone", "PrintFailed", "PrintCancelled"):
+        event_bus.subscribe(event, reporter.on_event)
     return reporter
 
 

@@ -10,6 +10,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import textwrap
 import time
 
 import pytest
@@ -97,3 +98,22 @@ def live_octoprint(tmp_path, octoprint_plugins):
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def fake_dist(tmp_path, monkeypatch):
+    """Install distributions into tmp_path: ``add(dist, entry_name, module, source)``."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    added = []
+
+    def add(dist, entry_name, module, source):
+        (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
+        info = tmp_path / f"{dist}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+        (info / "entry_points.txt").write_text(f"[octoprint.plugin]\n{entry_name} = {module}\n")
+        added.append(module)
+
+    yield add
+    for module in added:
+        sys.modules.pop(module, None)

@@ -3,7 +3,6 @@
 import importlib.metadata
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
@@ -22,25 +21,6 @@ __plugin_name__ = "Demo"
 __plugin_version__ = "1.2"
 __plugin_implementation__ = Demo()
 '''
-
-
-@pytest.fixture
-def fake_dist(tmp_path, monkeypatch):
-    """Install distributions into tmp_path: ``add(dist, entry_name, module, source)``."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-    added = []
-
-    def add(dist, entry_name, module, source):
-        (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
-        info = tmp_path / f"{dist}-1.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
-        (info / "entry_points.txt").write_text(f"[octoprint.plugin]\n{entry_name} = {module}\n")
-        added.append(module)
-
-    yield add
-    for module in added:
-        sys.modules.pop(module, None)
 
 
 def test_octoprint_is_octohosts_shim_and_no_octoprint_distribution_is_installed():
