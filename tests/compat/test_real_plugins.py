@@ -71,6 +71,9 @@ def test_all_pinned_plugins_are_found_with_octoprints_identifiers(live_octoprint
     # pi_support's __plugin_check__ refuses anything but a Raspberry Pi, as on OctoPrint
     assert not listed["pi_support"]["loaded"]
     assert listed["pi_support"]["error"] == "__plugin_check__ returned False"
+    # grbl-plugin (2018) declares no __plugin_pythoncompat__: Python 2 only by OctoPrint's rule
+    grbl = listed["octoprint-grbl-plugin"]
+    assert not grbl["loaded"] and "__plugin_pythoncompat__ is '>=2.7,<3'" in grbl["error"]
 
 
 def test_fixcbdfirmware_rewrites_the_connect_hello_and_homing_on_the_wire(live_octoprint):
