@@ -71,6 +71,8 @@ def test_all_pinned_plugins_are_found_with_octoprints_identifiers(live_octoprint
     # pi_support's __plugin_check__ refuses anything but a Raspberry Pi, as on OctoPrint
     assert not listed["pi_support"]["loaded"]
     assert listed["pi_support"]["error"] == "__plugin_check__ returned False"
+    # wrapped aborts with 403 without OctoPrint's bundled achievements plugin, as on OctoPrint
+    assert live.get("/api/plugin/wrapped").status_code == 403
     # grbl-plugin (2018) declares no __plugin_pythoncompat__: Python 2 only by OctoPrint's rule
     grbl = listed["octoprint-grbl-plugin"]
     assert not grbl["loaded"] and "__plugin_pythoncompat__ is '>=2.7,<3'" in grbl["error"]

@@ -9,6 +9,7 @@ checked against ``get_api_commands()`` (name -> required fields) and answered by
 import logging
 
 from flask import Blueprint, make_response, request
+from werkzeug.exceptions import HTTPException
 
 from octohost.compat.layer import octoprint_plugins
 
@@ -40,7 +41,7 @@ def _check_access(info):
 def _answer(info, method, *args):
     try:
         result = getattr(info.implementation, method)(*args)
-    except ApiError:
+    except (ApiError, HTTPException):  # the plugin's own flask.abort(403) and the like
         raise
     except Exception:
         log.exception("plugin %s raised in %s()", info.identifier, method)
