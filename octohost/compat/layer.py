@@ -12,7 +12,8 @@ origin ``octoprint``:
   ``Events.PLUGIN_<ID>_<NAME>`` constants and ``ProgressPlugin.on_print_progress`` at each whole
   percent of a print;
 - :func:`settings_tree` / :func:`save_settings`: ``plugins.<id>`` in ``/api/settings``;
-- :func:`set_push`: where ``send_plugin_message`` delivers.
+- :func:`set_push`: where ``send_plugin_message`` delivers;
+- :func:`prepare_flask_app`: plugin blueprints and assets on the API's Flask app.
 
 The running manager is remembered module-wide because OctoPrint's API has singletons
 (``octoprint.settings.settings()``, ``octoprint.events.eventManager()``).
@@ -370,16 +371,58 @@ def start(manager, components):
     return reporter
 
 
-def prepare_flask_app(app):
-    """What plugins expect of OctoPrint's Flask app: ``url_for("index")`` (the web UI's root) and a
-    ``flask_babel.gettext`` that works inside requests (it needs a Babel on the app; without
-    translations it passes text through)."""
+def prepare_flask_app(app, manager):
+    """What OctoPrint plugins expect of OctoPrint's Flask app: ``url_for("index")`` (the web UI's
+    root), a ``flask_babel.gettext`` that works inside requests (it needs a Babel on the app;
+    without translations it passes text through), each ``BlueprintPlugin``'s routes under
+    ``/plugin/<id>/`` and each ``AssetPlugin``'s files under ``/plugin/<id>/static/``."""
     app.add_url_rule("/", "index", build_only=True)
     try:
         from flask_babel import Babel
     except ImportError:
-        return
-    Babel(app)
+        pass
+    else:
+        Babel(app)
+    for info in octoprint_plugins(manager):
+        for blueprint in _plugin_blueprints(info):
+            app.register_blueprint(blueprint)
+
+
+def _plugin_blueprints(info):
+    import flask
+    from octoprint.plugin import AssetPlugin, BlueprintPlugin
+
+    impl, identifier = info.implementation, info.identifier
+    prefix = f"/plugin/{identifier}"
+    name = identifier.replace(".", "_")  # Flask's blueprint names take no dots
+    blueprints = []
+    if isinstance(impl, AssetPlugin):
+        folder = impl.get_asset_folder()
+        if folder and os.path.isdir(folder):
+            blueprints.append(flask.Blueprint(f"plugin_{name}_static", info.module.__name__,
+                                              static_folder=folder, static_url_path="/static",
+                                              url_prefix=prefix))
+    if isinstance(impl, BlueprintPlugin):
+        blueprint = flask.Blueprint(f"plugin_{name}", info.module.__name__, url_prefix=prefix)
+        count = 0
+        for attribute in dir(type(impl)):
+            view = getattr(impl, attribute, None)
+            for rule, options in getattr(view, "_blueprint_rules", ()):
+                options = dict(options)
+                blueprint.add_url_rule(rule, options.pop("endpoint", attribute), view, **options)
+                count += 1
+
+        @blueprint.before_request
+        def protect():
+            from flask import g
+
+            identity = getattr(g, "identity", None)
+            if impl.is_blueprint_protected() and (identity is None or identity.anonymous):
+                flask.abort(403)
+
+        if count:
+            blueprints.append(blueprint)
+    return blueprints
 
 
 # -- /api/settings -----------------------------------------------------------------------------------

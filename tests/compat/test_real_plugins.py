@@ -71,11 +71,22 @@ def test_all_pinned_plugins_are_found_with_octoprints_identifiers(live_octoprint
     # pi_support's __plugin_check__ refuses anything but a Raspberry Pi, as on OctoPrint
     assert not listed["pi_support"]["loaded"]
     assert listed["pi_support"]["error"] == "__plugin_check__ returned False"
-    # wrapped aborts with 403 without OctoPrint's bundled achievements plugin, as on OctoPrint
-    assert live.get("/api/plugin/wrapped").status_code == 403
     # grbl-plugin (2018) declares no __plugin_pythoncompat__: Python 2 only by OctoPrint's rule
     grbl = listed["octoprint-grbl-plugin"]
     assert not grbl["loaded"] and "__plugin_pythoncompat__ is '>=2.7,<3'" in grbl["error"]
+    # wrapped aborts with 403 without OctoPrint's bundled achievements plugin, as on OctoPrint, in its
+    # SimpleApi endpoint and its BlueprintPlugin route alike (a route octohost did not serve would be 404)
+    assert live.get("/api/plugin/wrapped").status_code == 403
+    assert live.get("/plugin/wrapped/2025.svg").status_code == 403
+    assert live.get("/plugin/wrapped/2025.png").status_code == 404
+
+
+def test_asset_plugins_files_are_served_under_plugin_static(live_octoprint):
+    live = live_octoprint(connect_virtual=False)
+    response = live.get("/plugin/file_check/static/js/file_check.js")
+    assert response.status_code == 200
+    assert "OCTOPRINT_VIEWMODELS" in response.text
+    assert live.get("/plugin/file_check/static/js/nope.js").status_code == 404
 
 
 def test_fixcbdfirmware_rewrites_the_connect_hello_and_homing_on_the_wire(live_octoprint):

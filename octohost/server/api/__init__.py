@@ -47,7 +47,7 @@ def create_api_app(context):
     app.config["octohost.context"] = context
     app.config["JSON_SORT_KEYS"] = False
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
-    octoprint_layer.prepare_flask_app(app)
+    octoprint_layer.prepare_flask_app(app, context.plugin_manager)
     for blueprint in api_blueprints():
         app.register_blueprint(blueprint)
 

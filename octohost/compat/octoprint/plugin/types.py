@@ -166,10 +166,8 @@ class SimpleApiPlugin(OctoPrintPlugin):
 
 
 class BlueprintPlugin(OctoPrintPlugin, RestartNeedingPlugin):
-    """Routes under ``/plugin/<id>/`` declared with ``@BlueprintPlugin.route``.
-
-    octohost does not serve blueprint routes yet: the declarations are kept for when it does.
-    """
+    """Routes under ``/plugin/<id>/`` declared with ``@BlueprintPlugin.route`` (served by
+    :func:`octohost.compat.layer.prepare_flask_app`)."""
 
     @staticmethod
     def route(rule, **options):
