@@ -6,7 +6,6 @@ import sys
 
 import pytest
 
-from octohost.compat import discovery
 from octohost.plugin import PluginManager
 from octohost.settings import Settings
 
@@ -64,8 +63,9 @@ def test_a_plugin_without_pythoncompat_is_refused_as_python_2_only(fake_dist, tm
 def test_plugins_list_shows_octoprint_plugins(fake_dist, tmp_path):
     fake_dist("OctoPrint-Demo", "demo", "octoprint_demo_mod", PLUGIN + "\n__plugin_pythoncompat__ = '>=3.7,<4'\n")
     env_path = ":".join([str(tmp_path)] + sys.path)
-    result = subprocess.run([sys.executable, "-m", "octohost", "--basedir", str(tmp_path / "base"), "plugins", "list"],
-                            capture_output=True, text=True, timeout=60, env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"})
+    command = [sys.executable, "-m", "octohost", "--basedir", str(tmp_path / "base"), "plugins", "list"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                            env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     line = next(line for line in result.stdout.splitlines() if "demo" in line)
     assert "octoprint" in line

@@ -1,8 +1,9 @@
 """OctoPrint's plugin lifecycle on a live octohost: startup, settings, events, progress, messages, API."""
 
 import pytest
-from conftest import wait_until
 from test_real_plugins import PushClient
+
+from support import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +58,7 @@ def test_a_print_reaches_an_octoprint_plugin_through_its_whole_lifecycle(fake_di
     fake_dist("OctoPrint-Probe", "probe", "octoprint_probe_mod", PROBE)
     live = live_octoprint(connect_virtual=True, settings_values={"serial.virtual.timeScale": 50.0})
     state = lambda: live.get("/api/plugin/probe").json()  # noqa: E731
-    calls = wait_until(lambda: ["after_startup"] in state()["calls"] and state()["calls"], what="startup calls")
+    calls = wait_until(lambda: ["after_startup"] in state()["calls"] and state()["calls"], message="startup calls")
     assert calls[:3] == [["initialize", True, True], ["startup", live.server.port], ["after_startup"]]
 
     assert live.get("/api/settings").json()["plugins"]["probe"] == {"greeting": "hello", "volume": 3}
@@ -68,11 +69,11 @@ def test_a_print_reaches_an_octoprint_plugin_through_its_whole_lifecycle(fake_di
 
     push = PushClient(live)
     try:
-        wait_until(live.context.printer.is_operational, what="printer operational")
+        wait_until(live.context.printer.is_operational, message="printer operational")
         gcode = b"G28\n" + b"G1 X10 Y10 F6000\nG1 X20 Y20\n" * 100
         assert live.post("/api/files/local", files={"file": ("cube.gcode", gcode)}).status_code == 201
         assert live.post("/api/files/local/cube.gcode", json={"command": "select", "print": True}).status_code == 204
-        message = wait_until(lambda: push.plugin_messages("probe"), timeout=60, what="PrintDone message")[0]
+        message = wait_until(lambda: push.plugin_messages("probe"), timeout=60, message="PrintDone message")[0]
         assert message == {"done": "cube.gcode", "greeting": "moin"}
         progress = state()["progress"]
         assert progress[-1] == ["local", "cube.gcode", 100]

@@ -5,14 +5,7 @@ import time
 
 import pytest
 
-
-def _wait(predicate, timeout=5, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"{what} not met within {timeout} s")
+from support import wait_until
 
 
 def test_repeated_timer_repeats_until_cancelled_and_reports_it():
@@ -21,7 +14,7 @@ def test_repeated_timer_repeats_until_cancelled_and_reports_it():
     calls, cancelled = [], threading.Event()
     timer = RepeatedTimer(0.01, lambda: calls.append(1), on_cancelled=cancelled.set)
     timer.start()
-    _wait(lambda: len(calls) >= 3, what="three runs")
+    wait_until(lambda: len(calls) >= 3, timeout=5, message="three runs")
     timer.cancel()
     timer.join(5)
     assert cancelled.is_set() and not timer.is_alive()

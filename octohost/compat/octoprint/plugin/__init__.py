@@ -1,10 +1,27 @@
 """``octoprint.plugin``: the mixins (re-exported from :mod:`octoprint.plugin.types`) and ``plugin_manager()``."""
 
 from .types import (  # noqa: F401
-    AppPlugin, AssetPlugin, BlueprintPlugin, EnvironmentDetectionPlugin, EventHandlerPlugin, MfaPlugin,
-    OctoPrintPlugin, Plugin, ProgressPlugin, ReloadNeedingPlugin, RestartNeedingPlugin, SettingsPlugin,
-    ShutdownPlugin, SimpleApiPlugin, SlicerPlugin, SortablePlugin, StartupPlugin, TemplatePlugin, UiPlugin,
-    WebcamProviderPlugin, WizardPlugin,
+    AppPlugin,
+    AssetPlugin,
+    BlueprintPlugin,
+    EnvironmentDetectionPlugin,
+    EventHandlerPlugin,
+    MfaPlugin,
+    OctoPrintPlugin,
+    Plugin,
+    ProgressPlugin,
+    ReloadNeedingPlugin,
+    RestartNeedingPlugin,
+    SettingsPlugin,
+    ShutdownPlugin,
+    SimpleApiPlugin,
+    SlicerPlugin,
+    SortablePlugin,
+    StartupPlugin,
+    TemplatePlugin,
+    UiPlugin,
+    WebcamProviderPlugin,
+    WizardPlugin,
 )
 
 

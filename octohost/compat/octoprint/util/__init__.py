@@ -4,6 +4,8 @@ import copy
 import threading
 import time
 
+from octohost.util.merge import deep_merge, merge_into
+
 monotonic_time = time.monotonic
 
 
@@ -23,16 +25,19 @@ to_str = to_bytes
 
 
 def dict_merge(a, b, leaf_merger=None, in_place=False):
-    """``b`` merged onto a copy of ``a``, recursively for dicts (OctoPrint's semantics)."""
+    """``b`` merged onto (a copy of) ``a``, recursively for dicts (OctoPrint's semantics; octohost's
+    deep merge unless a ``leaf_merger`` decides what two leaves make)."""
     if not isinstance(b, dict):
         return b
-    result = a if in_place else copy.deepcopy(a)
-    if not isinstance(result, dict):
+    if not isinstance(a, dict):
         return copy.deepcopy(b)
+    if leaf_merger is None:
+        return merge_into(a, b) if in_place else deep_merge(a, b)
+    result = a if in_place else copy.deepcopy(a)
     for key, value in b.items():
         if key in result and isinstance(result[key], dict) and isinstance(value, dict):
-            result[key] = dict_merge(result[key], value, leaf_merger=leaf_merger, in_place=in_place)
-        elif key in result and leaf_merger is not None:
+            result[key] = dict_merge(result[key], value, leaf_merger=leaf_merger, in_place=True)
+        elif key in result:
             result[key] = leaf_merger(result[key], value)
         else:
             result[key] = copy.deepcopy(value)
@@ -45,7 +50,7 @@ def get_formatted_timedelta(d):
     hours = d.days * 24 + d.seconds // 3600
     minutes = (d.seconds % 3600) // 60
     seconds = d.seconds % 60
-    return "%02d:%02d:%02d" % (hours, minutes, seconds)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}"
 
 
 class RepeatedTimer(threading.Thread):
