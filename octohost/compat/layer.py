@@ -22,6 +22,7 @@ The running manager is remembered module-wide because OctoPrint's API has single
 import copy
 import logging
 import os
+import re
 import threading
 
 from octohost.printer.interface import PrinterCallback
@@ -423,6 +424,17 @@ def _plugin_blueprints(info):
         if count:
             blueprints.append(blueprint)
     return blueprints
+
+
+def prepare_jinja(environment):
+    """What OctoPrint plugins' templates use of OctoPrint's Jinja environment: ``_()``/``gettext``
+    and ``{% trans %}`` (passing text through: no translations are loaded) and the quote-escaping
+    filters ``esq``/``edq``."""
+    environment.add_extension("jinja2.ext.i18n")
+    environment.install_null_translations(newstyle=True)
+    single, double = re.compile(r"(?<!\\)'"), re.compile(r'(?<!\\)"')
+    environment.filters["escape_single_quote"] = environment.filters["esq"] = lambda t: single.sub("\\'", t)
+    environment.filters["escape_double_quote"] = environment.filters["edq"] = lambda t: double.sub('\\"', t)
 
 
 # -- /api/settings -----------------------------------------------------------------------------------

@@ -34,8 +34,8 @@ def _install_dir():
 
 
 @pytest.fixture(scope="session")
-def octoprint_plugins():
-    """The folder the pinned plugins are installed in (installed on first use), on sys.path."""
+def octoprint_plugins_folder():
+    """The folder the pinned plugins are installed in (installed on first use)."""
     target = _install_dir()
     done = os.path.join(target, ".installed")
     if not os.path.exists(done):
@@ -43,9 +43,15 @@ def octoprint_plugins():
                                  "-r", REQUIREMENTS], capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, f"installing the test plugins failed:\n{result.stdout}\n{result.stderr}"
         open(done, "w").close()
-    if target not in sys.path:
-        sys.path.insert(0, target)
     return target
+
+
+@pytest.fixture
+def octoprint_plugins(octoprint_plugins_folder, monkeypatch):
+    """The pinned plugins on sys.path for one test only: other tests' plugin discovery must not
+    find them."""
+    monkeypatch.syspath_prepend(octoprint_plugins_folder)
+    return octoprint_plugins_folder
 
 
 class Live:

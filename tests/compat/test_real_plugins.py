@@ -170,3 +170,11 @@ def test_file_check_full_check_through_its_simpleapi_command(live_octoprint):
         assert live.post("/api/plugin/file_check", json={"command": "nope"}).status_code == 400
     finally:
         push.close()
+
+
+def test_the_web_ui_renders_with_the_plugins_templates(live_octoprint):
+    live = live_octoprint(connect_virtual=False)
+    page = live.get("/")
+    assert page.status_code == 200, page.text[:500]
+    # firmware_check's sidebar template, which calls _() (gettext), is in the page
+    assert "Learn more..." in page.text
