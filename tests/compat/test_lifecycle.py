@@ -80,3 +80,39 @@ def test_a_print_reaches_an_octoprint_plugin_through_its_whole_lifecycle(fake_di
         assert progress == [["local", "cube.gcode", percent] for percent in range(101)]
     finally:
         push.close()
+
+
+TAGS = '''
+import flask
+import octoprint.plugin
+
+seen = []
+
+
+def record(comm_instance, phase, cmd, cmd_type, gcode, subcode=None, tags=None, *args, **kwargs):
+    seen.append([cmd, sorted(tags or [])])
+
+
+class Tags(octoprint.plugin.SimpleApiPlugin):
+    def on_api_get(self, request):
+        return flask.jsonify(seen)
+
+
+__plugin_pythoncompat__ = ">=3.7,<4"
+__plugin_implementation__ = Tags()
+__plugin_hooks__ = {"octoprint.comm.protocol.gcode.sending": record}
+'''
+
+
+def test_gcode_hooks_see_octoprints_tags_on_the_hello_and_api_commands(fake_dist, live_octoprint):
+    fake_dist("OctoPrint-Tags", "tags", "octoprint_tags_mod", TAGS)
+    live = live_octoprint(connect_virtual=True)
+    wait_until(live.context.printer.is_operational, message="printer operational")
+    assert live.post("/api/printer/command", json={"command": "M117 hi"}).status_code == 204
+    assert live.post("/api/printer/printhead", json={"command": "home", "axes": ["x"]}).status_code == 204
+    seen = wait_until(lambda: (lambda s: len([c for c, _ in s if c.startswith(("M117", "G28"))]) == 2 and s)(
+        live.get("/api/plugin/tags").json()), message="the API commands through the sending hook")
+    # (FixCBDFirmware, also installed, rewrote the hello and G28 first: OctoPrint adds its rewrite tags)
+    assert seen[0][0].startswith("M110") and "trigger:comm.say_hello" in seen[0][1]
+    assert ["M117 hi", ["api:printer.command", "source:api"]] in seen
+    assert any(cmd.startswith("G28") and {"api:printer.printhead", "source:api"} <= set(tags) for cmd, tags in seen)
