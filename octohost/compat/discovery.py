@@ -38,6 +38,9 @@ def _importer(entry_point):
     def load():
         module = entry_point.load()
         check_pythoncompat(module)
+        dist = getattr(entry_point, "dist", None)
+        if getattr(module, "__plugin_version__", None) is None and dist is not None:
+            module.__plugin_version__ = dist.version  # OctoPrint's fallback: the distribution's version
         return module
 
     return load

@@ -69,8 +69,10 @@ def test_all_pinned_plugins_are_found_with_octoprints_identifiers(live_octoprint
     listed = {p["key"]: p for p in live.get("/plugin/pluginmanager/plugins").json()["plugins"]}
     for identifier in ("fixcbdfirmware", "firmware_check", "file_check", "wrapped", "mfa_totp"):
         assert listed[identifier]["origin"] == "octoprint"
+        assert listed[identifier]["version"]  # from the distribution when the module names none
         assert listed[identifier]["loaded"], listed[identifier]["error"]
     # pi_support's __plugin_check__ refuses anything but a Raspberry Pi, as on OctoPrint
+    assert listed["fixcbdfirmware"]["version"] == "0.4.0"
     assert not listed["pi_support"]["loaded"]
     assert listed["pi_support"]["error"] == "__plugin_check__ returned False"
     # grbl-plugin (2018) declares no __plugin_pythoncompat__: Python 2 only by OctoPrint's rule
