@@ -220,7 +220,7 @@ class PluginManager:
 
             layer.inject(self, info)
 
-    def component(self, name):
+    def component(self, name: str) -> Any:
         """A component of the running system handed in by :meth:`inject_components` (None before)."""
         return self._components.get(name)
 
@@ -343,14 +343,14 @@ class PluginManager:
             self.settings.set("plugins._disabled", sorted(disabled))
 
 
-def _octoprint_candidates():
+def _octoprint_candidates() -> list[loader.Candidate]:
     """OctoPrint plugins (``octoprint.plugin`` entry points), via the compatibility layer."""
     from octohost.compat import discovery
 
     return discovery.candidates()
 
 
-def _octoprint_own_attributes():
+def _octoprint_own_attributes() -> frozenset[str]:
     from octohost.compat import layer
 
     return layer.OWN_ATTRIBUTES
