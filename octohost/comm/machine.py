@@ -187,7 +187,10 @@ class MachineCom:
         assert self.sender is not None
         self._hello_due = time.monotonic() + min(2.0, self.config.timeout_connection / 3)
         self.sender.reset_line_numbers()
-        self.sender.send_now(self.config.hello_command)
+        # through the sending hooks, as in OctoPrint: plugins for odd firmware rewrite the hello
+        hello = self.phases.sending(Command(self.config.hello_command, tags={"trigger:comm.say_hello"}))
+        if hello is not None:
+            self.sender.send_now(hello.cmd)
 
     def check_handshake(self, now: float) -> None:
         """While connecting (the receive loop asks on silence): give up after the timeout, else repeat the hello."""

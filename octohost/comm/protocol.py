@@ -84,7 +84,8 @@ def frame_command(command: Any, next_line: int, plain: bool, checksum_required: 
 
     The one place lines are framed (the sender for every line, detection for its hello).
     ``command`` has ``cmd`` and ``gcode``; it is numbered ``next_line`` as
-    ``N<n> <cmd>*<checksum>``, except ``M110 N<n>``, which sets the number itself. ``plain``
+    ``N<n> <cmd>*<checksum>``, except ``M110 N<n>``, which sets the number itself (a bare ``M110``
+is numbered 0 and sent as written, as OctoPrint does). ``plain``
     (``serial.neverSendChecksum``) sends commands as they are, unless their gcode is in
     ``checksum_required``. Returns ``command`` first so the sender can stage the tuple as it is.
     """
@@ -92,10 +93,9 @@ def frame_command(command: Any, next_line: int, plain: bool, checksum_required: 
     if plain and command.gcode not in checksum_required:
         return command, None, (cmd + "\n").encode("ascii", "replace"), cmd
     number = next_line
-    if command.gcode == "M110":
+    if command.gcode == "M110":  # sent as written: "N0 M110" for firmware that refuses "M110 N0"
         value = parameter(cmd, "N")
         number = int(value) if value is not None else 0
-        cmd = f"M110 N{number}"
     text = f"N{number} {cmd}"
     body = text.encode("ascii", "replace")
     cs = checksum(body)

@@ -100,6 +100,7 @@ class PluginManager:
             candidates += loader.bundled_candidates()
         if entry_points and not self.safe_mode:
             candidates += loader.entry_point_candidates()
+            candidates += _octoprint_candidates()
         if folder and not self.safe_mode:
             candidates += loader.folder_candidates(self.plugin_folder())
         for candidate in candidates:
@@ -214,6 +215,14 @@ class PluginManager:
                 setattr(impl, key, value)
             except Exception:
                 pass
+        if info.origin == "octoprint":
+            from octohost.compat import layer
+
+            layer.inject(self, info)
+
+    def component(self, name: str) -> Any:
+        """A component of the running system handed in by :meth:`inject_components` (None before)."""
+        return self._components.get(name)
 
     def inject_components(self, **components: Any) -> None:
         """Hand the running system (printer, event bus, ...) to every implementation as ``_name``.
@@ -226,7 +235,10 @@ class PluginManager:
                 self._inject_components(info)
 
     def _inject_components(self, info):
+        own = _octoprint_own_attributes() if info.origin == "octoprint" else ()
         for key, value in self._components.items():
+            if key in own:
+                continue
             try:
                 setattr(info.implementation, f"_{key}", value)
             except Exception:
@@ -329,6 +341,19 @@ class PluginManager:
         disabled.discard(identifier) if enabled else disabled.add(identifier)
         if self.settings is not None:
             self.settings.set("plugins._disabled", sorted(disabled))
+
+
+def _octoprint_candidates() -> list[loader.Candidate]:
+    """OctoPrint plugins (``octoprint.plugin`` entry points), via the compatibility layer."""
+    from octohost.compat import discovery
+
+    return discovery.candidates()
+
+
+def _octoprint_own_attributes() -> frozenset[str]:
+    from octohost.compat import layer
+
+    return layer.OWN_ATTRIBUTES
 
 
 def _keyword_adapter(pluggy_name, impl):

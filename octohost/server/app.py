@@ -22,6 +22,7 @@ import tornado.wsgi
 from tornado.ioloop import IOLoop
 from tornado.netutil import bind_sockets
 
+from octohost.compat import layer as octoprint_layer
 from octohost.events import Events
 from octohost.util.fs import remove_stale_temp_files
 from octohost.util.memory import trim_heap
@@ -113,6 +114,7 @@ class Server:
         c.authenticator = Authenticator(settings, c.user_manager, c.sessions, c.appkeys, c.permissions,
                                         c.plugin_manager, self.port)
         c.push = PushHub(c)
+        octoprint_layer.set_push(c.push)
         c.upload_token = secrets.token_urlsafe(32)
         c.upload_temp_folder = settings.folder("uploads")
         self._executor = ThreadPoolExecutor(settings.get("server.workerThreads"), thread_name_prefix="octohost-api")
@@ -221,6 +223,7 @@ class Server:
         try:
             if self._http is not None:
                 self._http.stop()
+            octoprint_layer.set_push(None)
             self.context.push.stop()
             if self._http is not None:
                 await asyncio.wait_for(self._http.close_all_connections(), CLOSE_TIMEOUT)

@@ -12,6 +12,7 @@ from octohost.access.appkeys import AppKeyManager
 from octohost.access.permissions import PermissionRegistry
 from octohost.access.sessions import SessionStore
 from octohost.access.users import UserManager
+from octohost.compat import layer as octoprint_layer
 from octohost.events import EventBus
 from octohost.files.manager import FileManager
 from octohost.plugin import PluginManager
@@ -58,6 +59,7 @@ def build_context(settings, host="127.0.0.1", port=0, debug=False, safe_mode=Fal
     components["file_manager"] = file_manager
     components["printer"] = printer = create_printer(components)
 
+    octoprint_layer.start(plugin_manager, components)
     plugin_manager.inject_components(**components)
     event_bus.subscribe("*", lambda event, payload: plugin_manager.call_implementations("on_event", event, payload))
     return AppContext(settings=settings, plugin_manager=plugin_manager, event_bus=event_bus,

@@ -25,6 +25,7 @@ import re
 import jinja2
 import tornado.web
 
+from octohost.compat import layer as octoprint_layer
 from octohost.settings import schema
 
 log = logging.getLogger(__name__)
@@ -193,6 +194,7 @@ class PageRenderer:
         loaders += [jinja2.FileSystemLoader(p.template_folder) for p in self.plugins if p.template_folder]
         self.environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
                                               trim_blocks=True, lstrip_blocks=True)
+        octoprint_layer.prepare_jinja(self.environment)  # what OctoPrint plugins' templates use
         self._drop_broken_templates()
         self.form_schema = form_schema()
 

@@ -13,12 +13,14 @@ import logging
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
+from octohost.compat import layer as octoprint_layer
+
 from .util import ApiError, error_response, storage_full_response
 
 log = logging.getLogger(__name__)
 
 BLUEPRINT_MODULES = ("core", "settings", "access", "appkeys", "connection", "printer", "job", "files",
-                     "profiles", "system", "history", "plugins")
+                     "profiles", "system", "history", "plugins", "pluginapi")
 
 FIRST_RUN_ENDPOINTS = frozenset({"core.version", "core.server", "core.login", "core.current_user",
                                  "core.setup_admin", "appkeys.probe"})
@@ -45,6 +47,7 @@ def create_api_app(context):
     app.config["octohost.context"] = context
     app.config["JSON_SORT_KEYS"] = False
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    octoprint_layer.prepare_flask_app(app, context.plugin_manager)
     for blueprint in api_blueprints():
         app.register_blueprint(blueprint)
 

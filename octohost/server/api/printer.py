@@ -31,6 +31,12 @@ def _printer(operational=True):
     return printer
 
 
+def _tags(endpoint):
+    """OctoPrint's tags for commands from the printer API (``source:api``, ``api:printer.<endpoint>``),
+    so gcode hooks can tell them apart."""
+    return {"source:api", f"api:printer.{endpoint}"}
+
+
 @contextlib.contextmanager
 def _invalid_values():
     try:
@@ -86,14 +92,14 @@ def printhead():
             if not axes:
                 raise ApiError(400, "jog needs at least one of x, y, z")
             speed = number(data, "speed", minimum=0, required=False)
-            printer.jog(axes, relative=not boolean(data, "absolute"), speed=speed)
+            printer.jog(axes, relative=not boolean(data, "absolute"), speed=speed, tags=_tags("printhead"))
         elif name == "home":
             axes = data["axes"]
             if not isinstance(axes, list) or not axes or not all(isinstance(a, str) for a in axes):
                 raise ApiError(400, "axes must be a non-empty list of x, y, z")
-            printer.home(axes)
+            printer.home(axes, tags=_tags("printhead"))
         else:
-            printer.feed_rate(number(data, "factor"))
+            printer.feed_rate(number(data, "factor"), tags=_tags("printhead"))
     return no_content()
 
 
@@ -121,20 +127,21 @@ def tool_command():
                     raise ApiError(400, f"{heater} is not a tool")
                 control.check_heater(heater, profile)
             for heater, value in targets.items():
-                printer.set_temperature(heater, value)
+                printer.set_temperature(heater, value, tags=_tags("tool"))
         elif name == "offset":
             offsets = _heater_map(data["offsets"], "offsets")
             if any(not heater.startswith("tool") for heater in offsets):
                 raise ApiError(400, "offsets must name tools (tool0, tool1, ...)")
             printer.set_temperature_offset(offsets)
         elif name == "select":
-            printer.change_tool(string(data, "tool", max_length=16))
+            printer.change_tool(string(data, "tool", max_length=16), tags=_tags("tool"))
         elif name == "extrude":
             if printer.is_printing() and not printer.is_paused():
                 raise ApiError(409, "Cannot extrude while printing")
-            printer.extrude(number(data, "amount"), speed=number(data, "speed", minimum=0, required=False))
+            printer.extrude(number(data, "amount"), speed=number(data, "speed", minimum=0, required=False),
+                            tags=_tags("tool"))
         else:
-            printer.flow_rate(number(data, "factor"))
+            printer.flow_rate(number(data, "factor"), tags=_tags("tool"))
     return no_content()
 
 
@@ -158,7 +165,7 @@ def _single_heater(heater, profile_flag):
         _require_heater(heater, profile_flag)
         with _invalid_values():
             if name == "target":
-                printer.set_temperature(heater, number(data, "target"))
+                printer.set_temperature(heater, number(data, "target"), tags=_tags(heater))
             else:
                 printer.set_temperature_offset({heater: number(data, "offset")})
         return no_content()
@@ -242,7 +249,7 @@ def send_commands():
         raise ApiError(400, "parameters must be an object")
     commands = [_fill_in(c, parameters) for c in commands]
     with _invalid_values():
-        printer.commands(commands)
+        printer.commands(commands, tags=_tags("command"))
     return no_content()
 
 

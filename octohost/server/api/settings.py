@@ -14,6 +14,7 @@ import uuid
 
 from flask import Blueprint, jsonify
 
+from octohost.compat import layer as octoprint_layer
 from octohost.events import Events
 from octohost.printer.interface import UnknownScriptException
 from octohost.printer.scripts import ScriptError
@@ -54,6 +55,7 @@ def _visible_tree():
     scripts = _scripts()
     if scripts is not None:
         tree["scripts"] = {"gcode": scripts.list_sources()}
+    tree["plugins"] = octoprint_layer.settings_tree(ctx().plugin_manager, tree.get("plugins"))
     return tree
 
 
@@ -126,6 +128,20 @@ def _is_leaf(path):
     return isinstance(node, schema.Setting)
 
 
+def _plugin_saves(data):
+    """Take ``plugins.<id>`` of OctoPrint plugins out of ``data``: their ``on_settings_save`` stores it."""
+    plugins = data.get("plugins")
+    if not isinstance(plugins, dict):
+        return {}
+    saves = {}
+    for identifier in octoprint_layer.owned_settings(ctx().plugin_manager) & set(plugins):
+        value = plugins.pop(identifier)
+        if not isinstance(value, dict):
+            raise ApiError(400, f"plugins.{identifier} must be an object")
+        saves[identifier] = value
+    return saves
+
+
 @blueprint.route("/api/settings", methods=["POST"])
 @requires("SETTINGS")
 def save_settings():
@@ -143,6 +159,7 @@ def save_settings():
             check_controls(data["controls"])
         except ControlError as exc:
             raise ApiError(400, str(exc)) from None
+    plugin_saves = _plugin_saves(data)
     changes = []
     for path, value in _leaves(data):
         if path[0] not in WRITABLE_SECTIONS:
@@ -158,7 +175,10 @@ def save_settings():
             raise ApiError(409, str(exc)) from None
     for name, source in script_changes.items():
         _scripts().save_source(name, source)
+    for identifier, plugin_data in plugin_saves.items():
+        octoprint_layer.save_settings(ctx().plugin_manager, identifier, plugin_data)
     keys = [".".join(p) for p, _ in changes] + [f"scripts.gcode.{name}" for name in script_changes]
+    keys += [f"plugins.{identifier}" for identifier in plugin_saves]
     if keys:
         ctx().event_bus.fire(Events.SETTINGS_UPDATED, {"keys": keys})
     return get_settings()

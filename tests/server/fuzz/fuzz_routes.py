@@ -169,6 +169,9 @@ BODIES = {
     "history.list_jobs": {"GET": None},
     "history.get_job": {"GET": None},
     "plugins.list_plugins": {"GET": None},
+    # OctoPrint plugins' SimpleApi endpoints (none is loaded here: every identifier is unknown, 404)
+    "pluginapi.plugin_get": {"GET": None},
+    "pluginapi.plugin_command": {"POST": one_command(check_all={})},
 }
 
 #: query parameters an endpoint reads (every request may also carry ``apikey`` and random extras)

@@ -1,0 +1,59 @@
+"""Finding OctoPrint plugins: the ``octoprint.plugin`` entry points of installed distributions.
+
+OctoPrint's rules: the identifier is the entry point's name (``fixcbdfirmware``), not the module's;
+a module that does not declare ``__plugin_pythoncompat__`` is taken to be Python 2 only
+(``>=2.7,<3``) and is refused, naming the flag, as OctoPrint refuses it.
+"""
+
+import importlib.metadata
+import platform
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from octohost.plugin.loader import Candidate
+
+ENTRY_POINT_GROUP = "octoprint.plugin"
+ORIGIN = "octoprint"
+DEFAULT_PYTHONCOMPAT = ">=2.7,<3"
+
+
+class IncompatiblePlugin(Exception):
+    pass
+
+
+def check_pythoncompat(module, python_version=None):
+    """Raise :class:`IncompatiblePlugin` unless the module's ``__plugin_pythoncompat__`` allows us."""
+    compat = getattr(module, "__plugin_pythoncompat__", DEFAULT_PYTHONCOMPAT)
+    version = Version(python_version or platform.python_version())
+    try:
+        allowed = version in SpecifierSet(str(compat))
+    except InvalidSpecifier:
+        raise IncompatiblePlugin(f"__plugin_pythoncompat__ {compat!r} is not a version specifier") from None
+    if not allowed:
+        raise IncompatiblePlugin(f"__plugin_pythoncompat__ is {compat!r}, which excludes Python {version}")
+
+
+def _importer(entry_point):
+    def load():
+        module = entry_point.load()
+        check_pythoncompat(module)
+        dist = getattr(entry_point, "dist", None)
+        if getattr(module, "__plugin_version__", None) is None and dist is not None:
+            module.__plugin_version__ = dist.version  # OctoPrint's fallback: the distribution's version
+        return module
+
+    return load
+
+
+def candidates(group=ENTRY_POINT_GROUP):
+    """One :class:`Candidate` per entry point (first one wins per name, as distributions are listed)."""
+    out, seen = [], set()
+    for ep in importlib.metadata.entry_points(group=group):
+        if ep.name in seen:
+            continue
+        seen.add(ep.name)
+        dist = getattr(ep, "dist", None)
+        path = f"{dist.name if dist else '?'}:{ep.value}"
+        out.append(Candidate(ep.name, ORIGIN, path, _importer(ep)))
+    return out

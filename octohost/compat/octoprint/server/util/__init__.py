@@ -1,0 +1,1 @@
+"""``octoprint.server.util``."""

@@ -1,0 +1,71 @@
+"""OctoPrint plugins are found through ``octoprint.plugin`` entry points, with OctoPrint's rules."""
+
+import importlib.metadata
+import subprocess
+import sys
+
+import pytest
+
+from octohost.plugin import PluginManager
+from octohost.settings import Settings
+
+PLUGIN = '''
+import octoprint.plugin
+
+class Demo(octoprint.plugin.SettingsPlugin, octoprint.plugin.StartupPlugin):
+    def get_settings_defaults(self):
+        return {"greeting": "hello", "nested": {"count": 3}}
+
+__plugin_name__ = "Demo"
+__plugin_version__ = "1.2"
+__plugin_implementation__ = Demo()
+'''
+
+
+def test_octoprint_is_octohosts_shim_and_no_octoprint_distribution_is_installed():
+    import octoprint.plugin
+
+    assert "/octohost/compat/octoprint/" in octoprint.plugin.__file__
+    with pytest.raises(importlib.metadata.PackageNotFoundError):
+        importlib.metadata.distribution("OctoPrint")
+    with pytest.raises(ImportError):
+        import octohost.compat.octoprint  # noqa: F401  (a second copy of the classes)
+
+
+def test_identifier_is_the_entry_point_name_and_defaults_reach_the_plugin(fake_dist, tmp_path):
+    fake_dist("OctoPrint-Demo", "demo", "octoprint_demo_mod", PLUGIN + "\n__plugin_pythoncompat__ = '>=3.7,<4'\n")
+    manager = PluginManager(Settings(str(tmp_path / "base")))
+    manager.discover(bundled=False, folder=False)
+    info = manager.plugins["demo"]
+    assert (info.origin, info.loaded, info.name, info.version) == ("octoprint", True, "Demo", "1.2")
+    impl = info.implementation
+    assert impl._identifier == "demo"
+    assert impl._settings.get(["greeting"]) == "hello"
+    assert impl._settings.get_int(["nested", "count"]) == 3
+    impl._settings.set(["greeting"], "hi")
+    assert manager.settings.get("plugins.demo.greeting") == "hi"
+    assert impl._settings.get(["greeting"]) == "hi"
+    assert impl._settings.get_all_data() == {"greeting": "hi", "nested": {"count": 3}}
+    assert impl._settings.global_get(["serial", "baudrate"]) == manager.settings.get("serial.baudrate")
+    assert impl._plugin_manager.get_plugin_info("demo") is info
+    assert impl._data_folder.endswith("/demo")
+
+
+def test_a_plugin_without_pythoncompat_is_refused_as_python_2_only(fake_dist, tmp_path):
+    fake_dist("OctoPrint-Old", "old", "octoprint_old_mod", PLUGIN)
+    manager = PluginManager(Settings(str(tmp_path / "base")))
+    manager.discover(bundled=False, folder=False)
+    info = manager.plugins["old"]
+    assert not info.loaded
+    assert "__plugin_pythoncompat__" in info.error and "'>=2.7,<3'" in info.error
+
+
+def test_plugins_list_shows_octoprint_plugins(fake_dist, tmp_path):
+    fake_dist("OctoPrint-Demo", "demo", "octoprint_demo_mod", PLUGIN + "\n__plugin_pythoncompat__ = '>=3.7,<4'\n")
+    env_path = ":".join([str(tmp_path)] + sys.path)
+    command = [sys.executable, "-m", "octohost", "--basedir", str(tmp_path / "base"), "plugins", "list"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60,
+                            env={"PYTHONPATH": env_path, "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if "demo" in line)
+    assert "octoprint" in line

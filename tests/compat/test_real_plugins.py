@@ -1,0 +1,182 @@
+"""Real OctoPrint plugins from PyPI, unmodified, against a live octohost with the virtual printer.
+
+Each test proves a plugin's effect from the outside: lines on the printer's wire, its SimpleApi
+endpoint, its messages on the push socket, its settings through ``/api/settings``.
+"""
+
+import json
+import threading
+
+import pytest
+import websocket
+
+from octohost.printer.interface import PrinterCallback
+
+from support import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+class WireLog(PrinterCallback):
+    """The communication log: ``Send: ...`` is exactly what went out on the serial line."""
+
+    def __init__(self):
+        self.lines = []
+
+    def on_printer_add_log(self, data):
+        self.lines.append(data)
+
+    def sent(self):
+        return [line[len("Send: "):] for line in list(self.lines) if line.startswith("Send: ")]
+
+
+class PushClient:
+    """A logged-in client on the raw push socket that collects plugin messages in the background."""
+
+    def __init__(self, live):
+        login = live.post("/api/login", json={"passive": True}).json()
+        self.ws = websocket.create_connection(live.url.replace("http", "ws") + "/sockjs/websocket", timeout=10)
+        self.ws.send(json.dumps({"auth": f"{login['name']}:{login['session']}"}))
+        self.messages = []
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+        wait_until(lambda: any("history" in m for m in self.messages), message="push history after auth")
+
+    def _read(self):
+        while True:
+            try:
+                self.messages.append(json.loads(self.ws.recv()))
+            except Exception:
+                return
+
+    def plugin_messages(self, plugin):
+        return [m["plugin"]["data"] for m in list(self.messages) if "plugin" in m and m["plugin"]["plugin"] == plugin]
+
+    def close(self):
+        self.ws.close()
+
+
+def _connect(live):
+    wire = WireLog()
+    live.context.printer.register_callback(wire)
+    assert live.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"}).status_code == 204
+    wait_until(live.context.printer.is_operational, message="printer operational")
+    return wire
+
+
+def test_all_pinned_plugins_are_found_with_octoprints_identifiers(live_octoprint):
+    live = live_octoprint(connect_virtual=False)
+    listed = {p["key"]: p for p in live.get("/plugin/pluginmanager/plugins").json()["plugins"]}
+    for identifier in ("fixcbdfirmware", "firmware_check", "file_check", "wrapped", "mfa_totp"):
+        assert listed[identifier]["origin"] == "octoprint"
+        assert listed[identifier]["version"]  # from the distribution when the module names none
+        assert listed[identifier]["loaded"], listed[identifier]["error"]
+    # pi_support's __plugin_check__ refuses anything but a Raspberry Pi, as on OctoPrint
+    assert listed["fixcbdfirmware"]["version"] == "0.4.0"
+    assert not listed["pi_support"]["loaded"]
+    assert listed["pi_support"]["error"] == "__plugin_check__ returned False"
+    # grbl-plugin (2018) declares no __plugin_pythoncompat__: Python 2 only by OctoPrint's rule
+    grbl = listed["octoprint-grbl-plugin"]
+    assert not grbl["loaded"] and "__plugin_pythoncompat__ is '>=2.7,<3'" in grbl["error"]
+    # wrapped aborts with 403 without OctoPrint's bundled achievements plugin, as on OctoPrint, in its
+    # SimpleApi endpoint and its BlueprintPlugin route alike (a route octohost did not serve would be 404)
+    assert live.get("/api/plugin/wrapped").status_code == 403
+    assert live.get("/plugin/wrapped/2025.svg").status_code == 403
+    assert live.get("/plugin/wrapped/2025.png").status_code == 404
+
+
+def test_asset_plugins_files_are_served_under_plugin_static(live_octoprint):
+    live = live_octoprint(connect_virtual=False)
+    response = live.get("/plugin/file_check/static/js/file_check.js")
+    assert response.status_code == 200
+    assert "OCTOPRINT_VIEWMODELS" in response.text
+    assert live.get("/plugin/file_check/static/js/nope.js").status_code == 404
+
+
+def test_fixcbdfirmware_rewrites_the_connect_hello_and_homing_on_the_wire(live_octoprint):
+    live = live_octoprint(connect_virtual=False)
+    wire = _connect(live)
+    # the hello went through the sending hook: a bare M110, no N parameter the CBD firmware chokes on
+    assert wire.sent()[0] == "N0 M110*35"
+    assert live.post("/api/printer/command", json={"commands": ["G28 X Y", "M84 E"]}).status_code == 204
+    sent = wait_until(lambda: len([s for s in wire.sent() if " G28 " in s or " M84 " in s]) == 2
+                      and [s for s in wire.sent() if " G28 " in s or " M84 " in s], message="both commands sent")
+    assert " G28 X0  Y0*" in sent[0]
+    assert " M84 E0*" in sent[1]
+
+
+def test_firmware_check_warns_through_its_api_the_push_socket_and_an_event(live_octoprint):
+    live = live_octoprint(connect_virtual=False, settings_values={"serial.virtual.firmwareName": "ANET_A8_ 1.0"})
+    push = PushClient(live)
+    events = []
+    live.context.event_bus.subscribe("plugin_firmware_check_warning", lambda e, p: events.append(p))
+    try:
+        _connect(live)
+        warnings = wait_until(lambda: live.get("/api/plugin/firmware_check").json() or None,
+                              message="a firmware warning")
+        assert warnings["firmware-unsafe"]["severity"] == "critical"
+        wait_until(lambda: {"type": "update"} in push.plugin_messages("firmware_check"), message="plugin message")
+        wait_until(lambda: events, message="the plugin's custom event")
+        assert events[0]["warning_type"] == "firmware-unsafe"
+        # its EventHandlerPlugin forgets the warnings on Disconnected
+        assert live.post("/api/connection", json={"command": "disconnect"}).status_code == 204
+        wait_until(lambda: live.get("/api/plugin/firmware_check").json() == {}, message="warnings cleared")
+    finally:
+        push.close()
+
+
+def test_firmware_check_api_needs_a_login(live_octoprint):
+    live = live_octoprint(connect_virtual=False)
+    anonymous = live.session.__class__()
+    assert anonymous.get(live.url + "/api/plugin/firmware_check", timeout=30).status_code in (401, 403)
+    assert live.get("/api/plugin/no_such_plugin").status_code == 404
+    assert live.post("/api/plugin/firmware_check", json={"command": "x"}).status_code == 405
+
+
+def test_file_check_flags_an_upload_and_obeys_settings_saved_through_the_api(live_octoprint):
+    live = live_octoprint(connect_virtual=False)
+    push = PushClient(live)
+    try:
+        assert live.get("/api/settings").json()["plugins"]["file_check"] == {"ignored_checks": []}
+        gcode = b"; generated by a slicer\nG1 X10 F{travel_speed}\nG1 X20\n"
+        assert live.post("/api/files/local", files={"file": ("bad.gcode", gcode)}).status_code == 201
+        notice = wait_until(lambda: [m for m in push.plugin_messages("file_check") if m.get("action") == "notify"],
+                            message="file_check's notification")[0]
+        assert notice == {"action": "notify", "storage": "local", "path": "bad.gcode", "types": ["travel_speed"]}
+        result = live.get("/api/plugin/file_check").json()
+        assert result["check_result"] == {"local:bad.gcode": ["travel_speed"]}
+
+        saved = live.post("/api/settings", json={"plugins": {"file_check": {"ignored_checks": ["travel_speed"]}}})
+        assert saved.status_code == 200, saved.text
+        assert saved.json()["plugins"]["file_check"] == {"ignored_checks": ["travel_speed"]}
+        assert live.get("/api/plugin/file_check").json()["check_result"] == {}
+        impl = live.context.plugin_manager.plugins["file_check"].implementation
+        assert impl._settings.get(["ignored_checks"]) == ["travel_speed"]
+    finally:
+        push.close()
+
+
+def test_file_check_full_check_through_its_simpleapi_command(live_octoprint):
+    live = live_octoprint(connect_virtual=False)
+    push = PushClient(live)
+    try:
+        # a file copied into the uploads folder by hand: no FileAdded event, only a full check finds it
+        uploads = live.context.settings.folder("uploads")
+        with open(f"{uploads}/copied.gcode", "w", encoding="utf-8") as f:
+            f.write("; printhost_apikey = 0123456789ABCDEF\nG28\n")
+        response = live.post("/api/plugin/file_check", json={"command": "check_all"})
+        assert response.status_code == 202
+        assert response.headers["Location"].endswith("/api/plugin/file_check")
+        wait_until(lambda: {"action": "check_update"} in push.plugin_messages("file_check"), message="check_update")
+        assert live.get("/api/plugin/file_check").json()["check_result"] == {"local:copied.gcode": ["leaked_api_key"]}
+        assert live.post("/api/plugin/file_check", json={"command": "nope"}).status_code == 400
+    finally:
+        push.close()
+
+
+def test_the_web_ui_renders_with_the_plugins_templates(live_octoprint):
+    live = live_octoprint(connect_virtual=False)
+    page = live.get("/")
+    assert page.status_code == 200, page.text[:500]
+    # firmware_check's sidebar template, which calls _() (gettext), is in the page
+    assert "Learn more..." in page.text
