@@ -99,7 +99,10 @@ class Reference:
         self.process = subprocess.Popen(
             [str(executable), "--basedir", str(self.basedir), "serve", "--host", "127.0.0.1",
              "--port", str(self.port), "--iknowwhatimdoing"],
-            stdout=self._log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            stdout=self._log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            # not the repository: OctoPrint runs its analysis as `python -m octoprint`, which puts the
+            # working folder first on the path, where octohost's own `octoprint` package would win
+            cwd=str(self.basedir))
         deadline = time.monotonic() + START_TIMEOUT
         headers = {"X-Api-Key": next(iter(self.keys.values()))}
         while time.monotonic() < deadline:
