@@ -8,9 +8,6 @@ a module that does not declare ``__plugin_pythoncompat__`` is taken to be Python
 import importlib.metadata
 import platform
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import Version
-
 from octohost.plugin.loader import Candidate
 
 ENTRY_POINT_GROUP = "octoprint.plugin"
@@ -24,6 +21,9 @@ class IncompatiblePlugin(Exception):
 
 def check_pythoncompat(module, python_version=None):
     """Raise :class:`IncompatiblePlugin` unless the module's ``__plugin_pythoncompat__`` allows us."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet  # only once a plugin is found
+    from packaging.version import Version
+
     compat = getattr(module, "__plugin_pythoncompat__", DEFAULT_PYTHONCOMPAT)
     version = Version(python_version or platform.python_version())
     try:

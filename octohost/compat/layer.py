@@ -378,13 +378,16 @@ def prepare_flask_app(app, manager):
     without translations it passes text through), each ``BlueprintPlugin``'s routes under
     ``/plugin/<id>/`` and each ``AssetPlugin``'s files under ``/plugin/<id>/static/``."""
     app.add_url_rule("/", "index", build_only=True)
+    plugins = list(octoprint_plugins(manager))
+    if not plugins:
+        return  # flask_babel (with babel and pytz) costs the daemon ~3 MiB: only for plugins that need it
     try:
         from flask_babel import Babel
     except ImportError:
         pass
     else:
         Babel(app)
-    for info in octoprint_plugins(manager):
+    for info in plugins:
         for blueprint in _plugin_blueprints(info):
             app.register_blueprint(blueprint)
 

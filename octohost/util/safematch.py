@@ -22,8 +22,6 @@ import re
 import threading
 import time
 
-import regex
-
 MAX_PATTERN = 100
 MAX_EXPANDED = 2000
 
@@ -162,6 +160,8 @@ class LineFilter:
         if budget is not None and budget.available() <= 0:
             raise BudgetExhausted(pattern)
         self.pattern = pattern
+        import regex  # here, not at the top: ~2 MiB of the daemon's memory, for clients that filter
+
         started = time.thread_time()
         try:
             self._compiled = regex.compile(pattern, flags=regex.V0, cache_pattern=False)
