@@ -121,3 +121,13 @@ def start_module_server(tmp_path_factory, users_template):
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def pty_printer():
+    """A virtual printer on a pseudo-terminal, for a server to connect to by its path; closed after."""
+    from octohost.comm.virtual.pty import serve_pty
+
+    virtual = serve_pty()
+    yield virtual
+    virtual.close()

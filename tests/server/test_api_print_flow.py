@@ -2,21 +2,11 @@
 printer on a pseudo-terminal (the way a real USB printer is reached)."""
 
 
-import pytest
 from octorest import OctoRest
-
-from octohost.comm.virtual.pty import serve_pty
 
 from support import wait_until
 
 GCODE = b"G28\nM104 S0\n" + b"G1 X10 Y10 Z0.2 F6000\nG1 X20 Y20 E1\n" * 150 + b"M84\n"
-
-
-@pytest.fixture
-def pty_printer():
-    virtual = serve_pty()
-    yield virtual
-    virtual.close()
 
 
 def wait_for_state(client, predicate, timeout=60):

@@ -1,21 +1,12 @@
 """``POST /api/printer/command`` with what used to kill the serial connection: line breaks, lines too long
 for the firmware's receive buffer, and M112 during a print."""
 
-import pytest
 
-from octohost.comm.virtual.pty import serve_pty
 
 from support import wait_until
 
 LONG_COMMAND = "M117 " + "x" * 200
 LONG_PRINT = b"G28\n" + b"G1 X10 Y10 F6000\nG1 X20 Y20\n" * 2000 + b"M84\n"
-
-
-@pytest.fixture
-def pty_printer():
-    virtual = serve_pty()
-    yield virtual
-    virtual.close()
 
 
 def connect(running, port):
