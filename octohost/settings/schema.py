@@ -316,6 +316,7 @@ _RANGES = {
     ("server", "idleConnectionTimeout"): (0, _DAY),
     ("server", "bodyTimeout"): (0, _DAY),
     ("server", "maxHeaderSize"): (1024, 1024 * 1024),
+    ("server", "switchInterval"): (0.000001, 0.1),  # sys.setswitchinterval refuses 0 and below
     ("serial", "timeout"): (0, _DAY),
     ("serial", "maxCommunicationTimeouts"): (0, 1000),
     ("accessControl", "sessionTimeout"): (1, 366 * 24 * 60),

@@ -140,6 +140,8 @@ def test_config_numbers_out_of_range_are_refused(tmp_path):
     settings = Settings(str(settings_path))
     with pytest.raises(SettingsError, match="at most"):
         settings.set("serial.timeout.detection", 1e300)
+    with pytest.raises(SettingsError, match="switchInterval"):  # 0 would stop `serve` at its next start
+        settings.set("server.switchInterval", 0)
 
 
 def test_a_failed_save_changes_nothing(tmp_path, monkeypatch):
