@@ -30,7 +30,7 @@ from octohost.util.memory import trim_heap
 from .api import create_api_app
 from .auth import Authenticator
 from .components import build_context
-from .handlers import DownloadHandler, ThumbnailHandler
+from .handlers import BackupDownloadHandler, DownloadHandler, SystemInfoBundleHandler, ThumbnailHandler
 from .http import BodySizeHTTPServer, BodySizeRule
 from .push import PushHub
 from .upload import UploadHandler
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 #: must not cut the request off first
 UPLOAD_CONNECTION_LIMIT = 2**62
 CLOSE_TIMEOUT = 5
+#: what :func:`run` returns when the server stopped to start again (a restore from the web UI)
+RESTART = 75
 #: seconds after start-up (imports, connecting) until free heap pages go back to the kernel
 HEAP_TRIM_DELAY = 15
 _JOB_ENDS = (Events.PRINT_DONE, Events.PRINT_FAILED, Events.PRINT_CANCELLED)
@@ -122,6 +124,8 @@ class Server:
         self._thread = None
         self._http = None
         self._stopped = threading.Event()
+        self.restart_requested = False
+        c.request_restart = self.request_restart
 
     @property
     def url(self):
@@ -138,9 +142,15 @@ class Server:
              {"context": c, "wsgi": wsgi, "token": c.upload_token, "temp_folder": c.upload_temp_folder}),
             (r"/downloads/files/local/(.*)", DownloadHandler, {"path": uploads, "context": c}),
             (r"/downloads/thumbs/local/(.*)", ThumbnailHandler, {"context": c}),
+            (r"/downloads/systeminfo.zip", SystemInfoBundleHandler, {"context": c}),
+            (r"/plugin/backup/download/(.*)", BackupDownloadHandler, {"path": c.backups.folder, "context": c}),
+            (r"/plugin/backup/(restore)", UploadHandler,
+             {"context": c, "wsgi": wsgi, "token": c.upload_token, "temp_folder": c.upload_temp_folder,
+              "permission": "ADMIN", "json_too": True}),
             (r"/(api|plugin)/.*", tornado.web.FallbackHandler, {"fallback": wsgi}),
         ]
         rules.append(BodySizeRule("POST", r"/api/files/(local|sdcard)", UPLOAD_CONNECTION_LIMIT))
+        rules.append(BodySizeRule("POST", r"/plugin/backup/restore", UPLOAD_CONNECTION_LIMIT))
         return tornado.web.Application(routes, debug=False, compress_response=True,
                                        default_handler_class=NotFoundHandler), rules
 
@@ -214,6 +224,12 @@ class Server:
         self._shutdown_components()
         self._loop.close(all_fds=False)
 
+    def request_restart(self, delay=0.0):
+        """Stop serving after ``delay`` seconds; :func:`run` then returns :data:`RESTART`."""
+        self.restart_requested = True
+        if self._loop is not None:
+            self._loop.add_callback(lambda: self._loop.call_later(delay, self._stop_loop))
+
     def _stop_loop(self):
         log.info("Shutting down")
         self._loop.add_callback(self._close_connections)
@@ -277,4 +293,4 @@ def run(settings, host=None, port=None, debug=False, safe_mode=False, connect_vi
     if server.host in ("0.0.0.0", "::", ""):
         print(f"  from other machines: http://{socket.gethostname()}:{server.port}/", flush=True)
     server.serve_forever()
-    return 0
+    return RESTART if server.restart_requested else 0

@@ -21,6 +21,8 @@ from octohost.util.merge import merge_into
 from octohost.util.shared_file import SharedFile
 
 from . import schema
+from .migrate import CURRENT as CURRENT_VERSION
+from .migrate import VERSION_KEY, MigrationError, migrate_settings_file
 
 #: a setting's key: dotted (``"serial.port"``) or already split (``("serial", "port")``)
 Key: TypeAlias = str | Sequence[str]
@@ -109,6 +111,10 @@ class Settings:
         # The command line writes config.yaml while the daemon runs: writes hold the file's lock
         # and start from the file as it is then (see octohost/util/shared_file.py).
         self._file = SharedFile(self.config_path)
+        try:
+            migrate_settings_file(self.config_path, os.path.join(self.basedir, "users.yaml"))
+        except MigrationError as exc:
+            raise SettingsError(str(exc)) from None
         stamp = self._file.stamp()
         self._user = self._load()
         self._effective: dict[str, Any] | None = None  # defaults merged with _user, built on first read
@@ -131,6 +137,7 @@ class Settings:
             return {}
         if not isinstance(data, dict):
             raise SettingsError(f"{self.config_path}: expected a mapping at the top level, got {type(data).__name__}")
+        data.pop(VERSION_KEY, None)  # the format version: migrate.py's, written back by _write
         return self._check_tree(data)
 
     def _check_tree(self, data: dict[Any, Any], prefix: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -143,6 +150,11 @@ class Settings:
             else:
                 out[str(k)] = check_value(path, v, where=self.config_path)
         return out
+
+    @property
+    def config_version(self) -> int:
+        """The base folder format this octohost writes (see :mod:`.migrate`)."""
+        return CURRENT_VERSION
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -302,7 +314,8 @@ class Settings:
             self._notify(".".join(path), value)
 
     def _write(self, tree: dict[str, Any]) -> None:
-        text = yaml.safe_dump(tree, default_flow_style=False, sort_keys=True, allow_unicode=True)
+        text = yaml.safe_dump({VERSION_KEY: CURRENT_VERSION, **tree}, default_flow_style=False, sort_keys=True,
+                              allow_unicode=True)
         atomic_write(self.config_path, text, mode=0o600)
         self._file.remember(self._file.stamp())
 
