@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import tornado.web
 import tornado.wsgi
-from tornado.ioloop import IOLoop
+from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.netutil import bind_sockets
 
 from octohost.compat import layer as octoprint_layer
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 #: must not cut the request off first
 UPLOAD_CONNECTION_LIMIT = 2**62
 CLOSE_TIMEOUT = 5
+#: seconds between looks at config.yaml for changes made by another process
+SETTINGS_REFRESH = 2
 #: what :func:`run` returns when the server stopped to start again (a restore from the web UI)
 RESTART = 75
 #: seconds after start-up (imports, connecting) until free heap pages go back to the kernel
@@ -167,12 +169,24 @@ class Server:
         log.info("Listening on http://%s:%d", self.host, self.port)
         c.plugin_manager.call_implementations("on_after_startup")
         self._loop.call_later(HEAP_TRIM_DELAY, trim_heap)
+        # settings changed from the shell (octohost config set) apply within this period
+        self._settings_watch = PeriodicCallback(self._refresh_settings, SETTINGS_REFRESH * 1000)
+        self._settings_watch.start()
         for event in _JOB_ENDS:
             c.event_bus.subscribe(event, _trim_after_job)
         if self.connect_virtual:
             c.printer.connect(port="VIRTUAL")
         elif self.settings.get("serial.autoconnect"):
             self._autoconnect()
+
+    def _refresh_settings(self):
+        try:
+            changed = self.settings.refresh()
+        except OSError as exc:
+            log.warning("could not re-read the settings: %s", exc)
+            return
+        if changed:
+            log.info("settings changed by another process: %s", ", ".join(changed))
 
     def _autoconnect(self):
         """``serial.autoconnect``: connect to the configured port and baud rate at start."""

@@ -111,6 +111,7 @@ class Settings:
         # The command line writes config.yaml while the daemon runs: writes hold the file's lock
         # and start from the file as it is then (see octohost/util/shared_file.py).
         self._file = SharedFile(self.config_path)
+        self._refused: tuple[int, int, int] | None = None  # a broken version of the file, warned about
         try:
             migrate_settings_file(self.config_path, os.path.join(self.basedir, "users.yaml"))
         except MigrationError as exc:
@@ -303,6 +304,30 @@ class Settings:
         self._file.remember(stamp)
         after = _leaves(self._user)
         return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+
+    def refresh(self) -> list[str]:
+        """Adopt config.yaml if another process (``octohost config set``) changed it, and announce
+        the changed keys as if set here; returns them. One ``stat`` when nothing changed: the
+        daemon calls this every few seconds, so a setting changed from the shell applies without
+        waiting for the daemon's own next write."""
+        if not self._file.changed():
+            return []
+        with self._lock, self._file.locked():
+            stamp = self._file.stamp()
+            if stamp == self._refused:
+                return []
+            try:
+                adopted = self._adopt_file()
+            except SettingsError as exc:
+                # warned once per broken version; it stays unadopted, so the next write refuses
+                # to replace it (409 from the API) rather than overwrite what the person wrote
+                import logging
+
+                logging.getLogger(__name__).warning("keeping the settings in memory: %s", exc)
+                self._refused = stamp
+                return []
+        self._notify_adopted(adopted)
+        return [".".join(path) for path in adopted]
 
     def _notify_adopted(self, paths: list[tuple[str, ...]]) -> None:
         """Announce values another process changed, as if set here (outside the lock)."""

@@ -14,6 +14,8 @@ import pytest
 import requests
 import yaml
 
+from support import wait_until
+
 pytestmark = pytest.mark.e2e
 
 
@@ -125,3 +127,15 @@ def test_a_config_file_broken_while_running_is_kept_and_reported(tmp_path):
         saved = requests.post(url + "/api/settings", headers=headers, json={"appearance": {"name": "X"}}, timeout=10)
         assert saved.status_code == 409 and "YAML syntax error" in saved.json()["error"]
         assert (basedir / "config.yaml").read_text() == "serial: [broken\n"
+
+
+def test_a_setting_changed_from_the_shell_applies_without_a_daemon_write(daemon):
+    basedir, url = daemon
+    cli(basedir, "user", "add", "admin", "--password", "pw-secret", "--admin")
+    key = cli(basedir, "user", "apikey", "admin")
+    headers = {"X-Api-Key": key}
+    assert requests.get(url + "/api/settings", headers=headers, timeout=10).json()["appearance"]["name"] == ""
+    cli(basedir, "config", "set", "appearance.name", "Workshop")
+    # no write by the daemon in between: it re-reads config.yaml on its own
+    wait_until(lambda: requests.get(url + "/api/settings", headers=headers, timeout=10).json()["appearance"]["name"]
+               == "Workshop", timeout=15, message="the daemon to pick up the shell's setting")
