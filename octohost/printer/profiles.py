@@ -249,7 +249,7 @@ class PrinterProfileManager:
         self._lock = threading.RLock()
         # ``octohost profiles`` changes the same folder from another process: every change holds
         # this cross-process lock and reads the profile as it is on disk then (no lost update).
-        self._shared = SharedFile(os.path.join(self._folder, ".profiles"))
+        self._shared = SharedFile(self._folder)  # its lock: printerProfiles.lock beside the folder
         self._current_id = None
 
     # -- reading -------------------------------------------------------------------------------
