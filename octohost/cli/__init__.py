@@ -22,6 +22,10 @@ COMMANDS = {
     "virtual": ("octohost.cli.virtual", "virtual"),
     "print": ("octohost.cli.print_file", "print_file"),
     "systemd-unit": ("octohost.cli.service", "systemd_unit"),
+    "install-service": ("octohost.cli.service", "install_service"),
+    "backup": ("octohost.cli.maintenance", "backup"),
+    "restore": ("octohost.cli.maintenance", "restore"),
+    "systeminfo": ("octohost.cli.maintenance", "systeminfo"),
 }
 
 

@@ -137,6 +137,33 @@ class HookSpecs:
     def filemanager_preprocessor(self, path, file_object, links, printer_profile, allow_overwrite):
         """Return a replacement file object for an upload, or None to keep it."""
 
+    # -- backup and diagnostics (octohost.maintenance) --------------------------------------------
+    @hookspec
+    def plugin_backup_additional_excludes(self, excludes):
+        """Return paths in the plugin's data folder to leave out of a backup ("." for all of it)."""
+
+    @hookspec
+    def plugin_backup_before_backup(self):
+        """A backup is about to be written."""
+
+    @keywords("error")
+    @hookspec
+    def plugin_backup_after_backup(self, error):
+        """A backup was written (error False) or failed (error True)."""
+
+    @hookspec
+    def plugin_backup_before_restore(self):
+        """A restore is about to replace the base folder's contents."""
+
+    @keywords("error")
+    @hookspec
+    def plugin_backup_after_restore(self, error):
+        """A restore finished (error False) or failed and was rolled back (error True)."""
+
+    @hookspec
+    def systeminfo_additional_bundle_files(self):
+        """Bundled plugins only: return {name in the bundle: log path or callable giving the content}."""
+
     # -- printer -------------------------------------------------------------------------------
     @keywords("initial")
     @hookspec
@@ -238,6 +265,8 @@ for _canonical in (
     "server.api.after_request", "server.api.before_request", "server.http.access_validator",
     "server.http.bodysize", "server.http.routes", "server.sockjs.authed", "server.sockjs.register",
     "server.sockjs.emit", "system.additional_commands", "ui.web.templatetypes",
+    "plugin.backup.additional_excludes", "plugin.backup.before_backup", "plugin.backup.after_backup",
+    "plugin.backup.before_restore", "plugin.backup.after_restore", "systeminfo.additional_bundle_files",
 ):
     CANONICAL[canonical_to_pluggy(_canonical)] = _canonical
 assert set(CANONICAL) == set(SPEC_PARAMS), set(CANONICAL) ^ set(SPEC_PARAMS)

@@ -17,6 +17,7 @@ import yaml
 
 from octohost.util.fs import atomic_write
 from octohost.util.merge import deep_merge  # also imported from here by the server API and tests
+from octohost.util.shared_file import SharedFile
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +247,9 @@ class PrinterProfileManager:
         self._event_bus = event_bus
         self._folder = settings.folder("printerProfiles")
         self._lock = threading.RLock()
+        # ``octohost profiles`` changes the same folder from another process: every change holds
+        # this cross-process lock and reads the profile as it is on disk then (no lost update).
+        self._shared = SharedFile(self._folder)  # its lock: printerProfiles.lock beside the folder
         self._current_id = None
 
     # -- reading -------------------------------------------------------------------------------
@@ -350,7 +354,7 @@ class PrinterProfileManager:
             profile["id"] = slug(profile["name"])
         complete = validate_profile(profile)
         identifier = complete["id"]
-        with self._lock:
+        with self._lock, self._shared.locked():
             path = self._path(identifier)
             existed = os.path.exists(path)
             if existed and not allow_overwrite:
@@ -370,7 +374,7 @@ class PrinterProfileManager:
             raise InvalidProfileError("(profile)", f"expected a mapping, got {type(partial).__name__}")
         if partial.get("id") not in (None, identifier):
             raise InvalidProfileError("id", "the id of a profile cannot be changed")
-        with self._lock:
+        with self._lock, self._shared.locked():
             current = self.get(identifier)
             if current is None:
                 raise PrinterProfileError(f"no printer profile with id {identifier!r}")
@@ -383,7 +387,7 @@ class PrinterProfileManager:
 
         The default profile, ``_default`` and the current profile cannot be removed.
         """
-        with self._lock:
+        with self._lock, self._shared.locked():
             if identifier == DEFAULT_ID or identifier == self.get_default_id():
                 raise CouldNotRemoveError(f"printer profile {identifier!r} is the default and cannot be removed")
             if identifier == self._current_id:

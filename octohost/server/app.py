@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import tornado.web
 import tornado.wsgi
-from tornado.ioloop import IOLoop
+from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.netutil import bind_sockets
 
 from octohost.compat import layer as octoprint_layer
@@ -30,7 +30,7 @@ from octohost.util.memory import trim_heap
 from .api import create_api_app
 from .auth import Authenticator
 from .components import build_context
-from .handlers import DownloadHandler, ThumbnailHandler
+from .handlers import BackupDownloadHandler, DownloadHandler, SystemInfoBundleHandler, ThumbnailHandler
 from .http import BodySizeHTTPServer, BodySizeRule
 from .push import PushHub
 from .upload import UploadHandler
@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 #: must not cut the request off first
 UPLOAD_CONNECTION_LIMIT = 2**62
 CLOSE_TIMEOUT = 5
+#: seconds between looks at config.yaml for changes made by another process
+SETTINGS_REFRESH = 2
+#: what :func:`run` returns when the server stopped to start again (a restore from the web UI)
+RESTART = 75
 #: seconds after start-up (imports, connecting) until free heap pages go back to the kernel
 HEAP_TRIM_DELAY = 15
 _JOB_ENDS = (Events.PRINT_DONE, Events.PRINT_FAILED, Events.PRINT_CANCELLED)
@@ -122,6 +126,8 @@ class Server:
         self._thread = None
         self._http = None
         self._stopped = threading.Event()
+        self.restart_requested = False
+        c.request_restart = self.request_restart
 
     @property
     def url(self):
@@ -138,9 +144,15 @@ class Server:
              {"context": c, "wsgi": wsgi, "token": c.upload_token, "temp_folder": c.upload_temp_folder}),
             (r"/downloads/files/local/(.*)", DownloadHandler, {"path": uploads, "context": c}),
             (r"/downloads/thumbs/local/(.*)", ThumbnailHandler, {"context": c}),
+            (r"/downloads/systeminfo.zip", SystemInfoBundleHandler, {"context": c}),
+            (r"/plugin/backup/download/(.*)", BackupDownloadHandler, {"path": c.backups.folder, "context": c}),
+            (r"/plugin/backup/(restore)", UploadHandler,
+             {"context": c, "wsgi": wsgi, "token": c.upload_token, "temp_folder": c.upload_temp_folder,
+              "permission": "ADMIN", "json_too": True}),
             (r"/(api|plugin)/.*", tornado.web.FallbackHandler, {"fallback": wsgi}),
         ]
         rules.append(BodySizeRule("POST", r"/api/files/(local|sdcard)", UPLOAD_CONNECTION_LIMIT))
+        rules.append(BodySizeRule("POST", r"/plugin/backup/restore", UPLOAD_CONNECTION_LIMIT))
         return tornado.web.Application(routes, debug=False, compress_response=True,
                                        default_handler_class=NotFoundHandler), rules
 
@@ -157,12 +169,24 @@ class Server:
         log.info("Listening on http://%s:%d", self.host, self.port)
         c.plugin_manager.call_implementations("on_after_startup")
         self._loop.call_later(HEAP_TRIM_DELAY, trim_heap)
+        # settings changed from the shell (octohost config set) apply within this period
+        self._settings_watch = PeriodicCallback(self._refresh_settings, SETTINGS_REFRESH * 1000)
+        self._settings_watch.start()
         for event in _JOB_ENDS:
             c.event_bus.subscribe(event, _trim_after_job)
         if self.connect_virtual:
             c.printer.connect(port="VIRTUAL")
         elif self.settings.get("serial.autoconnect"):
             self._autoconnect()
+
+    def _refresh_settings(self):
+        try:
+            changed = self.settings.refresh()
+        except OSError as exc:
+            log.warning("could not re-read the settings: %s", exc)
+            return
+        if changed:
+            log.info("settings changed by another process: %s", ", ".join(changed))
 
     def _autoconnect(self):
         """``serial.autoconnect``: connect to the configured port and baud rate at start."""
@@ -213,6 +237,12 @@ class Server:
         self._loop.start()
         self._shutdown_components()
         self._loop.close(all_fds=False)
+
+    def request_restart(self, delay=0.0):
+        """Stop serving after ``delay`` seconds; :func:`run` then returns :data:`RESTART`."""
+        self.restart_requested = True
+        if self._loop is not None:
+            self._loop.add_callback(lambda: self._loop.call_later(delay, self._stop_loop))
 
     def _stop_loop(self):
         log.info("Shutting down")
@@ -277,4 +307,4 @@ def run(settings, host=None, port=None, debug=False, safe_mode=False, connect_vi
     if server.host in ("0.0.0.0", "::", ""):
         print(f"  from other machines: http://{socket.gethostname()}:{server.port}/", flush=True)
     server.serve_forever()
-    return 0
+    return RESTART if server.restart_requested else 0

@@ -15,6 +15,7 @@ from octohost.access.users import UserManager
 from octohost.compat import layer as octoprint_layer
 from octohost.events import EventBus
 from octohost.files.manager import FileManager
+from octohost.maintenance.backup import BackupManager
 from octohost.plugin import PluginManager
 from octohost.printer.factory import create_printer
 from octohost.printer.profiles import PrinterProfileManager
@@ -65,4 +66,5 @@ def build_context(settings, host="127.0.0.1", port=0, debug=False, safe_mode=Fal
     return AppContext(settings=settings, plugin_manager=plugin_manager, event_bus=event_bus,
                       user_manager=user_manager, permissions=permissions, sessions=sessions, appkeys=appkeys,
                       printer=printer, profile_manager=profile_manager, file_manager=file_manager,
+                      backups=BackupManager(settings, plugin_manager, lambda: settings.config_version),
                       host=host, port=port, debug=debug, safe_mode=safe_mode)

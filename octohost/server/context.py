@@ -46,6 +46,10 @@ class AppContext:
         self.push = None
         self.upload_token = None
         self.upload_temp_folder = None
+        self.backups = None
+        #: ``request_restart(delay)``: stop serving after ``delay`` seconds and start again
+        #: (``octohost serve`` re-executes itself); set by the server
+        self.request_restart = None
         self.version = version_info()
         self.host = "127.0.0.1"
         self.port = 0

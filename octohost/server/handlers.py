@@ -135,3 +135,41 @@ class ThumbnailHandler(ProtectedMixin, tornado.web.RequestHandler):
         self.set_header("Content-Type", THUMBNAIL_TYPES.get(extension, "application/octet-stream"))
         self.set_header("Cache-Control", "private, max-age=86400")
         self.finish(data)
+
+
+class BackupDownloadHandler(DownloadHandler):
+    """``/plugin/backup/download/<name>``: a kept backup, streamed (admins only)."""
+
+    def prepare(self):
+        self.guard("ADMIN")
+
+
+class SystemInfoBundleHandler(ProtectedMixin, tornado.web.RequestHandler):
+    """``/downloads/systeminfo.zip``: the diagnostics bundle (``octohost.maintenance.systeminfo``).
+
+    Built on a worker thread (it reads log tails and walks the plugins), bounded by the tails'
+    sizes, and sent as one attachment."""
+
+    def initialize(self, context):
+        self.context = context
+
+    async def get(self):
+        if self.guard("SYSTEM") is None:
+            return
+        import io
+
+        from octohost.maintenance import systeminfo
+
+        c = self.context
+        extra = {"browser.user_agent": self.request.headers.get("User-Agent"), "systeminfo.generator": "zipapi"}
+
+        def build():
+            buffer = io.BytesIO()
+            systeminfo.write_bundle(buffer, c.settings, c.printer, c.plugin_manager, extra)
+            return buffer.getvalue()
+
+        data = await IOLoop.current().run_in_executor(None, build)
+        self.set_header("Content-Type", "application/zip")
+        self.set_header("Content-Disposition", f"attachment; filename={systeminfo.bundle_name()}")
+        self.set_header("Cache-Control", "private, no-cache")
+        self.finish(data)

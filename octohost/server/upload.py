@@ -139,8 +139,15 @@ class PrintingPacer:
 class UploadHandler(ProtectedMixin, tornado.web.RequestHandler):
     """Streams POSTs; every other method on the same path goes straight to the REST API."""
 
-    def initialize(self, context, wsgi, token, temp_folder):
+    #: a JSON POST passed on to the REST API instead (the restore route's ``{"path": ...}``) is
+    #: kept in memory: at most this many bytes of it
+    MAX_JSON_BODY = 64 * 1024
+
+    def initialize(self, context, wsgi, token, temp_folder, permission="FILES_UPLOAD", json_too=False):
         self.context = context
+        self.permission = permission
+        self.json_too = json_too
+        self.passthrough = False
         self.wsgi = wsgi
         self.token = token
         self.temp_folder = temp_folder
@@ -151,10 +158,15 @@ class UploadHandler(ProtectedMixin, tornado.web.RequestHandler):
 
     def prepare(self):
         if self.request.method != "POST":
+            self.passthrough = True
             return
         self.limit = self.context.settings.get("server.maxUploadSize")
-        if self.guard("FILES_UPLOAD") is None:
+        if self.guard(self.permission) is None:
             self.rejected = True
+            return
+        mimetype = parse_options_header(self.request.headers.get("Content-Type", ""))[0]
+        if self.json_too and mimetype == "application/json":
+            self.passthrough = True
             return
         try:
             length = int(self.request.headers.get("Content-Length", "0") or 0)
@@ -175,8 +187,11 @@ class UploadHandler(ProtectedMixin, tornado.web.RequestHandler):
         self.write_json_error(status, message)
 
     def data_received(self, chunk):
-        if self.request.method != "POST":
+        if self.passthrough:
             self.passthrough_body += chunk
+            if self.request.method == "POST" and len(self.passthrough_body) > self.MAX_JSON_BODY:
+                self.passthrough = False
+                self.reject(413, f"A JSON body may have at most {self.MAX_JSON_BODY} bytes here")
             return
         if self.rejected:
             return
@@ -203,8 +218,11 @@ class UploadHandler(ProtectedMixin, tornado.web.RequestHandler):
 
     get = head = options = put = patch = delete = _pass_through
 
-    async def post(self, target):
+    async def post(self, *args):
         if self.rejected:
+            return
+        if self.passthrough:
+            await self._pass_through()
             return
         try:
             self.sink.finish()

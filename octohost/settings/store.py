@@ -21,6 +21,8 @@ from octohost.util.merge import merge_into
 from octohost.util.shared_file import SharedFile
 
 from . import schema
+from .migrate import CURRENT as CURRENT_VERSION
+from .migrate import VERSION_KEY, MigrationError, migrate_settings_file
 
 #: a setting's key: dotted (``"serial.port"``) or already split (``("serial", "port")``)
 Key: TypeAlias = str | Sequence[str]
@@ -109,6 +111,11 @@ class Settings:
         # The command line writes config.yaml while the daemon runs: writes hold the file's lock
         # and start from the file as it is then (see octohost/util/shared_file.py).
         self._file = SharedFile(self.config_path)
+        self._refused: tuple[int, int, int] | None = None  # a broken version of the file, warned about
+        try:
+            migrate_settings_file(self.config_path, os.path.join(self.basedir, "users.yaml"))
+        except MigrationError as exc:
+            raise SettingsError(str(exc)) from None
         stamp = self._file.stamp()
         self._user = self._load()
         self._effective: dict[str, Any] | None = None  # defaults merged with _user, built on first read
@@ -131,6 +138,7 @@ class Settings:
             return {}
         if not isinstance(data, dict):
             raise SettingsError(f"{self.config_path}: expected a mapping at the top level, got {type(data).__name__}")
+        data.pop(VERSION_KEY, None)  # the format version: migrate.py's, written back by _write
         return self._check_tree(data)
 
     def _check_tree(self, data: dict[Any, Any], prefix: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -143,6 +151,11 @@ class Settings:
             else:
                 out[str(k)] = check_value(path, v, where=self.config_path)
         return out
+
+    @property
+    def config_version(self) -> int:
+        """The base folder format this octohost writes (see :mod:`.migrate`)."""
+        return CURRENT_VERSION
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -292,6 +305,30 @@ class Settings:
         after = _leaves(self._user)
         return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
 
+    def refresh(self) -> list[str]:
+        """Adopt config.yaml if another process (``octohost config set``) changed it, and announce
+        the changed keys as if set here; returns them. One ``stat`` when nothing changed: the
+        daemon calls this every few seconds, so a setting changed from the shell applies without
+        waiting for the daemon's own next write."""
+        if not self._file.changed():
+            return []
+        with self._lock, self._file.locked():
+            stamp = self._file.stamp()
+            if stamp == self._refused:
+                return []
+            try:
+                adopted = self._adopt_file()
+            except SettingsError as exc:
+                # warned once per broken version; it stays unadopted, so the next write refuses
+                # to replace it (409 from the API) rather than overwrite what the person wrote
+                import logging
+
+                logging.getLogger(__name__).warning("keeping the settings in memory: %s", exc)
+                self._refused = stamp
+                return []
+        self._notify_adopted(adopted)
+        return [".".join(path) for path in adopted]
+
     def _notify_adopted(self, paths: list[tuple[str, ...]]) -> None:
         """Announce values another process changed, as if set here (outside the lock)."""
         for path in paths:
@@ -302,7 +339,8 @@ class Settings:
             self._notify(".".join(path), value)
 
     def _write(self, tree: dict[str, Any]) -> None:
-        text = yaml.safe_dump(tree, default_flow_style=False, sort_keys=True, allow_unicode=True)
+        text = yaml.safe_dump({VERSION_KEY: CURRENT_VERSION, **tree}, default_flow_style=False, sort_keys=True,
+                              allow_unicode=True)
         atomic_write(self.config_path, text, mode=0o600)
         self._file.remember(self._file.stamp())
 

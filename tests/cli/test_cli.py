@@ -88,7 +88,7 @@ def test_config_get_set_effective(run, basedir):
     effective = yaml.safe_load(run("config", "effective").output)
     assert effective["serial"]["baudrate"] == 250000 and effective["server"]["port"] == 5000
     with open(os.path.join(basedir, "config.yaml"), encoding="utf-8") as f:
-        assert yaml.safe_load(f) == {"serial": {"baudrate": 250000,
+        assert yaml.safe_load(f) == {"_config_version": 1, "serial": {"baudrate": 250000,
                                                 "additionalPorts": ["/dev/printer*", "/dev/ttyACM*"]}}
 
 

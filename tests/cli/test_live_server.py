@@ -14,6 +14,8 @@ import pytest
 import requests
 import yaml
 
+from support import wait_until
+
 pytestmark = pytest.mark.e2e
 
 
@@ -125,3 +127,37 @@ def test_a_config_file_broken_while_running_is_kept_and_reported(tmp_path):
         saved = requests.post(url + "/api/settings", headers=headers, json={"appearance": {"name": "X"}}, timeout=10)
         assert saved.status_code == 409 and "YAML syntax error" in saved.json()["error"]
         assert (basedir / "config.yaml").read_text() == "serial: [broken\n"
+
+
+def test_a_setting_changed_from_the_shell_applies_without_a_daemon_write(daemon):
+    basedir, url = daemon
+    cli(basedir, "user", "add", "admin", "--password", "pw-secret", "--admin")
+    key = cli(basedir, "user", "apikey", "admin")
+    headers = {"X-Api-Key": key}
+    assert requests.get(url + "/api/settings", headers=headers, timeout=10).json()["appearance"]["name"] == ""
+    cli(basedir, "config", "set", "appearance.name", "Workshop")
+    # no write by the daemon in between: it re-reads config.yaml on its own
+    wait_until(lambda: requests.get(url + "/api/settings", headers=headers, timeout=10).json()["appearance"]["name"]
+               == "Workshop", timeout=15, message="the daemon to pick up the shell's setting")
+
+
+def test_profile_commands_while_the_daemon_runs(daemon, tmp_path):
+    basedir, url = daemon
+    cli(basedir, "user", "add", "admin", "--password", "pw-secret", "--admin")
+    headers = {"X-Api-Key": cli(basedir, "user", "apikey", "admin")}
+    (tmp_path / "mk4.yaml").write_text("id: mk4\nname: MK4\nmodel: Prusa MK4\n")
+    cli(basedir, "profiles", "add", str(tmp_path / "mk4.yaml"))
+    profiles = requests.get(url + "/api/printerprofiles", headers=headers, timeout=10).json()["profiles"]
+    assert profiles["mk4"]["name"] == "MK4"  # at once: the daemon reads profiles from disk
+
+    # the API changes the profile, then the shell makes it the default: both stick
+    changed = requests.patch(url + "/api/printerprofiles/mk4", headers=headers, timeout=10,
+                             json={"profile": {"name": "MK4 (0.6 nozzle)"}})
+    assert changed.status_code == 200, changed.text
+    cli(basedir, "profiles", "select", "mk4")
+    wait_until(lambda: requests.get(url + "/api/printerprofiles", headers=headers, timeout=10)
+               .json()["profiles"]["mk4"]["default"], timeout=15, message="mk4 to be the default")
+    assert "MK4 (0.6 nozzle)" in cli(basedir, "profiles", "show", "mk4")
+
+    with open(basedir / "config.yaml", encoding="utf-8") as f:
+        assert yaml.safe_load(f)["printerProfiles"]["default"] == "mk4"

@@ -29,9 +29,9 @@ def test_file_holds_only_what_differs(tmp_path):
     s.set("serial.baudrate", 250000)
     s.set("server.port", 5000)  # the default: not written
     on_disk = yaml.safe_load((tmp_path / "config.yaml").read_text())
-    assert on_disk == {"serial": {"baudrate": 250000}}
+    assert on_disk == {"_config_version": 1, "serial": {"baudrate": 250000}}  # plus the format version
     s.set("serial.baudrate", 115200)
-    assert yaml.safe_load((tmp_path / "config.yaml").read_text()) in (None, {})
+    assert yaml.safe_load((tmp_path / "config.yaml").read_text()) == {"_config_version": 1}
 
 
 def test_values_survive_a_reload(tmp_path):

@@ -58,7 +58,7 @@ def test_two_settings_keep_each_others_values(tmp_path):
     cli.remove("appearance.name")
     daemon.set("serial.port", "/dev/ttyACM0")
     stored = yaml.safe_load((tmp_path / "config.yaml").read_text())
-    assert stored == {"serial": {"baudrate": 250000, "port": "/dev/ttyACM0"}}
+    assert stored == {"_config_version": 1, "serial": {"baudrate": 250000, "port": "/dev/ttyACM0"}}
 
 
 def test_a_broken_config_file_is_not_overwritten(tmp_path):

@@ -172,6 +172,13 @@ BODIES = {
     # OctoPrint plugins' SimpleApi endpoints (none is loaded here: every identifier is unknown, 404)
     "pluginapi.plugin_get": {"GET": None},
     "pluginapi.plugin_command": {"POST": one_command(check_all={})},
+    "maintenance.list_backups": {"GET": None},
+    "maintenance.create_backup": {"POST": fields(exclude=st.lists(weighted(("uploads", 3), ("plugins", 1),
+                                                                           ("history", 1), ("logs", 1)) | plain_text,
+                                                                  max_size=3))},
+    "maintenance.delete_backup": {"DELETE": None},
+    "maintenance.restore": {"POST": fields(path=st.sampled_from(["missing.zip", "../config.yaml", ""]) | nasty_text())},
+    "maintenance.system_info": {"GET": None},
 }
 
 #: query parameters an endpoint reads (every request may also carry ``apikey`` and random extras)
@@ -271,6 +278,10 @@ TORNADO = {
     r"/downloads/thumbs/local/(.*)$": TornadoRoute(("GET",), "/downloads/thumbs/local/{}", path=file_paths,
                                                    query={"name": st.sampled_from(["thumb.png", "x"]) | nasty_text(),
                                                           "v": plain_text}),
+    r"/downloads/systeminfo.zip$": TornadoRoute(("GET",), "/downloads/systeminfo.zip"),
+    r"/plugin/backup/download/(.*)$": TornadoRoute(("GET", "HEAD"), "/plugin/backup/download/{}", path=file_paths),
+    r"/plugin/backup/(restore)$": TornadoRoute(("POST",), "/plugin/backup/{}", path=st.just("restore"),
+                                               kind="multipart"),
     r"/(api|plugin)/.*$": TornadoRoute(("GET", "POST", "PUT", "DELETE"), "/{}",
                                        path=st.sampled_from(["api/nothing", "plugin/nothing/x", "api/", "api/files/x",
                                                              "plugin/appkeys", "api/printer/"]) | nasty_text(),
