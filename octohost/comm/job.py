@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from typing import BinaryIO
 
 from .protocol import strip_comment
+
+
+def _not_open() -> bytes:
+    raise RuntimeError("open() the job before reading it")
 
 
 class LocalFileJob:
@@ -23,6 +28,7 @@ class LocalFileJob:
         self.path = path
         self.size: int | None = os.path.getsize(path)
         self._file: BinaryIO | None = None
+        self._readline: Callable[[], bytes] = _not_open
         self.pos = 0
         self.start_pos = start_pos or 0
         self.started_at: float | None = None
@@ -30,6 +36,9 @@ class LocalFileJob:
 
     def open(self) -> None:
         self._file = open(self.path, "rb")
+        self._readline = self._file.readline
+        if _cr_only(self._file):
+            self._readline = _CrLines(self._file).readline
         if self.start_pos:
             self._file.seek(self.start_pos)
             self.pos = self.start_pos
@@ -38,7 +47,7 @@ class LocalFileJob:
 
     def next_line(self) -> tuple[str, int, int] | None:
         """The next command with its byte span, or None at the end of the file."""
-        readline = self._file.readline  # type: ignore[union-attr]  # open() first; no check per line
+        readline = self._readline  # open() first; no check per line
         while True:
             raw = readline()
             if not raw:
@@ -58,6 +67,38 @@ class LocalFileJob:
     @property
     def print_time(self) -> float | None:
         return time.monotonic() - self.started_at if self.started_at is not None else None
+
+
+#: how much of a file's start decides whether its lines end in a bare CR
+SNIFF_BYTES = 64 * 1024
+
+
+def _cr_only(f: BinaryIO) -> bool:
+    """Whether the file's lines end in a bare CR (classic Mac style; some tools still write it):
+    read by ``readline`` it would be one endless line, refused as longer than the printer takes."""
+    head = f.read(SNIFF_BYTES)
+    f.seek(0)
+    return b"\r" in head and b"\n" not in head
+
+
+class _CrLines:
+    """``readline`` for CR-only files: lines end at each CR (kept, so byte positions stay exact)."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._file = f
+        self._buffer = b""
+
+    def readline(self) -> bytes:
+        while True:
+            cut = self._buffer.find(b"\r")
+            if cut >= 0:
+                line, self._buffer = self._buffer[:cut + 1], self._buffer[cut + 1:]
+                return line
+            chunk = self._file.read(SNIFF_BYTES)
+            if not chunk:
+                line, self._buffer = self._buffer, b""
+                return line
+            self._buffer += chunk
 
 
 class SdJob:

@@ -319,6 +319,9 @@ _RANGES = {
     ("server", "switchInterval"): (0.000001, 0.1),  # sys.setswitchinterval refuses 0 and below
     ("serial", "timeout"): (0, _DAY),
     ("serial", "maxCommunicationTimeouts"): (0, 1000),
+    # below ~32 bytes no numbered line with its checksum fits, and every command would be refused
+    ("serial", "rxBufferSize"): (32, 1024 * 1024),
+    ("serial", "virtual", "rxBufferSize"): (32, 1024 * 1024),
     ("accessControl", "sessionTimeout"): (1, 366 * 24 * 60),
 }
 

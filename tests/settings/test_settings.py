@@ -214,3 +214,12 @@ def test_lists_and_dicts_read_are_copies(tmp_path):
     s.effective()["serial"]["additionalPorts"].append("/dev/third")
     assert s.get("serial.additionalPorts") == ["/dev/printer*"]
     assert s.get("serial.baudrate") == 115200
+
+
+@pytest.mark.parametrize("key", ["serial.rxBufferSize", "serial.virtual.rxBufferSize"])
+def test_a_receive_buffer_too_small_for_any_line_is_refused(tmp_path, key):
+    settings = Settings(str(tmp_path))
+    for value in (0, -1, 8):
+        with pytest.raises(SettingsError):
+            settings.set(key, value)
+    assert settings.set(key, 64) == 64
