@@ -12,7 +12,8 @@ cpu.max). A quota caps the host's CPU time per 100 ms period, which emulates a s
    host, ping-pong, the default window) and OctoPrint 1.11.8's (benchmarks/octoprint_host.py, run
    by OctoPrint's own interpreter from ~/.cache/octohost-tests/octoprint-1.11.8 when it exists).
    Printed: lines/s, the share of the wire's limit with one line in flight, host CPU per 1,000
-   lines, ok -> next line p50/p99 as the simulator sees it.
+   lines, ok -> next line p50/p99 as the simulator sees it, and how long the quota held the host
+   back (0: the quota did not bind, whatever slowed the host was something else).
 2. Daemon: ``octohost serve`` in the cgroup prints the file at 250000 baud while 5 REST clients
    poll /api/printer and /api/job every 0.5 s (``--poll-interval``; 0: flat out) and 5 push clients
    read the socket. (OctoPrint's daemon is not run here yet.) Printed: the print's rate and
@@ -120,6 +121,7 @@ def stream(kind, quota, baud, path, lines, core):
         host = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                 preexec_fn=on_core(core))
         quota.add(host.pid)
+        throttled = quota.throttled_seconds()
         try:
             out, err = host.communicate(timeout=max(120, lines / 20))
         except subprocess.TimeoutExpired:
@@ -133,7 +135,8 @@ def stream(kind, quota, baud, path, lines, core):
         raise SystemExit(f"{kind} host failed:\n{out}\n{err[-2000:]}")
     result = json.loads(out.strip().splitlines()[-1])
     turnaround = stats["turnaround_us"][-lines:]
-    result.update(p50=percentile(turnaround, 0.5), p99=percentile(turnaround, 0.99), moves=stats["moves"])
+    result.update(p50=percentile(turnaround, 0.5), p99=percentile(turnaround, 0.99), moves=stats["moves"],
+                  throttled=quota.throttled_seconds() - throttled)
     return result
 
 
@@ -296,7 +299,7 @@ def main():
             write_file(path, lines)
             per_line = framed_bytes(path)
             print(f"{'quota':>6} {'baud':>7} {'host':<10} {'lines/s':>8} {'of wire':>8} {'CPU s/1k':>9} "
-                  f"{'p50 us':>8} {'p99 us':>8}")
+                  f"{'p50 us':>8} {'p99 us':>8} {'throttled s':>12}")
             for percent in args.quotas:
                 quota.set(percent)
                 for baud in BAUDS:
@@ -308,7 +311,7 @@ def main():
                             continue
                         print(f"{percent:>5}% {baud:>7} {kind:<10} {r['lines_per_s']:>8,.0f} "
                               f"{r['lines_per_s'] / limit:>8.1%} {r['cpu_per_1000']:>9.3f} {r['p50']:>8.0f} "
-                              f"{r['p99']:>8.0f}", flush=True)
+                              f"{r['p99']:>8.0f} {r['throttled']:>12.2f}", flush=True)
             if args.no_daemon:
                 return
             limit = BAUDS[-1] / 10 / (per_line + 3)
