@@ -1,6 +1,6 @@
 """Streaming throughput of the comm layer, per window mode, over a pseudo-terminal.
 
-Run:  python benchmarks/streaming.py            (about eight minutes on 2 cores)
+Run:  python benchmarks/streaming.py            (about ten minutes on 2 cores)
       python benchmarks/streaming.py --quick    (fewer lines, for a smoke test)
       python benchmarks/streaming.py --only "115200 baud" --rounds 3   (median of three, alternating)
 
@@ -9,9 +9,17 @@ own process, streams a file of short G1 moves through MachineCom in a fresh host
 and peak RSS are the host's alone) and prints: lines/s, host CPU seconds per 1,000 lines,
 ``ok`` -> next line turnaround p50/p99 as the simulator sees it, peak RSS of the host process.
 Scenarios: (a) unthrottled pty, (b) pty throttled to 115200 baud both ways, (c) 1 ms before
-every answer, (d) the same with a 512-byte receive buffer on both sides. At 115200 baud it also
-prints the wire's limits and what the barest host loop reaches over the same pty; at the end the
-simulator's own unthrottled ceiling and the host's idle CPU (connected, temperature polling only).
+every answer, (d) the same with a 512-byte receive buffer on both sides.
+
+Every round of every scenario also runs the barest host loop (blocking ``os.read``/``os.write``
+over pre-framed lines, one line in flight) against the same simulator settings, just before the
+octohost runs, and prints octohost's rate and turnaround as ratios to it: a machine's state (a
+busy neighbour, a slower CPU) moves both alike, so the ratios are what to compare across days
+and machines, not the absolute figures. Everything runs pinned to one core (``--cpu``, 0 by
+default; ``--cpu -1`` leaves placement to the scheduler), because a host and a simulator on
+different cores of a virtual machine pay a cross-core wake-up per message that varies from run
+to run. At 115200 baud it also prints the wire's limits; at the end the simulator's own
+unthrottled ceiling and the host's idle CPU (connected, temperature polling only).
 """
 
 import argparse
@@ -141,7 +149,7 @@ def host(port, mode, path, idle_seconds, rx_buffer):
 
 
 def floor(port, path):
-    """The simulator's ceiling: the barest host, blocking os.read/os.write, one line per ok.
+    """The barest host: blocking os.read/os.write, one line per ok; (lines/s, CPU s per 1,000 lines).
 
     The lines are framed before the clock starts, so only the round trips are timed.
     """
@@ -165,26 +173,34 @@ def floor(port, path):
 
     os.write(fd, b"N0 M110 N0*125\n")
     until_ok()
+    cpu = time.process_time()
     started = time.perf_counter()
     for line in lines:
         os.write(fd, line)
         until_ok()
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     os.close(fd)
-    return len(lines) / elapsed
+    return len(lines) / elapsed, cpu / len(lines) * 1000
 
 
 def ceiling(args, path):
-    """:func:`floor` against a fresh simulator started with ``args``; (lines/s, simulator stats)."""
+    """:func:`floor` against a fresh simulator started with ``args``.
+
+    Returns the same figures as :func:`run_one` (lines/s, CPU s per 1,000 lines, turnaround
+    p50/p99) and the simulator's stats.
+    """
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as stats_file:
         stats_path = stats_file.name
     sim, port = start_sim(args, stats_path)
     try:
-        rate = floor(port, path)
+        rate, cpu = floor(port, path)
     finally:
         stats = stop_sim(sim, stats_path)
         os.unlink(stats_path)
-    return rate, stats
+    turnaround = stats["turnaround_us"][-stats["moves"]:]
+    return {"lines_per_s": rate, "cpu_per_1000": cpu, "p50": percentile(turnaround, 0.5),
+            "p99": percentile(turnaround, 0.99)}, stats
 
 
 # -- the driver -----------------------------------------------------------------------------------
@@ -217,12 +233,29 @@ def median_run(runs):
     return sorted(runs, key=lambda r: r["lines_per_s"])[len(runs) // 2]
 
 
+def bare_args(scenario):
+    """Simulator arguments for the bare loop beside ``scenario``: the same wire, plain oks."""
+    spec = SCENARIOS[scenario]
+    return spec["args"] + ["--rx-buffer", str(spec.get("rx_buffer", 128))]
+
+
+def pin(cpu):
+    """Pin this process (and so every simulator and host it starts) to ``cpu``; -1: do not pin."""
+    if cpu >= 0 and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {cpu})
+
+
+def ratio_text(run, bare):
+    return f"{run['lines_per_s'] / bare['lines_per_s']:>6.0%} {run['p50'] / bare['p50']:>6.1f}x"
+
+
 def main():
     parser = argparse.ArgumentParser(description="Streaming throughput benchmark of the comm layer.")
     parser.add_argument("--quick", action="store_true", help="a tenth of the lines")
     parser.add_argument("--rounds", type=int, default=1, help="runs per scenario and mode, alternating; "
                         "prints the run with the median rate and every run's rate")
     parser.add_argument("--only", action="append", choices=list(SCENARIOS), help="just this scenario (repeatable)")
+    parser.add_argument("--cpu", type=int, default=0, help="the core to pin everything to (-1: no pinning)")
     parser.add_argument("--host", nargs=5, metavar=("PORT", "MODE", "FILE", "IDLE", "RX_BUFFER"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -230,9 +263,12 @@ def main():
         port, mode, path, idle, rx_buffer = args.host
         host(port, mode, path, float(idle), int(rx_buffer))
         return
-    print(f"octohost streaming benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} cores)")
+    pin(args.cpu)
+    placement = f"pinned to core {args.cpu}" if args.cpu >= 0 else "not pinned"
+    print(f"octohost streaming benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} cores, {placement}); "
+          "'vs bare': octohost's lines/s and p50 turnaround as ratios to the bare loop's in the same round")
     print(f"{'scenario':<14} {'mode':<12} {'lines':>6} {'lines/s':>9} {'CPU s/1k':>9} {'p50 us':>8} {'p99 us':>8} "
-          f"{'RSS MB':>7} {'resends':>7} {'overflows':>9}")
+          f"{'RSS MB':>7} {'resends':>7} {'overflows':>9} {'vs bare':>14}")
     with tempfile.TemporaryDirectory() as folder:
         for scenario, spec in SCENARIOS.items():
             if args.only and scenario not in args.only:
@@ -242,39 +278,45 @@ def main():
             if not os.path.exists(path):
                 write_file(path, lines)
             limit = None
-            floors = []
+            bares = []
             runs = {mode: [] for mode in MODES}
             for _ in range(args.rounds):
-                if "baud" in scenario:
-                    floors.append(ceiling(spec["args"], path)[0])
+                bare = ceiling(bare_args(scenario), path)[0]
+                bares.append(bare)
                 for mode in MODES:
                     r = run_one(scenario, mode, path, lines)
                     if r["sim_moves"] != lines:
                         raise SystemExit(f"{scenario}/{mode}: the simulator accepted {r['sim_moves']} moves, "
                                          f"not {lines}")
+                    r["bare"] = bare
                     runs[mode].append(r)
-            if floors:
+            if "baud" in scenario:
                 per_line = framed_bytes(path)
                 limit = 11520 / (per_line + 3)
-                rate = sorted(floors)[len(floors) // 2]
                 print(f"  wire limits at 115200 baud for {per_line:.1f} bytes out + 3 back per line: "
                       f"{limit:.0f} lines/s with one line in flight, {11520 / per_line:.0f} lines/s for the "
-                      f"outbound wire alone; the bare host loop reaches {rate:.0f} ({rate / limit:.1%})"
-                      + (f", runs {', '.join(f'{f / limit:.1%}' for f in floors)}" if len(floors) > 1 else ""))
+                      "outbound wire alone")
+            bare = median_run(bares)
+            print(f"{scenario:<14} {'bare loop':<12} {lines:>6} {bare['lines_per_s']:>9,.0f} "
+                  f"{bare['cpu_per_1000']:>9.3f} {bare['p50']:>8.0f} {bare['p99']:>8.0f}"
+                  + (f"  {bare['lines_per_s'] / limit:.1%} of one in flight" if limit else "")
+                  + ("  runs: " + ", ".join(f"{b['lines_per_s']:,.0f}" for b in bares) if args.rounds > 1 else ""),
+                  flush=True)
             for mode in MODES:
                 r = median_run(runs[mode])
                 share = f"  {r['lines_per_s'] / limit:.1%} of one in flight" if limit else ""
                 if args.rounds > 1:
-                    share += "  runs: " + ", ".join(f"{run['lines_per_s']:,.0f}" for run in runs[mode])
+                    share += "  runs (vs bare): " + ", ".join(
+                        f"{run['lines_per_s']:,.0f} ({ratio_text(run, run['bare']).split()[0]})" for run in runs[mode])
                 print(f"{scenario:<14} {mode:<12} {lines:>6} {r['lines_per_s']:>9,.0f} {r['cpu_per_1000']:>9.3f} "
                       f"{r['p50']:>8.0f} {r['p99']:>8.0f} {r['rss_mb']:>7.1f} {r['resends']:>7} {r['overflows']:>9}"
-                      f"{share}", flush=True)
+                      f" {ratio_text(r, r['bare'])}{share}", flush=True)
         if args.only:
             return
         path = os.path.join(folder, f"moves-{SCENARIOS['unthrottled']['lines'] // (10 if args.quick else 1)}.gcode")
-        rate, stats = ceiling([], path)
+        bare, stats = ceiling([], path)
         print("simulator ceiling (bare os.read/os.write host loop, unthrottled, one line in flight): "
-              f"{rate:,.0f} lines/s, "
+              f"{bare['lines_per_s']:,.0f} lines/s, "
               f"simulator CPU {stats['cpu_s'] / stats['moves'] * 1000:.3f} s per 1,000 lines")
         path = os.path.join(folder, "idle.gcode")
         write_file(path, 10)

@@ -151,8 +151,7 @@ class Simulator:
                 data = self.advanced(self.last_n)
             if self.unacked:
                 self.unacked_bytes -= self.unacked.pop()
-            os.write(self.master, data)
-            self.last_ok_written = time.perf_counter()
+            self.write(data)
             return
         due = arrived + self.latency
         if self.byte_time:
@@ -169,8 +168,18 @@ class Simulator:
                 data = self.advanced(number)
             if self.unacked:
                 self.unacked_bytes -= self.unacked.pop(0)
-            os.write(self.master, data)
-            self.last_ok_written = time.perf_counter()
+            self.write(data)
+
+    def write(self, data):
+        """Write an answer, stamped just before the write.
+
+        The stamp must not come after ``os.write``: the write wakes the pty's flush worker, and when
+        that worker runs on this CPU the simulator is preempted inside the call until the host has
+        read the answer and written its next line, so a stamp taken afterwards hides the host's whole
+        turnaround (that is what made the turnaround look bimodal on one core, 5 µs or 90 µs).
+        """
+        self.last_ok_written = time.perf_counter()
+        os.write(self.master, data)
 
     # -- loop ------------------------------------------------------------------------------------
 
