@@ -186,16 +186,17 @@ class MqttBridge:
         self.outbox.put(event, "mqtt", self._printer.get_state_id(), data, command_id=command_id)
 
     def _on_bus_event(self, event: str, payload: Any) -> None:
-        self.commands.on_event(event, payload)
+        """Forward the event, then let it settle waiting commands (so PRINT_CANCELLED precedes the
+        FINISHED of the STOP_PRINT it ends)."""
         forwarded = FORWARDED.get(event)
-        if forwarded is None:
-            return
-        name, source = forwarded
-        data = dict(payload) if isinstance(payload, dict) else {}
-        state = data.get("state_id") if event == Events.PRINTER_STATE_CHANGED else self._printer.get_state_id()
-        self.outbox.put(name, source, state, data)
-        if event == Events.PRINTER_STATE_CHANGED:
-            self._telemetry_now.set()
+        if forwarded is not None:
+            name, source = forwarded
+            data = dict(payload) if isinstance(payload, dict) else {}
+            state = data.get("state_id") if event == Events.PRINTER_STATE_CHANGED else self._printer.get_state_id()
+            self.outbox.put(name, source, state, data)
+            if event == Events.PRINTER_STATE_CHANGED:
+                self._telemetry_now.set()
+        self.commands.on_event(event, payload)
 
     def on_action(self, line: str, name: str, params: str) -> None:
         """A firmware ``// action:`` line (from the serial thread: queue only)."""

@@ -140,8 +140,8 @@ def start_print(s: Services, args: dict[str, Any]) -> Action:
 def stop_print(s: Services, args: dict[str, Any]) -> Action:
     _require(s.printer.is_printing() or s.printer.is_paused(), s.printer)
 
-    return Waiter(finished_events=(Events.PRINT_CANCELLED, Events.PRINT_DONE), failed=lambda: _error_reason(s.printer),
-                  done=lambda: not (s.printer.is_printing() or s.printer.is_paused()),
+    # the print ends with one of these events (it may have finished by itself meanwhile)
+    return Waiter(finished_events=(Events.PRINT_CANCELLED, Events.PRINT_DONE), failed_events=(Events.PRINT_FAILED,),
                   act=lambda: s.printer.cancel_print(tags=TAGS))
 
 
