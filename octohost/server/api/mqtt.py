@@ -1,9 +1,10 @@
 """``/api/mqtt`` (octohost addition): the MQTT bridge's connection state, and its settings.
 
-GET answers ``{"state": {...}}`` to holders of SETTINGS_READ; holders of SETTINGS (admins) also get
-``settings``, the ``mqtt`` section with the password replaced by ``passwordSet``. A POST of
-``{"settings": {partial mqtt tree}}`` (SETTINGS) is checked as a whole, saved, and restarts the
-bridge; ``"password": null`` clears the password, leaving it out keeps it.
+GET answers ``{"state": {...}}`` to holders of STATUS (it is about this printer's reachability);
+holders of SETTINGS (admins) also get ``settings``, the ``mqtt`` section with the password
+replaced by ``passwordSet``. A POST of ``{"settings": {partial mqtt tree}}`` (SETTINGS) is checked
+as a whole, saved, and restarts the bridge; ``"password": null`` clears the password, leaving it
+out keeps it.
 """
 
 from flask import Blueprint, jsonify
@@ -37,7 +38,7 @@ def _body():
 
 
 @blueprint.route("/api/mqtt")
-@requires("SETTINGS_READ")
+@requires("STATUS")
 def get_mqtt():
     return jsonify(_body())
 
