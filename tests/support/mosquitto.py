@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -43,7 +44,9 @@ class Mosquitto:
         lines = [f"listener {self.port} 127.0.0.1", f"persistence {'true' if self.persistence else 'false'}",
                  f"persistence_location {self.folder}/", "log_dest file " + str(self.folder / "mosquitto.log"),
                  "log_type error", "log_type warning", "log_type notice", "max_queued_messages 100000",
-                 "autosave_interval 0"]
+                 "autosave_interval 0",
+                 # run as root, mosquitto would switch to its own user, which cannot read a test's files
+                 f"user {pwd.getpwuid(os.geteuid()).pw_name}"]
         if self.users:
             passwords = self.folder / "passwords"
             passwords.write_text("")

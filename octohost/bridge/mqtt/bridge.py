@@ -135,8 +135,7 @@ class MqttBridge:
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         if reason.is_failure:
             self.state = "refused"
-            self.last_error = f"the broker refused the connection: {reason}"
-            log.warning("MQTT bridge: %s", self.last_error)
+            self._error(f"the broker refused the connection: {reason}")
             return
         client.publish(self.topics.status, encode(self._status_payload(True)), qos=1, retain=True)
         client.subscribe(self.topics.command, qos=1)
@@ -153,18 +152,23 @@ class MqttBridge:
         self.outbox.set_connected(True)
         self._telemetry_now.set()
 
+    def _error(self, message: str) -> None:
+        """Remember why there is no connection; logged when it changes, not at every retry."""
+        if message != self.last_error:
+            log.warning("MQTT bridge: %s; retrying", message)
+        self.last_error = message
+
     def _on_connect_fail(self, client: Any, userdata: Any) -> None:
         self.state = "disconnected"
-        self.last_error = f"cannot reach the broker at {self.config.broker}"
+        self._error(f"cannot reach the broker at {self.config.broker}{' (or TLS failed)' if self.config.tls else ''}")
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         self.outbox.set_connected(False)
-        if self._stopping.is_set():
+        self.connected_since = None
+        if self._stopping.is_set() or self.state == "refused":  # a refusal ends in a disconnect too
             return
         self.state = "disconnected"
-        self.connected_since = None
-        self.last_error = f"connection lost: {describe(reason)}"
-        log.warning("MQTT bridge: %s; reconnecting", self.last_error)
+        self._error(f"connection lost: {describe(reason)}")
 
     def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
         self.outbox.acknowledged(mid)
