@@ -39,6 +39,11 @@ def check_broker(config: MqttConfig, timeout: float = 10.0) -> tuple[bool, str]:
         client.connect(config.host, config.port, keepalive=30)
     except ssl.SSLError as exc:
         return False, f"TLS with {where} failed: {exc.reason or exc}"
+    except ConnectionResetError as exc:
+        if config.tls:
+            return False, (f"TLS with {where} failed: {exc.strerror or exc} (does the broker speak TLS on "
+                           "that port?)")
+        return False, f"cannot reach the broker at {where}: {exc.strerror or exc}"
     except OSError as exc:
         return False, f"cannot reach the broker at {where}: {exc.strerror or exc}"
     client.loop_start()
