@@ -53,7 +53,7 @@ FORWARDED = {
 class MqttBridge:
     def __init__(self, config: MqttConfig, printer: Any, event_bus: Any, file_manager: Any, profile_manager: Any,
                  name: str | None = None, capacity: int = 10000,
-                 reconnect_delay: tuple[float, float] = (0.5, 10.0)) -> None:
+                 reconnect_delay: tuple[float, float] = (0.5, 5.0)) -> None:
         self.config = config
         self.topics = Topics(config)
         self._printer = printer
