@@ -103,13 +103,14 @@ def test_commands_off_are_rejected(broker, subscribers, start_daemon):
 
 @pytest.mark.e2e
 def test_home_assistant_discovery(broker, subscribers, start_daemon):
-    daemon = start_daemon(mqtt_settings(broker.port, **{"mqtt.homeassistant.discovery": True,
-                                                        "appearance.name": "Workshop MK3"}))
-    wait_until(lambda: daemon.bridge.status()["state"] == "connected", message="connected")
+    live = subscribers(broker.port, "homeassistant/#")
+    start_daemon(mqtt_settings(broker.port, **{"mqtt.homeassistant.discovery": True,
+                                               "appearance.name": "Workshop MK3"}))
+    wait_until(lambda: len(live.messages) >= 9, message=lambda: f"9 discovery configs, got {live.messages}")
     ha = subscribers(broker.port, "homeassistant/#")  # subscribed afterwards: the configs are retained
-    wait_until(lambda: len(ha.messages) >= 9, message=lambda: f"9 discovery configs, got {ha.messages}")
+    wait_until(lambda: len(ha.messages) >= 9, message=lambda: f"9 retained configs, got {ha.messages}")
     configs = {topic: payload for topic, payload, retained in ha.messages}
-    assert all(retained for _, _, retained in ha.messages)
+    assert all(retained for _, _, retained in ha.messages) and len(configs) == 9
     state = configs["homeassistant/sensor/octohost_p1/state/config"]
     assert state["state_topic"] == "octohost/p1/telemetry" and state["availability_topic"] == "octohost/p1/status"
     assert state["device"]["name"] == "Workshop MK3" and state["unique_id"] == "octohost_p1_state"

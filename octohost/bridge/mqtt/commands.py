@@ -401,8 +401,18 @@ class CommandProcessor:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout)
+        """Stop after the command being run; commands still queued are dropped."""
+        while True:
+            try:
+                self._queue.put_nowait(None)
+                break
+            except queue.Full:
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    pass
+        if self._thread.is_alive():
+            self._thread.join(timeout)
 
     # -- called from other threads -------------------------------------------------------------
 
@@ -517,16 +527,13 @@ class CommandProcessor:
                 result: Any = action
             else:
                 result = action()
-        except Failed as exc:
-            with self._lock:
-                self._waiting.pop(cid, None)
-            self._record(cid, "FAILED", dict(base, reason=str(exc)))
-            return
         except Exception as exc:
             with self._lock:
-                self._waiting.pop(cid, None)
-            log.exception("MQTT command %s failed", name)
-            self._record(cid, "FAILED", dict(base, reason=str(exc) or type(exc).__name__))
+                settled = isinstance(action, Waiter) and self._waiting.pop(cid, None) is None
+            if not isinstance(exc, Failed):
+                log.exception("MQTT command %s failed", name)
+            if not settled:  # (an event may have settled it while the action raised)
+                self._record(cid, "FAILED", dict(base, reason=str(exc) or type(exc).__name__))
             return
         if isinstance(result, Waiter):
             self._settle(None, None)
