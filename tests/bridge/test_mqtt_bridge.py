@@ -38,6 +38,7 @@ def test_bad_settings_are_named(tmp_path, key, value, message):
         MqttConfig.from_settings(settings)
 
 
+@pytest.mark.e2e
 def test_paho_is_not_imported_when_the_bridge_is_off(tmp_path):
     code = ("import sys; from octohost.settings import Settings; from octohost.server.app import Server; "
             f"s = Server(Settings({str(tmp_path)!r}), host='127.0.0.1', port=0).start_in_thread(); "
