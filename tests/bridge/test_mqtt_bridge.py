@@ -157,3 +157,29 @@ def test_unreachable_broker_is_reported_and_retried(broker, start_daemon):
     wait_until(lambda: daemon.get("/api/mqtt").json()["state"]["lastError"], message="an error")
     state = daemon.get("/api/mqtt").json()["state"]
     assert state["state"] in ("connecting", "disconnected") and "cannot reach" in state["lastError"]
+
+
+@pytest.mark.e2e
+def test_firmware_attention_reaches_the_event_topic(broker, subscribers, start_daemon):
+    """``// action:`` lines and firmware errors come out as ATTENTION events."""
+    from octohost.comm.virtual.pty import serve_pty
+
+    with serve_pty() as virtual:
+        sub = subscribers(broker.port, "octohost/p1/#")
+        daemon = start_daemon(mqtt_settings(broker.port, **{"serial.firmwareErrors": "disconnect"}),
+                              connect_virtual=False)
+        daemon.context.printer.connect(port=virtual.path, baudrate=115200)
+        wait_until(lambda: daemon.context.printer.is_ready(), message="printer ready")
+        virtual.printer.inject("// action:notification Filament is running low")
+
+        def attention():
+            return [e for e in sub.on(daemon.topic("event")) if e["event"] == "ATTENTION"]
+        wait_until(lambda: len(attention()) >= 1, message="ATTENTION from the action line")
+        action = attention()[0]
+        assert action["source"] == "firmware" and action["data"]["action"] == "notification"
+        assert action["data"]["params"] == "Filament is running low"
+        virtual.printer.inject("Error:Heating failed, system stopped! Heater_ID: 0")
+        wait_until(lambda: len(attention()) >= 2, message="ATTENTION from the firmware error")
+        error = attention()[1]
+        assert error["source"] == "printer" and "Heating failed" in error["data"]["error"]
+        assert daemon.context.printer.is_error()
