@@ -396,6 +396,8 @@ class CommandProcessor:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="octohost.mqtt.commands", daemon=True)
         self.received = 0
+        self._last_ignored_log = -1.0
+        self._ignored_unlogged = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -459,6 +461,16 @@ class CommandProcessor:
         except (ValueError, UnicodeDecodeError):
             return None
 
+    def _ignored(self, why: str) -> None:
+        """Log an unanswerable message, at most once a second (a flood must not flood the log)."""
+        now = time.monotonic()
+        if now - self._last_ignored_log >= 1.0:
+            more = f" ({self._ignored_unlogged} more since the last warning)" if self._ignored_unlogged else ""
+            log.warning("MQTT command ignored: %s%s", why, more)
+            self._last_ignored_log, self._ignored_unlogged = now, 0
+        else:
+            self._ignored_unlogged += 1
+
     def _record(self, cid: Any, event: str, data: dict[str, Any]) -> None:
         with self._lock:
             answers = self._answers.get(cid)
@@ -476,12 +488,11 @@ class CommandProcessor:
         if cid is None:
             shown = payload[:200].decode("utf-8", "replace")
             if len(payload) > MAX_PAYLOAD:
-                log.warning("MQTT command of %d bytes ignored (at most %d)", len(payload), MAX_PAYLOAD)
+                self._ignored(f"{len(payload)} bytes (at most {MAX_PAYLOAD})")
             elif not isinstance(message, dict):
-                log.warning("MQTT command ignored: not a JSON object: %r", shown)
+                self._ignored(f"not a JSON object: {shown!r}")
             else:
-                log.warning("MQTT command ignored: no usable id (a string of 1-%d characters or an integer): %r",
-                            MAX_ID_LENGTH, shown)
+                self._ignored(f"no usable id (a string of 1-{MAX_ID_LENGTH} characters or an integer): {shown!r}")
             return
         assert isinstance(message, dict)
         with self._lock:
