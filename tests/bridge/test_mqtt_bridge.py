@@ -183,3 +183,16 @@ def test_firmware_attention_reaches_the_event_topic(broker, subscribers, start_d
         error = attention()[1]
         assert error["source"] == "printer" and "Heating failed" in error["data"]["error"]
         assert daemon.context.printer.is_error()
+
+
+@pytest.mark.e2e
+def test_enabling_from_the_shell_starts_the_bridge(broker, subscribers, start_daemon):
+    """``octohost config set mqtt.enabled true`` while the daemon runs: it adopts the changed
+    config.yaml and the bridge comes up without a restart."""
+    sub = subscribers(broker.port, "octohost/p1/status")
+    daemon = start_daemon(mqtt_settings(broker.port, **{"mqtt.enabled": False}))
+    assert daemon.context.mqtt.status()["state"] == "disabled"
+    shell = Settings(daemon.context.settings.basedir)  # another process's view of the same file
+    shell.set("mqtt.enabled", True)
+    wait_until(lambda: [s for s in sub.on("octohost/p1/status") if s["online"]], message="online")
+    assert daemon.get("/api/mqtt").json()["state"]["state"] == "connected"
