@@ -26,6 +26,7 @@ COMMANDS = {
     "backup": ("octohost.cli.maintenance", "backup"),
     "restore": ("octohost.cli.maintenance", "restore"),
     "systeminfo": ("octohost.cli.maintenance", "systeminfo"),
+    "mqtt": ("octohost.cli.mqtt", "mqtt"),
 }
 
 

@@ -22,6 +22,7 @@ import tornado.wsgi
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.netutil import bind_sockets
 
+from octohost.bridge.mqtt import MqttService
 from octohost.compat import layer as octoprint_layer
 from octohost.events import Events
 from octohost.util.fs import remove_stale_temp_files
@@ -121,6 +122,7 @@ class Server:
         octoprint_layer.set_push(c.push)
         c.upload_token = secrets.token_urlsafe(32)
         c.upload_temp_folder = settings.folder("uploads")
+        c.mqtt = MqttService(c)
         self._executor = ThreadPoolExecutor(settings.get("server.workerThreads"), thread_name_prefix="octohost-api")
         self._loop = None
         self._thread = None
@@ -168,6 +170,7 @@ class Server:
         c.event_bus.fire(Events.STARTUP, None)
         log.info("Listening on http://%s:%d", self.host, self.port)
         c.plugin_manager.call_implementations("on_after_startup")
+        c.mqtt.start()
         self._loop.call_later(HEAP_TRIM_DELAY, trim_heap)
         # settings changed from the shell (octohost config set) apply within this period
         self._settings_watch = PeriodicCallback(self._refresh_settings, SETTINGS_REFRESH * 1000)
@@ -275,6 +278,7 @@ class Server:
         self._stopped.set()
         c = self.context
         c.plugin_manager.call_implementations("on_shutdown")
+        c.mqtt.stop()
         try:
             close = getattr(c.printer, "close", None) or c.printer.disconnect
             close()

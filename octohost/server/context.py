@@ -15,6 +15,7 @@
 - ``host``, ``port``, ``debug``, ``safe_mode``
 - ``upload_token``, ``upload_temp_folder``: how streamed uploads reach the REST API (internal)
 - ``push``: the :class:`octohost.server.push.PushHub` (``broadcast_plugin(plugin, data)``)
+- ``mqtt``: the :class:`octohost.bridge.mqtt.MqttService` (``status()``; a bridge only when enabled)
 """
 
 import platform
@@ -44,6 +45,7 @@ class AppContext:
         self.profile_manager = None
         self.file_manager = None
         self.push = None
+        self.mqtt = None
         self.upload_token = None
         self.upload_temp_folder = None
         self.backups = None

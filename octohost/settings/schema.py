@@ -251,6 +251,37 @@ SCHEMA = Section(
         subscriptions=S([], "Shell commands or G-code run on events: {event, type: system|gcode, command, enabled}.",
                         item_type=dict),
     ),
+    mqtt=Section(
+        "The MQTT bridge: telemetry, events and commands on a message broker (off by default).",
+        enabled=S(False, "Connect to the broker below and publish under <baseTopic>/<printerId>/."),
+        broker=Section(
+            "The MQTT broker.",
+            host=S("localhost", "Host name or address of the broker."),
+            port=S(1883, "TCP port of the broker (8883 is usual with TLS)."),
+            username=S(None, "User name; null: connect anonymously.", types=(str,)),
+            password=S(None, "Password for username (never shown by the API).", types=(str,)),
+            tls=Section(
+                "TLS to the broker.",
+                enabled=S(False, "Connect over TLS, checking the broker's certificate."),
+                ca=S(None, "CA certificate file (PEM) that signed the broker's certificate; null: the system's.",
+                     types=(str,)),
+                certfile=S(None, "Client certificate file (PEM), for brokers that require one.", types=(str,)),
+                keyfile=S(None, "Private key of certfile (PEM).", types=(str,)),
+            ),
+        ),
+        clientId=S(None, "MQTT client id; null: octohost-<printerId>-<installation>, unique per base folder.",
+                   types=(str,)),
+        printerId=S(None, "This printer's topic level; null: derived from the host name (stable across restarts). "
+                          "Set it when several daemons share a machine.", types=(str,)),
+        baseTopic=S("octohost", "First topic level of everything published."),
+        telemetryInterval=S(1.0, "Seconds between telemetry messages."),
+        commands=S(False, "Execute commands received on <baseTopic>/<printerId>/command (off: answer REJECTED)."),
+        homeassistant=Section(
+            "Home Assistant.",
+            discovery=S(False, "Publish Home Assistant MQTT discovery configs (state, temperatures, progress, "
+                               "pause/resume/cancel buttons) under the topic homeassistant/."),
+        ),
+    ),
     controls=S([], "Custom controls in the Control tab, as in OctoPrint: "
                    "{name, command | commands | script, confirm, input} or containers {name, children, layout}.",
                item_type=dict),
@@ -323,6 +354,8 @@ _RANGES = {
     ("serial", "rxBufferSize"): (32, 1024 * 1024),
     ("serial", "virtual", "rxBufferSize"): (32, 1024 * 1024),
     ("accessControl", "sessionTimeout"): (1, 366 * 24 * 60),
+    ("mqtt", "broker", "port"): (1, 65535),
+    ("mqtt", "telemetryInterval"): (0.05, 3600),
 }
 
 

@@ -52,3 +52,13 @@ def test_web_load_benchmark_quick():
     loaded = [line for line in rows if line[13:22].strip() == "loaded"]
     assert all("REST" in line and " 0 errors;" in line for line in loaded), output
     assert sum("loaded / unloaded:" in line for line in rows) == 2, output
+
+
+@pytest.mark.e2e
+def test_farm_benchmark_quick():
+    """Three daemons on one mosquitto with a broker outage: every printer's events arrive without
+    a gap (the benchmark exits non-zero otherwise) and the commands were answered."""
+    output = run("farm.py", "--quick")
+    assert "farm: 3 daemons on one mosquitto" in output and "0 missing seq numbers" in output, output
+    starts = next(line for line in output.splitlines() if line.startswith("START_PRINT:"))
+    assert "0 rejected" in starts and "ACCEPTED ms p50 nan" not in starts, output

@@ -64,6 +64,8 @@ TABLE = [
     row("POST", "/plugin/backup/restore", needs("admin", 404), json={"path": "missing.zip"}),
     row("GET", "/plugin/backup/download/missing.zip", needs("admin", 404)),
     row("GET", "/api/system/info", needs("admin", 200)),
+    row("GET", "/api/mqtt", needs("readonly", 200)),
+    row("POST", "/api/mqtt", needs("admin", 400), json={}),
     row("GET", "/downloads/thumbs/local/missing.gcode", needs("readonly", 404)),
     row("GET", "/api/files", needs("readonly", 200)),
     row("GET", "/api/files/local", needs("readonly", 200)),

@@ -17,7 +17,7 @@ blueprint = Blueprint("core", __name__)
 _setup_lock = threading.Lock()
 
 CAPABILITIES = {"uploadStreaming": True, "appkeys": True, "sockjs": True, "firstRunSetup": "/api/setup/admin",
-                "pluginList": "/plugin/pluginmanager/plugins"}
+                "pluginList": "/plugin/pluginmanager/plugins", "mqtt": "/api/mqtt"}
 
 
 def _capabilities():

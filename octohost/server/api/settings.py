@@ -28,7 +28,7 @@ blueprint = Blueprint("settings", __name__)
 
 PUBLIC_SECTIONS = ("serial", "temperature", "webcam", "feature", "appearance", "printerProfiles")
 WRITABLE_SECTIONS = PUBLIC_SECTIONS + ("api", "accessControl", "events", "plugins", "controls")
-HIDDEN = (("server", "secretKey"),)
+HIDDEN = (("server", "secretKey"), ("mqtt", "broker", "password"))
 WEBCAM_ALIASES = {"streamUrl": "stream", "snapshotUrl": "snapshot"}
 #: OctoPrint webcam fields that clients read and octohost has no use for (no timelapse rendering,
 #: snapshots are not fetched by the server): answered with OctoPrint's defaults, ignored in a POST
@@ -50,8 +50,11 @@ def _visible_tree():
     if isinstance(discovery, dict):  # what a client stored there wins over the defaults
         for key, value in dict(DISCOVERY_DEFAULTS, upnpUuid=_upnp_uuid(tree)).items():
             discovery.setdefault(key, value)
-    for section, key in HIDDEN:
-        tree.get(section, {}).pop(key, None)
+    for *sections, key in HIDDEN:
+        node = tree
+        for section in sections:
+            node = node.get(section, {})
+        node.pop(key, None)
     scripts = _scripts()
     if scripts is not None:
         tree["scripts"] = {"gcode": scripts.list_sources()}

@@ -17,6 +17,7 @@ import * as recovery from "./views/recovery.js";
 import * as settings from "./views/settings.js";
 import * as profiles from "./views/profiles.js";
 import * as users from "./views/users.js";
+import * as mqtt from "./views/mqtt.js";
 
 function applyCurrent(payload, fromHistory) {
   for (const key of ["state", "job", "progress", "currentZ", "offsets", "busyFiles", "resends"]) {
@@ -124,7 +125,7 @@ function start() {
   setupTabs();
   setupOfflineBanner(socket);
   store.on("user", applyPermissions);
-  for (const view of [header, connection, job, files, temperature, control, terminal, history, recovery, settings, profiles, users]) {
+  for (const view of [header, connection, job, files, temperature, control, terminal, history, recovery, settings, profiles, users, mqtt]) {
     view.init();
   }
   auth.init(socket);

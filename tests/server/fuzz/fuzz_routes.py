@@ -169,6 +169,10 @@ BODIES = {
     "history.list_jobs": {"GET": None},
     "history.get_job": {"GET": None},
     "plugins.list_plugins": {"GET": None},
+    # the bridge stays off: only settings that do not make it connect anywhere
+    "mqtt.get_mqtt": {"GET": None},
+    "mqtt.save_mqtt": {"POST": fields({"settings": fields(printerId=plain_text, telemetryInterval=nasty,
+                                                          commands=st.booleans(), baseTopic=plain_text)})},
     # OctoPrint plugins' SimpleApi endpoints (none is loaded here: every identifier is unknown, 404)
     "pluginapi.plugin_get": {"GET": None},
     "pluginapi.plugin_command": {"POST": one_command(check_all={})},

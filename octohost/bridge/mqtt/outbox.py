@@ -1,0 +1,136 @@
+"""The event queue: sequence numbers, a bounded offline buffer and in-order delivery at QoS 1.
+
+Every event gets the next ``seq`` when it is queued, so a subscriber that sees a jump knows it
+missed something. Events wait here while the broker is away; when more than ``capacity`` wait,
+the oldest is dropped and counted (one warning per thousand drops), which shows as a gap in
+``seq``. At most ``window`` events are handed to the MQTT client at a time; the client keeps those
+across reconnects and sends them again until the broker acknowledges them, so nothing handed
+over is lost, and order is kept because nothing newer is handed over while the broker is away.
+``put`` never blocks for long: it is called from the event bus's thread and printer callbacks.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .topics import encode
+
+log = logging.getLogger(__name__)
+
+#: seconds an acknowledgement of an id not (yet) recorded is kept
+EARLY_ACK_SECONDS = 30.0
+#: a publish function: (payload) -> message id the client will acknowledge, or None if it refused
+Send = Callable[[bytes], "int | None"]
+
+
+class EventOutbox:
+    def __init__(self, capacity: int = 10000, window: int = 20) -> None:
+        self.capacity = capacity
+        self.window = window
+        self._cond = threading.Condition()
+        self._pending: collections.deque[bytes] = collections.deque()
+        self._inflight: dict[int, int] = {}
+        self._early: dict[int, float] = {}
+        self._sending = False
+        self._seq = 0
+        self._connected = False
+        self._closed = False
+        self.dropped = 0
+        self.delivered = 0
+
+    def put(self, event: str, source: str, state: str | None, data: dict[str, Any] | None = None,
+            **extra: Any) -> int:
+        """Queue one event; returns its ``seq``."""
+        with self._cond:
+            self._seq += 1
+            seq = self._seq
+            payload = {"ts": round(time.time(), 3), "seq": seq, "event": event, "source": source, "state": state,
+                       "data": data or {}}
+            payload.update(extra)
+            self._pending.append(encode(payload))
+            if len(self._pending) > self.capacity:
+                # the head may be in the client's hands right now (see pump): drop the next instead
+                del self._pending[1 if self._sending else 0]
+                self.dropped += 1
+                if self.dropped % 1000 == 1:
+                    log.warning("MQTT event buffer full (%d events): dropped the oldest, %d dropped so far",
+                                self.capacity, self.dropped)
+            self._cond.notify_all()
+        return seq
+
+    def set_connected(self, connected: bool) -> None:
+        with self._cond:
+            self._connected = connected
+            self._cond.notify_all()
+
+    def acknowledged(self, mid: int) -> None:
+        """The broker acknowledged message ``mid`` (the client's on_publish)."""
+        with self._cond:
+            if self._inflight.pop(mid, None) is not None:
+                self.delivered += 1
+                self._cond.notify_all()
+            else:  # not recorded yet, or not an event (telemetry, status): forgotten after a while
+                now = time.monotonic()
+                self._early[mid] = now
+                if len(self._early) > 256:
+                    self._early = {m: t for m, t in self._early.items() if now - t < EARLY_ACK_SECONDS}
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    @property
+    def queued(self) -> int:
+        """Events not yet acknowledged by the broker."""
+        with self._cond:
+            return len(self._pending) + len(self._inflight)
+
+    @property
+    def last_seq(self) -> int:
+        with self._cond:
+            return self._seq
+
+    def wait_drained(self, timeout: float) -> bool:
+        """Until every queued event is acknowledged (a clean shutdown); False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._pending or self._inflight:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self._connected:
+                    return False
+                self._cond.wait(remaining)
+            return True
+
+    def pump(self, send: Send) -> None:
+        """Hand events to ``send`` in order while connected, ``window`` at a time; returns on close.
+
+        ``send`` runs outside the lock: the client calls :meth:`acknowledged` holding its own
+        lock, which ``send`` takes too. An acknowledgement that overtakes the recording of its
+        message id is kept in ``_early`` until then.
+        """
+        while True:
+            with self._cond:
+                while not self._closed and not (self._connected and self._pending
+                                                and len(self._inflight) < self.window):
+                    self._cond.wait()
+                if self._closed:
+                    return
+                payload = self._pending[0]
+                self._sending = True
+            mid = send(payload)  # only this thread takes from the left, so it is still first
+            with self._cond:
+                self._sending = False
+                if mid is None:  # the client refused it outright: keep it first in line until reconnected
+                    self._connected = False
+                    continue
+                self._pending.popleft()
+                if self._early.pop(mid, None) is not None:
+                    self.delivered += 1
+                else:
+                    self._inflight[mid] = 1

@@ -1,0 +1,72 @@
+"""The event queue on its own: numbering, the bounded offline buffer, in-order hand-over."""
+
+import json
+import logging
+import threading
+
+from octohost.bridge.mqtt.outbox import EventOutbox
+
+from support import wait_until
+
+
+def seqs(payloads):
+    return [json.loads(p)["seq"] for p in payloads]
+
+
+class Client:
+    """Stands in for paho: records what it is handed and gives each message an id."""
+
+    def __init__(self):
+        self.sent = []
+        self.lock = threading.Lock()
+
+    def send(self, payload):
+        with self.lock:
+            self.sent.append(payload)
+            return len(self.sent)
+
+
+def test_offline_buffer_drops_the_oldest_and_counts(caplog):
+    outbox = EventOutbox(capacity=3)
+    with caplog.at_level(logging.WARNING, "octohost.bridge.mqtt.outbox"):
+        for i in range(5):
+            assert outbox.put("E", "test", "OPERATIONAL", {"i": i}) == i + 1
+    assert outbox.dropped == 2 and outbox.queued == 3 and outbox.last_seq == 5
+    assert len([r for r in caplog.records if "dropped the oldest" in r.getMessage()]) == 1
+    client = Client()
+    pump = threading.Thread(target=outbox.pump, args=(client.send,), daemon=True)
+    pump.start()
+    outbox.set_connected(True)
+    wait_until(lambda: len(client.sent) == 3, message="the three kept events")
+    assert seqs(client.sent) == [3, 4, 5]
+    assert json.loads(client.sent[0]) | {"ts": 0} == {"ts": 0, "seq": 3, "event": "E", "source": "test",
+                                                       "state": "OPERATIONAL", "data": {"i": 2}}
+    outbox.close()
+    pump.join(5)
+
+
+def test_in_order_window_and_acknowledgements():
+    outbox = EventOutbox(capacity=100, window=2)
+    client = Client()
+    pump = threading.Thread(target=outbox.pump, args=(client.send,), daemon=True)
+    pump.start()
+    for _ in range(5):
+        outbox.put("E", "test", None)
+    assert client.sent == []  # nothing is handed over while disconnected
+    outbox.set_connected(True)
+    wait_until(lambda: len(client.sent) == 2, message="a window's worth")
+    outbox.acknowledged(2)
+    wait_until(lambda: len(client.sent) == 3, message="one more after an acknowledgement")
+    outbox.set_connected(False)
+    outbox.acknowledged(1)
+    outbox.acknowledged(3)
+    assert len(client.sent) == 3 and outbox.queued == 2 and outbox.delivered == 3
+    outbox.acknowledged(99)  # an id that is not an event's (telemetry): ignored
+    outbox.set_connected(True)
+    wait_until(lambda: len(client.sent) == 5, message="the rest after reconnecting")
+    assert seqs(client.sent) == [1, 2, 3, 4, 5]
+    outbox.acknowledged(4)
+    outbox.acknowledged(5)
+    assert outbox.wait_drained(5) and outbox.queued == 0
+    outbox.close()
+    pump.join(5)
