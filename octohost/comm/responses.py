@@ -47,7 +47,7 @@ class ResponsesHost(Protocol):
     config: CommConfig
     firmware: FirmwareReport
     sd: SdCard
-    #: read for every ok: extra work for the next one (handshake, cancel), else None
+    #: read for every ok: extra work for the next one (the handshake), else None
     ok_handler: OkHandler | None
 
     def handlers(self, name: str) -> Handlers: ...
