@@ -22,8 +22,10 @@ def keepalives(recorder):
 def run_blocking(comm, server, command, wait_for):
     """Send a command that holds the firmware's queue and wait until its ok settled it."""
     assert comm.send_command(command)
-    wait_for(lambda: command in server.printer.accepted and comm.sender.in_flight() == 0, timeout=10,
-             message=f"the ok of {command}")
+    # the firmware is done with it (not merely received it: the host counts a line in flight only after
+    # writing it) and the host has settled it
+    wait_for(lambda: command in server.printer.accepted and not server.printer.firmware.blocked
+             and comm.sender.in_flight() == 0, timeout=10, message=f"the ok of {command}")
 
 
 def stall_of_one_lost_ok(comm, server, wait_for):
