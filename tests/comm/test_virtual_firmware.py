@@ -190,3 +190,10 @@ def test_reset_and_disconnect_faults_fire_once(firmware):
     for n in range(6):
         fw.receive(f"G1 X{n}")
     assert board.resets == 1 and board.disconnects == 1
+
+
+def test_a_late_look_at_the_clock_adds_no_keepalive_after_a_timed_wait_ended(firmware):
+    fw, board = firmware(busy_interval=2.0)
+    fw.receive("G4 S1")
+    fw.advance(5.0)  # the board looked at the clock late: the dwell ended at 1 s, before any keepalive was due
+    assert board.take() == ["ok"]

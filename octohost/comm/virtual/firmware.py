@@ -100,7 +100,8 @@ class Firmware(MarlinCommands):
             if wait.next_report is not None and now >= wait.next_report:
                 self.io.emit(wait.report())
                 wait.next_report = now + wait.interval
-            if self.next_keepalive is not None and now >= self.next_keepalive:
+            keepalive = self.next_keepalive
+            if keepalive is not None and now >= keepalive and (wait.deadline is None or keepalive < wait.deadline):
                 # Marlin's HOST_KEEPALIVE_FEATURE (with BUSY_WHILE_HEATING): every M113 interval while blocked
                 self.io.emit("echo:busy: " + wait.busy)
                 self.next_keepalive = now + self.busy_interval if self.busy_interval > 0 else None
