@@ -12,6 +12,10 @@ target that is not the bottleneck, and models what limits real hosts:
   would corrupt the line); the benchmark checks there are none.
 - ``--advanced-ok``: answers ``ok N<line> P<planner> B<free slots>`` and reports ADVANCED_OK;
   ``B`` is counted as Marlin does, while the answered command still holds its slot.
+- ``G4 P<ms>``/``G4 S<s>`` hold the queue that long (lines behind it wait), and with
+  ``--keepalive S`` Marlin's host keepalive says ``echo:busy: processing`` every S seconds meanwhile.
+- ``--lose-ok-every N``: the ok of every N-th move is never sent (a noisy line), for the lost-ok
+  benchmark (benchmarks/lost_ok.py).
 
 Prints the pty path, serves until SIGTERM, then writes its measurements as JSON to ``--stats``:
 turnaround samples (``ok`` written -> next line's first byte read, microseconds) with the number of
@@ -44,7 +48,7 @@ def checksum(data):
 
 
 class Simulator:
-    def __init__(self, baud, latency, rx_buffer, advanced_ok):
+    def __init__(self, baud, latency, rx_buffer, advanced_ok, keepalive=0.0, lose_ok_every=0):
         self.byte_time = 10.0 / baud if baud else 0.0
         self.latency = latency
         self.rx_buffer = rx_buffer
@@ -68,6 +72,10 @@ class Simulator:
         self.first_move = self.last_move = None  # perf_counter (CLOCK_MONOTONIC) arrival times
         self.overflows = 0
         self.errors = 0
+        self.keepalive = keepalive
+        self.lose_ok_every = lose_ok_every
+        self.lost_oks = 0
+        self.held_until = 0.0  # a G4 holds the queue until then: answers behind it wait
         self.running = True
 
     # -- input -----------------------------------------------------------------------------------
@@ -123,7 +131,13 @@ class Simulator:
             if self.first_move is None:
                 self.first_move = arrived
             self.last_move = arrived
-        if body.startswith(b"M105"):
+            if self.lose_ok_every and not self.moves % self.lose_ok_every:
+                self.lost_oks += 1
+                self.answer(arrived, b"")  # done, but its ok never reaches the host
+                return
+        if body.startswith(b"G4"):
+            self.hold(arrived, body)
+        elif body.startswith(b"M105"):
             self.answer(arrived, b"ok T:21.0 /0.0 B:21.0 /0.0 @:0 B@:0\n")
         elif body.startswith(b"M115"):
             self.answer(arrived, b"FIRMWARE_NAME:BenchSim PROTOCOL_VERSION:1.0\nCap:AUTOREPORT_TEMP:0\n"
@@ -144,14 +158,33 @@ class Simulator:
 
     # -- output ----------------------------------------------------------------------------------
 
+    def hold(self, arrived, body):
+        """G4: answer after the dwell, with keepalives meanwhile; whatever arrives behind it waits."""
+        seconds = 0.0
+        for word in body.split()[1:]:
+            if word[:1] in (b"P", b"S"):
+                seconds += float(word[1:]) / (1000.0 if word[:1] == b"P" else 1.0)
+        start = max(arrived, self.held_until)
+        self.held_until = start + seconds
+        if self.keepalive > 0:
+            due = start + self.keepalive
+            while due < self.held_until:
+                self.sequence += 1
+                heapq.heappush(self.outbox, (due, self.sequence, b"echo:busy: processing\n", None))
+                due += self.keepalive
+        self.answer(arrived, self.ok())
+
     def answer(self, arrived, data):
         """Send ``data`` (None: an advanced ok for the line just handled) when it is due."""
-        if not self.byte_time and not self.latency:  # unthrottled: answer at once, no scheduling
+        if self.held_until > arrived:
+            arrived = self.held_until  # behind a dwell: answered when it ends
+        elif not self.byte_time and not self.latency:  # unthrottled: answer at once, no scheduling
             if data is None:
                 data = self.advanced(self.last_n)
             if self.unacked:
                 self.unacked_bytes -= self.unacked.pop()
-            self.write(data)
+            if data:
+                self.write(data)
             return
         due = arrived + self.latency
         if self.byte_time:
@@ -164,11 +197,15 @@ class Simulator:
     def flush_due(self, now):
         while self.outbox and self.outbox[0][0] <= now:
             _, _, data, number = heapq.heappop(self.outbox)
+            if number is None:  # a keepalive: no answer to a line
+                os.write(self.master, data)
+                continue
             if data is None:
                 data = self.advanced(number)
             if self.unacked:
                 self.unacked_bytes -= self.unacked.pop(0)
-            self.write(data)
+            if data:
+                self.write(data)
 
     def write(self, data):
         """Write an answer, stamped just before the write.
@@ -219,7 +256,7 @@ class Simulator:
         usage = os.times()
         return {"moves": self.moves, "turnaround_us": self.turnaround, "turnaround_moves": self.turnaround_moves,
                 "first_move": self.first_move, "last_move": self.last_move, "overflows": self.overflows,
-                "errors": self.errors, "cpu_s": usage.user + usage.system}
+                "errors": self.errors, "lost_oks": self.lost_oks, "cpu_s": usage.user + usage.system}
 
 
 def main():
@@ -228,9 +265,12 @@ def main():
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--rx-buffer", type=int, default=128, help="receive buffer to check against (0: off)")
     parser.add_argument("--advanced-ok", action="store_true")
+    parser.add_argument("--keepalive", type=float, default=0.0,
+                        help="seconds between 'echo:busy: processing' while a G4 holds the queue (0: none)")
+    parser.add_argument("--lose-ok-every", type=int, default=0, help="drop the ok of every N-th move (0: none)")
     parser.add_argument("--stats", required=True, help="file to write the measurements to on SIGTERM")
     args = parser.parse_args()
-    sim = Simulator(args.baud, args.latency, args.rx_buffer, args.advanced_ok)
+    sim = Simulator(args.baud, args.latency, args.rx_buffer, args.advanced_ok, args.keepalive, args.lose_ok_every)
 
     def stop(*_):
         sim.running = False

@@ -156,7 +156,8 @@ class Comm(Protocol):
     # commands
     def send_command(self, cmd: str, cmd_type: str | None = None, tags: Any = None, force: bool = False) -> bool:
         """Queue ``cmd``; False if not connected or refused (also while a file goes to the SD card:
-        the firmware would write the command into it)."""
+        the firmware would write the command into it). M112 is never refused nor queued: it goes
+        out at once, ahead of everything, whatever plugins or transfers are doing."""
         ...
 
     def command_lines(self, cmd: str) -> list[str]:
@@ -165,6 +166,9 @@ class Comm(Protocol):
 
     def send_script(self, name: str, context: dict[str, Any] | None = None, tags: Any = None) -> bool: ...
     def fake_ok(self) -> None: ...
+    def handlers_changed(self) -> None:
+        """Gcode phase handlers came or went (e.g. a temperature offset was set): from the next line on."""
+        ...
 
     # jobs
     def select_file(self, path: str, sd: bool, tags: Any = None, user: str | None = None) -> bool: ...

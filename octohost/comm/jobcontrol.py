@@ -15,7 +15,6 @@ from .job import LocalFileJob, SdJob
 from .states import PRINTING_STATES, State
 
 if TYPE_CHECKING:
-    from .responses import OkHandler
     from .sdcard import SdCard
     from .sending import Sender
 
@@ -28,8 +27,6 @@ class JobHost(Protocol):
     callback: CommCallback
     sd: SdCard
     sender: Sender | None
-    #: set while a cancel waits for the oks of the lines in flight
-    ok_handler: OkHandler | None
 
     def get_state(self) -> str: ...
     def transition(self, state: str) -> bool: ...
@@ -41,6 +38,7 @@ class JobControl:
         self.job: LocalFileJob | SdJob | None = None
         self.active = False
         self.on_hold = 0
+        self.cancelling = False  # a cancel waits for the oks of the lines in flight (see cancel)
 
     # -- what the sender asks ----------------------------------------------------------------------
 
@@ -49,11 +47,18 @@ class JobControl:
         return self.job if self.active and not self.on_hold else None
 
     def finished(self) -> bool:
+        """Whether :meth:`complete` is due once nothing is in flight: the file is sent, or a cancel waits."""
+        if self.cancelling:
+            return True
         job = self.job
         return job is not None and self.active and job.finished and not job.sd
 
     def complete(self) -> None:
-        """The last line is acknowledged (called by the sender)."""
+        """The last line is acknowledged (called by the sender, with its lock held)."""
+        if self.cancelling:
+            self.cancelling = False
+            self._finish_cancel()
+            return
         comm = self.comm
         job, self.active = self.job, False
         if job is None:
@@ -150,23 +155,19 @@ class JobControl:
             return comm.sd.cancel_print(tags, firmware_error, user)
         sender = comm.sender
         assert sender is not None  # a job runs: the loops run
-        self.active = False
-        sender.drop_job_lines()
-        comm.transition(State.CANCELLING)
-        self.record_position("cancel")
-        comm.callback.on_comm_print_job_cancelling(firmware_error=firmware_error)
-        if sender.in_flight():
-            comm.ok_handler = self._cancel_ok  # the lines in flight still get their oks
-        else:
-            self._finish_cancel()
-        return True
-
-    def _cancel_ok(self, extras):
-        sender = self.comm.sender
-        sender.acknowledge(extras)
-        if not sender.in_flight():
-            self.comm.ok_handler = None
-            self._finish_cancel()
+        # Under the send lock, oks are settled either before the look at what is in flight or after
+        # ``cancelling`` is set, never in between: the last ok cannot slip through unseen. The sender
+        # ends the cancel once nothing is in flight (finished/complete), as it ends a finished job.
+        with sender.lock:
+            self.active = False
+            sender.drop_job_lines()
+            comm.transition(State.CANCELLING)
+            self.record_position("cancel")
+            comm.callback.on_comm_print_job_cancelling(firmware_error=firmware_error)
+            if sender.in_flight():
+                self.cancelling = True  # the lines in flight still get their oks
+            else:
+                self._finish_cancel()
         return True
 
     def _finish_cancel(self):
@@ -221,7 +222,7 @@ class JobControl:
         job = self.job
         if job is None or not (self.active or self.comm.get_state() in _RUNNING):
             return
-        self.active = False
+        self.active = self.cancelling = False
         job.close()
         callback = self.comm.callback
         callback.on_comm_print_job_cancelling()
@@ -231,6 +232,6 @@ class JobControl:
         """The connection ends under a running job: record where, report it failed."""
         if self.job is not None and (self.active or self.comm.get_state() in _RUNNING):
             self.record_position(origin)
-            self.active = False
+            self.active = self.cancelling = False
             self.job.close()
             self.comm.callback.on_comm_print_job_failed(reason)

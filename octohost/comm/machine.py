@@ -92,7 +92,7 @@ class MachineCom:
         self._hello_due = 0.0
         self._next_temperature_poll = 0.0
         self._next_sd_poll = 0.0
-        #: extra work for the next ok (handshake, cancel); True from it means "the ok is handled"
+        #: extra work for the next ok (the handshake); True from it means "the ok is handled"
         self.ok_handler: OkHandler | None = None
 
     # -- connecting ------------------------------------------------------------------------------
@@ -425,18 +425,23 @@ class MachineCom:
         the firmware has no emergency parser, and the port closes: state ``CLOSED_WITH_ERROR``. A
         running job ends as cancelled by the emergency stop, with nothing to resume. Reconnecting
         resets most boards. Safe from any thread; False if not connected.
+
+        It waits for nothing: not for the send lock (a pump may be stuck in a plugin handler or the
+        file reader, see :meth:`.Sender.emergency`), not for the receive thread to end (it may be
+        that pump); the port closes in the background once the receive loop has stopped.
         """
         sender = self.sender
         if sender is None or self._closed:
             return False
+        if self._emergency:
+            return True  # another thread is stopping already
         self._emergency = True  # the firmware's "kill() called" may arrive before the port is closed
-        with sender.lock:
-            sender.send_unnumbered("M112")
-            sender.send_now("M112")
-            for cmd in self._heaters_off():
-                sender.send_now(cmd)
+        try:
+            sender.emergency("M112", ["M112", *self._heaters_off()])
+        except Exception:
+            log.exception("writing the emergency stop failed")
         self.callback.on_comm_log(EMERGENCY_STOP)
-        if self._shutdown():
+        if self._shutdown(background=True):
             self.sd.abort_transfer(EMERGENCY_STOP)
             self.jobs.stop_on_emergency("Cancelled by an emergency stop (M112)")
             self._fail(EMERGENCY_STOP)
@@ -462,6 +467,11 @@ class MachineCom:
         for line in lines:
             self.send_command(line, tags=script_tags)
         return True
+
+    def handlers_changed(self) -> None:
+        """Gcode phase handlers came or went (a plugin, the printer's offset rewrite): the next line sees them."""
+        if self.sender is not None:
+            self.sender.refresh_handlers()
 
     def fake_ok(self) -> None:
         if self.sender is not None:
@@ -542,22 +552,34 @@ class MachineCom:
             self.transition(State.CLOSED_WITH_ERROR if is_error else State.CLOSED)
         self._join()
 
-    def _shutdown(self) -> bool:
-        """Stop the loops and close the port, once; True for the caller that did it."""
+    def _shutdown(self, background: bool = False) -> bool:
+        """Stop the loops and close the port, once; True for the caller that did it.
+
+        ``background``: return at once and close the port on a thread of its own once the receive
+        loop has ended (it may be busy in a plugin handler; the port must not close under its read).
+        """
         with self._close_lock:
             if self._closed:
                 return False
             self._closed = True
-        if self._receiver is not None:
-            self._receiver.stop()
         if self.sender is not None:
             self.sender.stop()
+        if background:
+            thread = threading.Thread(target=self._stop_receiving_and_close, name="octohost.comm.close", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+        else:
+            self._stop_receiving_and_close()
+        return True
+
+    def _stop_receiving_and_close(self) -> None:
+        if self._receiver is not None:
+            self._receiver.stop()
         if self._transport is not None:
             try:
                 self._transport.close()
             except Exception:
                 log.exception("closing the port failed")
-        return True
 
     def _join(self, timeout: float = 5.0) -> None:
         current = threading.current_thread()

@@ -177,7 +177,7 @@ def classify(line: str) -> tuple[str, Any]:
         return (Kind.RESEND, number) if number is not None else (Kind.MESSAGE, line)
     if line.startswith("Error:") or line.startswith("!!"):
         return Kind.ERROR, parse_error(line)
-    if "busy:" in lower:
+    if lower.startswith(("busy:", "echo:busy:")):  # a keepalive, not an echo that happens to say "busy:"
         return Kind.BUSY, line
     if lower.startswith("//") and "action:" in lower:
         return Kind.ACTION, parse_action(line)

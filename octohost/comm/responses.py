@@ -47,7 +47,7 @@ class ResponsesHost(Protocol):
     config: CommConfig
     firmware: FirmwareReport
     sd: SdCard
-    #: read for every ok: extra work for the next one (handshake, cancel), else None
+    #: read for every ok: extra work for the next one (the handshake), else None
     ok_handler: OkHandler | None
 
     def handlers(self, name: str) -> Handlers: ...
@@ -59,6 +59,7 @@ class ResponsesHost(Protocol):
     def close(self, is_error: bool = False) -> None: ...
     def set_pause(self, paused: bool, tags: Any = None, user: str | None = None) -> bool: ...
     def cancel_print(self, tags: Any = None, firmware_error: str | None = None, user: str | None = None) -> bool: ...
+    def send_command(self, cmd: str, cmd_type: str | None = None, tags: Any = None, force: bool = False) -> bool: ...
 
 
 class Responses:
@@ -73,7 +74,8 @@ class Responses:
         self.last_progress = time.monotonic()
         self.timeouts = 0
         self.resend_ok_due: float | None = None
-        self.busy_seen = False
+        self.busy_seen = False  # the firmware sent keepalives: silence means a lost ok sooner (check_timeout)
+        self._keepalive_interval_sent = False
 
     def handle_line(self, line: str) -> None:
         """Everything the firmware says comes through here, on the receive thread."""
@@ -197,8 +199,25 @@ class Responses:
             self.callback.on_comm_message("Error: " + error.message)
 
     def _on_busy(self, line):
-        self.busy_seen = True
+        """A keepalive (``busy: processing``, ``busy: paused for user``): alive, but no ok; nothing is settled.
+
+        Marlin says it every M113 interval (2 s by default) while a command holds its queue. Once
+        it has, a silence longer than ``communicationBusy`` can only be a lost ok, so
+        :meth:`check_timeout` stops waiting the whole ``communication`` timeout for it. As in
+        OctoPrint, a firmware with the BUSY_PROTOCOL capability is asked (M113) for keepalives a
+        second inside that timeout.
+        """
         self.last_progress = time.monotonic()
+        if not self.busy_seen:
+            self.busy_seen = True
+            config = self.config
+            self.callback.on_comm_log(
+                f"The printer sends keepalives ({line}): from now on a lost ok is noticed after "
+                f"{config.timeout_communication_busy:g} s instead of {config.timeout_communication:g} s")
+        if not self._keepalive_interval_sent and self.comm.firmware.has("BUSY_PROTOCOL"):
+            interval = max(1, int(self.config.timeout_communication_busy) - 1)
+            self._keepalive_interval_sent = self.comm.send_command(
+                f"M113 S{interval}", tags={"trigger:comm.set_busy_protocol_interval"})
 
     def _on_action(self, parsed):
         comm = self.comm

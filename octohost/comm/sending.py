@@ -36,6 +36,14 @@ class ResendError(Exception):
     """The firmware asked for a line that cannot be resent correctly."""
 
 
+class EmergencyStopped(OSError):
+    """A write after :meth:`Sender.emergency`: nothing may follow an emergency stop onto the wire."""
+
+
+def _halted(data: bytes) -> None:
+    raise EmergencyStopped("the port takes nothing more after an emergency stop")
+
+
 class SenderHost(Protocol):
     """What :class:`Sender` needs of the connection (``MachineCom``)."""
 
@@ -66,10 +74,16 @@ class Sender:
     parked and pending lines. Held with it is everything a pump does: pulling job lines through
     the queuing and queued phases, the sending phase, at-command handlers (an ``@pause`` or
     ``@cancel`` in a file pauses or cancels right there), framing, the write itself, the terminal
-    log callback, the sent phase, ``observe_sent`` and, after the last job line's ok,
-    ``job_complete`` with its state changes and job-done callback. It does not guard the send
-    queue (its own lock) or the comm state (the state machine's own lock). So handlers and
+    log callback, the sent phase, ``observe_sent`` and, after the last job line's ok (or the
+    last ok a cancel waits for), ``job_complete`` with its state changes and job-done (or
+    cancelled) callback. It does not guard the send queue (its own lock) or the comm state (the
+    state machine's own lock). So handlers and
     callbacks on this path must not wait for another thread that may need the lock.
+
+    Every write to the port happens under a second lock, the write lock, held for the write call
+    alone and never across plugin code or callbacks. :meth:`emergency` takes only that one, so an
+    emergency stop reaches the wire while the send lock is held by a pump stuck in a plugin handler,
+    a callback or the file reader.
     """
 
     def __init__(self, host: SenderHost, transport: Any, config: CommConfig) -> None:
@@ -81,6 +95,7 @@ class Sender:
         self.window = Window(config.window, config.rx_buffer_size, max_lines=self.history.capacity - 1)
         self.next_line = 1
         self.lock = threading.RLock()
+        self._write_lock = threading.Lock()  # the write call alone; see emergency()
         self.wake = threading.Event()
         # (command, line number, data, text) waiting for room in the window
         self._staged: tuple[Command, int | None, bytes, str] | None = None
@@ -105,7 +120,7 @@ class Sender:
         self._long_running = config.long_running_commands
         self._plain = config.never_send_checksum  # framing rules, read once per connection
         self._checksum_required = config.checksum_requiring_commands
-        self.quiet = host.phases.quiet()  # no phase handlers, no phase log: job lines skip the phases
+        self.quiet = host.phases.quiet()  # no handlers, no phase log: job lines skip the phases (refresh_handlers)
         self._pumps = 0
         self._received: str | None = None  # an ok line to log before the next transmission's log (acknowledge)
         self.idle_since = 0.0  # when the window last went from empty to busy, for timeouts
@@ -149,7 +164,7 @@ class Sender:
         window = self.window
         host = self.host
         self._pumps += 1
-        if not self._pumps & 0xFF:  # handlers can switch on and off (printer offsets): look now and then
+        if not self._pumps & 0xFF:  # a safety net for handler changes nobody announced (refresh_handlers)
             self.quiet = host.phases.quiet()
             self.max_job_command = self._job_command_limit()
         if self._resync_until is not None and not self._resynced():
@@ -205,7 +220,8 @@ class Sender:
     def _transmit(self, data, number, filepos, long_running, prefix, text=None, probe=False):
         """Write first, account after: the answer cannot be handled before the lock is released."""
         try:
-            self._write(data)
+            with self._write_lock:
+                self._write(data)
         except Exception as exc:
             self.host.connection_lost(exc)
             return False
@@ -462,10 +478,43 @@ class Sender:
                 self.next_line = number + 1
             self._transmit(data, number, None, False, "Send: ", text, command.gcode == "M105")
 
-    def send_unnumbered(self, cmd: str) -> None:
-        """Write ``cmd`` at once without line number and checksum (M112 when the numbering may be off)."""
+    def emergency(self, bare: str, numbered: list[str]) -> None:
+        """Write ``bare`` without line number, then ``numbered`` numbered, at once; after that, nothing more.
+
+        For M112: ahead of everything queued, staged or being resent, and without the send lock,
+        which a pump may hold for as long as a plugin handler, a callback or the file reader takes;
+        only the write lock is taken, for the one write. The numbers follow the current line
+        number, read without the send lock: a pump between numbering a line and writing it may
+        have given that number away, which costs the numbered copy only (the firmware rejects it),
+        never the bare one. Every later write raises :class:`EmergencyStopped`, so a line the
+        stalled pump still holds never follows the stop onto the wire.
+        """
+        texts = [bare]
+        data = [(bare + "\n").encode("ascii", "replace")]
+        number = self.next_line
+        for cmd in numbered:
+            _, used, framed, text = frame_command(Command(cmd), number, self._plain, self._checksum_required)
+            if used is not None:
+                number = used + 1
+            data.append(framed)
+            texts.append(text)
+        with self._write_lock:
+            write, self._write = self._write, _halted
+            write(b"".join(data))
+        for text in texts:
+            self.host.callback.on_comm_log("Send: " + text)
+            if serial_log.enabled:
+                serial_log.write(">>>", text)
+
+    def refresh_handlers(self) -> None:
+        """Look again whether job lines must go through the phases: from the next line on, not 256 pumps later.
+
+        Called when handlers change (``MachineCom.handlers_changed``: a temperature offset set mid-print
+        adds the printer's rewrite). Under the send lock, so a pump's own look cannot overwrite it with
+        what it saw before the change; a line already pulled from the file goes out as it was pulled.
+        """
         with self.lock:
-            self._transmit((cmd + "\n").encode("ascii", "replace"), None, None, False, "Send: ", cmd)
+            self.quiet = self.host.phases.quiet()
 
     def in_flight(self) -> int:
         return len(self.window)
@@ -489,9 +538,10 @@ class Sender:
             wake.clear()
             if not self.running:
                 break
-            self.quiet = self.host.phases.quiet()
             try:
-                self.pump()
+                with self.lock:
+                    self.quiet = self.host.phases.quiet()
+                    self._pump()
             except Exception:
                 log.exception("the send loop hit an unexpected error; it keeps running")
 

@@ -251,6 +251,9 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         merged.update(validated)
         self._offsets = {heater: offset for heater, offset in merged.items() if offset}
         self._rewriter.offsets = dict(self._offsets)
+        comm = self._comm
+        if comm is not None:
+            comm.handlers_changed()  # the rewrite comes or goes with the offsets: from the next line on
         self._sampler.trigger()
 
     def feed_rate(self, factor, tags=None, *args, **kwargs):

@@ -132,7 +132,9 @@ SCHEMA = Section(
             connection=S(10.0, "Waiting for the firmware to answer after opening the port."),
             detection=S(1.0, "Per port and baud rate while auto-detecting."),
             communication=S(30.0, "No line from the printer for this long: send M105 to tickle it."),
-            communicationBusy=S(3.0, "Like communication, while the firmware reports it is busy."),
+            communicationBusy=S(3.0, "Like communication, once the firmware has sent keepalives ('busy: "
+                                     "processing'): a silence this long is then a lost ok, not a busy firmware. "
+                                     "A firmware with BUSY_PROTOCOL is asked (M113) to send them a second sooner."),
             temperature=S(5.0, "Temperature poll interval (M105) when idle or printing."),
             temperatureTargetSet=S(2.0, "Temperature poll interval while a target is set."),
             temperatureAutoreport=S(2, "Interval requested with M155 when the firmware auto-reports temperatures."),
@@ -166,7 +168,9 @@ SCHEMA = Section(
             autoreportTemp=S(True, "Offer M155 temperature auto-reports."),
             autoreportSd=S(True, "Offer M27 S SD status auto-reports."),
             extendedM20=S(True, "List long file names with M20 L."),
-            busyProtocol=S(True, "Send 'echo:busy: processing' during long commands."),
+            busyProtocol=S(True, "Host keepalive: 'echo:busy: processing' (M0/M1: 'paused for user') while a "
+                                 "command holds the queue (G4, G28, G29, M109, M190...), as Marlin does."),
+            busyInterval=S(2.0, "Simulated seconds between keepalives (M113 S changes it; 0: none)."),
             timeScale=S(1.0,
                         "Simulated time runs this many times faster than real time (heating, homing, SD printing)."),
             heatRate=S(5.0, "Degrees C per simulated second at which heaters approach their target."),

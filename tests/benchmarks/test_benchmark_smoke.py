@@ -62,3 +62,14 @@ def test_farm_benchmark_quick():
     assert "farm: 3 daemons on one mosquitto" in output and "0 missing seq numbers" in output, output
     starts = next(line for line in output.splitlines() if line.startswith("START_PRINT:"))
     assert "0 rejected" in starts and "ACCEPTED ms p50 nan" not in starts, output
+
+
+@pytest.mark.e2e
+def test_lost_ok_benchmark_quick():
+    """Both cases lose their oks and recover each by a timeout (a short communication timeout keeps it quick)."""
+    output = run("lost_ok.py", "--quick", "--communication", "6")
+    rows = {line[:22].strip(): line[22:].split() for line in output.splitlines()
+            if line.startswith(("no keepalives", "keepalive every"))}
+    assert set(rows) == {"no keepalives", "keepalive every 2 s"}
+    for row in rows.values():
+        assert int(row[0]) == 2 and int(row[1]) == 2  # oks lost, timeouts that recovered them

@@ -59,3 +59,66 @@ def test_a_halt_by_the_firmware_itself_closes_the_port_instead_of_cancelling_for
     assert "halted" in comm.get_error()
     assert "CANCELLING" not in recorder.states
     assert recorder.named("on_comm_print_job_failed")
+
+
+
+#: a sending-phase handler that holds the send path for up to 2 s on the first line starting with
+#: ``TRIGGER``; ``entered`` says it is inside, ``release`` lets it return early, ``returned`` that it did
+SLOW_PLUGIN = '''
+import threading
+
+TRIGGER = "M117 slow"
+entered, release, returned = threading.Event(), threading.Event(), threading.Event()
+
+def sending(comm, phase, cmd, *args, **kwargs):
+    if cmd.startswith(TRIGGER) and not entered.is_set():
+        entered.set()
+        release.wait(2)
+        returned.set()
+
+__plugin_hooks__ = {"octoprint.comm.protocol.gcode.sending": sending}
+'''
+
+
+def test_m112_overtakes_a_plugin_handler_that_holds_the_send_path(plugins, pty_printer, machine, wait_for):
+    """A sending handler sleeping 2 s must not delay M112: it goes out at once, the handler still asleep."""
+    manager = plugins({"slow.py": SLOW_PLUGIN})
+    slow = manager.plugins["slow"].module
+    server = pty_printer()
+    comm, recorder = machine(port=server.path, plugin_manager=manager)
+    assert comm.send_command("M117 slow")
+    wait_for(slow.entered.is_set, timeout=5, message="the slow handler to run")
+    try:
+        assert comm.send_command("M112")  # returns at once: it waits for nothing the handler holds
+        wait_for(lambda: server.printer.firmware.halted, timeout=1, message="the firmware to halt on M112")
+        assert not slow.returned.is_set(), "M112 reached the printer only after the slow handler returned"
+        assert comm.get_state() == "CLOSED_WITH_ERROR" and comm.get_error() == EMERGENCY_STOP
+    finally:
+        slow.release.set()
+    wait_for(slow.returned.is_set, timeout=5, message="the slow handler to return")
+    assert "M117 slow" not in server.printer.accepted  # what the stalled send path held never goes out
+
+
+def test_m112_during_an_sd_upload_reaches_the_printer_at_once(plugins, pty_printer, machine, tmp_path, wait_for,
+                                                               write_gcode):
+    """An upload streams file lines through the send path; M112 neither waits for it nor lands in the file."""
+    manager = plugins({"slow.py": SLOW_PLUGIN.replace('TRIGGER = "M117 slow"', 'TRIGGER = "G1 X40"')})
+    slow = manager.plugins["slow"].module
+    server = pty_printer()
+    comm, recorder = machine(port=server.path, plugin_manager=manager)
+    write_gcode(tmp_path / "up.gcode", 500)
+    assert comm.start_sd_file_transfer(str(tmp_path / "up.gcode"), "up.gco")
+    wait_for(slow.entered.is_set, timeout=5, message="the upload to reach the slow handler")
+    try:
+        assert comm.is_streaming()
+        assert comm.send_command("M112")
+        wait_for(lambda: server.printer.firmware.halted, timeout=1, message="the firmware to halt on M112")
+        assert not slow.returned.is_set(), "M112 reached the printer only after the slow handler returned"
+        assert comm.get_state() == "CLOSED_WITH_ERROR" and comm.get_error() == EMERGENCY_STOP
+        assert not comm.is_streaming()
+    finally:
+        slow.release.set()
+    [(local, remote, reason)] = recorder.named("on_comm_file_transfer_failed")
+    assert remote == "up.gco" and reason == EMERGENCY_STOP
+    name, written = server.printer.firmware.sd.writing
+    assert written and not [line for line in written if "M112" in line or line.startswith("M104")]

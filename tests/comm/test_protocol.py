@@ -165,6 +165,9 @@ def test_capabilities():
 def test_busy_wait_start():
     assert classify("echo:busy: processing")[0] == Kind.BUSY
     assert classify("busy: paused for user")[0] == Kind.BUSY
+    assert classify("busy: processing")[0] == Kind.BUSY
+    assert classify("echo:busy: paused for user")[0] == Kind.BUSY
+    assert classify("echo:M117 printer busy: please wait")[0] == Kind.MESSAGE  # an echo, not a keepalive
     assert classify("wait")[0] == Kind.WAIT
     assert classify("start")[0] == Kind.START
 

@@ -205,6 +205,15 @@ def test_lost_ok_keeps_the_line_accepted(make_printer):
     assert printer.accepted == ["M110 N0", "G1 X1"]
 
 
+def test_lose_oks_on_demand_drops_exactly_that_many(make_printer):
+    printer = make_printer()
+    fresh(printer)
+    printer.lose_oks(2)
+    assert answers(printer, numbered(1, "G1 X1"), numbered(2, "G1 X2")) == []
+    assert answers(printer, numbered(3, "G1 X3")) == ["ok"]
+    assert printer.accepted[-3:] == ["G1 X1", "G1 X2", "G1 X3"]
+
+
 def test_without_busy_protocol_long_commands_are_silent(make_printer):
     printer = make_printer(busy_protocol=False, time_scale=20.0, homing_time=5.0, busy_interval=1.0)
     fresh(printer)

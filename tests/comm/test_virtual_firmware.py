@@ -54,7 +54,7 @@ def firmware():
 
 
 def test_m109_reports_once_per_simulated_second_until_within_the_window(firmware):
-    fw, board = firmware(heat_rate=10.0, wait_report_interval=1.0, temperature_window=1.0)
+    fw, board = firmware(heat_rate=10.0, wait_report_interval=1.0, temperature_window=1.0, busy_protocol=False)
     fw.receive("M109 S100")
     assert fw.blocked and board.take() == []
     seconds = 0
@@ -69,7 +69,7 @@ def test_m109_reports_once_per_simulated_second_until_within_the_window(firmware
 
 
 def test_next_event_says_when_the_wait_ends(firmware):
-    fw, board = firmware(heat_rate=10.0, wait_report_interval=100.0)
+    fw, board = firmware(heat_rate=10.0, wait_report_interval=100.0, busy_protocol=False)
     fw.receive("M190 S60")
     eta = fw.next_event()
     assert eta == pytest.approx((59.0 - 21.0) / 10.0)
@@ -125,6 +125,41 @@ def test_dwell_holds_the_queue_with_busy_messages(firmware):
     assert board.take() == ["echo:busy: processing", "echo:busy: processing", "ok"]
 
 
+def test_heating_waits_send_keepalives_besides_their_temperature_reports(firmware):
+    """Marlin's BUSY_WHILE_HEATING (on by default): M109/M190 also say "busy: processing"."""
+    fw, board = firmware(heat_rate=10.0, wait_report_interval=1.0, busy_interval=2.0)
+    fw.receive("M109 S100")
+    for second in range(1, 9):
+        fw.advance(float(second))
+    sent = board.take()
+    assert [line for line in sent if "busy" in line] == ["echo:busy: processing"] * 4
+    assert len([line for line in sent if line.startswith("T:")]) == 8 and sent[-1] == "ok"
+
+
+def test_m0_waits_for_the_user_saying_so_until_m108(firmware):
+    fw, board = firmware(busy_interval=2.0)
+    fw.receive("M0")
+    assert fw.blocked and fw.next_event() == 2.0
+    for second in range(1, 5):
+        fw.advance(float(second))
+    assert board.take() == ["echo:busy: paused for user"] * 2
+    fw.emergency("M108")
+    fw.advance(4.5)
+    assert not fw.blocked and board.take() == ["ok"]
+    fw.receive("M1 S3")
+    fw.advance(7.5)
+    assert not fw.blocked and board.take() == ["echo:busy: paused for user", "ok"]
+
+
+def test_m113_s0_switches_the_keepalive_off(firmware):
+    fw, board = firmware(busy_interval=2.0)
+    fw.receive("M113 S0")
+    fw.receive("G4 S5")
+    for second in range(1, 6):
+        fw.advance(float(second))
+    assert board.take() == ["ok", "ok"]
+
+
 def test_m113_changes_the_busy_interval(firmware):
     fw, board = firmware()
     fw.receive("M113 S1")
@@ -155,3 +190,10 @@ def test_reset_and_disconnect_faults_fire_once(firmware):
     for n in range(6):
         fw.receive(f"G1 X{n}")
     assert board.resets == 1 and board.disconnects == 1
+
+
+def test_a_late_look_at_the_clock_adds_no_keepalive_after_a_timed_wait_ended(firmware):
+    fw, board = firmware(busy_interval=2.0)
+    fw.receive("G4 S1")
+    fw.advance(5.0)  # the board looked at the clock late: the dwell ended at 1 s, before any keepalive was due
+    assert board.take() == ["ok"]

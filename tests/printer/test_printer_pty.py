@@ -175,3 +175,22 @@ def test_recovery_position_stays_within_the_lag_bound_and_never_ahead_through_ki
             assert pos in positions and progress.at(killed - RECOVERY_LAG) <= pos <= progress.furthest(), run
             assert pos > 0, run
             recovery_file.unlink()  # the next run prints from the start: no stale position from this one
+
+
+def test_an_offset_changed_mid_print_rewrites_the_very_next_lines(make_stack):
+    """Lines pulled from the file after set_temperature_offset returns carry the offset, not 256 lines later."""
+    with serve_pty(VirtualOptions(time_scale=50.0, accepted_kept=None)) as server:
+        stack = make_stack(comm_factory=MachineCom)
+        stack.connect(port=server.path)
+        path = stack.uploads / "offset.gcode"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"G1 X{i % 100} Y{i % 7}\nM104 S200\n" for i in range(10000)))
+        stack.printer.select_file("offset.gcode", False, printAfterSelect=True)
+        wait_until(lambda: server.printer.accepted_count > 2000, message="the print to be under way")
+        stack.printer.set_temperature_offset({"tool0": 10})
+        changed_at = server.printer.accepted_count
+        wait_until(lambda: "PrintDone" in stack.recorder.names(), timeout=60)
+        after = server.printer.accepted[changed_at:]
+        # at most the line in flight and one already staged went out unchanged after the call returned
+        heats = [line for line in after if line.startswith("M104")]
+        assert heats[2:] and set(heats[2:]) == {"M104 S210"}, heats[:10]

@@ -29,13 +29,20 @@ def parse_params(text):
 
 
 class Wait:
-    """A command that holds the command queue (homing, dwell, heating) until it is done."""
+    """A command that holds the command queue (homing, dwell, heating) until it is done.
 
-    def __init__(self, now, done, report=None, interval=None, eta=None):
+    ``report``/``interval``: a line it prints now and then (M109's temperatures); ``busy``: what
+    Marlin's host keepalive says meanwhile (``echo:busy: <busy>``, see ``Firmware.advance``);
+    ``deadline``: when a timed wait ends, so a late look at the clock adds no keepalive after it.
+    """
+
+    def __init__(self, now, done, report=None, interval=None, eta=None, busy="processing", deadline=None):
         self.done = done
         self.report = report
         self.interval = interval
         self.eta = eta
+        self.busy = busy
+        self.deadline = deadline
         self.next_report = now + interval if interval else None
 
 
@@ -83,9 +90,19 @@ class MarlinCommands:
 
     def _busy(self, duration):
         deadline = self.now + duration
-        report = (lambda: "echo:busy: processing") if self.options.busy_protocol else None
-        interval = self.busy_interval if self.options.busy_protocol and self.busy_interval > 0 else None
-        return Wait(self.now, lambda: self.now >= deadline, report, interval, eta=lambda: deadline - self.now)
+        return Wait(self.now, lambda: self.now >= deadline, eta=lambda: deadline - self.now, deadline=deadline)
+
+    def _M0(self, rest):
+        """Wait for the user (M108, or the S seconds / P milliseconds given), keepalive "paused for user"."""
+        params = parse_params(rest)
+        seconds = (params.get("P") or 0) / 1000.0 + (params.get("S") or 0)
+        if seconds <= 0:
+            return Wait(self.now, lambda: False, busy="paused for user")
+        deadline = self.now + seconds
+        return Wait(self.now, lambda: self.now >= deadline, eta=lambda: deadline - self.now, busy="paused for user",
+                    deadline=deadline)
+
+    _M1 = _M0
 
     def _G4(self, rest):
         params = parse_params(rest)

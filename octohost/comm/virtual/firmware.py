@@ -41,6 +41,7 @@ class Firmware(MarlinCommands):
         self.now = 0.0
         self._reset_done = False
         self._disconnect_done = False
+        self.oks_to_lose = 0  # the next oks to drop, on demand (``VirtualPrinter.lose_oks``)
         self._init_state()
 
     # -- state --------------------------------------------------------------------------------------
@@ -58,6 +59,7 @@ class Firmware(MarlinCommands):
         self.next_sd_report = None
         self.busy_interval = self.options.busy_interval
         self.active = None
+        self.next_keepalive = None  # when the host keepalive speaks next while a command holds the queue
         self.halted = False
         self.sd.selected, self.sd.position, self.sd.printing, self.sd.writing = None, 0, False, None
         self.sd.ready = self.sd.present
@@ -98,6 +100,11 @@ class Firmware(MarlinCommands):
             if wait.next_report is not None and now >= wait.next_report:
                 self.io.emit(wait.report())
                 wait.next_report = now + wait.interval
+            keepalive = self.next_keepalive
+            if keepalive is not None and now >= keepalive and (wait.deadline is None or keepalive < wait.deadline):
+                # Marlin's HOST_KEEPALIVE_FEATURE (with BUSY_WHILE_HEATING): every M113 interval while blocked
+                self.io.emit("echo:busy: " + wait.busy)
+                self.next_keepalive = now + self.busy_interval if self.busy_interval > 0 else None
             if wait.done():
                 self.active = None
                 self._finish()
@@ -110,6 +117,8 @@ class Firmware(MarlinCommands):
         if self.active is not None:
             if self.active.next_report is not None:
                 times.append(self.active.next_report)
+            if self.next_keepalive is not None:
+                times.append(self.next_keepalive)
             eta = self.active.eta() if self.active.eta else None
             if eta is not None:
                 times.append(self.now + max(eta, 1e-4))
@@ -174,7 +183,7 @@ class Firmware(MarlinCommands):
         self._ok()
 
     def _ok(self, text=None):
-        if self.rng.random() < self.options.lost_ok_rate:
+        if self.rng.random() < self.options.lost_ok_rate or self.oks_to_lose and self._lose_ok():
             self.io.acknowledge(None)
             return
         if text is None:
@@ -184,6 +193,10 @@ class Firmware(MarlinCommands):
                 buffer_free = max(0, self.options.command_buffer_size - 1 - self.io.pending_count())
                 text = f"ok N{self.last_n} P{planner_free} B{buffer_free}"
         self.io.acknowledge(text)
+
+    def _lose_ok(self):
+        self.oks_to_lose -= 1
+        return True
 
     def _accept(self, command):
         self.accepted.append(command)
@@ -196,6 +209,8 @@ class Firmware(MarlinCommands):
         result = self.execute(command)
         if isinstance(result, Wait):
             self.active = result
+            keepalive = self.options.busy_protocol and self.busy_interval > 0
+            self.next_keepalive = self.now + self.busy_interval if keepalive else None
             self.advance(self.now)
         else:
             self._ok(result)

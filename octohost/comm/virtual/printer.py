@@ -230,6 +230,11 @@ class VirtualPrinter:
         """Make the firmware emit ``line`` now (``// action:pause``, ``Error:Thermal Runaway``...)."""
         self.emit(line)
 
+    def lose_oks(self, count=1):
+        """Drop the oks of the next ``count`` lines the firmware answers, as a noisy line would."""
+        with self._firmware_lock:
+            self._firmware.oks_to_lose += count
+
     def reset(self):
         """Reset the board as its reset button would: pending input is lost, ``start`` follows."""
         with self._firmware_lock:
