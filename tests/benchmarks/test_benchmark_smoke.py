@@ -25,7 +25,11 @@ def run(script, *args, timeout=240):
 def test_streaming_benchmark_quick_unthrottled():
     output = run("streaming.py", "--quick", "--only", "unthrottled")
     rows = [line.split() for line in output.splitlines() if line.startswith("unthrottled")]
+    # the bare loop runs beside every round: its row comes first, then octohost's, each with its ratio to it
+    assert rows[0][1:3] == ["bare", "loop"]
+    rows = rows[1:]
     assert [row[1] for row in rows] == ["ping-pong", "rx-bytes", "advanced-ok"]
+    assert all(row[-2].endswith("%") and row[-1].endswith("x") for row in rows)
     for row in rows:
         lines, rate, resends, overflows = int(row[2]), float(row[3].replace(",", "")), int(row[8]), int(row[9])
         assert lines == 2000 and rate > 0 and resends == 0 and overflows == 0
