@@ -26,7 +26,7 @@ def test_deactivating_a_user_ends_their_session(running):
     session, _ = running.login("user")
     assert session.get(running.url + "/api/files", timeout=10).status_code == 200
     running.client("admin").put(running.url + "/api/access/users/user", json={"active": False}, timeout=10)
-    assert session.get(running.url + "/api/files", timeout=10).status_code == 401
+    assert session.get(running.url + "/api/files", timeout=10).status_code == 403
     assert running.get("/api/files", role="user").status_code == 403
 
 

@@ -63,7 +63,7 @@ def test_download_streams_the_file_with_a_version_etag_and_needs_login(running):
     again = requests.get(url, headers={"X-Api-Key": running.keys["viewer"], "If-None-Match": first.headers["Etag"]},
                          timeout=10)
     assert again.status_code == 304
-    assert requests.get(url, timeout=10).status_code == 401
+    assert requests.get(url, timeout=10).status_code == 403
 
 
 def test_paths_cannot_escape_the_uploads_folder(running):
@@ -255,7 +255,7 @@ def test_thumbnail_of_an_upload_is_served_at_its_ref_with_download_permission(ru
     assert running.url + "/" + entry["thumbnail"] == url
     image = requests.get(url, headers={"X-Api-Key": running.keys["viewer"]}, timeout=10)
     assert image.status_code == 200 and image.headers["Content-Type"] == "image/png" and image.content == png
-    assert requests.get(url, timeout=10).status_code == 401
+    assert requests.get(url, timeout=10).status_code == 403
     base = running.url + "/downloads/thumbs/local/"
     key = {"X-Api-Key": running.keys["admin"]}
     assert requests.get(base + "sub/thumb.gcode?name=../../users.yaml", headers=key, timeout=10).status_code == 404

@@ -33,11 +33,11 @@ def _capabilities():
 
 def _status_or_403():
     """Version and server info need STATUS once an account exists, as in OctoPrint 1.11.8: a
-    missing or wrong key gets 403 there (never 401), which is how clients such as slicers and Home
-    Assistant find out that the key they were given does not work. During first run they answer
-    anyone, so the UI can find out that setup is needed."""
+    missing or wrong key gets 403 there, which is how clients such as slicers and Home Assistant
+    find out that the key they were given does not work. During first run they answer anyone, so
+    the UI can find out that setup is needed."""
     if not ctx().first_run and not identity().has("STATUS"):
-        raise ApiError(403, "Invalid API key" if identity().invalid_key else "Authentication required")
+        deny()
 
 
 @blueprint.route("/api/version")
