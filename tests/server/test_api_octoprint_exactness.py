@@ -13,6 +13,8 @@ from support import wait_until
 def connected(start_module_server):
     running = start_module_server(connect_virtual=True)
     wait_until(lambda: running.context.printer.is_operational())
+    # the first temperature report comes a moment after the connection
+    wait_until(lambda: "tool0" in running.get("/api/printer").json().get("temperature", {}))
     return running
 
 
