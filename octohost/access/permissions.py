@@ -72,6 +72,8 @@ CORE_PERMISSIONS = (
     Permission("SETTINGS", "Settings", "Change settings.", (), dangerous=True),
     Permission("PLUGIN_APPKEYS_ADMIN", "Application keys admin", "Manage every user's application keys.", (),
                dangerous=True, plugin="appkeys"),
+    Permission("PLUGIN_APPKEYS_GRANT", "Application keys grant", "Approve or deny an application's request for a key.",
+               _USE, plugin="appkeys"),
 )
 
 GROUPS = {

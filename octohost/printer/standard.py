@@ -245,12 +245,13 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self.commands(control.set_temperature(heater, value, self._current_profile()), tags=tags)
 
     def set_temperature_offset(self, offsets=None, tags=None, *args, **kwargs):
-        """Merge ``offsets`` into the active ones (0 removes a heater's offset)."""
+        """Merge ``offsets`` into the active ones (0 ends a heater's offset). The state data lists
+        every heater given so far, 0 included, as OctoPrint's does; the rewriter only the others."""
         validated = control.temperature_offsets(offsets or {}, self._current_profile())
         merged = dict(self._offsets)
         merged.update(validated)
-        self._offsets = {heater: offset for heater, offset in merged.items() if offset}
-        self._rewriter.offsets = dict(self._offsets)
+        self._offsets = merged
+        self._rewriter.offsets = {heater: offset for heater, offset in merged.items() if offset}
         self._sampler.trigger()
 
     def feed_rate(self, factor, tags=None, *args, **kwargs):

@@ -60,7 +60,7 @@ def test_appkeys_workflow_grants_a_working_key(running):
     assert running.get("/plugin/appkeys/pending", role="viewer").json()["pending"] == []
     token = pending[0]["user_token"]
     stolen = running.post("/plugin/appkeys/decision/" + token, role="viewer", json={"decision": True})
-    assert stolen.status_code == 404
+    assert stolen.status_code == 403  # no PLUGIN_APPKEYS_GRANT (read-only group), checked before the look-up
     assert running.post("/plugin/appkeys/decision/" + token, role="user", json={"decision": True}).status_code == 204
     granted = requests.get(poll_url, timeout=10)
     assert granted.status_code == 200

@@ -111,6 +111,7 @@ def test_settings_answer_and_take_octoprints_key_names(running):
                                                                      "temperature")})
     assert saved.status_code == 200, saved.text
     settings = running.context.settings
-    assert settings.get("serial.timeout.connection") == 12.5 and settings.get("serial.maxCommunicationTimeouts.idle") == 7
+    assert settings.get("serial.timeout.connection") == 12.5
+    assert settings.get("serial.maxCommunicationTimeouts.idle") == 7
     assert settings.get("serial.baudrate") == 0 and saved.json()["serial"]["baudrate"] is None
     assert saved.json()["serial"]["blockedCommands"] == ["M0", "M1"]  # not a setting here: ignored

@@ -81,7 +81,7 @@ TABLE = [
     row("GET", "/api/printerprofiles/_default", needs("user", 200)),
     row("POST", "/api/printerprofiles", needs("admin", 400), json={}),
     row("PATCH", "/api/printerprofiles/_default", needs("admin", 400), json={}),
-    row("DELETE", "/api/printerprofiles/missing", needs("admin", 404)),
+    row("DELETE", "/api/printerprofiles/missing", needs("admin", 204)),
     row("GET", "/api/users", needs("admin", 200)),
     row("POST", "/api/users", needs("admin", 400), json={}),
     row("GET", "/api/access/users", needs("admin", 200)),
@@ -110,7 +110,7 @@ TABLE = [
     row("GET", "/api/system/commands/core", needs("admin", 200)),
     row("POST", "/api/system/commands/core/missing", needs("admin", 404)),
     row("GET", "/plugin/appkeys/pending", needs("login", 200)),
-    row("POST", "/plugin/appkeys/decision/missing", needs("login", 404), json={"decision": True}),
+    row("POST", "/plugin/appkeys/decision/missing", needs("user", 404), json={"decision": True}),
     row("GET", "/api/plugin/appkeys", needs("login", 200)),
     row("POST", "/api/plugin/appkeys", needs("login", 400), json={}),
     # OctoPrint plugins' SimpleApi endpoints: an unknown plugin is 404 for everyone (as in OctoPrint)
