@@ -2,6 +2,8 @@
 
 import requests
 
+from support import wait_until
+
 
 def test_admin_manages_users_and_changes_take_effect(running):
     created = running.post("/api/access/users", json={"name": "newbie", "password": "pw1", "groups": ["readonly"]})
@@ -104,9 +106,12 @@ def test_core_system_commands_appear_only_when_configured(start_server, tmp_path
     marker = tmp_path / "restarted"
     running = start_server(settings_values={"server.commands.serverRestartCommand": f"touch {marker}"})
     commands = running.get("/api/system/commands").json()
-    assert [c["action"] for c in commands["core"]] == ["restart"]
+    assert [c["action"] for c in commands["core"]] == ["restart", "restart_safe"]
     assert running.post("/api/system/commands/core/shutdown").status_code == 404
     assert running.post("/api/system/commands/core/restart").status_code == 204
+    assert not running.context.settings.get("server.startOnceInSafeMode")
+    assert running.post("/api/system/commands/core/restart_safe").status_code == 204
+    wait_until(lambda: running.context.settings.get("server.startOnceInSafeMode") is True)
     assert running.get("/api/system/commands", role="user").status_code == 403
 
 
