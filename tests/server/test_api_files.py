@@ -129,6 +129,21 @@ def test_the_api_refuses_a_forged_upload_form(running):
     forged = running.post("/api/files/local", data={"file.path": "/etc/passwd", "file.name": "p.gcode"})
     assert forged.status_code == 400
     assert running.get("/api/files/local").json()["files"] == []
+    forged_folder = running.post("/api/files/local", data={"file.path": "/etc/passwd", "file.name": "p.gcode",
+                                                           "foldername": "sneaky"})
+    assert forged_folder.status_code == 201  # the folder, and nothing from the forged file fields
+    assert [e["name"] for e in running.get("/api/files/local").json()["files"]] == ["sneaky"]
+
+
+def test_a_folder_is_created_from_a_url_encoded_form_as_in_octoprint(running):
+    created = running.post("/api/files/local", data={"foldername": "plain", "path": ""})
+    assert created.status_code == 201, created.text
+    assert created.json()["folder"]["path"] == "plain"
+    inner = running.post("/api/files/local", data={"foldername": "inner", "path": "plain"})
+    assert inner.status_code == 201 and inner.json()["folder"]["path"] == "plain/inner"
+    assert running.post("/api/files/local", data={"foldername": "x" * 70000}).status_code == 413
+    assert running.post("/api/files/local", data={"nothing": "here"}).status_code == 400
+    assert running.post("/api/files/local", data={"foldername": "anon"}, role=None).status_code == 403
 
 
 def test_copy_move_and_delete(running):

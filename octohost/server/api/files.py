@@ -166,6 +166,9 @@ def upload(target):
     _location(target)
     token = request.headers.get(INTERNAL_HEADER, "")
     if not same_secret(token, ctx().upload_token):
+        # a url-encoded form straight from the client: a folder to create, never a file
+        if request.mimetype == "application/x-www-form-urlencoded" and "foldername" in request.form:
+            return _create_folder(target)
         raise ApiError(400, "Uploads must be sent as multipart/form-data")
     if "file.path" in request.form:
         try:
