@@ -11,7 +11,7 @@ STORAGE = "local"
 RESERVED_KEYS = frozenset({
     "name", "display", "path", "type", "typePath", "origin", "size", "date", "hash", "stamp", "links",
     "analysis", "analysisError", "gcodeAnalysis", "slicer", "thumbnails", "prints", "history",
-    "statistics", "children", "refs",
+    "statistics", "children", "refs", "user",
 })
 
 
@@ -62,7 +62,7 @@ def file_entry(path, name, st, md, type_path):
         for key in ("slicer", "thumbnails"):
             if md.get(key):
                 entry[key] = md[key]
-    for key in ("prints", "statistics", "links"):
+    for key in ("prints", "statistics", "links", "user"):
         if md.get(key):
             entry[key] = md[key]
     for key, value in md.items():

@@ -168,8 +168,10 @@ class FileManager:
         return stored
 
     @_client_os_errors()
-    def add_file(self, path, stream, allow_overwrite=False, display=None, links=None, printer_profile=None):
+    def add_file(self, path, stream, allow_overwrite=False, display=None, links=None, printer_profile=None,
+                 user=None):
         """Store the binary ``stream`` at (the sanitized) ``path``; returns the stored path.
+        ``user``: who added it, listed as the file's ``user`` (as in OctoPrint).
 
         The stream is read in chunks into a temp file that is renamed into place, so a failing
         stream leaves no file and an overwritten file intact until the new one is complete.
@@ -183,11 +185,11 @@ class FileManager:
         finally:
             if source is not stream:
                 _close_quietly(source)
-        return self._added(stored, digest, _display_name(path, display), links, printer_profile)
+        return self._added(stored, digest, _display_name(path, display), links, printer_profile, user)
 
     @_client_os_errors()
     def add_file_from_path(self, path, source_path, allow_overwrite=False, move=True, display=None, links=None,
-                           printer_profile=None):
+                           printer_profile=None, user=None):
         """Store a file that is already on disk (an upload the server streamed to a temp file).
 
         With ``move`` and no preprocessor replacing the content, the file is renamed into place
@@ -216,7 +218,7 @@ class FileManager:
                     pass
         if digest is None and not self.analysis.handles(self.file_type(name)):
             digest = _md5_of(self.storage.resolve(stored))
-        return self._added(stored, digest, _display_name(path, display), links, printer_profile)
+        return self._added(stored, digest, _display_name(path, display), links, printer_profile, user)
 
     def _preprocess(self, path, wrapper, links, printer_profile, allow_overwrite):
         if self.plugin_manager is None:
@@ -231,11 +233,13 @@ class FileManager:
                 wrapper = result
         return wrapper
 
-    def _added(self, stored, digest, display, links, printer_profile):
+    def _added(self, stored, digest, display, links, printer_profile, user=None):
         path, folder, name = self._split(stored)
         folder_abs = self._folder_on_disk(folder)
         st = os.stat(os.path.join(folder_abs, name))
         entry = {"stamp": stamp(st)}
+        if user:
+            entry["user"] = user
         if digest:
             entry["hash"] = digest
         if display and display != name:

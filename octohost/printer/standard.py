@@ -642,7 +642,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
             relative = os.path.relpath(path, root).replace(os.sep, "/") if path.startswith(root + os.sep) else path
             origin = "local"
         self._job.select(selected_file(relative, origin, size=size, display=details.get("display"),
-                                       date=details.get("date")), details)
+                                       date=details.get("date")), details, user=user)
         self._sampler.trigger()
         start, self._start_after_sd_select = self._start_after_sd_select, None
         if sd and start is not None:

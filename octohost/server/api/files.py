@@ -225,7 +225,8 @@ def _upload_file(target):
         _require_sd_ready(printer)
     with storage_errors():
         stored = file_manager.add_file_from_path(_join(request.form.get("path", ""), name), temp_path,
-                                                 allow_overwrite=not _flag("noOverwrite"), move=True)
+                                                 allow_overwrite=not _flag("noOverwrite"), move=True,
+                                                 user=identity().user.name)
     if target == "sdcard":
         return _transfer_to_sd(printer, file_manager, stored, select, print_after)
     effective_select = effective_print = False
