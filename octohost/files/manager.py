@@ -451,11 +451,14 @@ class FileManager:
         A loop over a work list, not recursion, and never deeper than ``files.limits.maxDepth``
         below ``folder``, so no tree on disk can exhaust the stack here or in the JSON encoder.
         Where that limit stops a full listing, or a folder was already expanded (a symbolic link
-        loop), the folder has empty ``children`` and ``truncated: true``.
+        loop), the folder has empty ``children`` and ``truncated: true``. Folders below ``levels``
+        are walked all the same and listed with empty ``children``, but with the size and prints
+        of everything in them, as OctoPrint lists them.
         """
         limit = self.limits().depth
-        full_listing = levels is None or levels > limit
-        levels = limit if full_listing else levels
+        if levels is not None and levels < limit:
+            return _cut_below(self._list(folder, keep, None), levels)
+        levels = limit
         folder_abs = self._folder_on_disk(folder)
         top, expanded = [], []
         seen = set()
@@ -478,7 +481,7 @@ class FileManager:
                         entry["children"] = []
                         expanded.append(entry)
                         work.append((rel, full, entry["children"], level + 1))
-                    elif level < levels or full_listing:
+                    else:
                         entry["children"] = []
                         entry["truncated"] = True
                     continue
@@ -676,6 +679,21 @@ class FileManager:
     def shutdown(self, timeout=10.0):
         """Stop the analysis queues and their worker processes."""
         self.analysis.shutdown(timeout)
+
+
+def _cut_below(entries, levels):
+    """``entries`` (a full listing) with the folders ``levels`` deep listed without children."""
+    work = [(entries, 1)]
+    while work:
+        listed, level = work.pop()
+        for entry in listed:
+            if "children" not in entry:
+                continue
+            if level >= levels:
+                entry["children"] = []
+            else:
+                work.append((entry["children"], level + 1))
+    return entries
 
 
 def _display_name(path, display):
