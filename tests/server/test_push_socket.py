@@ -6,9 +6,9 @@ import socket
 import time
 
 import pytest
+import requests
 import websocket
 import yaml
-from conftest import PASSWORD
 
 from octohost.server import push
 
@@ -259,13 +259,15 @@ def _status_only_session(running):
     in OctoPrint): a guest-group user given STATUS in users.yaml, which the server re-reads."""
     manager = running.context.user_manager
     if manager.get_user("watcher") is None:
-        manager.add_user("watcher", PASSWORD, groups=["guests"])
+        manager.add_user("watcher", "watcher-pw", groups=["guests"])
         with open(manager.path) as f:
             records = yaml.safe_load(f)
         records["watcher"]["permissions"] = ["STATUS"]
         with open(manager.path, "w") as f:
             yaml.safe_dump(records, f)
-    _, body = running.login("watcher")
+    key = manager.get_or_create_api_key("watcher")
+    body = requests.post(running.url + "/api/login", json={"passive": True}, headers={"X-Api-Key": key},
+                         timeout=30).json()
     return f"watcher:{body['session']}"
 
 
