@@ -32,10 +32,19 @@ class Permission:
         self.dangerous = dangerous
         self.plugin = plugin
 
+    @property
+    def role(self):
+        """OctoPrint's name for the permission's need ("role"), which its records list as ``needs``."""
+        return _ROLE_NAMES.get(self.key, self.key.lower())
+
     def as_dict(self):
         return {"key": self.key, "name": self.name, "description": self.description,
                 "dangerous": self.dangerous, "default_groups": list(self.default_groups),
-                "plugin": self.plugin}
+                "plugin": self.plugin, "needs": {"role": [self.role]}}
+
+
+#: the roles whose name is not the permission key in lower case
+_ROLE_NAMES = {"GCODE_VIEWER": "gcodeviewer"}
 
 
 CORE_PERMISSIONS = (
@@ -51,7 +60,7 @@ CORE_PERMISSIONS = (
     Permission("FILES_SELECT", "File select", "Select a file for printing.", _USE),
     Permission("PRINT", "Print", "Start, pause, resume and cancel prints.", _USE),
     Permission("GCODE_VIEWER", "GCODE viewer", "View G-code files in the browser.", _READ),
-    Permission("MONITOR_TERMINAL", "Terminal", "See the serial log in the terminal.", _USE),
+    Permission("MONITOR_TERMINAL", "Terminal", "See the serial log in the terminal.", _READ),
     Permission("CONTROL", "Control", "Move the print head, set temperatures, send commands.", _USE),
     Permission("SLICE", "Slice", "Slice models.", _USE),
     Permission("TIMELAPSE_LIST", "Timelapse list", "List timelapses.", _READ),
@@ -59,10 +68,12 @@ CORE_PERMISSIONS = (
     Permission("TIMELAPSE_DELETE", "Timelapse delete", "Delete timelapses.", _USE),
     Permission("TIMELAPSE_MANAGE_UNRENDERED", "Timelapse unrendered", "Render or delete unrendered timelapses.", _USE),
     Permission("TIMELAPSE_ADMIN", "Timelapse admin", "Change timelapse settings.", _USE),
-    Permission("SETTINGS_READ", "Settings read", "Read settings (secrets excluded).", _USE),
+    Permission("SETTINGS_READ", "Settings read", "Read settings (secrets excluded).", _READ),
     Permission("SETTINGS", "Settings", "Change settings.", (), dangerous=True),
     Permission("PLUGIN_APPKEYS_ADMIN", "Application keys admin", "Manage every user's application keys.", (),
                dangerous=True, plugin="appkeys"),
+    Permission("PLUGIN_APPKEYS_GRANT", "Application keys grant", "Approve or deny an application's request for a key.",
+               _USE, plugin="appkeys"),
 )
 
 GROUPS = {
@@ -70,6 +81,13 @@ GROUPS = {
     USER_GROUP: ("Operator", "Print, control and manage files."),
     READONLY_GROUP: ("Read-only Access", "See state and files, change nothing."),
     GUEST_GROUP: ("Guests", "Anonymous visitors."),
+}
+#: OctoPrint's flags of its four built-in groups (none can be removed; octohost changes none through the API)
+_GROUP_FLAGS = {
+    ADMIN_GROUP: {"changeable": False, "toggleable": True},
+    USER_GROUP: {"changeable": True, "toggleable": True},
+    READONLY_GROUP: {"changeable": False, "toggleable": True},
+    GUEST_GROUP: {"changeable": True, "toggleable": False},
 }
 
 _PLUGIN_KEY_RE = re.compile(r"^[A-Za-z0-9_]+$")
@@ -115,7 +133,21 @@ class PermissionRegistry:
             return frozenset(self._permissions)
         return frozenset(keys)
 
+    def needs(self, groups, permission_keys):
+        """OctoPrint's ``needs`` of a user or group record: its groups and its permissions' roles
+        (a key only when it has entries, as OctoPrint leaves empty ones out)."""
+        roles = sorted(self._permissions[k].role for k in permission_keys if k in self._permissions)
+        needs = {"group": list(groups)}
+        if roles:
+            needs["role"] = roles
+        return needs
+
     def groups(self):
-        return [{"key": key, "name": name, "description": description,
-                 "permissions": sorted(self.for_groups((key,))), "default": key == USER_GROUP}
-                for key, (name, description) in GROUPS.items()]
+        records = []
+        for key, (name, description) in GROUPS.items():
+            keys = self.for_groups((key,))
+            records.append({"key": key, "name": name, "description": description, "permissions": sorted(keys),
+                            "default": key == USER_GROUP, "removable": False, "subgroups": [],
+                            "dangerous": any(self._permissions[k].dangerous for k in keys),
+                            "needs": self.needs([key], keys), **_GROUP_FLAGS[key]})
+        return records

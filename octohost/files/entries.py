@@ -11,7 +11,7 @@ STORAGE = "local"
 RESERVED_KEYS = frozenset({
     "name", "display", "path", "type", "typePath", "origin", "size", "date", "hash", "stamp", "links",
     "analysis", "analysisError", "gcodeAnalysis", "slicer", "thumbnails", "prints", "history",
-    "statistics", "children", "refs",
+    "statistics", "children", "refs", "user",
 })
 
 
@@ -46,9 +46,27 @@ def folder_entry(path, name, st):
 
 
 def with_children(entry, children):
+    """A folder entry with its children, their total size and their prints added up (as OctoPrint
+    lists folders)."""
     entry["children"] = children
     entry["size"] = sum(child.get("size") or 0 for child in children)
+    entry["prints"] = folder_prints(children)
     return entry
+
+
+def folder_prints(children):
+    """``{success, failure, last}`` over the children that were printed (``last``: the latest)."""
+    prints = {"success": 0, "failure": 0}
+    for child in children:
+        counted = child.get("prints") or {}
+        last = counted.get("last") or {}
+        if last.get("date") is None:
+            continue
+        prints["success"] += counted.get("success", 0)
+        prints["failure"] += counted.get("failure", 0)
+        if "last" not in prints or last["date"] > prints["last"]["date"]:
+            prints["last"] = last
+    return prints
 
 
 def file_entry(path, name, st, md, type_path):
@@ -62,7 +80,7 @@ def file_entry(path, name, st, md, type_path):
         for key in ("slicer", "thumbnails"):
             if md.get(key):
                 entry[key] = md[key]
-    for key in ("prints", "statistics", "links"):
+    for key in ("prints", "statistics", "links", "user"):
         if md.get(key):
             entry[key] = md[key]
     for key, value in md.items():

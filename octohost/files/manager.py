@@ -168,8 +168,10 @@ class FileManager:
         return stored
 
     @_client_os_errors()
-    def add_file(self, path, stream, allow_overwrite=False, display=None, links=None, printer_profile=None):
+    def add_file(self, path, stream, allow_overwrite=False, display=None, links=None, printer_profile=None,
+                 user=None):
         """Store the binary ``stream`` at (the sanitized) ``path``; returns the stored path.
+        ``user``: who added it, listed as the file's ``user`` (as in OctoPrint).
 
         The stream is read in chunks into a temp file that is renamed into place, so a failing
         stream leaves no file and an overwritten file intact until the new one is complete.
@@ -183,11 +185,11 @@ class FileManager:
         finally:
             if source is not stream:
                 _close_quietly(source)
-        return self._added(stored, digest, _display_name(path, display), links, printer_profile)
+        return self._added(stored, digest, _display_name(path, display), links, printer_profile, user)
 
     @_client_os_errors()
     def add_file_from_path(self, path, source_path, allow_overwrite=False, move=True, display=None, links=None,
-                           printer_profile=None):
+                           printer_profile=None, user=None):
         """Store a file that is already on disk (an upload the server streamed to a temp file).
 
         With ``move`` and no preprocessor replacing the content, the file is renamed into place
@@ -216,7 +218,7 @@ class FileManager:
                     pass
         if digest is None and not self.analysis.handles(self.file_type(name)):
             digest = _md5_of(self.storage.resolve(stored))
-        return self._added(stored, digest, _display_name(path, display), links, printer_profile)
+        return self._added(stored, digest, _display_name(path, display), links, printer_profile, user)
 
     def _preprocess(self, path, wrapper, links, printer_profile, allow_overwrite):
         if self.plugin_manager is None:
@@ -231,11 +233,13 @@ class FileManager:
                 wrapper = result
         return wrapper
 
-    def _added(self, stored, digest, display, links, printer_profile):
+    def _added(self, stored, digest, display, links, printer_profile, user=None):
         path, folder, name = self._split(stored)
         folder_abs = self._folder_on_disk(folder)
         st = os.stat(os.path.join(folder_abs, name))
         entry = {"stamp": stamp(st)}
+        if user:
+            entry["user"] = user
         if digest:
             entry["hash"] = digest
         if display and display != name:
@@ -447,11 +451,14 @@ class FileManager:
         A loop over a work list, not recursion, and never deeper than ``files.limits.maxDepth``
         below ``folder``, so no tree on disk can exhaust the stack here or in the JSON encoder.
         Where that limit stops a full listing, or a folder was already expanded (a symbolic link
-        loop), the folder has empty ``children`` and ``truncated: true``.
+        loop), the folder has empty ``children`` and ``truncated: true``. Folders below ``levels``
+        are walked all the same and listed with empty ``children``, but with the size and prints
+        of everything in them, as OctoPrint lists them.
         """
         limit = self.limits().depth
-        full_listing = levels is None or levels > limit
-        levels = limit if full_listing else levels
+        if levels is not None and levels < limit:
+            return _cut_below(self._list(folder, keep, None), levels)
+        levels = limit
         folder_abs = self._folder_on_disk(folder)
         top, expanded = [], []
         seen = set()
@@ -474,7 +481,7 @@ class FileManager:
                         entry["children"] = []
                         expanded.append(entry)
                         work.append((rel, full, entry["children"], level + 1))
-                    elif level < levels or full_listing:
+                    else:
                         entry["children"] = []
                         entry["truncated"] = True
                     continue
@@ -672,6 +679,21 @@ class FileManager:
     def shutdown(self, timeout=10.0):
         """Stop the analysis queues and their worker processes."""
         self.analysis.shutdown(timeout)
+
+
+def _cut_below(entries, levels):
+    """``entries`` (a full listing) with the folders ``levels`` deep listed without children."""
+    work = [(entries, 1)]
+    while work:
+        listed, level = work.pop()
+        for entry in listed:
+            if "children" not in entry:
+                continue
+            if level >= levels:
+                entry["children"] = []
+            else:
+                work.append((entry["children"], level + 1))
+    return entries
 
 
 def _display_name(path, display):

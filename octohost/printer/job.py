@@ -86,11 +86,13 @@ class JobTracker:
 
     # -- selection -----------------------------------------------------------------------------
 
-    def select(self, file, details=None):
-        """A file was selected: ``file`` from :func:`selected_file`, ``details`` its analysis/statistics."""
+    def select(self, file, details=None, user=None):
+        """A file was selected: ``file`` from :func:`selected_file`, ``details`` its analysis/statistics,
+        ``user`` who selected it (the job's user, as in OctoPrint, until someone else starts it)."""
         with self._lock:
             self.file = file
             self.details = details or {}
+            self.user = user if file is not None else None
         if file is None:
             self._fire(Events.FILE_DESELECTED, {})
         else:
@@ -118,7 +120,7 @@ class JobTracker:
     def started(self, user=None):
         with self._lock:
             self.active = True
-            self.user = user
+            self.user = user = user or self.user
             self._started_at = time.monotonic()
             self._estimate = (None, None)
             self._stopped_pos = None

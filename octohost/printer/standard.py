@@ -245,12 +245,13 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self.commands(control.set_temperature(heater, value, self._current_profile()), tags=tags)
 
     def set_temperature_offset(self, offsets=None, tags=None, *args, **kwargs):
-        """Merge ``offsets`` into the active ones (0 removes a heater's offset)."""
+        """Merge ``offsets`` into the active ones (0 ends a heater's offset). The state data lists
+        every heater given so far, 0 included, as OctoPrint's does; the rewriter only the others."""
         validated = control.temperature_offsets(offsets or {}, self._current_profile())
         merged = dict(self._offsets)
         merged.update(validated)
-        self._offsets = {heater: offset for heater, offset in merged.items() if offset}
-        self._rewriter.offsets = dict(self._offsets)
+        self._offsets = merged
+        self._rewriter.offsets = {heater: offset for heater, offset in merged.items() if offset}
         comm = self._comm
         if comm is not None:
             comm.handlers_changed()  # the rewrite comes or goes with the offsets: from the next line on
@@ -644,7 +645,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
             relative = os.path.relpath(path, root).replace(os.sep, "/") if path.startswith(root + os.sep) else path
             origin = "local"
         self._job.select(selected_file(relative, origin, size=size, display=details.get("display"),
-                                       date=details.get("date")), details)
+                                       date=details.get("date")), details, user=user)
         self._sampler.trigger()
         start, self._start_after_sd_select = self._start_after_sd_select, None
         if sd and start is not None:

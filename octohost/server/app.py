@@ -304,8 +304,22 @@ class NotFoundHandler(tornado.web.RequestHandler):
         self.finish({"error": "Not found"})
 
 
+def safe_mode_once(settings) -> bool:
+    """True (and the flag cleared) if ``server.startOnceInSafeMode`` asks this start to be in safe
+    mode, as the restart_safe system command does."""
+    if not settings.get("server.startOnceInSafeMode"):
+        return False
+    try:
+        settings.set("server.startOnceInSafeMode", False)
+    except OSError as exc:  # safe mode now all the same; the next start is safe again
+        log.warning("could not clear server.startOnceInSafeMode (%s)", exc)
+    log.info("starting in safe mode once, as server.startOnceInSafeMode asked")
+    return True
+
+
 def run(settings, host=None, port=None, debug=False, safe_mode=False, connect_virtual=False):
     """Start octohost and serve until a signal; used by ``octohost serve``."""
+    safe_mode = safe_mode_once(settings) or safe_mode
     server = Server(settings, host, port, debug, safe_mode, connect_virtual)
     print(f"octohost is running: open {server.url} in a browser", flush=True)
     if server.host in ("0.0.0.0", "::", ""):

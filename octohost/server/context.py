@@ -27,7 +27,7 @@ OCTOPRINT_COMPAT = "1.11.0"
 
 
 def version_info():
-    return {"version": __version__, "display_version": __version__, "branch": None,
+    return {"version": __version__, "display_version": __version__, "branch": "",
             "python_version": platform.python_version(), "api": API_VERSION, "octoprint": OCTOPRINT_COMPAT}
 
 

@@ -14,6 +14,8 @@ from tornado.ioloop import IOLoop
 from octohost.files.errors import StorageError
 from octohost.util.fs import PathEscapeError, confined_path
 
+from .api.util import denial_message
+
 log = logging.getLogger(__name__)
 
 
@@ -37,12 +39,7 @@ class ProtectedMixin:
             self.write_json_error(403, "Setup required: create the first admin with POST /api/setup/admin")
             return None
         if not identity.has(permission):
-            if identity.invalid_key:
-                self.write_json_error(403, "Invalid API key")
-            elif identity.anonymous:
-                self.write_json_error(401, "Authentication required")
-            else:
-                self.write_json_error(403, "Insufficient permissions")
+            self.write_json_error(403, denial_message(identity))
             return None
         if not auth.csrf_ok(identity, request.method, request.headers.get("X-CSRF-Token"),
                             cookies.get(auth.csrf_cookie)):

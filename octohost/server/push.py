@@ -37,6 +37,7 @@ from octohost.util import limits
 from octohost.util.safematch import Budget, BudgetExhausted, LineFilter, PatternRefused
 
 from . import backlog, sockjs_patch  # noqa: F401  (sockjs_patch patches the transports on import)
+from .markings import Markings
 
 log = logging.getLogger(__name__)
 
@@ -384,6 +385,7 @@ class PushHub:
         self.router = SockJSRouter(type("BoundPushConnection", (PushConnection,), {"hub": self}), "/sockjs",
                                    {"disconnect_delay": 5, "heartbeat_delay": 15,
                                     "session_check_interval": 5})
+        self.markings = Markings(lambda: context.settings.get("temperature.cutoff") * 60)
         context.event_bus.subscribe("*", self.on_event)
 
     @property
@@ -537,6 +539,7 @@ class PushHub:
     def on_event(self, event, payload):
         if event == Events.SETTINGS_UPDATED:
             self._read_limits()
+        self.markings.on_event(event, payload)
         for client in self.clients():
             if STATUS in client.permissions and client.wants("events", event):
                 client.queue("event", {"type": event, "payload": payload})
@@ -562,7 +565,7 @@ class PushHub:
                 "branch": c.version["branch"], "python_version": c.version["python_version"],
                 "plugin_hash": hashlib.md5("|".join(plugins).encode()).hexdigest(),
                 "config_hash": hashlib.md5(config.encode()).hexdigest(),
-                "debug": c.debug, "safe_mode": c.safe_mode, "online": True,
+                "debug": c.debug, "safe_mode": "flag" if c.safe_mode else None, "online": True,
                 "permissions": [p.as_dict() for p in c.permissions.all()]}
 
     def state_payload(self, data, logs, messages, temps):
@@ -575,6 +578,7 @@ class PushHub:
         payload.setdefault("resends", {"count": 0, "transmitted": 0, "ratio": 0})
         payload.setdefault("busyFiles", _busy_files(payload))
         payload.setdefault("plugins", {})
+        payload.setdefault("markings", self.markings.snapshot())
         payload.update(logs=list(logs or []), messages=list(messages or []), temps=list(temps or []),
                        serverTime=time.time())
         return payload

@@ -8,6 +8,8 @@ carrying a per-process secret marks the form as ours, so nobody can hand the API
 Over ``server.maxUploadSize`` answers 413, from the Content-Length before anything is read or as
 soon as a streamed body grows past it. While the printer prints, uploads are paced to
 ``server.uploadRateWhilePrinting`` MiB/s so they never starve the serial loops.
+A url-encoded POST (OctoPrint also takes ``foldername=...`` that way) carries no file: it goes to
+the REST API as it came, without the header, at most ``MAX_JSON_BODY`` bytes.
 """
 
 import asyncio
@@ -139,8 +141,8 @@ class PrintingPacer:
 class UploadHandler(ProtectedMixin, tornado.web.RequestHandler):
     """Streams POSTs; every other method on the same path goes straight to the REST API."""
 
-    #: a JSON POST passed on to the REST API instead (the restore route's ``{"path": ...}``) is
-    #: kept in memory: at most this many bytes of it
+    #: a JSON POST passed on to the REST API instead (the restore route's ``{"path": ...}``) or a
+    #: url-encoded one (a new folder) is kept in memory: at most this many bytes of it
     MAX_JSON_BODY = 64 * 1024
 
     def initialize(self, context, wsgi, token, temp_folder, permission="FILES_UPLOAD", json_too=False):
@@ -165,7 +167,7 @@ class UploadHandler(ProtectedMixin, tornado.web.RequestHandler):
             self.rejected = True
             return
         mimetype = parse_options_header(self.request.headers.get("Content-Type", ""))[0]
-        if self.json_too and mimetype == "application/json":
+        if (self.json_too and mimetype == "application/json") or mimetype == "application/x-www-form-urlencoded":
             self.passthrough = True
             return
         try:
@@ -191,7 +193,7 @@ class UploadHandler(ProtectedMixin, tornado.web.RequestHandler):
             self.passthrough_body += chunk
             if self.request.method == "POST" and len(self.passthrough_body) > self.MAX_JSON_BODY:
                 self.passthrough = False
-                self.reject(413, f"A JSON body may have at most {self.MAX_JSON_BODY} bytes here")
+                self.reject(413, f"A body without a file may have at most {self.MAX_JSON_BODY} bytes here")
             return
         if self.rejected:
             return

@@ -101,6 +101,8 @@ SCHEMA = Section(
             systemRestartCommand=S("", "Command that reboots the machine (e.g. 'sudo shutdown -r now')."),
             systemShutdownCommand=S("", "Command that shuts the machine down (e.g. 'sudo shutdown -h now')."),
         ),
+        startOnceInSafeMode=S(False, "Start in safe mode (no third-party plugins) once, then clear this; set by the "
+                                     "restart_safe system command."),
     ),
     serial=Section(
         "The connection to the printer.",

@@ -13,7 +13,8 @@ def test_groups_get_octoprints_default_permissions():
     user = registry.for_user(User("u", groups=["users"]))
     admin = registry.for_user(User("a", groups=["admins"]))
     assert {"STATUS", "FILES_LIST", "FILES_DOWNLOAD", "WEBCAM"} <= viewer
-    assert not {"PRINT", "CONTROL", "FILES_UPLOAD", "SETTINGS_READ"} & viewer
+    assert not {"PRINT", "CONTROL", "FILES_UPLOAD", "CONNECTION", "SETTINGS"} & viewer
+    assert {"SETTINGS_READ", "MONITOR_TERMINAL"} <= viewer  # as OctoPrint's read-only group
     assert {"PRINT", "CONTROL", "FILES_UPLOAD", "CONNECTION", "SETTINGS_READ"} <= user
     assert not {"ADMIN", "SETTINGS", "SYSTEM"} & user
     assert admin == frozenset(p.key for p in registry.all())

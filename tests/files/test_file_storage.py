@@ -194,10 +194,12 @@ def test_nested_folders_and_recursive_listing(quiet_manager, settings):
     assert a["size"] == 2 + 3 + 4
     assert listing["top.stl"]["typePath"] == ["model", "stl"]
 
+    # folders below the levels asked for: no children, but the size of all in them (as OctoPrint)
     flat = quiet_manager.list_files(recursive=False)
-    assert "children" not in flat["a"]
+    assert flat["a"]["children"] == [] and flat["a"]["size"] == 2 + 3 + 4
+    assert flat["a"]["prints"] == {"success": 0, "failure": 0}
     two_levels = quiet_manager.list_files(levels=2)
-    assert "children" not in two_levels["a"]["children"][0]
+    assert two_levels["a"]["children"][0]["children"] == [] and two_levels["a"]["children"][0]["size"] == 3 + 4
     assert sorted(quiet_manager.list_files("a/b")) == ["c", "two.gcode"]
     only_models = quiet_manager.list_files(filter="model")
     assert [c for c in only_models["a"]["children"] if c["type"] != "folder"] == []
@@ -360,6 +362,15 @@ def test_record_print_statistics(quiet_manager, event_bus, recorded_events):
     assert entry["statistics"] == {"averagePrintTime": {"_default": 150.0}, "lastPrintTime": {"_default": 200.0}}
     add(quiet_manager, "a.gcode", b"new content\n", allow_overwrite=True)
     assert quiet_manager.get_file("a.gcode")["prints"]["success"] == 2
+    # a folder adds up the prints in it, the latest as its last (as OctoPrint's listing)
+    quiet_manager.add_folder("box")
+    add(quiet_manager, "box/b.gcode")
+    quiet_manager.record_print("box/b.gcode", True, 50.0, timestamp=4000.0)
+    add(quiet_manager, "box/never.gcode")
+    assert quiet_manager.list_files(recursive=False)["box"]["prints"] == {
+        "success": 1, "failure": 0, "last": {"date": 4000.0, "printTime": 50.0, "success": True}}
+    quiet_manager.move_file("a.gcode", "box")
+    assert quiet_manager.get_file("box")["prints"]["success"] == 3
     event_bus.flush()
     assert recorded_events.count((Events.METADATA_STATISTICS_UPDATED, {"storage": "local", "path": "a.gcode"})) == 3
 

@@ -137,6 +137,19 @@ def test_travel_moves_do_not_count_for_area_or_layers():
     assert analysis["printingArea"] == {"minX": 10.0, "maxX": 20.0, "minY": 10.0, "maxY": 10.0,
                                         "minZ": 0.2, "maxZ": 0.2}
     assert analysis["layerCount"] == 1
+    # travel counts for OctoPrint's travelArea: every start and end of a move, from the origin on
+    assert analysis["travelArea"] == {"minX": 0.0, "maxX": 200.0, "minY": 0.0, "maxY": 200.0,
+                                      "minZ": 0.0, "maxZ": 5.0}
+    assert analysis["travelDimensions"] == {"width": 200.0, "depth": 200.0, "height": 5.0}
+
+
+def test_travel_area_follows_g92_and_is_zero_without_moves():
+    analysis, _ = run("G92 X50 Y50 Z10\nG0 X60 Y40\nG92 X-5\nG0 X-7\n")
+    assert analysis["travelArea"] == {"minX": -7.0, "maxX": 60.0, "minY": 40.0, "maxY": 50.0,
+                                      "minZ": 10.0, "maxZ": 10.0}
+    still, _ = run("M105\nG92 E0\n")
+    assert still["travelArea"] == dict.fromkeys(("minX", "maxX", "minY", "maxY", "minZ", "maxZ"), 0.0)
+    assert still["travelDimensions"] == {"width": 0.0, "depth": 0.0, "height": 0.0}
 
 
 def test_homing_line_numbers_checksums_and_garbage_are_tolerated():

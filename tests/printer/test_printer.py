@@ -235,7 +235,11 @@ def test_temperature_offsets_applied_to_file_lines(make_stack):
     assert "M104 S205" in accepted and "M140 S58" in accepted and "M104 S0" in accepted
     assert "M104 S200" not in accepted
     stack.printer.set_temperature_offset({"tool0": 0, "bed": 0})
-    assert stack.printer.get_current_data()["offsets"] == {}
+    # ended, and still listed with 0 as OctoPrint's state data lists every offset given
+    assert stack.printer.get_current_data()["offsets"] == {"tool0": 0, "bed": 0}
+    stack.printer.select_file("temps.gcode", False, printAfterSelect=True)
+    wait_until(lambda: stack.recorder.names().count("PrintDone") == 2, timeout=30)
+    assert stack.accepted().count("M104 S200") == 1
 
 
 def test_current_data_structure_and_initial_data(stack):

@@ -2,6 +2,8 @@
 
 import requests
 
+from support import wait_until
+
 
 def test_admin_manages_users_and_changes_take_effect(running):
     created = running.post("/api/access/users", json={"name": "newbie", "password": "pw1", "groups": ["readonly"]})
@@ -26,7 +28,7 @@ def test_deactivating_a_user_ends_their_session(running):
     session, _ = running.login("user")
     assert session.get(running.url + "/api/files", timeout=10).status_code == 200
     running.client("admin").put(running.url + "/api/access/users/user", json={"active": False}, timeout=10)
-    assert session.get(running.url + "/api/files", timeout=10).status_code == 401
+    assert session.get(running.url + "/api/files", timeout=10).status_code == 403
     assert running.get("/api/files", role="user").status_code == 403
 
 
@@ -60,7 +62,7 @@ def test_appkeys_workflow_grants_a_working_key(running):
     assert running.get("/plugin/appkeys/pending", role="viewer").json()["pending"] == []
     token = pending[0]["user_token"]
     stolen = running.post("/plugin/appkeys/decision/" + token, role="viewer", json={"decision": True})
-    assert stolen.status_code == 404
+    assert stolen.status_code == 403  # no PLUGIN_APPKEYS_GRANT (read-only group), checked before the look-up
     assert running.post("/plugin/appkeys/decision/" + token, role="user", json={"decision": True}).status_code == 204
     granted = requests.get(poll_url, timeout=10)
     assert granted.status_code == 200
@@ -84,7 +86,7 @@ def test_appkeys_denied_request_answers_404(running):
 
 def test_settings_visibility_and_all_or_nothing_updates(running):
     as_user = running.get("/api/settings", role="user").json()
-    assert "serial" in as_user and "accessControl" not in as_user and "server" not in as_user
+    assert "serial" in as_user and "accessControl" not in as_user and set(as_user["server"]) == {"commands"}
     as_admin = running.get("/api/settings").json()
     assert "secretKey" not in as_admin["server"]
     assert running.context.settings.get("server.secretKey")
@@ -104,9 +106,12 @@ def test_core_system_commands_appear_only_when_configured(start_server, tmp_path
     marker = tmp_path / "restarted"
     running = start_server(settings_values={"server.commands.serverRestartCommand": f"touch {marker}"})
     commands = running.get("/api/system/commands").json()
-    assert [c["action"] for c in commands["core"]] == ["restart"]
+    assert [c["action"] for c in commands["core"]] == ["restart", "restart_safe"]
     assert running.post("/api/system/commands/core/shutdown").status_code == 404
     assert running.post("/api/system/commands/core/restart").status_code == 204
+    assert not running.context.settings.get("server.startOnceInSafeMode")
+    assert running.post("/api/system/commands/core/restart_safe").status_code == 204
+    wait_until(lambda: running.context.settings.get("server.startOnceInSafeMode") is True)
     assert running.get("/api/system/commands", role="user").status_code == 403
 
 

@@ -34,10 +34,11 @@ def test_unknown_api_key_is_refused_not_anonymous(running):
     assert response.json() == {"error": "Invalid API key"}
 
 
-def test_anonymous_gets_401_with_json_error(running):
+def test_anonymous_gets_403_with_json_error(running):
+    """403 as in OctoPrint, which never answers 401 (pyoctoprintapi takes only 403 for bad credentials)."""
     response = running.get("/api/files", role=None)
-    assert response.status_code == 401
-    assert "error" in response.json()
+    assert response.status_code == 403
+    assert response.json() == {"error": "Authentication required"}
 
 
 def test_login_answers_session_and_sets_cookies(running):
@@ -102,7 +103,7 @@ def test_api_key_writes_need_no_csrf_token(running):
 def test_logout_ends_the_session(running):
     session, _ = running.login("user")
     assert session.post(running.url + "/api/logout", timeout=10).status_code == 200
-    assert session.get(running.url + "/api/files", timeout=10).status_code == 401
+    assert session.get(running.url + "/api/files", timeout=10).status_code == 403
 
 
 def test_first_run_allows_only_setup_until_an_admin_exists(start_server):
@@ -150,7 +151,7 @@ def test_autologin_turns_a_local_passive_login_into_a_session(start_server):
     body = session.post(running.url + "/api/login", json={"passive": True}, timeout=10).json()
     assert body["name"] == "user" and body["_login_mechanism"] == "autologin"
     assert session.get(running.url + "/api/files", timeout=10).status_code == 200
-    assert requests.get(running.url + "/api/files", timeout=10).status_code == 401
+    assert requests.get(running.url + "/api/files", timeout=10).status_code == 403
 
 
 def test_autologin_ignores_requests_from_outside_the_local_networks(start_server):

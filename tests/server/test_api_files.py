@@ -63,7 +63,7 @@ def test_download_streams_the_file_with_a_version_etag_and_needs_login(running):
     again = requests.get(url, headers={"X-Api-Key": running.keys["viewer"], "If-None-Match": first.headers["Etag"]},
                          timeout=10)
     assert again.status_code == 304
-    assert requests.get(url, timeout=10).status_code == 401
+    assert requests.get(url, timeout=10).status_code == 403
 
 
 def test_paths_cannot_escape_the_uploads_folder(running):
@@ -129,6 +129,21 @@ def test_the_api_refuses_a_forged_upload_form(running):
     forged = running.post("/api/files/local", data={"file.path": "/etc/passwd", "file.name": "p.gcode"})
     assert forged.status_code == 400
     assert running.get("/api/files/local").json()["files"] == []
+    forged_folder = running.post("/api/files/local", data={"file.path": "/etc/passwd", "file.name": "p.gcode",
+                                                           "foldername": "sneaky"})
+    assert forged_folder.status_code == 201  # the folder, and nothing from the forged file fields
+    assert [e["name"] for e in running.get("/api/files/local").json()["files"]] == ["sneaky"]
+
+
+def test_a_folder_is_created_from_a_url_encoded_form_as_in_octoprint(running):
+    created = running.post("/api/files/local", data={"foldername": "plain", "path": ""})
+    assert created.status_code == 201, created.text
+    assert created.json()["folder"]["path"] == "plain"
+    inner = running.post("/api/files/local", data={"foldername": "inner", "path": "plain"})
+    assert inner.status_code == 201 and inner.json()["folder"]["path"] == "plain/inner"
+    assert running.post("/api/files/local", data={"foldername": "x" * 70000}).status_code == 413
+    assert running.post("/api/files/local", data={"nothing": "here"}).status_code == 400
+    assert running.post("/api/files/local", data={"foldername": "anon"}, role=None).status_code == 403
 
 
 def test_copy_move_and_delete(running):
@@ -255,7 +270,7 @@ def test_thumbnail_of_an_upload_is_served_at_its_ref_with_download_permission(ru
     assert running.url + "/" + entry["thumbnail"] == url
     image = requests.get(url, headers={"X-Api-Key": running.keys["viewer"]}, timeout=10)
     assert image.status_code == 200 and image.headers["Content-Type"] == "image/png" and image.content == png
-    assert requests.get(url, timeout=10).status_code == 401
+    assert requests.get(url, timeout=10).status_code == 403
     base = running.url + "/downloads/thumbs/local/"
     key = {"X-Api-Key": running.keys["admin"]}
     assert requests.get(base + "sub/thumb.gcode?name=../../users.yaml", headers=key, timeout=10).status_code == 404

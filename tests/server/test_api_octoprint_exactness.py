@@ -13,6 +13,8 @@ from support import wait_until
 def connected(start_module_server):
     running = start_module_server(connect_virtual=True)
     wait_until(lambda: running.context.printer.is_operational())
+    # the first temperature report comes a moment after the connection
+    wait_until(lambda: "tool0" in running.get("/api/printer").json().get("temperature", {}))
     return running
 
 
@@ -122,3 +124,18 @@ def test_the_appkeys_list_carries_the_pending_requests_by_user_token(connected):
     assert [p["app_id"] for p in listed["pending"].values()] == ["Exactness"]
     token = next(iter(listed["pending"]))
     assert listed["pending"][token]["user_token"] == token
+
+
+def test_the_job_and_the_file_name_their_users(connected):
+    """OctoPrint's job.user is the user who selected the file, before any print starts; a file's
+    user is who uploaded it."""
+    uploaded = connected.post("/api/files/local", role="user", files={"file": ("who.gcode", b"G28\nM400\n")})
+    assert uploaded.status_code == 201
+    selected = connected.post("/api/files/local/who.gcode", role="user", json={"command": "select"})
+    assert selected.status_code == 204
+    job = connected.get("/api/job").json()["job"]
+    assert job["file"]["name"] == "who.gcode" and job["user"] == "user"
+    # and the file who uploaded it
+    assert connected.get("/api/files/local/who.gcode").json()["user"] == "user"
+    listed = {e["name"]: e for e in connected.get("/api/files/local").json()["files"]}
+    assert listed["who.gcode"]["user"] == "user"

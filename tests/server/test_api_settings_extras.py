@@ -13,7 +13,8 @@ def test_scripts_are_read_and_saved_through_settings_and_bad_syntax_saves_nothin
     scripts = running.context.printer.scripts
     gcode = running.get("/api/settings").json()["scripts"]["gcode"]
     assert "M84" in gcode["afterPrintCancelled"] and gcode["afterPrintDone"] == ""
-    assert "scripts" not in running.get("/api/settings", role="user").json()
+    # readers see the scripts as in OctoPrint; only SETTINGS holders change them (the last line)
+    assert running.get("/api/settings", role="user").json()["scripts"]["gcode"] == gcode
 
     saved = running.post("/api/settings", json={"scripts": {"gcode": {"afterPrintDone": "M117 done {{ script.name }}\n",
                                                                       "afterPrintPaused": gcode["afterPrintPaused"]}}})
@@ -68,3 +69,49 @@ def test_plugin_list_in_octoprint_shape_for_admins(start_server):
     assert lister["bundled"] == (lister["origin"] == "bundled")
     assert lister["description"] == "Shows up in the list." and lister["loaded"] is True
     assert running.get("/plugin/pluginmanager/plugins", role="user").status_code == 403
+
+
+def test_settings_readers_see_octoprints_sections_without_secrets(running):
+    """SETTINGS_READ alone (the read-only group too, as in OctoPrint) shows OctoPrint's sections,
+    but not access control, events, server internals or plugins' settings."""
+    running.context.settings.update([(("server", "commands", "systemShutdownCommand"), "sudo halt"),
+                                     (("controls",), [{"name": "Lights", "command": "M355 S1"}])])
+    for role, controls in (("user", [{"name": "Lights", "command": "M355 S1"}]), ("viewer", [])):
+        answer = running.get("/api/settings", role=role)
+        assert answer.status_code == 200, role
+        tree = answer.json()
+        assert {"api", "serial", "temperature", "feature", "appearance", "folder", "server", "scripts",
+                "controls", "plugins"} <= set(tree), role
+        assert not {"accessControl", "events", "files"} & set(tree), role
+        assert tree["server"] == {"commands": {"serverRestartCommand": None, "systemRestartCommand": None,
+                                               "systemShutdownCommand": "sudo halt"}}
+        assert set(tree["plugins"]) == {"discovery"} and set(tree["folder"]) == {"uploads"}
+        assert tree["controls"] == controls, role
+
+
+def test_settings_answer_and_take_octoprints_key_names(running):
+    """OctoPrint's flat serial keys are aliases of octohost's nested ones both ways; its UI switches
+    answer its defaults and are ignored in a POST; an unset system command is null."""
+    tree = running.get("/api/settings").json()
+    serial = tree["serial"]
+    assert serial["timeoutConnection"] == serial["timeout"]["connection"]
+    assert serial["maxTimeoutsPrinting"] == serial["maxCommunicationTimeouts"]["printing"]
+    assert serial["disconnectOnErrors"] is False and serial["blockedCommands"] == ["M0", "M1"]
+    assert "VIRTUAL" in serial["portOptions"] and 115200 in serial["baudrateOptions"]
+    assert tree["feature"]["keyboardControl"] is True and tree["appearance"]["fuzzyTimes"] is True
+    assert tree["temperature"]["sendAutomatically"] is False
+    assert tree["server"]["commands"]["serverRestartCommand"] is None
+
+    tree["serial"]["timeoutConnection"] = 12.5
+    tree["serial"]["maxTimeoutsIdle"] = 7
+    tree["serial"]["blockedCommands"] = ["M0"]
+    tree["feature"]["keyboardControl"] = False
+    tree["serial"]["baudrate"] = None
+    saved = running.post("/api/settings", json={k: tree[k] for k in ("serial", "feature", "appearance",
+                                                                     "temperature")})
+    assert saved.status_code == 200, saved.text
+    settings = running.context.settings
+    assert settings.get("serial.timeout.connection") == 12.5
+    assert settings.get("serial.maxCommunicationTimeouts.idle") == 7
+    assert settings.get("serial.baudrate") == 0 and saved.json()["serial"]["baudrate"] is None
+    assert saved.json()["serial"]["blockedCommands"] == ["M0", "M1"]  # not a setting here: ignored

@@ -66,6 +66,7 @@ def test_every_command_of_octoprint_cli(cli, tmp_path):
         cli("system", command)
 
 
-@pytest.mark.xfail(strict=True, reason="not yet: octohost has no restart_safe system command (issue #15)")
 def test_restart_to_safe_mode(cli):
     cli("system", "restart-safe")
+    # the restart command (`true`) runs after the flag the next start reads (test_serve_cli)
+    wait_until(lambda: cli.running.context.settings.get("server.startOnceInSafeMode") is True)

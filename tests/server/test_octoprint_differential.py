@@ -178,6 +178,11 @@ def pair(tmp_path_factory, octohost_server):
             print(f"  not compared: {rule[1]} {rule[0]}")
         for entry in unused:
             print(f"  allowlist entry matched nothing this run: {entry['match']}")
+        dump = os.environ.get("OCTOHOST_DIFFERENTIAL_DUMP")
+        if dump:  # every listed difference with the entry that allowed it, to work through them
+            with open(dump, "w") as out:
+                for line in pair.listed:
+                    out.write(f"{report.allowed(line)['match']}\t{line}\n")
     finally:
         reference.stop()
 

@@ -6,7 +6,9 @@ import socket
 import time
 
 import pytest
+import requests
 import websocket
+import yaml
 
 from octohost.server import push
 
@@ -90,6 +92,8 @@ def test_client_authenticates_and_follows_a_print(running, client_class):
         for key in ("version", "display_version", "branch", "python_version", "plugin_hash", "config_hash",
                     "debug", "safe_mode", "online", "permissions"):
             assert key in connected
+        # as OctoPrint 1.11.8 sends them for a release outside safe mode
+        assert connected["branch"] == "" and connected["safe_mode"] is None
         for key in ("state", "job", "progress", "currentZ", "offsets", "temps", "logs", "messages", "busyFiles",
                     "serverTime"):
             assert key in history
@@ -103,6 +107,8 @@ def test_client_authenticates_and_follows_a_print(running, client_class):
         printing, _ = wait_for(client, lambda m: "current" in m and m["current"]["state"]["flags"].get("printing"))
         assert printing["current"]["job"]["file"]["name"] == "job.gcode"
         assert "serverTime" in printing["current"] and isinstance(printing["current"]["logs"], list)
+        # the graph's markings, as OctoPrint sends them in every current message
+        assert [m["type"] for m in printing["current"]["markings"]][-2:] == ["connected", "print"]
         wait_for(client, lambda m: m.get("event", {}).get("type") == "PrintDone", timeout=60)
     finally:
         client.close()
@@ -248,10 +254,29 @@ def test_current_updates_are_coalesced_and_throttled(running):
         client.close()
 
 
+def _status_only_session(running):
+    """A session of a user holding STATUS alone (the read-only group has MONITOR_TERMINAL too, as
+    in OctoPrint): a guest-group user given STATUS in users.yaml, which the server re-reads."""
+    manager = running.context.user_manager
+    if manager.get_user("watcher") is None:
+        manager.add_user("watcher", "watcher-pw", groups=["guests"])
+        with open(manager.path) as f:
+            records = yaml.safe_load(f)
+        records["watcher"]["permissions"] = ["STATUS"]
+        with open(manager.path, "w") as f:
+            yaml.safe_dump(records, f)
+    key = manager.get_or_create_api_key("watcher")
+    body = requests.post(running.url + "/api/login", json={"passive": True}, headers={"X-Api-Key": key},
+                         timeout=30).json()
+    return f"watcher:{body['session']}"
+
+
 def test_terminal_lines_reach_only_clients_with_monitor_terminal(running):
     viewer, user = RawClient(running), RawClient(running)
     try:
-        authed(running, viewer, role="viewer")
+        wait_for(viewer, lambda m: "connected" in m)
+        viewer.send({"auth": _status_only_session(running)})
+        wait_for(viewer, lambda m: "history" in m)
         authed(running, user, role="user")
         running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
         wait_for(user, lambda m: "current" in m and m["current"]["logs"])

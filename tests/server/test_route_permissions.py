@@ -19,10 +19,11 @@ def row(method, path, codes, **kwargs):
 
 
 def needs(permission_holders, allowed_code):
-    """Anonymous 401, roles without the permission 403, the others ``allowed_code``."""
+    """Anonymous and roles without the permission 403 (OctoPrint never answers 401), the others
+    ``allowed_code``."""
     holders = {"readonly": ("viewer", "user", "admin"), "user": ("user", "admin"), "admin": ("admin",),
                "login": ("viewer", "user", "admin")}[permission_holders]
-    return tuple(401 if role == "anonymous" else allowed_code if role in holders else 403 for role in ROLES)
+    return tuple(allowed_code if role in holders else 403 for role in ROLES)
 
 
 TABLE = [
@@ -36,9 +37,9 @@ TABLE = [
     row("GET", "/plugin/appkeys/request/missing", 404),
     row("GET", "/plugin/appkeys/probe", 204),
     row("GET", "/sockjs/info", 200),
-    row("GET", "/api/settings", needs("user", 200)),
+    row("GET", "/api/settings", needs("readonly", 200)),
     row("POST", "/api/settings", needs("admin", 400), json={"bogus": {"key": 1}}),
-    row("GET", "/api/connection", needs("user", 200)),
+    row("GET", "/api/connection", needs("readonly", 200)),
     row("POST", "/api/connection", needs("user", 400), json={}),
     row("GET", "/api/printer", needs("readonly", 409)),
     row("GET", "/api/printer/tool", needs("readonly", 409)),
@@ -80,36 +81,36 @@ TABLE = [
     row("GET", "/api/printerprofiles/_default", needs("user", 200)),
     row("POST", "/api/printerprofiles", needs("admin", 400), json={}),
     row("PATCH", "/api/printerprofiles/_default", needs("admin", 400), json={}),
-    row("DELETE", "/api/printerprofiles/missing", needs("admin", 404)),
+    row("DELETE", "/api/printerprofiles/missing", needs("admin", 204)),
     row("GET", "/api/users", needs("admin", 200)),
     row("POST", "/api/users", needs("admin", 400), json={}),
     row("GET", "/api/access/users", needs("admin", 200)),
     row("POST", "/api/access/users", needs("admin", 400), json={}),
-    row("GET", "/api/access/users/user", (401, 403, 200, 200)),
+    row("GET", "/api/access/users/user", (403, 403, 200, 200)),
     row("PUT", "/api/access/users/user", needs("admin", 200), json={}),
     row("DELETE", "/api/access/users/missing", needs("admin", 404)),
-    row("PUT", "/api/access/users/user/password", (401, 403, 400, 400), json={}),
-    row("GET", "/api/access/users/user/settings", (401, 403, 200, 200)),
-    row("PATCH", "/api/access/users/missing/settings", (401, 403, 403, 404), json={}),
-    row("DELETE", "/api/access/users/missing/apikey", (401, 403, 403, 404)),
-    row("POST", "/api/access/users/missing/apikey", (401, 403, 403, 404)),
-    row("GET", "/api/users/user", (401, 403, 200, 200)),
+    row("PUT", "/api/access/users/user/password", (403, 403, 400, 400), json={}),
+    row("GET", "/api/access/users/user/settings", (403, 403, 200, 200)),
+    row("PATCH", "/api/access/users/missing/settings", (403, 403, 403, 404), json={}),
+    row("DELETE", "/api/access/users/missing/apikey", (403, 403, 403, 404)),
+    row("POST", "/api/access/users/missing/apikey", (403, 403, 403, 404)),
+    row("GET", "/api/users/user", (403, 403, 200, 200)),
     row("PUT", "/api/users/user", needs("admin", 200), json={}),
     row("PATCH", "/api/users/user", needs("admin", 200), json={}),
     row("PATCH", "/api/access/users/user", needs("admin", 200), json={}),
     row("DELETE", "/api/users/missing", needs("admin", 404)),
-    row("PUT", "/api/users/user/password", (401, 403, 400, 400), json={}),
-    row("GET", "/api/users/user/settings", (401, 403, 200, 200)),
-    row("PATCH", "/api/users/missing/settings", (401, 403, 403, 404), json={}),
-    row("DELETE", "/api/users/missing/apikey", (401, 403, 403, 404)),
-    row("POST", "/api/users/missing/apikey", (401, 403, 403, 404)),
-    row("GET", "/api/access/groups", needs("login", 200)),
-    row("GET", "/api/access/permissions", needs("login", 200)),
+    row("PUT", "/api/users/user/password", (403, 403, 400, 400), json={}),
+    row("GET", "/api/users/user/settings", (403, 403, 200, 200)),
+    row("PATCH", "/api/users/missing/settings", (403, 403, 403, 404), json={}),
+    row("DELETE", "/api/users/missing/apikey", (403, 403, 403, 404)),
+    row("POST", "/api/users/missing/apikey", (403, 403, 403, 404)),
+    row("GET", "/api/access/groups", needs("admin", 200)),
+    row("GET", "/api/access/permissions", 200),
     row("GET", "/api/system/commands", needs("admin", 200)),
     row("GET", "/api/system/commands/core", needs("admin", 200)),
     row("POST", "/api/system/commands/core/missing", needs("admin", 404)),
     row("GET", "/plugin/appkeys/pending", needs("login", 200)),
-    row("POST", "/plugin/appkeys/decision/missing", needs("login", 404), json={"decision": True}),
+    row("POST", "/plugin/appkeys/decision/missing", needs("user", 404), json={"decision": True}),
     row("GET", "/api/plugin/appkeys", needs("login", 200)),
     row("POST", "/api/plugin/appkeys", needs("login", 400), json={}),
     # OctoPrint plugins' SimpleApi endpoints: an unknown plugin is 404 for everyone (as in OctoPrint)

@@ -121,3 +121,25 @@ def test_the_daemon_shortens_the_interpreter_switch_interval(tmp_path):
     values = dict(line.split() for line in result.stdout.splitlines() if line.startswith(("before", "serving")))
     assert float(values["before"]) == 0.005
     assert float(values["serving"]) == 0.0007
+
+
+@pytest.mark.e2e
+def test_start_once_in_safe_mode_then_normally(tmp_path):
+    """What the restart_safe system command leaves behind: the next start is in safe mode and
+    clears the flag, so the one after is normal again."""
+    from octohost.settings import Settings
+
+    manager = UserManager(str(tmp_path / "users.yaml"))
+    manager.add_user("admin", "pw", admin=True)
+    key = manager.get_or_create_api_key("admin")
+    Settings(str(tmp_path)).set("server.startOnceInSafeMode", True)
+    process = spawn(tmp_path, "--port", "0")
+    try:
+        url = process.stdout.readline().strip().split("open ")[1].split(" ")[0].rstrip("/")
+        server = requests.get(url + "/api/server", headers={"X-Api-Key": key}, timeout=10).json()
+        assert server["safemode"] == "flag"
+        assert Settings(str(tmp_path)).get("server.startOnceInSafeMode") is False
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0

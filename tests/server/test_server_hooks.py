@@ -106,8 +106,10 @@ def test_http_hooks(start_server, tmp_path):
     assert "PLUGIN_DEMO_RUN" not in running.get("/api/currentuser", role="viewer").json()["permissions"]
 
     commands = running.get("/api/system/commands").json()
-    assert [c["action"] for c in commands["custom"]] == ["touch"]
-    assert running.post("/api/system/commands/custom/touch").status_code == 204
+    # under "plugin" as <plugin>:<action>, as in OctoPrint ("custom" is its system.actions setting)
+    assert [c["action"] for c in commands["plugin"]] == ["demo:touch"] and commands["custom"] == []
+    assert running.post("/api/system/commands/custom/touch").status_code == 404
+    assert running.post("/api/system/commands/plugin/demo:touch").status_code == 204
     assert os.path.exists(tmp_path / "ran")
 
     assert ("startup", running.server.port) in record and ("after_startup",) in record

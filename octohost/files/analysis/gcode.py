@@ -104,6 +104,12 @@ def interpret(chunks, acceleration=DEFAULT_ACCELERATION, comment=None):
     inf = float("inf")
     min_x = min_y = min_z = inf
     max_x = max_y = max_z = -inf
+    # every position a move starts or ends at, travel included (OctoPrint's travelArea); the start
+    # of a move is the end of the one before, except after G28/G92 and at the beginning (the start
+    # is recorded into both bounds first, so a new position can only pass one of them: elif)
+    t_min_x = t_min_y = t_min_z = inf
+    t_max_x = t_max_y = t_max_z = -inf
+    start_recorded = False
     layers = 0
     layer_z = None
     was_extruding = False
@@ -257,6 +263,23 @@ def interpret(chunks, acceleration=DEFAULT_ACCELERATION, comment=None):
                             iz = oz = dz / d
                         extremes = _arc_extremes(cx, cy, radius, start_angle, sweep, clockwise) if de > 0.0 else None
                     if d > 0.0:
+                        if not start_recorded:
+                            t_min_x, t_max_x = min(t_min_x, x), max(t_max_x, x)
+                            t_min_y, t_max_y = min(t_min_y, y), max(t_max_y, y)
+                            t_min_z, t_max_z = min(t_min_z, z), max(t_max_z, z)
+                            start_recorded = True
+                        if nx < t_min_x:
+                            t_min_x = nx
+                        elif nx > t_max_x:
+                            t_max_x = nx
+                        if ny < t_min_y:
+                            t_min_y = ny
+                        elif ny > t_max_y:
+                            t_max_y = ny
+                        if nz < t_min_z:
+                            t_min_z = nz
+                        elif nz > t_max_z:
+                            t_max_z = nz
                         if de > 0.0 and (dx or dy or extremes):
                             if not was_extruding:
                                 min_x = x if x < min_x else min_x
@@ -320,6 +343,7 @@ def interpret(chunks, acceleration=DEFAULT_ACCELERATION, comment=None):
                     p_ox, p_oy, p_oz = ox, oy, oz
                     x, y, z = nx, ny, nz
                 elif code == 92:
+                    start_recorded = False
                     values = {p[:1]: float(p[1:]) for p in parts[1:] if len(p) > 1}
                     if not parts[1:]:
                         values = {b"X": 0.0, b"Y": 0.0, b"Z": 0.0, b"E": 0.0}
@@ -338,6 +362,7 @@ def interpret(chunks, acceleration=DEFAULT_ACCELERATION, comment=None):
                             elif p[:1] == b"S":
                                 total_time += float(p[1:])
                     else:
+                        start_recorded = False
                         axes = {p[:1] for p in parts[1:]}
                         if not axes & {b"X", b"Y", b"Z"}:
                             axes = {b"X", b"Y", b"Z"}
@@ -360,10 +385,16 @@ def interpret(chunks, acceleration=DEFAULT_ACCELERATION, comment=None):
     totals[tool], maxima[tool] = tool_total, tool_max
     if max_x == -inf:
         min_x = min_y = min_z = max_x = max_y = max_z = 0.0
+    if t_max_x == -inf:  # no move at all
+        t_min_x = t_min_y = t_min_z = t_max_x = t_max_y = t_max_z = 0.0
     analysis = {
         "estimatedPrintTime": total_time,
         "printingArea": {"minX": min_x, "maxX": max_x, "minY": min_y, "maxY": max_y, "minZ": min_z, "maxZ": max_z},
         "dimensions": {"width": max_x - min_x, "depth": max_y - min_y, "height": max_z - min_z},
+        "travelArea": {"minX": t_min_x, "maxX": t_max_x, "minY": t_min_y, "maxY": t_max_y,
+                       "minZ": t_min_z, "maxZ": t_max_z},
+        "travelDimensions": {"width": t_max_x - t_min_x, "depth": t_max_y - t_min_y,
+                             "height": t_max_z - t_min_z},
         "layerCount": layers,
     }
     return analysis, maxima

@@ -18,11 +18,11 @@ from .util import (
     check,
     checked_password,
     ctx,
+    deny,
     identity,
     json_body,
     no_content,
     requires,
-    requires_login,
     string,
 )
 
@@ -32,12 +32,18 @@ blueprint = Blueprint("access", __name__)
 MAX_USER_SETTINGS_BYTES = 64 * 1024
 
 
+def legacy_roles(admin: bool) -> list:
+    """OctoPrint's pre-1.4 ``roles`` of a user record, still sent for old clients."""
+    return ["user", "admin"] if admin else ["user"]
+
+
 def _record(user):
     c = ctx()
     permissions = sorted(c.permissions.for_user(user))
     return {"name": user.name, "active": user.active, "admin": "ADMIN" in permissions, "user": True,
             "groups": list(user.groups), "permissions": list(user.permissions),
-            "effective_permissions": permissions, "apikey": user.apikey, "settings": user.settings}
+            "effective_permissions": permissions, "apikey": user.apikey, "settings": user.settings,
+            "needs": c.permissions.needs(user.groups, permissions), "roles": legacy_roles("ADMIN" in permissions)}
 
 
 def _user_or_404(name):
@@ -75,13 +81,15 @@ def _end_access(name):
 
 
 @blueprint.route("/api/access/permissions")
-@requires_login
 def permissions():
+    """Public, as in OctoPrint (its login page reads the list); an unknown key is still refused."""
+    if identity().invalid_key:
+        deny()
     return jsonify({"permissions": [p.as_dict() for p in ctx().permissions.all()]})
 
 
 @blueprint.route("/api/access/groups")
-@requires_login
+@requires("ADMIN")
 def groups():
     return jsonify({"groups": ctx().permissions.groups()})
 

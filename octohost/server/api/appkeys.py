@@ -14,7 +14,7 @@ from flask import Blueprint, jsonify, url_for
 
 from octohost.access.appkeys import GRANTED, PENDING, AppKeyError, TooManyRequests
 
-from .util import ApiError, boolean, command_body, ctx, identity, json_body, no_content, requires_login, string
+from .util import ApiError, boolean, check, command_body, ctx, identity, json_body, no_content, requires_login, string
 
 blueprint = Blueprint("appkeys", __name__)
 
@@ -72,6 +72,7 @@ def _pending_record(request):
 def decide(user_token):
     ident = identity()
     approve = boolean(json_body(), "decision")
+    check("PLUGIN_APPKEYS_GRANT")  # before the look-up, as OctoPrint: no probing for tokens
     if not ctx().appkeys.decide(user_token, ident.user.name, approve,
                                 all_users=ident.has("PLUGIN_APPKEYS_ADMIN")):
         raise ApiError(404, "No such pending request")

@@ -8,7 +8,7 @@ blueprint = Blueprint("connection", __name__)
 
 
 @blueprint.route("/api/connection")
-@requires("CONNECTION")
+@requires("STATUS")  # reading the state is STATUS in OctoPrint; CONNECTION is for changing it
 def state():
     printer = ctx().printer
     text, port, baudrate, profile = printer.get_current_connection()

@@ -4,6 +4,7 @@ First run: while no user exists, ``POST /api/setup/admin`` with ``{"user", "pass
 first administrator and logs them in (answer as ``/api/login``); afterwards it answers 409.
 """
 
+import datetime
 import threading
 
 from flask import Blueprint, jsonify, request
@@ -11,6 +12,7 @@ from flask import Blueprint, jsonify, request
 from octohost.access.users import UserError
 from octohost.events import Events
 
+from .access import legacy_roles
 from .util import ApiError, boolean, checked_password, ctx, deny, identity, json_body, string
 
 blueprint = Blueprint("core", __name__)
@@ -33,11 +35,11 @@ def _capabilities():
 
 def _status_or_403():
     """Version and server info need STATUS once an account exists, as in OctoPrint 1.11.8: a
-    missing or wrong key gets 403 there (never 401), which is how clients such as slicers and Home
-    Assistant find out that the key they were given does not work. During first run they answer
-    anyone, so the UI can find out that setup is needed."""
+    missing or wrong key gets 403 there, which is how clients such as slicers and Home Assistant
+    find out that the key they were given does not work. During first run they answer anyone, so
+    the UI can find out that setup is needed."""
     if not ctx().first_run and not identity().has("STATUS"):
-        raise ApiError(403, "Invalid API key" if identity().invalid_key else "Authentication required")
+        deny()
 
 
 @blueprint.route("/api/version")
@@ -59,16 +61,21 @@ def server():
 
 
 def user_record(user, session=None):
-    """The login answer: OctoPrint's user record plus the session key for the push socket."""
+    """The login answer: OctoPrint's user record plus the session key for the push socket.
+
+    ``_credentials_seen`` is when the session began (OctoPrint: when its password was last
+    checked; false without a session, as after a login by API key)."""
     c = ctx()
     permissions = sorted(c.permissions.for_user(user))
     record = {"name": user.name, "active": user.active, "admin": "ADMIN" in permissions, "user": True,
               "groups": list(user.groups), "permissions": permissions,
-              "needs": {"role": [], "group": list(user.groups)},
+              "needs": c.permissions.needs(user.groups, permissions), "roles": legacy_roles("ADMIN" in permissions),
               "apikey": user.apikey, "settings": user.settings, "_is_external_client": False,
-              "_login_mechanism": identity().via or "password"}
+              "_login_mechanism": identity().via or "password", "_credentials_seen": False}
     if session is not None:
         record["session"] = session.id
+        record["_credentials_seen"] = datetime.datetime.fromtimestamp(
+            session.created, tz=datetime.timezone.utc).replace(microsecond=0).isoformat()
     return record
 
 
@@ -125,7 +132,8 @@ def logout():
         c.event_bus.fire(Events.USER_LOGGED_OUT, {"username": ident.user.name})
         if c.push is not None:
             c.push.session_ended(ident.session.id, "logout")
-    response = jsonify({})
+    # OctoPrint answers the record of the anonymous user it is now
+    response = jsonify({"needs": c.permissions.needs(["guests"], c.permissions.for_user(None))})
     response.delete_cookie(c.authenticator.session_cookie, path="/")
     response.delete_cookie(c.authenticator.csrf_cookie, path="/")
     return response

@@ -166,6 +166,9 @@ def upload(target):
     _location(target)
     token = request.headers.get(INTERNAL_HEADER, "")
     if not same_secret(token, ctx().upload_token):
+        # a url-encoded form straight from the client: a folder to create, never a file
+        if request.mimetype == "application/x-www-form-urlencoded" and "foldername" in request.form:
+            return _create_folder(target)
         raise ApiError(400, "Uploads must be sent as multipart/form-data")
     if "file.path" in request.form:
         try:
@@ -222,7 +225,8 @@ def _upload_file(target):
         _require_sd_ready(printer)
     with storage_errors():
         stored = file_manager.add_file_from_path(_join(request.form.get("path", ""), name), temp_path,
-                                                 allow_overwrite=not _flag("noOverwrite"), move=True)
+                                                 allow_overwrite=not _flag("noOverwrite"), move=True,
+                                                 user=identity().user.name)
     if target == "sdcard":
         return _transfer_to_sd(printer, file_manager, stored, select, print_after)
     effective_select = effective_print = False

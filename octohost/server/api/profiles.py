@@ -110,12 +110,12 @@ def update_profile(identifier):
 @blueprint.route("/api/printerprofiles/<identifier>", methods=["DELETE"])
 @requires("SETTINGS")
 def delete_profile(identifier):
+    # a profile that does not exist answers 204 too, as in OctoPrint: it is gone either way, and a
+    # client retrying a delete sees no error
     try:
-        removed = ctx().profile_manager.remove(identifier)
+        ctx().profile_manager.remove(identifier)
     except CouldNotRemoveError as exc:
         raise ApiError(409, str(exc)) from None
     except InvalidProfileError:
-        removed = False
-    if not removed:
-        raise ApiError(404, f"Unknown printer profile: {identifier}")
+        pass
     return no_content()

@@ -1,7 +1,8 @@
 """``/api/settings``: read the effective settings; admins change them with a partial tree.
 
-Holders of SETTINGS_READ see the printer-facing sections; holders of SETTINGS see everything but
-the session secret. A POST is validated as a whole before anything is stored, so a bad value
+Holders of SETTINGS_READ see the sections OctoPrint shows them (see ``_reader_tree``); holders of
+SETTINGS see everything but the session secret. OctoPrint's own key names are added and accepted
+too (:mod:`.octoprint_settings`). A POST is validated as a whole before anything is stored, so a bad value
 changes nothing. The webcam keys also answer under OctoPrint's names (``streamUrl``,
 ``snapshotUrl``) so existing clients find them.
 
@@ -22,6 +23,7 @@ from octohost.settings import SettingsError, schema
 from octohost.settings.store import check_value
 
 from ..controls import ControlError, check_controls
+from . import octoprint_settings
 from .util import ApiError, ctx, identity, json_body, requires
 
 blueprint = Blueprint("settings", __name__)
@@ -42,10 +44,24 @@ DISCOVERY_DEFAULTS = {"publicHost": None, "publicPort": None, "pathPrefix": None
                       "addresses": None, "ignoredAddresses": None, "interfaces": None, "ignoredInterfaces": None}
 
 
+def _reader_tree(tree):
+    """What holders of SETTINGS_READ alone see, as in OctoPrint: the printer-facing sections, the
+    API switches, the uploads folder, the system commands, the GCODE scripts and (with CONTROL) the
+    custom controls; not the access control, events, server internals or plugins' settings
+    (OctoPrint filters those per plugin, which octohost does not do yet), only discovery's."""
+    visible = {k: v for k, v in tree.items() if k in PUBLIC_SECTIONS + ("api",)}
+    visible["folder"] = {"uploads": tree["folder"]["uploads"]}
+    visible["server"] = {"commands": tree["server"]["commands"]}
+    visible["controls"] = tree.get("controls", []) if identity().has("CONTROL") else []
+    visible["plugins"] = {"discovery": tree.get("plugins", {}).get("discovery", {})}
+    return visible
+
+
 def _visible_tree():
     tree = ctx().settings.effective()
-    if not identity().has("SETTINGS"):
-        return {k: v for k, v in tree.items() if k in PUBLIC_SECTIONS}
+    full = identity().has("SETTINGS")
+    if not full:
+        tree = _reader_tree(tree)
     discovery = tree.setdefault("plugins", {}).setdefault("discovery", {})
     if isinstance(discovery, dict):  # what a client stored there wins over the defaults
         for key, value in dict(DISCOVERY_DEFAULTS, upnpUuid=_upnp_uuid(tree)).items():
@@ -58,7 +74,9 @@ def _visible_tree():
     scripts = _scripts()
     if scripts is not None:
         tree["scripts"] = {"gcode": scripts.list_sources()}
-    tree["plugins"] = octoprint_layer.settings_tree(ctx().plugin_manager, tree.get("plugins"))
+    if full:
+        tree["plugins"] = octoprint_layer.settings_tree(ctx().plugin_manager, tree.get("plugins"))
+    octoprint_settings.add_octoprint_keys(tree, ctx().printer.get_connection_options())
     return tree
 
 
@@ -149,6 +167,7 @@ def _plugin_saves(data):
 @requires("SETTINGS")
 def save_settings():
     data = json_body()
+    octoprint_settings.take_octoprint_keys(data, ctx().settings.get)
     webcam = data.get("webcam")
     if isinstance(webcam, dict):
         for key in ("webcamEnabled",) + tuple(WEBCAM_FIXED):

@@ -1,6 +1,13 @@
 """``/api/system/commands``: the built-in restart/shutdown actions (only where a command is
-configured under ``server.commands``) plus the plugins' ``system.additional_commands``."""
+configured under ``server.commands``) plus the plugins' ``system.additional_commands``.
 
+As in OctoPrint 1.11.8: ``core`` lists shutdown, reboot, restart and restart_safe (the restart
+command after setting ``server.startOnceInSafeMode``, so the next start loads no third-party
+plugin); ``plugin`` lists the plugins' commands as ``<plugin>:<action>``; ``custom`` (OctoPrint's
+``system.actions``) is empty, octohost has no such setting.
+"""
+
+import functools
 import logging
 import re
 import subprocess
@@ -14,10 +21,13 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("system", __name__)
 
 CORE_COMMANDS = (
-    ("restart", "Restart OctoPrint", "serverRestartCommand", "You are about to restart the server."),
-    ("reboot", "Reboot system", "systemRestartCommand", "You are about to reboot the system."),
     ("shutdown", "Shutdown system", "systemShutdownCommand", "You are about to shut down the system."),
+    ("reboot", "Reboot system", "systemRestartCommand", "You are about to reboot the system."),
+    ("restart", "Restart OctoPrint", "serverRestartCommand", "You are about to restart the server."),
+    ("restart_safe", "Restart OctoPrint in safe mode", "serverRestartCommand",
+     "You are about to restart the server in safe mode (third-party plugins are not loaded)."),
 )
+SOURCES = ("core", "custom", "plugin")
 ACTION_RE = re.compile(r"^[a-z0-9_-]+$")
 
 
@@ -29,19 +39,26 @@ def _core():
         if command:
             commands.append({"action": action, "name": name, "command": command, "confirm": confirm,
                              "async": True, "ignore": True, "source": "core"})
+            if action == "restart_safe":  # runs on the command's thread, outside the request: bound now
+                commands[-1]["before"] = functools.partial(settings.set, "server.startOnceInSafeMode", True)
     return commands
 
 
-def _custom():
+def _plugin():
     commands = []
     for identifier, result in ctx().plugin_manager.call("system.additional_commands"):
         for entry in result or []:
             if (isinstance(entry, dict) and isinstance(entry.get("action"), str) and ACTION_RE.match(entry["action"])
                     and isinstance(entry.get("command"), str) and entry.get("name")):
-                commands.append(dict(entry, source="custom", plugin=identifier))
+                commands.append(dict(entry, source="plugin", plugin=identifier,
+                                     action=f"{identifier.lower()}:{entry['action']}"))
             else:
                 log.warning("plugin %s returned an invalid system command %r; skipped", identifier, entry)
     return commands
+
+
+def _commands(source):
+    return {"core": _core, "plugin": _plugin, "custom": list}[source]()
 
 
 def _public(entry):
@@ -53,15 +70,15 @@ def _public(entry):
 @blueprint.route("/api/system/commands")
 @requires("SYSTEM")
 def list_commands():
-    return jsonify({"core": [_public(c) for c in _core()], "custom": [_public(c) for c in _custom()]})
+    return jsonify({source: [_public(c) for c in _commands(source)] for source in SOURCES})
 
 
 @blueprint.route("/api/system/commands/<source>")
 @requires("SYSTEM")
 def list_source(source):
-    if source not in ("core", "custom"):
+    if source not in SOURCES:
         raise ApiError(404, f"Unknown command source: {source}")
-    return jsonify([_public(c) for c in (_core() if source == "core" else _custom())])
+    return jsonify([_public(c) for c in _commands(source)])
 
 
 def _execute(entry):
@@ -71,6 +88,7 @@ def _execute(entry):
             before()
         result = subprocess.run(entry["command"], shell=True, capture_output=True, timeout=600)
     except Exception as exc:
+        log.warning("system command %s/%s failed: %s", entry["source"], entry["action"], exc)
         if entry.get("ignore"):
             return None
         return str(exc)
@@ -82,9 +100,9 @@ def _execute(entry):
 @blueprint.route("/api/system/commands/<source>/<action>", methods=["POST"])
 @requires("SYSTEM")
 def run(source, action):
-    if source not in ("core", "custom"):
+    if source not in SOURCES:
         raise ApiError(404, f"Unknown command source: {source}")
-    entry = next((c for c in (_core() if source == "core" else _custom()) if c["action"] == action), None)
+    entry = next((c for c in _commands(source) if c["action"] == action), None)
     if entry is None:
         raise ApiError(404, f"Unknown command: {source}/{action}")
     log.info("running system command %s/%s", source, action)

@@ -57,13 +57,18 @@ def identity():
     return g.identity
 
 
-def deny():
-    ident = identity()
+def denial_message(ident) -> str:
+    """Why ``ident`` may not do something. The status is always 403, as in OctoPrint 1.11.8, which
+    never answers 401: clients such as pyoctoprintapi treat only 403 as "bad credentials"."""
     if ident.invalid_key:
-        raise ApiError(403, "Invalid API key")
+        return "Invalid API key"
     if ident.anonymous:
-        raise ApiError(401, "Authentication required")
-    raise ApiError(403, "Insufficient permissions")
+        return "Authentication required"
+    return "Insufficient permissions"
+
+
+def deny():
+    raise ApiError(403, denial_message(identity()))
 
 
 def check(*permissions):

@@ -189,7 +189,7 @@ async function loadSystem() {
     box.replaceChildren(h("p", { class: "muted" }, error.message));
     return;
   }
-  const commands = [...(data.core || []), ...(data.custom || [])];
+  const commands = [...(data.core || []), ...(data.plugin || []), ...(data.custom || [])];
   if (!commands.length) {
     box.replaceChildren(h("p", { class: "muted" }, "No system commands are configured."));
     return;
