@@ -47,8 +47,10 @@ def _component(app_context, name, default=None):
 
 
 def _core_rule(type_name):
+    # a generic template is <id>.jinja2, as in OctoPrint; the other types are <id>_<type>.jinja2
+    suffix = "" if type_name == "generic" else f"_{type_name}"
     return {
-        "template": lambda plugin_id: f"{plugin_id}_{type_name}.jinja2",
+        "template": lambda plugin_id: f"{plugin_id}{suffix}.jinja2",
         "div": lambda plugin_id: f"{type_name}_plugin_{plugin_id}",
         "to_entry": lambda config: (config["name"], config),
         "mandatory": (),

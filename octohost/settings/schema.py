@@ -293,6 +293,8 @@ SCHEMA = Section(
         "Plugins: per-plugin settings under their identifier.",
         open=True,
         _disabled=S([], "Identifiers of plugins that are not loaded.", item_type=str),
+        _forcedCompatible=S([], "Identifiers of OctoPrint plugins loaded although their __plugin_pythoncompat__ "
+                                "excludes this Python (as OctoPrint's setting of that name).", item_type=str),
     ),
 )
 

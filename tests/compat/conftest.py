@@ -15,6 +15,7 @@ import textwrap
 import pytest
 import requests
 
+import octoprint_setuptools
 from octohost.access.users import UserManager
 from octohost.compat import discovery
 from octohost.plugin import PluginManager
@@ -39,8 +40,12 @@ def octoprint_plugins_folder():
     target = _install_dir()
     done = os.path.join(target, ".installed")
     if not os.path.exists(done):
-        result = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", target,
-                                 "-r", REQUIREMENTS], capture_output=True, text=True, timeout=300)
+        # the build backend runs in a subprocess and imports octohost's octoprint_setuptools
+        root = os.path.dirname(os.path.dirname(os.path.abspath(octoprint_setuptools.__file__)))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+        result = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--use-pep517",
+                                 "--no-build-isolation", "--target", target, "-r", REQUIREMENTS],
+                                capture_output=True, text=True, timeout=300, env=env)
         assert result.returncode == 0, f"installing the test plugins failed:\n{result.stdout}\n{result.stderr}"
         open(done, "w").close()
     return target
@@ -82,7 +87,7 @@ def live_octoprint(tmp_path, octoprint_plugins):
         users.add_user("admin", PASSWORD, admin=True)
         key = users.get_or_create_api_key("admin")
         plugin_manager = PluginManager(settings)
-        for candidate in discovery.candidates():
+        for candidate in discovery.candidates(settings):
             plugin_manager.load_candidate(candidate)
         server = Server(settings, host="127.0.0.1", port=0, plugin_manager=plugin_manager,
                         connect_virtual=connect_virtual)

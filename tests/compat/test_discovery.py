@@ -60,6 +60,16 @@ def test_a_plugin_without_pythoncompat_is_refused_as_python_2_only(fake_dist, tm
     assert "__plugin_pythoncompat__" in info.error and "'>=2.7,<3'" in info.error
 
 
+def test_plugins_forced_compatible_load_without_pythoncompat(fake_dist, tmp_path):
+    fake_dist("OctoPrint-Old", "old", "octoprint_old_mod", PLUGIN)
+    settings = Settings(str(tmp_path / "base"))
+    settings.set("plugins._forcedCompatible", ["old"])  # OctoPrint's setting of that name
+    manager = PluginManager(settings)
+    manager.discover(bundled=False, folder=False)
+    assert manager.plugins["old"].loaded, manager.plugins["old"].error
+    assert manager.plugins["old"].implementation._settings.get(["greeting"]) == "hello"
+
+
 def test_plugins_list_shows_octoprint_plugins(fake_dist, tmp_path):
     fake_dist("OctoPrint-Demo", "demo", "octoprint_demo_mod", PLUGIN + "\n__plugin_pythoncompat__ = '>=3.7,<4'\n")
     env_path = ":".join([str(tmp_path)] + sys.path)
