@@ -73,6 +73,7 @@ class PluginUi:
     def __init__(self, info):
         self.identifier = info.identifier
         self.name = info.name
+        self.origin = info.origin
         impl = info.implementation
         base = os.path.dirname(info.path) if info.path and os.path.isfile(info.path) else info.path
         self.template_folder = self._call(impl, "get_template_folder") or _existing(base, "templates")
@@ -235,6 +236,9 @@ class PageRenderer:
             "static_url": self.static_url,
             "plugin_assets": {"js": [u for p in self.plugins for u in p.asset_urls("js")],
                               "css": [u for p in self.plugins for u in p.asset_urls("css")]},
+            # jQuery, Knockout and the view-model bridge, only for OctoPrint plugins' scripts
+            "octoprint_viewmodels": any(p.origin == octoprint_layer.ORIGIN and p.asset_urls("js")
+                                        for p in self.plugins),
             "client_config": {"version": self.version, "settingsSchema": self.form_schema,
                               # the UI asks /api/server about setup only then: afterwards it is 403
                               # without a login, as in OctoPrint
