@@ -265,10 +265,34 @@ class OctoPrintPluginManager:
 # -- load time ---------------------------------------------------------------------------------------
 
 
+#: documented OctoPrint hooks octohost accepts but never calls (their feature is not there): named in
+#: the log when a plugin registers one, so a plugin that silently does nothing can be explained
+NOT_CALLED_HOOKS = {
+    "timelapse.extensions": "octohost renders no timelapses",
+    "theming.login": "octohost's UI has its own login page",
+    "theming.dialog": "octohost's UI has its own dialogs",
+    "plugin.backup.additional_excludes": "octohost has no backup plugin",
+    "plugin.backup.before_backup": "octohost has no backup plugin",
+    "plugin.backup.after_backup": "octohost has no backup plugin",
+    "plugin.backup.before_restore": "octohost has no backup plugin",
+    "plugin.backup.after_restore": "octohost has no backup plugin",
+    "plugin.pluginmanager.reconnect_hooks": "octohost's plugin manager installs nothing",
+}
+
+
+def warn_uncalled_hooks(info):
+    for name in info.hooks:
+        reason = NOT_CALLED_HOOKS.get(name)
+        if reason:
+            log.warning("plugin %s: hook octoprint.%s is accepted but never called (%s)", info.identifier, name,
+                        reason)
+
+
 def inject(manager, info):
     """Give an OctoPrint plugin's implementation what OctoPrint gives it at load."""
     if _state["manager"] is not manager:
         _state.update(manager=manager, permission_keys=None)
+    warn_uncalled_hooks(info)
     impl = info.implementation
     if impl is None:
         return
@@ -387,6 +411,9 @@ def prepare_flask_app(app, manager):
         pass
     else:
         Babel(app)
+    from . import softwareupdate
+
+    softwareupdate.register(app, manager)
     for info in plugins:
         for blueprint in _plugin_blueprints(info):
             app.register_blueprint(blueprint)

@@ -70,6 +70,17 @@ def test_plugins_forced_compatible_load_without_pythoncompat(fake_dist, tmp_path
     assert manager.plugins["old"].implementation._settings.get(["greeting"]) == "hello"
 
 
+def test_a_documented_hook_octohost_never_calls_is_named_in_the_log(fake_dist, tmp_path, caplog):
+    fake_dist("OctoPrint-Lapse", "lapse", "octoprint_lapse_mod", PLUGIN + """
+__plugin_pythoncompat__ = ">=3,<4"
+__plugin_hooks__ = {"octoprint.timelapse.extensions": lambda *a, **k: ["mkv"]}
+""")
+    manager = PluginManager(Settings(str(tmp_path / "base")))
+    manager.discover(bundled=False, folder=False)
+    assert manager.plugins["lapse"].loaded
+    assert "plugin lapse: hook octoprint.timelapse.extensions is accepted but never called" in caplog.text
+
+
 def test_plugins_list_shows_octoprint_plugins(fake_dist, tmp_path):
     fake_dist("OctoPrint-Demo", "demo", "octoprint_demo_mod", PLUGIN + "\n__plugin_pythoncompat__ = '>=3.7,<4'\n")
     env_path = ":".join([str(tmp_path)] + sys.path)

@@ -125,3 +125,20 @@ def test_filetypes_settings_are_saved_and_its_panel_is_in_the_page(live_octoprin
     page = live.get("/").text
     assert 'data-bind="checked: type.stl"' in page
     assert json.dumps("filetypes") in page or "filetypes" in page
+
+
+def test_software_update_checks_are_collected_and_shown_without_checking(live_octoprint):
+    live = live_octoprint(connect_virtual=False, settings_values={"plugins._forcedCompatible": ["filetypes"]})
+    response = live.get("/plugin/softwareupdate/check")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "current"
+    announcements = body["information"]["HeaderAnnouncements"]
+    assert announcements["displayName"] == "Headerannouncements Plugin"
+    assert announcements["displayVersion"] == "0.1.1"  # its _plugin_version, from the distribution
+    assert announcements["check"]["type"] == "github_release" and announcements["check"]["repo"] == \
+        "OctoPrint-HeaderAnnouncements"
+    assert announcements["updateAvailable"] is False and "pip" in announcements["error"]
+    assert body["information"]["filetypes"]["displayVersion"] == "0.1.0"
+    anonymous = live.session.__class__()
+    assert anonymous.get(live.url + "/plugin/softwareupdate/check", timeout=30).status_code == 403
