@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 #: attributes :func:`inject` owns; the manager's component injection leaves them alone
 OWN_ATTRIBUTES = frozenset({"settings", "plugin_manager", "file_manager"})
 
-_state = {"manager": None, "push": None, "permission_keys": None}
+_state = {"manager": None, "push": None, "permission_keys": None,
+          "overlays": {}}  # plugin identifier -> defaults other plugins' __plugin_settings_overlay__ add
 
 
 def current_manager():
@@ -88,7 +89,17 @@ class PluginSettings:
     def __init__(self, store, identifier, defaults=None):
         self._store = store
         self.plugin_key = identifier
-        self.defaults = copy.deepcopy(defaults or {})
+        self._own_defaults = copy.deepcopy(defaults or {})
+
+    @property
+    def defaults(self):
+        """The plugin's defaults under what ``__plugin_settings_overlay__`` of plugins put over them."""
+        overlay = _state["overlays"].get(self.plugin_key)
+        if not overlay:
+            return self._own_defaults
+        from octoprint.util import dict_merge
+
+        return dict_merge(self._own_defaults, overlay)
 
     def _stored(self, path):
         return self._store.get(".".join(["plugins", self.plugin_key] + path)) if path else \
@@ -288,11 +299,39 @@ def warn_uncalled_hooks(info):
                         reason)
 
 
+def apply_settings_overlay(info):
+    """``__plugin_settings_overlay__``: a settings tree a plugin lays over the defaults. Its
+    ``plugins.<id>`` parts become defaults of those plugins (whenever they load); octohost's own
+    settings take no overlay (their defaults are its schema's), which is logged."""
+    overlay = getattr(info.module, "__plugin_settings_overlay__", None)
+    if isinstance(overlay, (tuple, list)) and overlay:
+        overlay = overlay[0]  # (overlay, order): octohost applies them in load order
+    if overlay is None:
+        return
+    if not isinstance(overlay, dict):
+        log.warning("plugin %s: __plugin_settings_overlay__ is not a dict; ignored", info.identifier)
+        return
+    from octoprint.util import dict_merge
+
+    for key, value in overlay.items():
+        if key == "plugins" and isinstance(value, dict):
+            for identifier, tree in value.items():
+                if isinstance(tree, dict) and not identifier.startswith("_"):
+                    _state["overlays"][identifier] = dict_merge(_state["overlays"].get(identifier) or {}, tree)
+                else:
+                    log.warning("plugin %s: settings overlay plugins.%s is not supported; ignored",
+                                info.identifier, identifier)
+        else:
+            log.warning("plugin %s: settings overlay for %r is not supported (only plugins.<id>); ignored",
+                        info.identifier, key)
+
+
 def inject(manager, info):
     """Give an OctoPrint plugin's implementation what OctoPrint gives it at load."""
     if _state["manager"] is not manager:
-        _state.update(manager=manager, permission_keys=None)
+        _state.update(manager=manager, permission_keys=None, overlays={})
     warn_uncalled_hooks(info)
+    apply_settings_overlay(info)
     impl = info.implementation
     if impl is None:
         return
@@ -313,6 +352,30 @@ def inject(manager, info):
     impl._settings = PluginSettings(manager.settings, info.identifier, defaults)
     impl._data_folder = os.path.join(manager.settings.folder("data"), info.identifier)
     os.makedirs(impl._data_folder, exist_ok=True)
+
+
+def after_initialize(manager, info):
+    """What OctoPrint does once a settings plugin is initialized: migrate its stored settings when
+    ``get_settings_version()`` is newer than the stored ``_config_version`` (``on_settings_migrate
+    (target, current)``, then the new version is stored), ``on_settings_cleanup()``,
+    ``on_settings_initialized()``."""
+    from octoprint.plugin import SettingsPlugin
+
+    impl = info.implementation
+    if not isinstance(impl, SettingsPlugin) or not isinstance(impl._settings, PluginSettings):
+        return
+    try:
+        target = impl.get_settings_version()
+        if target is not None:
+            current = impl._settings.get_int([SettingsPlugin.config_version_key])
+            if current is None or current < target:
+                log.info("plugin %s: migrating its settings from version %s to %s", info.identifier, current, target)
+                impl.on_settings_migrate(target, current)
+                impl._settings.set_int([SettingsPlugin.config_version_key], target, force=True)
+        impl.on_settings_cleanup()
+        impl.on_settings_initialized()
+    except Exception:
+        log.exception("plugin %s: migrating or initializing its settings failed; ignored", info.identifier)
 
 
 # -- run time ----------------------------------------------------------------------------------------

@@ -250,6 +250,8 @@ class PluginManager:
             except Exception:
                 pass
             self.call_implementation(info, "initialize")
+            if info.origin == "octoprint":
+                _octoprint_after_initialize(self, info)
 
     def call_implementations(self, method: str, *args: Any, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call ``method`` on every loaded implementation that has it; errors are logged and skipped."""
@@ -348,6 +350,12 @@ def _octoprint_candidates(settings: Any) -> list[loader.Candidate]:
     from octohost.compat import discovery
 
     return discovery.candidates(settings)
+
+
+def _octoprint_after_initialize(manager: PluginManager, info: PluginInfo) -> None:
+    from octohost.compat import layer
+
+    layer.after_initialize(manager, info)
 
 
 def _octoprint_own_attributes() -> frozenset[str]:

@@ -108,7 +108,9 @@ def fake_dist(tmp_path, monkeypatch):
 
     def add(dist, entry_name, module, source):
         (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
-        info = tmp_path / f"{dist}-1.0.dist-info"
+        # the folder name carries the normalized name (a '-' would end it: two dists named
+        # OctoPrint-X and OctoPrint-Y would both read as "OctoPrint" and one would be hidden)
+        info = tmp_path / f"{dist.replace('-', '_')}-1.0.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
         (info / "entry_points.txt").write_text(f"[octoprint.plugin]\n{entry_name} = {module}\n")

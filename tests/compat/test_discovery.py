@@ -81,6 +81,64 @@ __plugin_hooks__ = {"octoprint.timelapse.extensions": lambda *a, **k: ["mkv"]}
     assert "plugin lapse: hook octoprint.timelapse.extensions is accepted but never called" in caplog.text
 
 
+MIGRATING = '''
+import octoprint.plugin
+
+class Migrating(octoprint.plugin.SettingsPlugin):
+    def __init__(self):
+        self.calls = []
+
+    def initialize(self):
+        self.calls.append("initialize")
+
+    def get_settings_defaults(self):
+        return {"speed": {"value": 10, "unit": "mm/s"}, "colour": "red"}
+
+    def get_settings_version(self):
+        return 2
+
+    def on_settings_migrate(self, target, current):
+        self.calls.append(["migrate", target, current])
+        if current is not None and current < 2:  # version 1 stored the speed as a bare number
+            self._settings.set(["speed"], {"value": self._settings.get(["speed"]), "unit": "mm/s"})
+
+    def on_settings_cleanup(self):
+        self.calls.append("cleanup")
+
+    def on_settings_initialized(self):
+        self.calls.append("initialized")
+
+__plugin_pythoncompat__ = ">=3,<4"
+__plugin_implementation__ = Migrating()
+__plugin_settings_overlay__ = {"plugins": {"migrating": {"colour": "blue"}, "demo": {"greeting": "moin"}},
+                               "serial": {"baudrate": 9600}}
+'''
+
+
+def test_settings_versions_migrate_once_and_overlays_set_plugin_defaults(fake_dist, tmp_path, caplog):
+    fake_dist("OctoPrint-Migrating", "migrating", "octoprint_migrating_mod", MIGRATING)
+    fake_dist("OctoPrint-Demo", "demo", "octoprint_demo_mod", PLUGIN + "\n__plugin_pythoncompat__ = '>=3.7,<4'\n")
+    settings = Settings(str(tmp_path / "base"))
+    settings.set("plugins.migrating", {"speed": 25, "_config_version": 1})
+    manager = PluginManager(settings)
+    manager.discover(bundled=False, folder=False)
+    manager.inject_components()
+    impl = manager.plugins["migrating"].implementation
+    assert impl.calls == ["initialize", ["migrate", 2, 1], "cleanup", "initialized"]
+    assert impl._settings.get(["speed"]) == {"value": 25, "unit": "mm/s"}
+    assert settings.get("plugins.migrating._config_version") == 2
+    # its overlay: its own default and another plugin's (loaded whenever) changed; core settings not
+    assert impl._settings.get(["colour"]) == "blue"
+    assert manager.plugins["demo"].implementation._settings.get(["greeting"]) == "moin"
+    assert settings.get("serial.baudrate") != 9600 and "settings overlay for 'serial' is not supported" in caplog.text
+    # the next start (a fresh import) finds the stored version current: no migration
+    sys.modules.pop("octoprint_migrating_mod")
+    again = PluginManager(Settings(str(tmp_path / "base")))
+    again.discover(bundled=False, folder=False)
+    again.inject_components()
+    assert again.plugins["migrating"].implementation.calls == ["initialize", "cleanup", "initialized"]
+
+
 def test_plugins_list_shows_octoprint_plugins(fake_dist, tmp_path):
     fake_dist("OctoPrint-Demo", "demo", "octoprint_demo_mod", PLUGIN + "\n__plugin_pythoncompat__ = '>=3.7,<4'\n")
     env_path = ":".join([str(tmp_path)] + sys.path)
