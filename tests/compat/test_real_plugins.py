@@ -180,3 +180,20 @@ def test_the_web_ui_renders_with_the_plugins_templates(live_octoprint):
     assert page.status_code == 200, page.text[:500]
     # firmware_check's sidebar template, which calls _() (gettext), is in the page
     assert "Learn more..." in page.text
+
+
+def test_file_checks_wizard_through_api_setup_wizard(live_octoprint):
+    live = live_octoprint(connect_virtual=False)
+    uploads = live.context.settings.folder("uploads")
+    with open(f"{uploads}/old.gcode", "w", encoding="utf-8") as f:  # there before the plugin
+        f.write("G28\n")
+    state = live.get("/api/setup/wizard")
+    assert state.status_code == 200, state.text
+    # its wizard (a full check of existing files) is wanted: grep is there, files were never checked
+    assert state.json()["file_check"] == {"required": True, "details": {}, "version": 1, "ignored": False}
+    assert live.post("/api/setup/wizard", json={"handled": "file_check"}).status_code == 400
+    assert live.post("/api/setup/wizard", json={"handled": ["file_check"]}).status_code == 204
+    assert live.context.settings.get("server.seenWizards") == {"file_check": 1}
+    assert live.get("/api/setup/wizard").json()["file_check"]["ignored"] is True
+    anonymous = live.session.__class__()
+    assert anonymous.get(live.url + "/api/setup/wizard", timeout=30).status_code == 401
