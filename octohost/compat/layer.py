@@ -474,6 +474,7 @@ def prepare_flask_app(app, manager):
         pass
     else:
         Babel(app)
+    _setup_flask_login(app)
     from . import softwareupdate
 
     softwareupdate.register(app, manager)
@@ -517,6 +518,77 @@ def _plugin_blueprints(info):
         if count:
             blueprints.append(blueprint)
     return blueprints
+
+
+class FlaskLoginUser:
+    """An octohost user as Flask-Login's ``current_user`` and OctoPrint's MFA plugins see it."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, user):
+        self._user = user
+
+    @property
+    def is_active(self):
+        return bool(getattr(self._user, "active", True))
+
+    def get_id(self):
+        return self._user.name
+
+    def get_name(self):
+        return self._user.name
+
+    def __repr__(self):
+        return f"FlaskLoginUser({self._user.name!r})"
+
+
+def _setup_flask_login(app):
+    """``flask_login.current_user`` inside plugin views: the request's octohost identity."""
+    try:
+        from flask_login import LoginManager
+    except ImportError:
+        return
+    login_manager = LoginManager(app)
+
+    @login_manager.request_loader
+    def load(request):
+        from flask import g
+
+        identity = getattr(g, "identity", None)
+        user = getattr(identity, "user", None)
+        return FlaskLoginUser(user) if user is not None else None
+
+
+def check_mfa(manager, request, user, data):
+    """OctoPrint's second factor at a password login: None to go on, else the body of a 403 —
+    ``{"error", "mfa": [plugins]}`` when a plugin enabled for the user wants its credentials (the
+    client sends them along with the password, as ``mfa-<plugin>-token`` for mfa_totp), or
+    ``{"error", "mfa_error"}`` when they are wrong. One plugin's accepted credentials suffice."""
+    from octoprint.plugin import MfaPlugin
+    from octoprint.plugin.types import WrongMfaCredentials
+
+    plugins = [info for info in octoprint_plugins(manager) if isinstance(info.implementation, MfaPlugin)]
+    if not plugins:
+        return None
+    login_user = FlaskLoginUser(user)
+    wanted = []
+    for info in plugins:
+        impl = info.implementation
+        try:
+            if not impl.is_mfa_enabled(login_user):
+                continue
+            if impl.has_mfa_credentials(request, login_user, data):
+                return None
+            wanted.append(info.identifier)
+        except WrongMfaCredentials as exc:
+            return {"error": "Wrong two-factor authentication credentials", "mfa_error": str(exc)}
+        except Exception:  # a broken second factor must not let the login through
+            log.exception("plugin %s failed checking the second factor of %s", info.identifier, user.name)
+            return {"error": "Two-factor authentication failed", "mfa": [info.identifier]}
+    if wanted:
+        return {"error": "Two-factor authentication required", "mfa": wanted}
+    return None
 
 
 def prepare_jinja(environment):

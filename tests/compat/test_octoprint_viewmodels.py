@@ -4,6 +4,7 @@ shows its announcement under the top bar and updates it from its plugin message,
 panel bound to ``settings.plugins.<id>.*`` saves through ``/api/settings``."""
 
 import os
+import time
 
 import pytest
 from conftest import PASSWORD
@@ -90,3 +91,21 @@ def test_a_settings_panel_bound_to_settings_plugins_saves_through_the_api(live_o
     assert stored["announcementText"] == "Filament <b>low</b>"
     page.locator("#header_announcement").wait_for(state="visible")
     assert errors == []
+
+
+def test_the_login_form_asks_for_mfa_totps_code(live_octoprint, browser):
+    pyotp = pytest.importorskip("pyotp")
+    live = live_octoprint(connect_virtual=False)
+    totp = pyotp.TOTP(live.post("/api/plugin/mfa_totp", json={"command": "enroll"}).json()["key"])
+    assert live.post("/api/plugin/mfa_totp", json={"command": "activate", "token": totp.now()}).status_code == 200
+    page = browser.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(live.url + "/")
+    page.fill("#login-user", "admin")
+    page.fill("#login-pass", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#login-mfa-token", state="visible")
+    assert "two-factor" in page.inner_text("#login-error")
+    page.fill("#login-mfa-token", totp.at(time.time() + 30))  # (the activation code is spent)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#app", state="visible")

@@ -6,9 +6,11 @@ endpoint, its messages on the push socket, its settings through ``/api/settings`
 
 import json
 import threading
+import time
 
 import pytest
 import websocket
+from conftest import PASSWORD
 
 from octohost.printer.interface import PrinterCallback
 
@@ -197,3 +199,29 @@ def test_file_checks_wizard_through_api_setup_wizard(live_octoprint):
     assert live.get("/api/setup/wizard").json()["file_check"]["ignored"] is True
     anonymous = live.session.__class__()
     assert anonymous.get(live.url + "/api/setup/wizard", timeout=30).status_code == 401
+
+
+def test_mfa_totp_enrols_through_its_api_and_guards_the_password_login(live_octoprint):
+    pyotp = pytest.importorskip("pyotp")
+    live = live_octoprint(connect_virtual=False)
+    # its API knows the caller through flask_login.current_user
+    assert live.get("/api/plugin/mfa_totp").json() == {"active": False}
+    secret = live.post("/api/plugin/mfa_totp", json={"command": "enroll"}).json()["key"]
+    totp = pyotp.TOTP(secret)
+    activated = live.post("/api/plugin/mfa_totp", json={"command": "activate", "token": totp.now()})
+    assert activated.status_code == 200, activated.text
+    assert live.get("/api/plugin/mfa_totp").json() == {"active": True}
+
+    def login(**extra):
+        return live.session.__class__().post(live.url + "/api/login", json={"user": "admin", "pass": PASSWORD, **extra},
+                                             timeout=30)
+
+    asked = login()
+    assert asked.status_code == 403
+    assert asked.json() == {"error": "Two-factor authentication required", "mfa": ["mfa_totp"]}
+    wrong = login(**{"mfa-mfa_totp-token": "000000" if totp.now() != "000000" else "111111"})
+    assert wrong.status_code == 403 and wrong.json()["mfa_error"] == "Invalid token"
+    # the next code (the one used to activate is refused as a replay)
+    good = login(**{"mfa-mfa_totp-token": totp.at(time.time() + 30)})
+    assert good.status_code == 200, good.text
+    assert good.json()["name"] == "admin"
