@@ -225,3 +225,19 @@ def test_mfa_totp_enrols_through_its_api_and_guards_the_password_login(live_octo
     good = login(**{"mfa-mfa_totp-token": totp.at(time.time() + 30)})
     assert good.status_code == 200, good.text
     assert good.json()["name"] == "admin"
+
+
+def test_grbl_plugin_forced_compatible_translates_commands_on_the_wire(live_octoprint):
+    # (2018, no __plugin_pythoncompat__: Python 3 clean, so it runs once named in _forcedCompatible)
+    live = live_octoprint(connect_virtual=False,
+                          settings_values={"plugins._forcedCompatible": ["octoprint-grbl-plugin"]})
+    listed = {p["key"]: p for p in live.get("/plugin/pluginmanager/plugins").json()["plugins"]}
+    assert listed["octoprint-grbl-plugin"]["loaded"], listed["octoprint-grbl-plugin"]["error"]
+    wire = _connect(live)
+    # the temperature poll goes out as Grbl's status query
+    wait_until(lambda: any(" ?$G*" in line for line in wire.sent()), message="M105 sent as ?$G")
+    assert not any(" M105*" in line for line in wire.sent())
+    assert live.post("/api/printer/command", json={"commands": ["M400", "M114"]}).status_code == 204
+    wait_until(lambda: any(" G4 P0*" in line for line in wire.sent()) and any(
+        line.split(" ", 1)[1].startswith("?*") for line in wire.sent() if " " in line),
+        message="M400 as G4 P0 and M114 as ? on the wire")
