@@ -115,12 +115,24 @@ class MachineCom:
         return open_transport(port, baudrate, self.config.receive_poll, plugin_manager=self.plugin_manager,
                               comm_instance=self, virtual_options=virtual_options)
 
+    def _plugin_transport(self):
+        """Before detecting: the ``serial.factory`` handlers asked with port ``AUTO`` or baud rate 0,
+        as OctoPrint asks them (only with the default transport factory; tests inject their own)."""
+        if self._open != self._open_transport or self.plugin_manager is None:
+            return None
+        from .transport import plugin_transport
+
+        self.transition(State.OPEN_SERIAL)
+        return plugin_transport(self.port, self.baudrate, self.config.receive_poll, self.plugin_manager, self)
+
     def _connect(self):
         if self._closed:
             return
         try:
             if self.port in (None, "AUTO") or not self.baudrate:
-                transport = self._detect()
+                transport = self._plugin_transport()
+                if transport is None:
+                    transport = self._detect()
                 if transport is None:
                     return
             else:

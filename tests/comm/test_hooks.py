@@ -217,3 +217,22 @@ __plugin_hooks__ = {"octoprint.comm.protocol.gcode.received": received}
     assert "plugin bad raised in the comm.protocol.gcode.received hook" in caplog.text
     assert "plugin bad took" in caplog.text
     assert comm.get_state() == "OPERATIONAL"
+
+
+def test_serial_factory_hook_is_asked_with_auto_and_baud_rate_0_before_detection(plugins, machine):
+    manager = plugins({"p.py": '''
+from octohost.comm.virtual import VirtualPrinter
+asked = []
+def factory(comm, port, baudrate, read_timeout, *args, **kwargs):
+    asked.append((port, baudrate))
+    if port != "AUTO" or baudrate != 0:
+        return None
+    printer = VirtualPrinter()
+    printer.timeout = read_timeout
+    return printer
+__plugin_hooks__ = {"octoprint.comm.transport.serial.factory": factory}
+'''})
+    comm, _ = machine(port="AUTO", baudrate=0, plugin_manager=manager)
+    # the plugin found its printer itself: nothing was detected, no other port was tried
+    assert manager.plugins["p"].module.asked == [("AUTO", 0)]
+    assert comm.get_transport() is not None
