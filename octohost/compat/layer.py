@@ -326,6 +326,35 @@ def apply_settings_overlay(info):
                         info.identifier, key)
 
 
+class ConnectivityChecker:
+    """OctoPrint's connectivity checker as OctoPrint has it when the check is disabled: octohost makes
+    no outside calls to find out, and a disabled checker reports online (so plugins try)."""
+
+    enabled = False
+    online = True
+    host = port = None
+    interval = 0
+
+    def check_immediately(self, *args, **kwargs):
+        return self.online
+
+    def log_full_report(self, *args, **kwargs):
+        pass
+
+    def as_dict(self):
+        return {"online": self.online, "enabled": self.enabled, "host": self.host, "port": self.port,
+                "interval": self.interval}
+
+
+def stand_in_components():
+    """Components OctoPrint builds that octohost has no counterpart for: ``slicing_manager`` and
+    ``plugin_lifecycle_manager`` are None (no slicing, no installing from the UI), the
+    connectivity checker a disabled one. Injected into plugins as ``_<name>`` and handed to
+    ``printer.factory``, as in OctoPrint."""
+    return {"slicing_manager": None, "plugin_lifecycle_manager": None,
+            "connectivity_checker": ConnectivityChecker()}
+
+
 def inject(manager, info):
     """Give an OctoPrint plugin's implementation what OctoPrint gives it at load."""
     if _state["manager"] is not manager:

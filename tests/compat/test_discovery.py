@@ -3,6 +3,7 @@
 import importlib.metadata
 import subprocess
 import sys
+import types
 
 import pytest
 
@@ -148,3 +149,22 @@ def test_plugins_list_shows_octoprint_plugins(fake_dist, tmp_path):
     assert result.returncode == 0, result.stderr
     line = next(line for line in result.stdout.splitlines() if "demo" in line)
     assert "octoprint" in line
+
+
+def test_printer_factory_gets_octoprints_components(tmp_path):
+    from octohost.server.components import build_context
+
+    seen = {}
+    module = types.ModuleType("factory_plugin")
+    module.__plugin_hooks__ = {"octoprint.printer.factory": lambda components, *a, **k: seen.update(components)}
+    manager = PluginManager(Settings(str(tmp_path / "base")))
+    manager.register_module("factory", module)
+    context = build_context(manager.settings, plugin_manager=manager)
+    try:
+        for key in ("plugin_manager", "printer_profile_manager", "event_bus", "analysis_queue", "slicing_manager",
+                    "file_manager", "plugin_lifecycle_manager", "connectivity_checker"):
+            assert key in seen, key
+        assert seen["analysis_queue"] is context.file_manager.analysis
+        assert seen["connectivity_checker"].online is True and seen["connectivity_checker"].enabled is False
+    finally:
+        context.printer.close()
