@@ -26,7 +26,7 @@ from .detect import candidate_baudrates, detect
 from .firmware import FirmwareReport
 from .jobcontrol import JobControl
 from .linelimit import check_length, max_command_length, split_lines
-from .phases import QUEUING, Phases, no_handlers
+from .phases import QUEUED, QUEUING, SENDING, SENT, Phases, no_handlers
 from .protocol import gcode_and_subcode, parse_at_command
 from .receiving import Receiver
 from .responses import OkHandler, Responses
@@ -422,11 +422,28 @@ class MachineCom:
         if not self._fits(command):
             return False
         if force:
-            self.sender.send_now(command.cmd)
+            self._send_forced(command)
             return True
         if cmd_type is not None and self.sender.queue.has_type(cmd_type):
             return False
         return self.sender.enqueue([result for result in self.queue_phase(command) if self._fits(result)]) > 0
+
+    def _send_forced(self, command: Command) -> None:
+        """``force=True``: past the send queue at once, but through every phase, as OctoPrint sends a
+        forced command (queuing, queued, sending, sent; @ commands meet their handlers)."""
+        for queued in self.queue_phase(command):
+            if not self._fits(queued):
+                continue
+            self.phases.notify(QUEUED, queued)
+            if queued.gcode is None and queued.cmd.startswith("@"):
+                name, params = parse_at_command(queued.cmd)
+                self.at_command(SENDING, name, params, queued)
+                continue
+            rewritten = self.phases.sending(queued)
+            if rewritten is None or not self._fits(rewritten):
+                continue
+            self.sender.send_now(rewritten.cmd)
+            self.phases.notify(SENT, rewritten)
 
     def emergency_stop(self) -> bool:
         """M112: on the wire ahead of everything queued, then the connection closes with an error.
