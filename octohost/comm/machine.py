@@ -431,18 +431,20 @@ class MachineCom:
     def _send_forced(self, command: Command) -> None:
         """``force=True``: past the send queue at once, but through every phase, as OctoPrint sends a
         forced command (queuing, queued, sending, sent; @ commands meet their handlers)."""
+        sender = self.sender
+        assert sender is not None  # (queue_command checked it)
         for queued in self.queue_phase(command):
             if not self._fits(queued):
                 continue
             self.phases.notify(QUEUED, queued)
-            if queued.gcode is None and queued.cmd.startswith("@"):
-                name, params = parse_at_command(queued.cmd)
-                self.at_command(SENDING, name, params, queued)
+            parsed = parse_at_command(queued.cmd) if queued.gcode is None else None
+            if parsed is not None:
+                self.at_command(SENDING, parsed[0], parsed[1], queued)
                 continue
             rewritten = self.phases.sending(queued)
             if rewritten is None or not self._fits(rewritten):
                 continue
-            self.sender.send_now(rewritten.cmd)
+            sender.send_now(rewritten.cmd)
             self.phases.notify(SENT, rewritten)
 
     def emergency_stop(self) -> bool:
