@@ -282,11 +282,6 @@ NOT_CALLED_HOOKS = {
     "timelapse.extensions": "octohost renders no timelapses",
     "theming.login": "octohost's UI has its own login page",
     "theming.dialog": "octohost's UI has its own dialogs",
-    "plugin.backup.additional_excludes": "octohost has no backup plugin",
-    "plugin.backup.before_backup": "octohost has no backup plugin",
-    "plugin.backup.after_backup": "octohost has no backup plugin",
-    "plugin.backup.before_restore": "octohost has no backup plugin",
-    "plugin.backup.after_restore": "octohost has no backup plugin",
     "plugin.pluginmanager.reconnect_hooks": "octohost's plugin manager installs nothing",
 }
 
