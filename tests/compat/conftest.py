@@ -66,6 +66,7 @@ class Live:
         self.context = server.context
         self.session = requests.Session()
         self.session.headers["X-Api-Key"] = key
+        self.password = PASSWORD  # the admin's (user "admin")
 
     def get(self, path, **kwargs):
         return self.session.get(self.url + path, timeout=30, **kwargs)
@@ -74,12 +75,21 @@ class Live:
         return self.session.post(self.url + path, timeout=30, **kwargs)
 
 
+def _forget_plugin_modules(folder):
+    """Each server imports the plugins afresh: their implementations are module-level objects that
+    keep state (mfa_totp's enrolments) and are initialized once."""
+    for name, module in list(sys.modules.items()):
+        if (getattr(module, "__file__", None) or "").startswith(folder):
+            del sys.modules[name]
+
+
 @pytest.fixture
 def live_octoprint(tmp_path, octoprint_plugins):
     """Start octohost with every installed OctoPrint plugin loaded; ``start(connect_virtual=...)``."""
     servers = []
 
     def start(connect_virtual=True, settings_values=None):
+        _forget_plugin_modules(octoprint_plugins)
         settings = Settings(str(tmp_path / f"base{len(servers)}"))
         for key, value in (settings_values or {}).items():
             settings.set(key, value)
@@ -98,6 +108,7 @@ def live_octoprint(tmp_path, octoprint_plugins):
     yield start
     for server in servers:
         server.stop()
+    _forget_plugin_modules(octoprint_plugins)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import os
 import time
 
 import pytest
-from conftest import PASSWORD
 
 from support import wait_until
 
@@ -36,7 +35,7 @@ def _open(browser, live):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(live.url + "/")
     page.fill("#login-user", "admin")
-    page.fill("#login-pass", PASSWORD)
+    page.fill("#login-pass", live.password)
     page.click("#login-form button[type=submit]")
     page.wait_for_selector("html[data-octoprint-viewmodels=started]", state="attached")
     return page, errors
@@ -102,7 +101,7 @@ def test_the_login_form_asks_for_mfa_totps_code(live_octoprint, browser):
     page.set_default_timeout(30_000)
     page.goto(live.url + "/")
     page.fill("#login-user", "admin")
-    page.fill("#login-pass", PASSWORD)
+    page.fill("#login-pass", live.password)
     page.click("#login-form button[type=submit]")
     page.wait_for_selector("#login-mfa-token", state="visible")
     assert "two-factor" in page.inner_text("#login-error")

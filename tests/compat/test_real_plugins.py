@@ -10,7 +10,6 @@ import time
 
 import pytest
 import websocket
-from conftest import PASSWORD
 
 from octohost.printer.interface import PrinterCallback
 
@@ -213,8 +212,8 @@ def test_mfa_totp_enrols_through_its_api_and_guards_the_password_login(live_octo
     assert live.get("/api/plugin/mfa_totp").json() == {"active": True}
 
     def login(**extra):
-        return live.session.__class__().post(live.url + "/api/login", json={"user": "admin", "pass": PASSWORD, **extra},
-                                             timeout=30)
+        body = {"user": "admin", "pass": live.password, **extra}
+        return live.session.__class__().post(live.url + "/api/login", json=body, timeout=30)
 
     asked = login()
     assert asked.status_code == 403
@@ -234,10 +233,9 @@ def test_grbl_plugin_forced_compatible_translates_commands_on_the_wire(live_octo
     listed = {p["key"]: p for p in live.get("/plugin/pluginmanager/plugins").json()["plugins"]}
     assert listed["octoprint-grbl-plugin"]["loaded"], listed["octoprint-grbl-plugin"]["error"]
     wire = _connect(live)
-    # the temperature poll goes out as Grbl's status query
-    wait_until(lambda: any(" ?$G*" in line for line in wire.sent()), message="M105 sent as ?$G")
-    assert not any(" M105*" in line for line in wire.sent())
-    assert live.post("/api/printer/command", json={"commands": ["M400", "M114"]}).status_code == 204
-    wait_until(lambda: any(" G4 P0*" in line for line in wire.sent()) and any(
-        line.split(" ", 1)[1].startswith("?*") for line in wire.sent() if " " in line),
-        message="M400 as G4 P0 and M114 as ? on the wire")
+    assert live.post("/api/printer/command", json={"commands": ["M105", "M400", "M114"]}).status_code == 204
+    # a temperature query goes out as Grbl's status query, M400 as a dwell, M114 as "?"
+    wait_until(lambda: any(" ?$G*" in line for line in wire.sent()) and any(" G4 P0*" in line for line in wire.sent())
+               and any(line.split(" ", 1)[1].startswith("?*") for line in wire.sent() if " " in line),
+               message="M105 as ?$G, M400 as G4 P0 and M114 as ? on the wire")
+    assert not any(" M105*" in line or " M400*" in line or " M114*" in line for line in wire.sent())
