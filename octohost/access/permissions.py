@@ -22,15 +22,21 @@ _USE = (USER_GROUP,)
 
 
 class Permission:
-    __slots__ = ("key", "name", "description", "default_groups", "dangerous", "plugin")
+    """``needs``: what holding it provides and what having it takes (OctoPrint's needs): its own
+    key, or for a plugin permission that names ``roles`` and nested ``permissions``, those roles
+    and the nested permissions' needs. So a user granted it gets the nested permissions too, and
+    another permission whose needs are a subset of what the user's permissions provide is theirs."""
 
-    def __init__(self, key, name, description="", default_groups=(), dangerous=False, plugin=None):
+    __slots__ = ("key", "name", "description", "default_groups", "dangerous", "plugin", "needs")
+
+    def __init__(self, key, name, description="", default_groups=(), dangerous=False, plugin=None, needs=None):
         self.key = key
         self.name = name
         self.description = description
         self.default_groups = tuple(default_groups)
         self.dangerous = dangerous
         self.plugin = plugin
+        self.needs = frozenset(needs) if needs else frozenset({key})
 
     @property
     def role(self):
@@ -98,20 +104,57 @@ class PermissionRegistry:
 
     def __init__(self, plugin_manager=None):
         self._permissions = {p.key: p for p in CORE_PERMISSIONS}
+        self._derived = False  # whether any permission's needs are other than its own key
         if plugin_manager is not None:
             self._add_plugin_permissions(plugin_manager)
 
     def _add_plugin_permissions(self, plugin_manager):
+        pending = []
         for identifier, entries in plugin_manager.call("access.permissions"):
             for entry in entries or []:
                 key = entry.get("key") if isinstance(entry, dict) else None
                 if not isinstance(key, str) or not _PLUGIN_KEY_RE.match(key) or not entry.get("name"):
                     log.warning("plugin %s returned an invalid permission %r; skipped", identifier, entry)
                     continue
-                full_key = f"PLUGIN_{identifier.upper()}_{key.upper()}"
-                groups = [g for g in entry.get("default_groups") or [] if g in GROUPS]
-                self._permissions[full_key] = Permission(full_key, entry["name"], entry.get("description", ""),
-                                                         groups, bool(entry.get("dangerous")), identifier)
+                pending.append((identifier, entry))
+        # nested permissions may name another plugin's, registered later: resolve in passes, as
+        # OctoPrint does, until a pass makes no progress
+        while pending:
+            left = [(identifier, entry) for identifier, entry in pending if not self._add(identifier, entry)]
+            if len(left) == len(pending):
+                for identifier, entry in left:
+                    log.warning("plugin %s: permission %r names permissions that do not exist; skipped",
+                                identifier, entry.get("key"))
+                break
+            pending = left
+
+    def _add(self, identifier, entry):
+        nested = entry.get("permissions") or []
+        roles = entry.get("roles") or []
+        if not isinstance(nested, (list, tuple)) or not isinstance(roles, (list, tuple)):
+            return False
+        needs = set()
+        for name in nested:
+            permission = self._permissions.get(getattr(name, "key", name))
+            if permission is None:
+                return False
+            needs |= permission.needs
+        needs |= {f"role:plugin_{identifier}_{role}" for role in roles}
+        full_key = f"PLUGIN_{identifier.upper()}_{entry['key'].upper()}"
+        groups = [g for g in entry.get("default_groups") or [] if g in GROUPS]
+        self._permissions[full_key] = Permission(full_key, entry["name"], entry.get("description", ""), groups,
+                                                 bool(entry.get("dangerous")), identifier, needs or None)
+        self._derived = self._derived or bool(needs)
+        return True
+
+    def _closure(self, keys):
+        """Every permission whose needs what ``keys`` provide cover."""
+        if not self._derived:
+            return frozenset(keys)
+        provided = set()
+        for key in keys:
+            provided |= self._permissions[key].needs
+        return frozenset(p.key for p in self._permissions.values() if p.needs <= provided)
 
     def all(self):
         return list(self._permissions.values())
@@ -122,7 +165,7 @@ class PermissionRegistry:
     def for_groups(self, groups):
         if ADMIN_GROUP in groups:
             return frozenset(self._permissions)
-        return frozenset(p.key for p in self._permissions.values() if any(g in p.default_groups for g in groups))
+        return self._closure(p.key for p in self._permissions.values() if any(g in p.default_groups for g in groups))
 
     def for_user(self, user):
         """Effective permission keys of ``user`` (None: anonymous, the guests group)."""
@@ -131,7 +174,7 @@ class PermissionRegistry:
         keys = set(self.for_groups(user.groups)) | {k for k in user.permissions if k in self._permissions}
         if "ADMIN" in keys:
             return frozenset(self._permissions)
-        return frozenset(keys)
+        return self._closure(keys)
 
     def needs(self, groups, permission_keys):
         """OctoPrint's ``needs`` of a user or group record: its groups and its permissions' roles

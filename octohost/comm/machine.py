@@ -26,7 +26,7 @@ from .detect import candidate_baudrates, detect
 from .firmware import FirmwareReport
 from .jobcontrol import JobControl
 from .linelimit import check_length, max_command_length, split_lines
-from .phases import QUEUING, Phases, no_handlers
+from .phases import QUEUED, QUEUING, SENDING, SENT, Phases, no_handlers
 from .protocol import gcode_and_subcode, parse_at_command
 from .receiving import Receiver
 from .responses import OkHandler, Responses
@@ -115,12 +115,24 @@ class MachineCom:
         return open_transport(port, baudrate, self.config.receive_poll, plugin_manager=self.plugin_manager,
                               comm_instance=self, virtual_options=virtual_options)
 
+    def _plugin_transport(self):
+        """Before detecting: the ``serial.factory`` handlers asked with port ``AUTO`` or baud rate 0,
+        as OctoPrint asks them (only with the default transport factory; tests inject their own)."""
+        if self._open != self._open_transport or self.plugin_manager is None:
+            return None
+        from .transport import plugin_transport
+
+        self.transition(State.OPEN_SERIAL)
+        return plugin_transport(self.port, self.baudrate, self.config.receive_poll, self.plugin_manager, self)
+
     def _connect(self):
         if self._closed:
             return
         try:
             if self.port in (None, "AUTO") or not self.baudrate:
-                transport = self._detect()
+                transport = self._plugin_transport()
+                if transport is None:
+                    transport = self._detect()
                 if transport is None:
                     return
             else:
@@ -410,11 +422,30 @@ class MachineCom:
         if not self._fits(command):
             return False
         if force:
-            self.sender.send_now(command.cmd)
+            self._send_forced(command)
             return True
         if cmd_type is not None and self.sender.queue.has_type(cmd_type):
             return False
         return self.sender.enqueue([result for result in self.queue_phase(command) if self._fits(result)]) > 0
+
+    def _send_forced(self, command: Command) -> None:
+        """``force=True``: past the send queue at once, but through every phase, as OctoPrint sends a
+        forced command (queuing, queued, sending, sent; @ commands meet their handlers)."""
+        sender = self.sender
+        assert sender is not None  # (queue_command checked it)
+        for queued in self.queue_phase(command):
+            if not self._fits(queued):
+                continue
+            self.phases.notify(QUEUED, queued)
+            parsed = parse_at_command(queued.cmd) if queued.gcode is None else None
+            if parsed is not None:
+                self.at_command(SENDING, parsed[0], parsed[1], queued)
+                continue
+            rewritten = self.phases.sending(queued)
+            if rewritten is None or not self._fits(rewritten):
+                continue
+            sender.send_now(rewritten.cmd)
+            self.phases.notify(SENT, rewritten)
 
     def emergency_stop(self) -> bool:
         """M112: on the wire ahead of everything queued, then the connection closes with an error.

@@ -69,16 +69,13 @@ def open_transport(port: str | None, baudrate: int | None, read_timeout: float, 
     handler is logged and skipped), then ``VIRTUAL``, then URLs that pyserial knows
     (``socket://``, ``rfc2217://``, ``loop://``, ...), then a device path, opened and reported under
     the path as given (symlinks stay unresolved).
-    Port ``AUTO``/None and baud rate 0 must be resolved by detection first (see ``ports``).
+    Port ``AUTO``/None and baud rate 0 must be resolved by detection first (see ``ports``), after
+    asking the plugins with them (:func:`plugin_transport`).
     ``VIRTUAL`` uses ``virtual_options``, else the ``serial.virtual`` part of ``settings``, else defaults.
     """
-    if plugin_manager is not None:
-        for plugin_id, transport in run_handlers(
-                FACTORY_HOOK, plugin_manager.handlers(FACTORY_HOOK),
-                lambda factory: factory(comm_instance, port, baudrate, read_timeout), subject=port):
-            if transport is not None:
-                log.info("port %s opened by plugin %s", port, plugin_id)
-                return transport
+    transport = plugin_transport(port, baudrate, read_timeout, plugin_manager, comm_instance)
+    if transport is not None:
+        return transport
     if port is None or str(port).upper() == "AUTO":
         raise TransportError("no port given: detect one first (port AUTO) or choose one from the port list")
     if port == VIRTUAL_PORT:
@@ -95,6 +92,22 @@ def open_transport(port: str | None, baudrate: int | None, read_timeout: float, 
     if "://" in port:
         return _open_url(port, baudrate, read_timeout)
     return _open_device(port, baudrate, read_timeout)
+
+
+def plugin_transport(port: str | None, baudrate: int | None, read_timeout: float,
+                     plugin_manager: HandlerSource | None, comm_instance: Any = None) -> Any:
+    """The first ``comm.transport.serial.factory`` handler's transport for ``port`` at ``baudrate``, or
+    None. Asked also with port ``AUTO``/None and baud rate 0 before octohost detects anything, as
+    OctoPrint asks them: a plugin may find its printer its own way."""
+    if plugin_manager is None:
+        return None
+    for plugin_id, transport in run_handlers(
+            FACTORY_HOOK, plugin_manager.handlers(FACTORY_HOOK),
+            lambda factory: factory(comm_instance, port, baudrate, read_timeout), subject=port):
+        if transport is not None:
+            log.info("port %s opened by plugin %s", port, plugin_id)
+            return transport
+    return None
 
 
 def _open_url(url, baudrate, read_timeout):

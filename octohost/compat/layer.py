@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 #: attributes :func:`inject` owns; the manager's component injection leaves them alone
 OWN_ATTRIBUTES = frozenset({"settings", "plugin_manager", "file_manager"})
 
-_state = {"manager": None, "push": None, "permission_keys": None}
+_state = {"manager": None, "push": None, "permission_keys": None,
+          "overlays": {}}  # plugin identifier -> defaults other plugins' __plugin_settings_overlay__ add
 
 
 def current_manager():
@@ -88,7 +89,17 @@ class PluginSettings:
     def __init__(self, store, identifier, defaults=None):
         self._store = store
         self.plugin_key = identifier
-        self.defaults = copy.deepcopy(defaults or {})
+        self._own_defaults = copy.deepcopy(defaults or {})
+
+    @property
+    def defaults(self):
+        """The plugin's defaults under what ``__plugin_settings_overlay__`` of plugins put over them."""
+        overlay = _state["overlays"].get(self.plugin_key)
+        if not overlay:
+            return self._own_defaults
+        from octoprint.util import dict_merge
+
+        return dict_merge(self._own_defaults, overlay)
 
     def _stored(self, path):
         return self._store.get(".".join(["plugins", self.plugin_key] + path)) if path else \
@@ -265,10 +276,86 @@ class OctoPrintPluginManager:
 # -- load time ---------------------------------------------------------------------------------------
 
 
+#: documented OctoPrint hooks octohost accepts but never calls (their feature is not there): named in
+#: the log when a plugin registers one, so a plugin that silently does nothing can be explained
+NOT_CALLED_HOOKS = {
+    "timelapse.extensions": "octohost renders no timelapses",
+    "theming.login": "octohost's UI has its own login page",
+    "theming.dialog": "octohost's UI has its own dialogs",
+    "plugin.pluginmanager.reconnect_hooks": "octohost's plugin manager installs nothing",
+}
+
+
+def warn_uncalled_hooks(info):
+    for name in info.hooks:
+        reason = NOT_CALLED_HOOKS.get(name)
+        if reason:
+            log.warning("plugin %s: hook octoprint.%s is accepted but never called (%s)", info.identifier, name,
+                        reason)
+
+
+def apply_settings_overlay(info):
+    """``__plugin_settings_overlay__``: a settings tree a plugin lays over the defaults. Its
+    ``plugins.<id>`` parts become defaults of those plugins (whenever they load); octohost's own
+    settings take no overlay (their defaults are its schema's), which is logged."""
+    overlay = getattr(info.module, "__plugin_settings_overlay__", None)
+    if isinstance(overlay, (tuple, list)) and overlay:
+        overlay = overlay[0]  # (overlay, order): octohost applies them in load order
+    if overlay is None:
+        return
+    if not isinstance(overlay, dict):
+        log.warning("plugin %s: __plugin_settings_overlay__ is not a dict; ignored", info.identifier)
+        return
+    from octoprint.util import dict_merge
+
+    for key, value in overlay.items():
+        if key == "plugins" and isinstance(value, dict):
+            for identifier, tree in value.items():
+                if isinstance(tree, dict) and not identifier.startswith("_"):
+                    _state["overlays"][identifier] = dict_merge(_state["overlays"].get(identifier) or {}, tree)
+                else:
+                    log.warning("plugin %s: settings overlay plugins.%s is not supported; ignored",
+                                info.identifier, identifier)
+        else:
+            log.warning("plugin %s: settings overlay for %r is not supported (only plugins.<id>); ignored",
+                        info.identifier, key)
+
+
+class ConnectivityChecker:
+    """OctoPrint's connectivity checker as OctoPrint has it when the check is disabled: octohost makes
+    no outside calls to find out, and a disabled checker reports online (so plugins try)."""
+
+    enabled = False
+    online = True
+    host = port = None
+    interval = 0
+
+    def check_immediately(self, *args, **kwargs):
+        return self.online
+
+    def log_full_report(self, *args, **kwargs):
+        pass
+
+    def as_dict(self):
+        return {"online": self.online, "enabled": self.enabled, "host": self.host, "port": self.port,
+                "interval": self.interval}
+
+
+def stand_in_components():
+    """Components OctoPrint builds that octohost has no counterpart for: ``slicing_manager`` and
+    ``plugin_lifecycle_manager`` are None (no slicing, no installing from the UI), the
+    connectivity checker a disabled one. Injected into plugins as ``_<name>`` and handed to
+    ``printer.factory``, as in OctoPrint."""
+    return {"slicing_manager": None, "plugin_lifecycle_manager": None,
+            "connectivity_checker": ConnectivityChecker()}
+
+
 def inject(manager, info):
     """Give an OctoPrint plugin's implementation what OctoPrint gives it at load."""
     if _state["manager"] is not manager:
-        _state.update(manager=manager, permission_keys=None)
+        _state.update(manager=manager, permission_keys=None, overlays={})
+    warn_uncalled_hooks(info)
+    apply_settings_overlay(info)
     impl = info.implementation
     if impl is None:
         return
@@ -289,6 +376,30 @@ def inject(manager, info):
     impl._settings = PluginSettings(manager.settings, info.identifier, defaults)
     impl._data_folder = os.path.join(manager.settings.folder("data"), info.identifier)
     os.makedirs(impl._data_folder, exist_ok=True)
+
+
+def after_initialize(manager, info):
+    """What OctoPrint does once a settings plugin is initialized: migrate its stored settings when
+    ``get_settings_version()`` is newer than the stored ``_config_version`` (``on_settings_migrate
+    (target, current)``, then the new version is stored), ``on_settings_cleanup()``,
+    ``on_settings_initialized()``."""
+    from octoprint.plugin import SettingsPlugin
+
+    impl = info.implementation
+    if not isinstance(impl, SettingsPlugin) or not isinstance(impl._settings, PluginSettings):
+        return
+    try:
+        target = impl.get_settings_version()
+        if target is not None:
+            current = impl._settings.get_int([SettingsPlugin.config_version_key])
+            if current is None or current < target:
+                log.info("plugin %s: migrating its settings from version %s to %s", info.identifier, current, target)
+                impl.on_settings_migrate(target, current)
+                impl._settings.set_int([SettingsPlugin.config_version_key], target, force=True)
+        impl.on_settings_cleanup()
+        impl.on_settings_initialized()
+    except Exception:
+        log.exception("plugin %s: migrating or initializing its settings failed; ignored", info.identifier)
 
 
 # -- run time ----------------------------------------------------------------------------------------
@@ -387,6 +498,10 @@ def prepare_flask_app(app, manager):
         pass
     else:
         Babel(app)
+    _setup_flask_login(app)
+    from . import softwareupdate
+
+    softwareupdate.register(app, manager)
     for info in plugins:
         for blueprint in _plugin_blueprints(info):
             app.register_blueprint(blueprint)
@@ -427,6 +542,77 @@ def _plugin_blueprints(info):
         if count:
             blueprints.append(blueprint)
     return blueprints
+
+
+class FlaskLoginUser:
+    """An octohost user as Flask-Login's ``current_user`` and OctoPrint's MFA plugins see it."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, user):
+        self._user = user
+
+    @property
+    def is_active(self):
+        return bool(getattr(self._user, "active", True))
+
+    def get_id(self):
+        return self._user.name
+
+    def get_name(self):
+        return self._user.name
+
+    def __repr__(self):
+        return f"FlaskLoginUser({self._user.name!r})"
+
+
+def _setup_flask_login(app):
+    """``flask_login.current_user`` inside plugin views: the request's octohost identity."""
+    try:
+        from flask_login import LoginManager
+    except ImportError:
+        return
+    login_manager = LoginManager(app)
+
+    @login_manager.request_loader
+    def load(request):
+        from flask import g
+
+        identity = getattr(g, "identity", None)
+        user = getattr(identity, "user", None)
+        return FlaskLoginUser(user) if user is not None else None
+
+
+def check_mfa(manager, request, user, data):
+    """OctoPrint's second factor at a password login: None to go on, else the body of a 403 —
+    ``{"error", "mfa": [plugins]}`` when a plugin enabled for the user wants its credentials (the
+    client sends them along with the password, as ``mfa-<plugin>-token`` for mfa_totp), or
+    ``{"error", "mfa_error"}`` when they are wrong. One plugin's accepted credentials suffice."""
+    from octoprint.plugin import MfaPlugin
+    from octoprint.plugin.types import WrongMfaCredentials
+
+    plugins = [info for info in octoprint_plugins(manager) if isinstance(info.implementation, MfaPlugin)]
+    if not plugins:
+        return None
+    login_user = FlaskLoginUser(user)
+    wanted = []
+    for info in plugins:
+        impl = info.implementation
+        try:
+            if not impl.is_mfa_enabled(login_user):
+                continue
+            if impl.has_mfa_credentials(request, login_user, data):
+                return None
+            wanted.append(info.identifier)
+        except WrongMfaCredentials as exc:
+            return {"error": "Wrong two-factor authentication credentials", "mfa_error": str(exc)}
+        except Exception:  # a broken second factor must not let the login through
+            log.exception("plugin %s failed checking the second factor of %s", info.identifier, user.name)
+            return {"error": "Two-factor authentication failed", "mfa": [info.identifier]}
+    if wanted:
+        return {"error": "Two-factor authentication required", "mfa": wanted}
+    return None
 
 
 def prepare_jinja(environment):

@@ -100,7 +100,7 @@ class PluginManager:
             candidates += loader.bundled_candidates()
         if entry_points and not self.safe_mode:
             candidates += loader.entry_point_candidates()
-            candidates += _octoprint_candidates()
+            candidates += _octoprint_candidates(self.settings)
         if folder and not self.safe_mode:
             candidates += loader.folder_candidates(self.plugin_folder())
         for candidate in candidates:
@@ -250,6 +250,8 @@ class PluginManager:
             except Exception:
                 pass
             self.call_implementation(info, "initialize")
+            if info.origin == "octoprint":
+                _octoprint_after_initialize(self, info)
 
     def call_implementations(self, method: str, *args: Any, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call ``method`` on every loaded implementation that has it; errors are logged and skipped."""
@@ -343,11 +345,17 @@ class PluginManager:
             self.settings.set("plugins._disabled", sorted(disabled))
 
 
-def _octoprint_candidates() -> list[loader.Candidate]:
+def _octoprint_candidates(settings: Any) -> list[loader.Candidate]:
     """OctoPrint plugins (``octoprint.plugin`` entry points), via the compatibility layer."""
     from octohost.compat import discovery
 
-    return discovery.candidates()
+    return discovery.candidates(settings)
+
+
+def _octoprint_after_initialize(manager: PluginManager, info: PluginInfo) -> None:
+    from octohost.compat import layer
+
+    layer.after_initialize(manager, info)
 
 
 def _octoprint_own_attributes() -> frozenset[str]:

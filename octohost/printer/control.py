@@ -16,8 +16,10 @@ from .interface import PrinterInterface
 MAX_TEMPERATURE = 500
 MAX_TEMPERATURE_OFFSET = 50
 MAX_EXTRUDE_LENGTH = 1000
-FEED_RATE_LIMITS = (10, 500)
-FLOW_RATE_LIMITS = (10, 200)
+# percent; OctoPrint's printer takes anything from 1 (0.01 as a float) up, as plugins expect
+# (a slow-motion first layer at 5%); the tops keep a typo from sending M220 S9000
+FEED_RATE_LIMITS = (1, 500)
+FLOW_RATE_LIMITS = (1, 200)
 
 _TEMPERATURE_GCODES = {"M104": "tool", "M109": "tool", "M140": "bed", "M190": "bed",
                        "M141": "chamber", "M191": "chamber"}

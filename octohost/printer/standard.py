@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import threading
+import weakref
 
 from octohost.comm import ports
 from octohost.comm.callback import CommCallback
@@ -58,7 +59,31 @@ def _default_comm_factory(*args, **kwargs):
     return MachineCom(*args, **kwargs)
 
 
+class _ClassOrInstanceMethod:
+    """A method that also answers on the class: OctoPrint declares ``get_connection_options`` a
+    classmethod and calls ``printer.__class__.get_connection_options()`` (so do plugins); the
+    options need the settings, so on the class it answers for the printer built last."""
+
+    def __init__(self, function):
+        self.function = function
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance, owner):
+        if instance is None:
+            running = owner._built_last()
+            if running is None:
+                raise RuntimeError(f"{owner.__name__}.get_connection_options(): no printer has been built yet")
+            instance = running
+        return self.function.__get__(instance, owner)
+
+
 class Printer(SdCardOperations, PrinterInterface, CommCallback):
+    _last = None  # weak reference to the printer built last (see _ClassOrInstanceMethod)
+
+    @classmethod
+    def _built_last(cls):
+        return Printer._last() if Printer._last is not None else None
+
     def __init__(self, settings, plugin_manager, event_bus, printer_profile_manager, file_manager=None,
                  history=None, recovery=None, comm_factory=None, update_interval=0.5):
         self._settings = settings
@@ -106,6 +131,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self._sampler = CurrentDataSampler(self._sample, self._dispatcher.post_current, interval=update_interval,
                                            tick=self._tick, active=self._busy)
         self._sampler.start()
+        Printer._last = weakref.ref(self)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -129,6 +155,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
 
     # -- connection ----------------------------------------------------------------------------
 
+    @_ClassOrInstanceMethod
     def get_connection_options(self, *args, **kwargs):
         return {
             "ports": ports.list_ports(self._settings, self._plugin_manager),

@@ -51,10 +51,12 @@ HEAP_TRIM_DELAY = 15
 _JOB_ENDS = (Events.PRINT_DONE, Events.PRINT_FAILED, Events.PRINT_CANCELLED)
 
 
-def _plugin_routes(context):
-    """Routes and body sizes from the ``server.http.routes`` / ``server.http.bodysize`` hooks."""
+def _plugin_routes(context, core_routes, core_sizes):
+    """Routes and body sizes from the ``server.http.routes`` / ``server.http.bodysize`` hooks, which
+    get (a copy of) the current lists as in OctoPrint: ``(path, handler, kwargs)`` routes and
+    ``(method, path pattern, size)`` limits."""
     routes, rules = [], []
-    for identifier, entries in context.plugin_manager.call("server.http.routes", []):
+    for identifier, entries in context.plugin_manager.call("server.http.routes", list(core_routes)):
         for entry in entries or []:
             try:
                 path, handler, kwargs = entry
@@ -64,7 +66,7 @@ def _plugin_routes(context):
                 log.warning("plugin %s returned an invalid route %r; skipped", identifier, entry)
                 continue
             routes.append((f"/plugin/{identifier}/{path.lstrip('/')}", handler, kwargs))
-    for identifier, entries in context.plugin_manager.call("server.http.bodysize", []):
+    for identifier, entries in context.plugin_manager.call("server.http.bodysize", list(core_sizes)):
         for entry in entries or []:
             try:
                 method, path, size = entry
@@ -139,9 +141,8 @@ class Server:
     def make_application(self):
         c = self.context
         wsgi = tornado.wsgi.WSGIContainer(create_api_app(c), executor=self._executor)
-        plugin_routes, rules = _plugin_routes(c)
         uploads = self.settings.folder("uploads")
-        routes = plugin_routes + _ui_routes(c) + c.push.urls + [
+        core = _ui_routes(c) + c.push.urls + [
             (r"/api/files/(local|sdcard)", UploadHandler,
              {"context": c, "wsgi": wsgi, "token": c.upload_token, "temp_folder": c.upload_temp_folder}),
             (r"/downloads/files/local/(.*)", DownloadHandler, {"path": uploads, "context": c}),
@@ -153,8 +154,11 @@ class Server:
               "permission": "ADMIN", "json_too": True}),
             (r"/(api|plugin)/.*", tornado.web.FallbackHandler, {"fallback": wsgi}),
         ]
-        rules.append(BodySizeRule("POST", r"/api/files/(local|sdcard)", UPLOAD_CONNECTION_LIMIT))
-        rules.append(BodySizeRule("POST", r"/plugin/backup/restore", UPLOAD_CONNECTION_LIMIT))
+        core_sizes = [("POST", r"/api/files/(local|sdcard)", UPLOAD_CONNECTION_LIMIT),
+                      ("POST", r"/plugin/backup/restore", UPLOAD_CONNECTION_LIMIT)]
+        plugin_routes, rules = _plugin_routes(c, core, core_sizes)
+        routes = plugin_routes + core
+        rules += [BodySizeRule(*size) for size in core_sizes]
         return tornado.web.Application(routes, debug=False, compress_response=True,
                                        default_handler_class=NotFoundHandler), rules
 

@@ -58,6 +58,8 @@ def build_context(settings, host="127.0.0.1", port=0, debug=False, safe_mode=Fal
     components["printer_profile_manager"] = profile_manager
     file_manager = FileManager(settings, plugin_manager, event_bus, profile_manager)
     components["file_manager"] = file_manager
+    components["analysis_queue"] = file_manager.analysis
+    components.update(octoprint_layer.stand_in_components())  # what OctoPrint also hands printer.factory
     components["printer"] = printer = create_printer(components)
 
     octoprint_layer.start(plugin_manager, components)

@@ -47,8 +47,10 @@ def _component(app_context, name, default=None):
 
 
 def _core_rule(type_name):
+    # a generic template is <id>.jinja2, as in OctoPrint; the other types are <id>_<type>.jinja2
+    suffix = "" if type_name == "generic" else f"_{type_name}"
     return {
-        "template": lambda plugin_id: f"{plugin_id}_{type_name}.jinja2",
+        "template": lambda plugin_id: f"{plugin_id}{suffix}.jinja2",
         "div": lambda plugin_id: f"{type_name}_plugin_{plugin_id}",
         "to_entry": lambda config: (config["name"], config),
         "mandatory": (),
@@ -71,6 +73,7 @@ class PluginUi:
     def __init__(self, info):
         self.identifier = info.identifier
         self.name = info.name
+        self.origin = info.origin
         impl = info.implementation
         base = os.path.dirname(info.path) if info.path and os.path.isfile(info.path) else info.path
         self.template_folder = self._call(impl, "get_template_folder") or _existing(base, "templates")
@@ -233,6 +236,9 @@ class PageRenderer:
             "static_url": self.static_url,
             "plugin_assets": {"js": [u for p in self.plugins for u in p.asset_urls("js")],
                               "css": [u for p in self.plugins for u in p.asset_urls("css")]},
+            # jQuery, Knockout and the view-model bridge, only for OctoPrint plugins' scripts
+            "octoprint_viewmodels": any(p.origin == octoprint_layer.ORIGIN and p.asset_urls("js")
+                                        for p in self.plugins),
             "client_config": {"version": self.version, "settingsSchema": self.form_schema,
                               # the UI asks /api/server about setup only then: afterwards it is 403
                               # without a login, as in OctoPrint

@@ -89,6 +89,8 @@ SCHEMA = Section(
                          "loops' ok -> next line turnaround short while the web server is busy."),
         secretKey=S(None, "Secret for session cookies; generated and stored on first start.", types=(str,)),
         allowCrossOrigin=S(False, "Answer CORS preflights so browser apps on other origins can call the API."),
+        seenWizards=S({}, "OctoPrint plugins' wizards finished through /api/setup/wizard: identifier -> wizard "
+                          "version (as OctoPrint's setting)."),
         push=Section(
             "The push socket (/sockjs) that the UI and apps keep open.",
             maxQueuedBytes=S(256 * 1024, "A client with more than this many bytes waiting for it (unread) for "
@@ -295,6 +297,8 @@ SCHEMA = Section(
         "Plugins: per-plugin settings under their identifier.",
         open=True,
         _disabled=S([], "Identifiers of plugins that are not loaded.", item_type=str),
+        _forcedCompatible=S([], "Identifiers of OctoPrint plugins loaded although their __plugin_pythoncompat__ "
+                                "excludes this Python (as OctoPrint's setting of that name).", item_type=str),
     ),
 )
 

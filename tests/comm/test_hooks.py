@@ -217,3 +217,62 @@ __plugin_hooks__ = {"octoprint.comm.protocol.gcode.received": received}
     assert "plugin bad raised in the comm.protocol.gcode.received hook" in caplog.text
     assert "plugin bad took" in caplog.text
     assert comm.get_state() == "OPERATIONAL"
+
+
+def test_serial_factory_hook_is_asked_with_auto_and_baud_rate_0_before_detection(plugins, machine):
+    manager = plugins({"p.py": '''
+from octohost.comm.virtual import VirtualPrinter
+asked = []
+def factory(comm, port, baudrate, read_timeout, *args, **kwargs):
+    asked.append((port, baudrate))
+    if port != "AUTO" or baudrate != 0:
+        return None
+    printer = VirtualPrinter()
+    printer.timeout = read_timeout
+    return printer
+__plugin_hooks__ = {"octoprint.comm.transport.serial.factory": factory}
+'''})
+    comm, _ = machine(port="AUTO", baudrate=0, plugin_manager=manager)
+    # the plugin found its printer itself: nothing was detected, no other port was tried
+    assert manager.plugins["p"].module.asked == [("AUTO", 0)]
+    assert comm.get_transport() is not None
+
+
+PHASE_LOG = '''
+log = []
+def phase(comm, phase, cmd, cmd_type, gcode, subcode=None, tags=None, *args, **kwargs):
+    log.append((phase, cmd))
+    if phase == "queuing" and gcode == "M117" and "forced" in cmd:
+        return "M117 forced, rewritten"
+    if phase == "sending" and gcode == "M300":
+        return None,
+
+__plugin_hooks__ = {"octoprint.comm.protocol.gcode." + name: phase
+                    for name in ("queuing", "queued", "sending", "sent")}
+'''
+
+
+def test_forced_commands_go_through_every_gcode_phase(plugins, machine, wait_for):
+    manager = plugins({"p.py": PHASE_LOG})
+    comm, _ = machine(plugin_manager=manager)
+    assert comm.send_command("M117 forced", force=True)
+    assert comm.send_command("M300 S440", force=True)  # suppressed in the sending phase
+    wait_for(lambda: "M117 forced, rewritten" in comm.get_transport().accepted)
+    log = manager.plugins["p"].module.log
+    assert [entry for entry in log if "forced" in entry[1]] == [
+        ("queuing", "M117 forced"), ("queued", "M117 forced, rewritten"), ("sending", "M117 forced, rewritten"),
+        ("sent", "M117 forced, rewritten")]
+    assert [phase for phase, cmd in log if cmd == "M300 S440"] == ["queuing", "queued", "sending"]
+    assert "M300 S440" not in comm.get_transport().accepted
+
+
+def test_m112_skips_every_gcode_phase(plugins, machine, wait_for):
+    # pinned: the emergency stop goes out at once, past the queue and every plugin (a plugin must not
+    # be able to delay or drop it), with heaters off after it; OctoPrint sends it past the queue too
+    manager = plugins({"p.py": PHASE_LOG})
+    comm, _ = machine(plugin_manager=manager)
+    before = len(manager.plugins["p"].module.log)
+    assert comm.send_command("M112", force=True)
+    wait_for(lambda: comm.is_error() or comm.get_state() in ("CLOSED_WITH_ERROR", "CLOSED"))
+    after = manager.plugins["p"].module.log[before:]
+    assert not [entry for entry in after if entry[1].startswith(("M112", "M104", "M140"))]

@@ -15,6 +15,7 @@ import textwrap
 import pytest
 import requests
 
+import octoprint_setuptools
 from octohost.access.users import UserManager
 from octohost.compat import discovery
 from octohost.plugin import PluginManager
@@ -39,8 +40,12 @@ def octoprint_plugins_folder():
     target = _install_dir()
     done = os.path.join(target, ".installed")
     if not os.path.exists(done):
-        result = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", target,
-                                 "-r", REQUIREMENTS], capture_output=True, text=True, timeout=300)
+        # the build backend runs in a subprocess and imports octohost's octoprint_setuptools
+        root = os.path.dirname(os.path.dirname(os.path.abspath(octoprint_setuptools.__file__)))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+        result = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--use-pep517",
+                                 "--no-build-isolation", "--target", target, "-r", REQUIREMENTS],
+                                capture_output=True, text=True, timeout=300, env=env)
         assert result.returncode == 0, f"installing the test plugins failed:\n{result.stdout}\n{result.stderr}"
         open(done, "w").close()
     return target
@@ -61,6 +66,7 @@ class Live:
         self.context = server.context
         self.session = requests.Session()
         self.session.headers["X-Api-Key"] = key
+        self.password = PASSWORD  # the admin's (user "admin")
 
     def get(self, path, **kwargs):
         return self.session.get(self.url + path, timeout=30, **kwargs)
@@ -69,12 +75,21 @@ class Live:
         return self.session.post(self.url + path, timeout=30, **kwargs)
 
 
+def _forget_plugin_modules(folder):
+    """Each server imports the plugins afresh: their implementations are module-level objects that
+    keep state (mfa_totp's enrolments) and are initialized once."""
+    for name, module in list(sys.modules.items()):
+        if (getattr(module, "__file__", None) or "").startswith(folder):
+            del sys.modules[name]
+
+
 @pytest.fixture
 def live_octoprint(tmp_path, octoprint_plugins):
     """Start octohost with every installed OctoPrint plugin loaded; ``start(connect_virtual=...)``."""
     servers = []
 
     def start(connect_virtual=True, settings_values=None):
+        _forget_plugin_modules(octoprint_plugins)
         settings = Settings(str(tmp_path / f"base{len(servers)}"))
         for key, value in (settings_values or {}).items():
             settings.set(key, value)
@@ -82,7 +97,7 @@ def live_octoprint(tmp_path, octoprint_plugins):
         users.add_user("admin", PASSWORD, admin=True)
         key = users.get_or_create_api_key("admin")
         plugin_manager = PluginManager(settings)
-        for candidate in discovery.candidates():
+        for candidate in discovery.candidates(settings):
             plugin_manager.load_candidate(candidate)
         server = Server(settings, host="127.0.0.1", port=0, plugin_manager=plugin_manager,
                         connect_virtual=connect_virtual)
@@ -93,6 +108,7 @@ def live_octoprint(tmp_path, octoprint_plugins):
     yield start
     for server in servers:
         server.stop()
+    _forget_plugin_modules(octoprint_plugins)
 
 
 @pytest.fixture
@@ -103,7 +119,9 @@ def fake_dist(tmp_path, monkeypatch):
 
     def add(dist, entry_name, module, source):
         (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
-        info = tmp_path / f"{dist}-1.0.dist-info"
+        # the folder name carries the normalized name (a '-' would end it: two dists named
+        # OctoPrint-X and OctoPrint-Y would both read as "OctoPrint" and one would be hidden)
+        info = tmp_path / f"{dist.replace('-', '_')}-1.0.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
         (info / "entry_points.txt").write_text(f"[octoprint.plugin]\n{entry_name} = {module}\n")

@@ -116,3 +116,71 @@ def test_gcode_hooks_see_octoprints_tags_on_the_hello_and_api_commands(fake_dist
     assert seen[0][0].startswith("M110") and "trigger:comm.say_hello" in seen[0][1]
     assert ["M117 hi", ["api:printer.command", "source:api"]] in seen
     assert any(cmd.startswith("G28") and {"api:printer.printhead", "source:api"} <= set(tags) for cmd, tags in seen)
+
+
+GUARDED = '''
+import flask
+import octoprint.plugin
+from octoprint.access.permissions import Permissions
+from octoprint.server import admin_permission
+from octoprint.server.util.flask import get_json_command_from_request, no_firstrun_access, restricted_access
+
+
+class Guarded(octoprint.plugin.BlueprintPlugin):
+    def is_blueprint_protected(self):
+        return False  # the decorators alone guard the routes
+
+    @octoprint.plugin.BlueprintPlugin.route("/open", methods=["GET"])
+    def open(self):
+        return "open"
+
+    @octoprint.plugin.BlueprintPlugin.route("/login", methods=["GET"])
+    @restricted_access
+    def login(self):
+        return "logged in"
+
+    @octoprint.plugin.BlueprintPlugin.route("/settings", methods=["GET"])
+    @no_firstrun_access
+    @Permissions.SETTINGS.require(403)
+    def settings(self):
+        return "settings"
+
+    @octoprint.plugin.BlueprintPlugin.route("/admin", methods=["GET"])
+    def admin(self):
+        with admin_permission.require(http_exception=403):
+            return "admin"
+
+    @octoprint.plugin.BlueprintPlugin.route("/command", methods=["POST"])
+    @restricted_access
+    def command(self):
+        command, data, response = get_json_command_from_request(flask.request, {"go": ["speed"]})
+        if response is not None:
+            return response
+        return flask.jsonify(command=command, speed=data["speed"])
+
+
+__plugin_pythoncompat__ = ">=3.7,<4"
+__plugin_implementation__ = Guarded()
+'''
+
+
+def test_blueprint_permission_and_login_decorators_guard_plugin_routes(fake_dist, live_octoprint):
+    fake_dist("OctoPrint-Guarded", "guarded", "octoprint_guarded_mod", GUARDED)
+    live = live_octoprint(connect_virtual=False)
+    live.context.user_manager.add_user("operator", "operator-pw")
+    operator = live.session.__class__()
+    operator.headers["X-Api-Key"] = live.context.user_manager.get_or_create_api_key("operator")
+    anonymous = live.session.__class__()
+
+    def status(session, path, **kwargs):
+        method = session.post if "json" in kwargs else session.get
+        return method(live.url + "/plugin/guarded" + path, timeout=30, **kwargs).status_code
+
+    assert [status(anonymous, p) for p in ("/open", "/login", "/settings", "/admin")] == [200, 403, 403, 403]
+    assert [status(operator, p) for p in ("/open", "/login", "/settings", "/admin")] == [200, 200, 403, 403]
+    assert [status(live.session, p) for p in ("/open", "/login", "/settings", "/admin")] == [200, 200, 200, 200]
+    assert live.post("/plugin/guarded/command", json={"command": "go", "speed": 3}).json() == \
+        {"command": "go", "speed": 3}
+    assert status(live.session, "/command", json={"command": "go"}) == 400
+    assert status(live.session, "/command", json={"command": "fly"}) == 400
+    assert status(anonymous, "/command", json={"command": "go", "speed": 3}) == 403

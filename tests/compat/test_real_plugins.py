@@ -6,6 +6,7 @@ endpoint, its messages on the push socket, its settings through ``/api/settings`
 
 import json
 import threading
+import time
 
 import pytest
 import websocket
@@ -180,3 +181,61 @@ def test_the_web_ui_renders_with_the_plugins_templates(live_octoprint):
     assert page.status_code == 200, page.text[:500]
     # firmware_check's sidebar template, which calls _() (gettext), is in the page
     assert "Learn more..." in page.text
+
+
+def test_file_checks_wizard_through_api_setup_wizard(live_octoprint):
+    live = live_octoprint(connect_virtual=False)
+    uploads = live.context.settings.folder("uploads")
+    with open(f"{uploads}/old.gcode", "w", encoding="utf-8") as f:  # there before the plugin
+        f.write("G28\n")
+    state = live.get("/api/setup/wizard")
+    assert state.status_code == 200, state.text
+    # its wizard (a full check of existing files) is wanted: grep is there, files were never checked
+    assert state.json()["file_check"] == {"required": True, "details": {}, "version": 1, "ignored": False}
+    assert live.post("/api/setup/wizard", json={"handled": "file_check"}).status_code == 400
+    assert live.post("/api/setup/wizard", json={"handled": ["file_check"]}).status_code == 204
+    assert live.context.settings.get("server.seenWizards") == {"file_check": 1}
+    assert live.get("/api/setup/wizard").json()["file_check"]["ignored"] is True
+    anonymous = live.session.__class__()
+    assert anonymous.get(live.url + "/api/setup/wizard", timeout=30).status_code == 401
+
+
+def test_mfa_totp_enrols_through_its_api_and_guards_the_password_login(live_octoprint):
+    pyotp = pytest.importorskip("pyotp")
+    live = live_octoprint(connect_virtual=False)
+    # its API knows the caller through flask_login.current_user
+    assert live.get("/api/plugin/mfa_totp").json() == {"active": False}
+    secret = live.post("/api/plugin/mfa_totp", json={"command": "enroll"}).json()["key"]
+    totp = pyotp.TOTP(secret)
+    activated = live.post("/api/plugin/mfa_totp", json={"command": "activate", "token": totp.now()})
+    assert activated.status_code == 200, activated.text
+    assert live.get("/api/plugin/mfa_totp").json() == {"active": True}
+
+    def login(**extra):
+        body = {"user": "admin", "pass": live.password, **extra}
+        return live.session.__class__().post(live.url + "/api/login", json=body, timeout=30)
+
+    asked = login()
+    assert asked.status_code == 403
+    assert asked.json() == {"error": "Two-factor authentication required", "mfa": ["mfa_totp"]}
+    wrong = login(**{"mfa-mfa_totp-token": "000000" if totp.now() != "000000" else "111111"})
+    assert wrong.status_code == 403 and wrong.json()["mfa_error"] == "Invalid token"
+    # the next code (the one used to activate is refused as a replay)
+    good = login(**{"mfa-mfa_totp-token": totp.at(time.time() + 30)})
+    assert good.status_code == 200, good.text
+    assert good.json()["name"] == "admin"
+
+
+def test_grbl_plugin_forced_compatible_translates_commands_on_the_wire(live_octoprint):
+    # (2018, no __plugin_pythoncompat__: Python 3 clean, so it runs once named in _forcedCompatible)
+    live = live_octoprint(connect_virtual=False,
+                          settings_values={"plugins._forcedCompatible": ["octoprint-grbl-plugin"]})
+    listed = {p["key"]: p for p in live.get("/plugin/pluginmanager/plugins").json()["plugins"]}
+    assert listed["octoprint-grbl-plugin"]["loaded"], listed["octoprint-grbl-plugin"]["error"]
+    wire = _connect(live)
+    assert live.post("/api/printer/command", json={"commands": ["M105", "M400", "M114"]}).status_code == 204
+    # a temperature query goes out as Grbl's status query, M400 as a dwell, M114 as "?"
+    wait_until(lambda: any(" ?$G*" in line for line in wire.sent()) and any(" G4 P0*" in line for line in wire.sent())
+               and any(line.split(" ", 1)[1].startswith("?*") for line in wire.sent() if " " in line),
+               message="M105 as ?$G, M400 as G4 P0 and M114 as ? on the wire")
+    assert not any(" M105*" in line or " M400*" in line or " M114*" in line for line in wire.sent())

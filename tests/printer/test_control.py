@@ -77,6 +77,10 @@ def test_feed_and_flow_rates():
     assert control.feed_rate(100) == ["M220 S100"]
     assert control.feed_rate(0.9) == ["M220 S90"]
     assert control.flow_rate(1.05) == ["M221 S105"]
+    # below 10%, as OctoPrint's printer takes them (its minimum is 1)
+    assert control.feed_rate(5) == ["M220 S5"]
+    assert control.feed_rate(0.05) == ["M220 S5"]
+    assert control.flow_rate(1) == ["M221 S1"]
     for bad in (0, 9000, "100", None, True, float("inf")):
         with pytest.raises(ValueError):
             control.feed_rate(bad)

@@ -37,6 +37,20 @@ def test_connect_and_disconnect_events_and_connection(stack):
     assert {"state_id": "OPERATIONAL", "state_string": "Operational"} in stack.recorder.payloads("PrinterStateChanged")
 
 
+def test_connection_options_answer_on_the_class_as_octoprints_classmethod(stack):
+    # OctoPrint (and plugins) call printer.__class__.get_connection_options()
+    options = type(stack.printer).get_connection_options()
+    assert options == stack.printer.get_connection_options()
+    assert "VIRTUAL" in options["ports"] and options["baudrates"]
+
+
+def test_rates_below_ten_percent_reach_the_printer_as_octoprint_sends_them(stack):
+    stack.printer.feed_rate(5)
+    stack.printer.flow_rate(0.02)
+    marker_sync(stack, "rates")
+    assert {"M220 S5", "M221 S2"} <= set(stack.accepted())
+
+
 def test_handle_connect_hook_can_stop_the_connect(make_stack):
     calls = []
 

@@ -62,8 +62,10 @@ def make_plugin(record, marker):
         "octoprint.access.permissions": lambda *a, **k: [{"key": "run", "name": "Run it", "default_groups": ["users"]},
                                                          {"key": "bad key!", "name": "x"}],
         "octoprint.accesscontrol.keyvalidator": keyvalidator,
-        "octoprint.server.http.routes": lambda routes, *a, **k: [(r"/hello", HelloHandler, {})],
-        "octoprint.server.http.bodysize": lambda sizes, *a, **k: [("POST", r"/hello", 10)],
+        "octoprint.server.http.routes": lambda routes, *a, **k: record.append(("routes", routes)) or [
+            (r"/hello", HelloHandler, {})],
+        "octoprint.server.http.bodysize": lambda sizes, *a, **k: record.append(("sizes", sizes)) or [
+            ("POST", r"/hello", 10)],
         "octoprint.server.http.access_validator": access_validator,
         "octoprint.server.api.before_request": before_request,
         "octoprint.server.api.after_request": after_request,
@@ -89,6 +91,11 @@ def test_http_hooks(start_server, tmp_path):
     assert requests.get(url + "/plugin/demo/hello", timeout=10).text == "hello"
     assert requests.post(url + "/plugin/demo/hello", data=b"12345", timeout=10).text == "got 5"
     assert requests.post(url + "/plugin/demo/hello", data=b"x" * 100, timeout=10).status_code == 413
+    # the hooks got the current lists, as OctoPrint hands them over
+    routes = next(value for name, value in record if name == "routes")
+    assert r"/downloads/files/local/(.*)" in [path for path, handler, kwargs in routes]
+    sizes = next(value for name, value in record if name == "sizes")
+    assert ("POST", r"/api/files/(local|sdcard)") in [(method, path) for method, path, size in sizes]
 
     running.post("/api/files/local", files={"file": ("secret.gcode", b"G1\n")})
     running.post("/api/files/local", files={"file": ("open.gcode", b"G1\n")})

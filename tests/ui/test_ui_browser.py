@@ -232,7 +232,7 @@ def test_connect_to_the_virtual_printer(page):
 
 
 def test_upload_by_the_file_input(page, gcode_file):
-    page.set_input_files("#upload-input", str(gcode_file))
+    page.set_input_files("#gcode_upload", str(gcode_file))
     item = page.wait_for_selector('#file-list li[data-path="calibration_cube.gcode"]')
     assert "calibration_cube.gcode" in item.inner_text()
     files = api_get(page, "/api/files/local")
@@ -513,7 +513,7 @@ def test_history_lists_the_cancelled_print(page, cancelled_print):
 def test_slicer_thumbnail_loads_in_the_file_list(page, tmp_path):
     path = tmp_path / "with_preview.gcode"
     path.write_text(gcode_with_thumbnail())
-    page.set_input_files("#upload-input", str(path))
+    page.set_input_files("#gcode_upload", str(path))
     page.wait_for_selector('#file-list li[data-path="with_preview.gcode"]')
     page.click('#file-list li[data-path="with_preview.gcode"] .file-name')
     image = '#file-list li[data-path="with_preview.gcode"] img.thumbnail'

@@ -10,6 +10,7 @@ import threading
 from flask import Blueprint, jsonify, request
 
 from octohost.access.users import UserError
+from octohost.compat import layer as octoprint_layer
 from octohost.events import Events
 
 from .access import legacy_roles
@@ -120,6 +121,9 @@ def login():
     user = checked_password(name, password)
     if user is None:
         raise ApiError(403, "Invalid credentials")
+    refusal = octoprint_layer.check_mfa(c.plugin_manager, request, user, data)  # OctoPrint's MfaPlugin
+    if refusal is not None:
+        return jsonify(refusal), 403
     return start_session(user, "password", remember)
 
 

@@ -73,3 +73,55 @@ def plugin_command(identifier):
     if missing:
         raise ApiError(400, f"command {command} needs {', '.join(missing)}")
     return _answer(info, "on_api_command", command, data)
+
+
+# -- /api/setup/wizard: OctoPrint plugins' WizardPlugin --------------------------------------------
+
+
+def _wizard_plugins():
+    from octoprint.plugin import WizardPlugin
+
+    return [info for info in octoprint_plugins(ctx().plugin_manager) if isinstance(info.implementation, WizardPlugin)]
+
+
+@blueprint.route("/api/setup/wizard")
+def wizard_state():
+    """``{identifier: {required, details, version, ignored}}`` of each wizard plugin (admins only:
+    octohost's first run is the admin account alone)."""
+    from octoprint.plugin import WizardPlugin
+
+    if not identity().has("ADMIN"):
+        deny()
+    seen = ctx().settings.get("server.seenWizards") or {}
+    result = {}
+    for info in _wizard_plugins():
+        impl = info.implementation
+        try:
+            result[info.identifier] = {"required": bool(impl.is_wizard_required()),
+                                       "details": impl.get_wizard_details(), "version": impl.get_wizard_version(),
+                                       "ignored": WizardPlugin.is_wizard_ignored(seen, impl)}
+        except Exception:
+            log.exception("plugin %s: fetching its wizard details failed; left out", info.identifier)
+    return result
+
+
+@blueprint.route("/api/setup/wizard", methods=["POST"])
+def wizard_finish():
+    """``{"handled": [identifier, ...]}``: ``on_wizard_finish(handled)`` for every wizard plugin,
+    and the handled ones' versions remembered in ``server.seenWizards``."""
+    if not identity().has("ADMIN"):
+        deny()
+    handled = json_body().get("handled")
+    if not isinstance(handled, list) or not all(isinstance(name, str) for name in handled):
+        raise ApiError(400, "handled must be a list of plugin identifiers")
+    seen = dict(ctx().settings.get("server.seenWizards") or {})
+    for info in _wizard_plugins():
+        impl = info.implementation
+        try:
+            impl.on_wizard_finish(info.identifier in handled)
+            if info.identifier in handled:
+                seen[info.identifier] = impl.get_wizard_version()
+        except Exception:
+            log.exception("plugin %s: finishing its wizard failed; ignored", info.identifier)
+    ctx().settings.set("server.seenWizards", seen)
+    return "", 204

@@ -183,6 +183,8 @@ BODIES = {
     "maintenance.delete_backup": {"DELETE": None},
     "maintenance.restore": {"POST": fields(path=st.sampled_from(["missing.zip", "../config.yaml", ""]) | nasty_text())},
     "maintenance.system_info": {"GET": None},
+    "pluginapi.wizard_state": {"GET": None},
+    "pluginapi.wizard_finish": {"POST": fields({"handled": st.lists(plain_text, max_size=5)})},
 }
 
 #: query parameters an endpoint reads (every request may also carry ``apikey`` and random extras)

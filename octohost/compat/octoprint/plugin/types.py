@@ -143,7 +143,21 @@ class WizardPlugin(OctoPrintPlugin, ReloadNeedingPlugin):
 
     @classmethod
     def is_wizard_ignored(cls, seen_wizards, implementation):
-        return False
+        """OctoPrint's rule: ignored once seen, unless its version is newer than the one seen."""
+        if not isinstance(implementation, cls):
+            return True
+        name = implementation._identifier
+        if name not in (seen_wizards or {}):
+            return False
+        seen, current = seen_wizards[name], implementation.get_wizard_version()
+        if current is None:
+            return True
+        if seen is None:
+            return False
+        try:
+            return current <= seen
+        except TypeError:
+            return False
 
 
 class SimpleApiPlugin(OctoPrintPlugin):

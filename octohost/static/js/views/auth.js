@@ -85,18 +85,33 @@ async function submitFirstRun(event) {
   }
 }
 
+// Second factors of OctoPrint MFA plugins: the server names them in its 403; the code goes along
+// with the password as "mfa-<plugin>-token", as OctoPrint's login dialog sends it.
+let mfaPlugins = [];
+
 async function submitLogin(event) {
   event.preventDefault();
   const form = event.target;
   const error = $("#login-error");
+  const body = { user: form.user.value.trim(), pass: form.pass.value, remember: form.remember.checked };
+  for (const plugin of mfaPlugins) body[`mfa-${plugin}-token`] = form.mfa.value.trim();
   try {
-    const user = await api.post("/api/login", {
-      user: form.user.value.trim(), pass: form.pass.value, remember: form.remember.checked,
-    });
+    const user = await api.post("/api/login", body);
     formError(error, "");
     form.pass.value = "";
+    form.mfa.value = "";
+    mfaPlugins = [];
+    show($("#login-mfa"), false);
     loggedIn(user);
   } catch (exc) {
+    const answer = exc.body || {};
+    if (exc.status === 403 && (answer.mfa || answer.mfa_error)) {
+      if (answer.mfa) mfaPlugins = answer.mfa;
+      show($("#login-mfa"), true);
+      $("#login-mfa-token").focus();
+      formError(error, answer.mfa_error || "Enter the code of your two-factor authentication.");
+      return;
+    }
     formError(error, exc.status === 403 ? "Wrong user name or password." : exc.message);
   }
 }

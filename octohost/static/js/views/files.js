@@ -244,14 +244,14 @@ function setOrigin(origin) {
 }
 
 export function init() {
-  $("#upload-input").addEventListener("change", (event) => {
+  $("#gcode_upload").addEventListener("change", (event) => {
     if (event.target.files.length) uploadFiles(event.target.files);
     event.target.value = "";
   });
   $("#upload-label").addEventListener("keydown", (event) => {
     if (event.key === "Enter" || event.key === " ") {
       event.preventDefault();
-      $("#upload-input").click();
+      $("#gcode_upload").click();
     }
   });
   $("#files-newfolder").addEventListener("click", newFolder);
