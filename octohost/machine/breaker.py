@@ -26,10 +26,10 @@ HALF_OPEN = "half-open"
 @dataclass
 class Policy:
     initial: float = 1.0
-    maximum: float = 60.0
+    maximum: float = 30.0
     multiplier: float = 2.0
     jitter: float = 0.2
-    threshold: int = 5
+    threshold: int = 8
     open_seconds: float = 60.0
 
     @classmethod

@@ -164,9 +164,9 @@ SCHEMA = Section(
             enabled=S(True, "Reconnect by itself."),
             initialDelay=S(1.0, "Seconds before the first attempt; each failure multiplies it."),
             multiplier=S(2.0, "Factor between consecutive delays."),
-            maxDelay=S(60.0, "Longest delay between attempts, in seconds."),
+            maxDelay=S(30.0, "Longest delay between attempts, in seconds."),
             jitter=S(0.2, "Random spread of each delay, as a fraction of it (0 to 1)."),
-            failureThreshold=S(5, "Consecutive failures that open the circuit (no attempts for openSeconds); "
+            failureThreshold=S(8, "Consecutive failures that open the circuit (no attempts for openSeconds); "
                                   "0: never."),
             openSeconds=S(60.0, "Seconds an open circuit waits before one probe attempt (half-open)."),
             stableSeconds=S(10.0, "A connection must stay up this long to count as a success (a flapping port "
