@@ -13,6 +13,7 @@ import pytest
 from octohost.comm.virtual import VirtualOptions, VirtualPrinter
 from octohost.comm.virtual.pty import serve_pty
 from octohost.events import Events
+
 from support import wait_until
 
 pytestmark = pytest.mark.e2e
