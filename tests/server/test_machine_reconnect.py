@@ -6,6 +6,8 @@ opens the circuit, a dropped and then flapping network socket, a user's disconne
 drivers (one lacking a required setting; OctoPrint's serial.factory hook as a driver)."""
 
 import socket
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -382,3 +384,31 @@ def test_snapshots_reach_subscribers_every_second_while_connected(start_server, 
                            "job", "errors", "connection"}
     assert "tool0" in latest["temperatures"]
     assert snapshots[-1].time - snapshots[-3].time < 2.5
+
+
+def _virtual_cli(basedir, link):
+    process = subprocess.Popen([sys.executable, "-m", "octohost", "--basedir", str(basedir), "virtual", "--pty",
+                                "--link", link], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout.readline().strip() == link
+    return process
+
+
+def test_stopping_and_restarting_octohost_virtual_under_its_link_reconnects(start_server, tmp_path):
+    link = str(tmp_path / "ttyPRINTER")
+    process = _virtual_cli(tmp_path / "virtual", link)
+    try:
+        running = start_server(settings_values={**FAST, "serial.additionalPorts": [link]})
+        connect(running, link)
+        wait_status(running, 100)
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+        wait_status(running, 200)
+        process.stdout.close()
+        process = _virtual_cli(tmp_path / "virtual", link)
+        back = wait_status(running, 100)
+        assert back["connection"]["state"] == "connected"
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
+        process.stdout.close()
