@@ -4,7 +4,9 @@ It watches the printer through the event bus (``Connecting``, ``Connected``, ``D
 ``Error``, job events) and its public PrinterInterface methods, and hears firmware messages and
 temperature reports from the printer (:meth:`firmware_message`, :meth:`heard`: both rare, never
 per line). One thread, ``octohost.machine``, runs reconnection attempts when they are due and
-publishes a snapshot at least once a second while connected; between those it sleeps.
+publishes a snapshot at least once a second while connected; between those it sleeps. While it
+waits to reconnect to a device path that went missing (unplugged), it looks for the path four
+times a second and tries at once when it is back (re-plugged), whatever the backoff said.
 
 Who asked matters: a ``Connecting`` event this object caused (its own attempt, a restart) is
 counted in ``_own_pending`` and does not count as a person's connect; a ``Disconnecting`` event
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: seconds between snapshots while connected
 TICK = 1.0
+#: seconds between looks for an unplugged device path while waiting to reconnect (one stat call)
+PORT_WATCH = 0.25
 #: resend storm: at least this many resends, and this fraction of the lines sent, within the window
 STORM_RESENDS, STORM_RATIO, STORM_WINDOW = 10, 0.05, 30.0
 #: temperature deviation: a heater that reached its target drifts this far while printing
@@ -250,8 +255,23 @@ class Machine:
             retry = self.reconnector.wait_seconds(self._clock())
             if retry is not None:
                 waits.append(retry)
+            watched = self._missing_port()
+            if watched is not None:
+                waits.append(PORT_WATCH)
             self._wake.wait(max(0.005, min(waits)))
             self._wake.clear()
+            if watched is not None and os.path.exists(watched) and self.reconnector.expedite(self._clock()):
+                log.info("port %s is back: reconnecting now", watched)
+
+    def _missing_port(self) -> str | None:
+        """The device path to watch while waiting to reconnect to a port that is missing (unplugged)."""
+        info = self.reconnector.info(self._clock())
+        target = self.reconnector.target
+        with self._lock:
+            missing = self._problem == 401
+        if info["state"] != WAITING or not missing or target is None or not target.port:
+            return None
+        return target.port if str(target.port).startswith("/") else None
 
     def _attempt(self, target: Target) -> None:
         info = self._connection_info()

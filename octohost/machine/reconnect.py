@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from .breaker import CLOSED, OPEN, CircuitBreaker, Policy
+from .breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker, Policy
 
 IDLE = "idle"            # nothing to do: connected, or never connected, or disarmed
 WAITING = "waiting"      # an attempt is scheduled
@@ -99,6 +99,17 @@ class Reconnector:
             self.armed = self.enabled or self.armed
             self.state = WAITING
             self._due = now
+
+    def expedite(self, now: float) -> bool:
+        """The missing port is back: try now instead of at the end of the delay. An open circuit
+        lets this one probe through (half-open), since the port's return is news, not a retry."""
+        with self._lock:
+            if self.state != WAITING or self.target is None:
+                return False
+            if self.breaker.state == OPEN:
+                self.breaker.state = HALF_OPEN
+            self._due = now
+            return True
 
     # -- the owner's thread ----------------------------------------------------------------------
 
