@@ -375,6 +375,15 @@ class MachineCom:
         return {"count": sender.resent, "transmitted": sender.transmitted,
                 "ratio": int(100 * sender.resent / sender.transmitted) if sender.transmitted else 0}
 
+    def counters(self) -> dict[str, int]:
+        """Totals of this connection for metrics: lines sent and resent, line errors the firmware
+        reported (checksum, line number), communication timeouts."""
+        sender, responses = self.sender, self.responses
+        return {"sent": sender.transmitted if sender is not None else 0,
+                "resent": sender.resent if sender is not None else 0,
+                "lineErrors": responses.line_errors if responses is not None else 0,
+                "timeouts": responses.timeouts_total if responses is not None else 0}
+
     # -- commands --------------------------------------------------------------------------------
 
     def send_command(self, cmd: str, cmd_type: str | None = None, tags: Any = None, force: bool = False) -> bool:

@@ -524,6 +524,11 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
             return {"count": 0, "transmitted": 0, "ratio": 0}
         return comm.resend_stats()
 
+    def get_comm_counters(self):
+        """Totals of the current connection (sent, resent, lineErrors, timeouts) for metrics; None when closed."""
+        comm = self._comm
+        return comm.counters() if comm is not None else None
+
     def _build_data(self, status, estimate, initial=False):
         state = self._comm_state()
         data = {

@@ -98,3 +98,26 @@ def test_prometheus_client_is_imported_on_the_first_scrape_only(tmp_path):
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.stdout.split() == ["False", "200", "True"], result.stderr[-2000:]
+
+
+def _metric(text, name):
+    line = next(line for line in text.splitlines() if line.startswith(name + " "))
+    return float(line.split()[1])
+
+
+def test_metrics_count_line_errors_and_timeouts(start_server):
+    running = start_server(settings_values={
+        "serial.virtual.checksumErrorRate": 0.3, "serial.virtual.seed": 3, "serial.timeout.communication": 0.3,
+        "serial.maxCommunicationTimeouts.idle": 2, "serial.reconnect.enabled": False})
+    assert running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"}).status_code == 204
+    wait_until(lambda: running.context.printer.is_operational(), timeout=20)
+    for index in range(20):
+        running.post("/api/printer/command", json={"command": f"M117 line {index}"})
+    wait_until(lambda: _metric(running.get("/metrics").text, "octohost_serial_checksum_errors_total") > 0,
+               timeout=20)
+    text = running.get("/metrics").text
+    assert _metric(text, "octohost_serial_resends_total") > 0
+    assert _metric(text, "octohost_serial_timeouts_total") == 0
+    running.post("/api/printer/command", json={"command": "!!DEBUG:hang"})
+    wait_until(lambda: running.context.printer.is_error(), timeout=20)
+    assert _metric(running.get("/metrics").text, "octohost_serial_timeouts_total") >= 2
