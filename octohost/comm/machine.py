@@ -42,7 +42,7 @@ from .states import (
     State,
     StateMachine,
 )
-from .transport import Transport
+from .transport import Transport, TransportError
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,9 @@ class MachineCom:
             else:
                 self.transition(State.OPEN_SERIAL)
                 transport = self._open(self.port, self.baudrate)
+        except TransportError as exc:  # said in words already (and repeated while reconnecting): no traceback
+            self._fail(f"Could not open the port {self.port} at {self.baudrate} baud: {exc}")
+            return
         except Exception as exc:
             log.exception("cannot open %s", self.port)
             self._fail(f"Could not open the port {self.port} at {self.baudrate} baud: {exc}")

@@ -412,3 +412,18 @@ def test_stopping_and_restarting_octohost_virtual_under_its_link_reconnects(star
             process.terminate()
             process.wait(timeout=10)
         process.stdout.close()
+
+
+def test_an_emergency_stop_is_a_machine_problem_and_never_reconnects(start_server, linked):
+    link, plug = linked
+    plug()
+    running = start_server(settings_values={**FAST, "serial.additionalPorts": [link]})
+    events = record(running)
+    connect(running, link)
+    wait_status(running, 100)
+    assert running.post("/api/printer/command", json={"command": "M112"}).status_code == 204
+    halted = wait_status(running, 302)
+    assert halted["status"]["color"] == "danger" and "M112" in halted["statusText"]
+    running.context.event_bus.flush()
+    assert not running.context.machine.reconnector.armed
+    assert not [e for e, _ in events if e in (Events.RECONNECT_ATTEMPT, Events.RECONNECT_SCHEDULED)]
