@@ -46,7 +46,7 @@ class DriverSetting:
         """None if ``value`` fits, else what is wrong."""
         types = _TYPES[self.type]
         if value is None or isinstance(value, bool) and bool not in types or not isinstance(value, types):
-            return f"must be a {self.type}, got {value!r}"
+            return f"must be of type {self.type}, got {value!r}"
         return None
 
     def as_dict(self) -> dict[str, Any]:
