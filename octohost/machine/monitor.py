@@ -67,6 +67,7 @@ class Machine:
         self.reconnector = Reconnector(Policy.from_settings(settings), settings.get("serial.reconnect.stableSeconds"),
                                        settings.get("serial.reconnect.enabled"))
         self._lock = threading.RLock()
+        self._status_lock = threading.Lock()
         self._own_pending = 0
         self._problem: int | None = None      # 3xx/4xx/5xx of the error that closed the connection
         self._problem_text = ""
@@ -337,10 +338,11 @@ class Machine:
         if state in OPERATIONAL_STATES:
             if condition is not None:
                 return condition, condition_text
-            warning = self._warning(state)
+            data = printer.get_current_data() or {}
+            warning = self._warning(state, data.get("resends") or {})
             if warning is not None:
                 return warning
-            flags = (printer.get_current_data() or {}).get("state", {}).get("flags", {})
+            flags = data.get("state", {}).get("flags", {})
             if any(flags.get(flag) for flag in ("cancelling", "pausing", "resuming", "finishing")):
                 return 113, printer.get_state_string()
             if state == State.OPERATIONAL and self._heating():
@@ -354,9 +356,8 @@ class Machine:
                 return True
         return False
 
-    def _warning(self, state: str) -> tuple[int, str] | None:
+    def _warning(self, state: str, resends: dict[str, Any]) -> tuple[int, str] | None:
         now = self._clock()
-        resends = (self._printer.get_current_data() or {}).get("resends") or {}
         count, sent = resends.get("count") or 0, resends.get("transmitted") or 0
         history = self._resends
         if history and sent < history[-1][2]:
@@ -382,7 +383,8 @@ class Machine:
         return None
 
     def _update_status(self) -> bool:
-        code, text = self._current()
+        with self._status_lock:  # the machine thread and API threads both ask; the warnings keep history
+            code, text = self._current()
         with self._lock:
             changed = (code, text) != (self._status_code, self._status_text)
             old = self._status_code
