@@ -37,8 +37,9 @@ from .status import RECONNECTABLE, classify_error, code_for_state, firmware_cond
 
 log = logging.getLogger(__name__)
 
-#: seconds between snapshots while connected
+#: seconds between snapshots while connected, and while not (when nothing changes)
 TICK = 1.0
+IDLE_TICK = 10.0
 #: seconds between looks for an unplugged device path while waiting to reconnect (one stat call)
 PORT_WATCH = 0.25
 #: resend storm: at least this many resends, and this fraction of the lines sent, within the window
@@ -244,15 +245,17 @@ class Machine:
             if target is not None:
                 self._attempt(target)
             now = self._clock()
-            connected = self._printer.is_operational()
-            changed = self._update_status()
-            if changed or (connected and now - last_tick >= TICK) or now - last_tick >= 10 * TICK:
+            reading = self._read()
+            connected = reading[0] in OPERATIONAL_STATES
+            interval = TICK if connected else IDLE_TICK
+            changed = self._update_status(reading)
+            if changed or now - last_tick >= interval:
                 last_tick = now
                 try:
-                    self._publish(changed)
+                    self._publish(changed, reading)
                 except Exception:
                     log.exception("publishing the machine status failed")
-            waits = [TICK - (self._clock() - last_tick)]
+            waits = [last_tick + interval - self._clock()]
             retry = self.reconnector.wait_seconds(self._clock())
             if retry is not None:
                 waits.append(retry)
@@ -263,6 +266,11 @@ class Machine:
             self._wake.clear()
             if watched is not None and os.path.exists(watched) and self.reconnector.expedite(self._clock()):
                 log.info("port %s is back: reconnecting now", watched)
+
+    def _read(self) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        """(state id, current data, temperatures) of the printer: read once per look."""
+        printer = self._printer
+        return printer.get_state_id(), printer.get_current_data() or {}, printer.get_current_temperatures() or {}
 
     def _missing_port(self) -> str | None:
         """The device path to watch while waiting to reconnect to a port that is missing (unplugged)."""
@@ -313,9 +321,9 @@ class Machine:
         return {"state": state, "attempt": info["attempt"], "nextRetryIn": info["nextRetryIn"],
                 "circuit": info["circuit"], "lastCommunication": self.health.last_communication}
 
-    def _current(self) -> tuple[int, str]:
+    def _current(self, reading: tuple[str, dict[str, Any], dict[str, Any]]) -> tuple[int, str]:
         printer = self._printer
-        state = printer.get_state_id()
+        state, data, temperatures = reading
         info = self.reconnector.info(self._clock())
         with self._lock:
             problem, problem_text = self._problem, self._problem_text
@@ -338,25 +346,26 @@ class Machine:
         if state in OPERATIONAL_STATES:
             if condition is not None:
                 return condition, condition_text
-            data = printer.get_current_data() or {}
-            warning = self._warning(state, data.get("resends") or {})
+            warning = self._warning(state, data.get("resends") or {}, temperatures)
             if warning is not None:
                 return warning
             flags = data.get("state", {}).get("flags", {})
             if any(flags.get(flag) for flag in ("cancelling", "pausing", "resuming", "finishing")):
                 return 113, printer.get_state_string()
-            if state == State.OPERATIONAL and self._heating():
+            if state == State.OPERATIONAL and self._heating(temperatures):
                 return 112, "Heating"
         return code_for_state(state), printer.get_state_string()
 
-    def _heating(self) -> bool:
-        for values in (self._printer.get_current_temperatures() or {}).values():
+    @staticmethod
+    def _heating(temperatures: dict[str, Any]) -> bool:
+        for values in temperatures.values():
             target, actual = values.get("target"), values.get("actual")
             if target and actual is not None and actual < target - HEATING_MARGIN:
                 return True
         return False
 
-    def _warning(self, state: str, resends: dict[str, Any]) -> tuple[int, str] | None:
+    def _warning(self, state: str, resends: dict[str, Any],
+                 temperatures: dict[str, Any]) -> tuple[int, str] | None:
         now = self._clock()
         count, sent = resends.get("count") or 0, resends.get("transmitted") or 0
         history = self._resends
@@ -369,7 +378,7 @@ class Machine:
         if resent >= STORM_RESENDS and lines and resent / lines >= STORM_RATIO:
             return 202, f"{resent} of the last {lines} lines were resent"
         if state in (State.PRINTING, State.PAUSED):
-            for heater, values in (self._printer.get_current_temperatures() or {}).items():
+            for heater, values in temperatures.items():
                 target, actual = values.get("target"), values.get("actual")
                 if not target or actual is None:
                     self._reached.discard(heater)
@@ -382,9 +391,9 @@ class Machine:
             self._reached.clear()
         return None
 
-    def _update_status(self) -> bool:
+    def _update_status(self, reading: tuple[str, dict[str, Any], dict[str, Any]] | None = None) -> bool:
         with self._status_lock:  # the machine thread and API threads both ask; the warnings keep history
-            code, text = self._current()
+            code, text = self._current(reading if reading is not None else self._read())
         with self._lock:
             changed = (code, text) != (self._status_code, self._status_text)
             old = self._status_code
@@ -415,35 +424,32 @@ class Machine:
             "connection": self._connection_info(),
         }
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self, reading: tuple[str, dict[str, Any], dict[str, Any]] | None = None) -> Snapshot:
         printer = self._printer
-        data = printer.get_current_data() or {}
+        state, data, temperatures = reading if reading is not None else self._read()
         job = (data.get("job") or {}).get("file") or {}
         progress = data.get("progress") or {}
-        temperatures = {heater: {"actual": values.get("actual"), "target": values.get("target")}
-                        for heater, values in (printer.get_current_temperatures() or {}).items()
-                        if isinstance(values, dict)}
+        selected = bool(job.get("path"))
         return Snapshot(
-            time=time.time(), state=printer.get_state_id(), stateText=printer.get_state_string(),
+            time=time.time(), state=state, stateText=printer.get_state_string(),
             status=self.status(), statusText=self._status_text,
             progress={key: progress.get(key) for key in ("completion", "filepos", "printTime", "printTimeLeft")}
-            if job.get("path") else None,
-            temperatures=temperatures,
+            if selected else None,
+            temperatures={heater: {"actual": values.get("actual"), "target": values.get("target")}
+                          for heater, values in temperatures.items() if isinstance(values, dict)},
             job={"name": job.get("name"), "path": job.get("path"), "origin": job.get("origin"),
-                 "size": job.get("size"), "user": (data.get("job") or {}).get("user")} if job.get("path") else None,
+                 "size": job.get("size"), "user": (data.get("job") or {}).get("user")} if selected else None,
             errors=self.errors.entries()[-SNAPSHOT_ERRORS:],
             connection=self._connection_info(),
         )
 
-    def _publish(self, status_changed: bool) -> None:
-        previous = self.snapshots.last
-        snapshot = self.snapshot()
+    def _publish(self, status_changed: bool, reading: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
+        snapshot = self.snapshot(reading)
         if status_changed:
             self._fire(Events.MACHINE_STATUS_CHANGED, {"status": snapshot.status, "statusText": snapshot.statusText,
                                                        "connection": snapshot.connection})
-        if status_changed or self._printer.is_operational() or not snapshot.same_as(previous):
-            self.snapshots.publish(snapshot)
-            self._fire(Events.MACHINE_SNAPSHOT, snapshot.as_dict())
+        self.snapshots.publish(snapshot)
+        self._fire(Events.MACHINE_SNAPSHOT, snapshot.as_dict())
 
     def _fire(self, event: str, payload: Any) -> None:
         if self._bus is not None:
