@@ -121,3 +121,41 @@ def test_metrics_count_line_errors_and_timeouts(start_server):
     running.post("/api/printer/command", json={"command": "!!DEBUG:hang"})
     wait_until(lambda: running.context.printer.is_error(), timeout=20)
     assert _metric(running.get("/metrics").text, "octohost_serial_timeouts_total") >= 2
+
+
+def test_push_clients_get_status_changes_but_not_the_snapshots(running):
+    import json
+
+    import websocket
+
+    ws = websocket.create_connection(running.url.replace("http", "ws") + "/sockjs/websocket", timeout=10)
+    try:
+        assert "connected" in json.loads(ws.recv())
+        body = running.post("/api/login", json={"passive": True}).json()
+        ws.send(json.dumps({"auth": f"{body['name']}:{body['session']}"}))
+        assert running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"}).status_code == 204
+        events = []
+
+        def ready_event():
+            message = json.loads(ws.recv())
+            if "event" in message:
+                events.append(message["event"])
+                payload = message["event"]["payload"] or {}
+                return message["event"]["type"] == "MachineStatusChanged" and payload["status"]["code"] == 100
+            return False
+
+        wait_until(ready_event, timeout=20, interval=0)
+        snapshots = []
+        running.context.machine.subscribe(snapshots.append)
+        wait_until(lambda: len(snapshots) >= 2, timeout=10)  # published meanwhile, never pushed
+        ws.settimeout(0.5)
+        for _ in range(200):  # what has queued up, until a quiet half second (bounded)
+            try:
+                message = json.loads(ws.recv())
+            except websocket.WebSocketTimeoutException:
+                break
+            if "event" in message:
+                events.append(message["event"])
+        assert "MachineSnapshot" not in {event["type"] for event in events}
+    finally:
+        ws.close()
