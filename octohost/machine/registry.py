@@ -25,7 +25,7 @@ from typing import Any
 from octohost.comm.transport import FACTORY_HOOK, TransportError
 from octohost.plugin.handlers import run_handlers
 
-from .drivers import BUILTIN, Driver, FactoryHookDriver, MissingSetting, OpenRequest, driver_from_dict
+from .drivers import BUILTIN, Driver, FactoryHookDriver, OpenRequest, driver_from_dict
 
 log = logging.getLogger(__name__)
 
@@ -170,9 +170,7 @@ class DriverRegistry:
             request = OpenRequest(port, baudrate, values, read_timeout, comm, self._settings)
             try:
                 transport = driver.open(request)
-            except MissingSetting:
-                raise
-            except TransportError:
+            except TransportError:  # MissingSetting included: its words go to the user as they are
                 raise
             except Exception as exc:
                 if isinstance(driver, FactoryHookDriver):
