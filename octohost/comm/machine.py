@@ -387,6 +387,11 @@ class MachineCom:
                 "lineErrors": responses.line_errors if responses is not None else 0,
                 "timeouts": responses.timeouts_total if responses is not None else 0}
 
+    def turnaround(self) -> dict[str, Any] | None:
+        """The sampled ok -> next line histogram of this connection (:mod:`.turnaround`), None before one."""
+        sender = self.sender
+        return sender.turnaround.cumulative() if sender is not None else None
+
     # -- commands --------------------------------------------------------------------------------
 
     def send_command(self, cmd: str, cmd_type: str | None = None, tags: Any = None, force: bool = False) -> bool:

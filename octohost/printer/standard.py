@@ -529,6 +529,11 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         comm = self._comm
         return comm.counters() if comm is not None else None
 
+    def get_turnaround_histogram(self):
+        """The current connection's sampled ok -> next line histogram (octohost.comm.turnaround), or None."""
+        comm = self._comm
+        return comm.turnaround() if comm is not None else None
+
     def _build_data(self, status, estimate, initial=False):
         state = self._comm_state()
         data = {

@@ -117,6 +117,7 @@ def test_metrics_count_line_errors_and_timeouts(start_server):
                timeout=20)
     text = running.get("/metrics").text
     assert _metric(text, "octohost_serial_resends_total") > 0
+
     assert _metric(text, "octohost_serial_timeouts_total") == 0
     running.post("/api/printer/command", json={"command": "!!DEBUG:hang"})
     wait_until(lambda: running.context.printer.is_error(), timeout=20)
@@ -159,3 +160,18 @@ def test_push_clients_get_status_changes_but_not_the_snapshots(running):
         assert "MachineSnapshot" not in {event["type"] for event in events}
     finally:
         ws.close()
+
+
+def test_metrics_sample_the_turnaround_while_printing(connected):
+    gcode = b"".join(b"G1 X%d Y5 F6000\n" % (i % 100) for i in range(320))
+    upload = connected.post("/api/files/local", files={"file": ("moves.gcode", gcode)},
+                            data={"select": "true", "print": "true"})
+    assert upload.status_code == 201
+    wait_until(lambda: connected.get("/api/job").json()["state"] == "Operational"
+               and connected.context.printer.get_current_data()["progress"]["completion"] == 100, timeout=60)
+    text = connected.get("/metrics").text
+    sent = _metric(text, "octohost_serial_lines_sent_total")
+    observed = _metric(text, "octohost_serial_turnaround_seconds_count")
+    assert sent >= 320 and 320 / 16 - 2 <= observed <= sent / 16 + 1  # one ok in 16, when a line was waiting
+    assert _metric(text, 'octohost_serial_turnaround_seconds_bucket{le="+Inf"}') == observed
+    assert 0 < _metric(text, "octohost_serial_turnaround_seconds_sum") < observed  # well under a second each
