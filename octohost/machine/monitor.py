@@ -169,6 +169,7 @@ class Machine:
         self.errors.add(code, message)
         with self._lock:
             self._set_problem(code, message)
+            self._read_policy()
             if code in RECONNECTABLE and self.reconnector.lost(self._clock()):
                 info = self.reconnector.info(self._clock())
                 log.warning("connection problem (%d: %s); reconnecting in %.1f s (circuit %s)", code, message,
@@ -195,6 +196,13 @@ class Machine:
             with self._lock:
                 self._condition, self._condition_text = code, error
         self._wake.set()
+
+    def _read_policy(self) -> None:
+        """``serial.reconnect.*`` as they are now (changed through the API or config.yaml meanwhile)."""
+        settings, reconnector = self._settings, self.reconnector
+        reconnector.breaker.policy = Policy.from_settings(settings)
+        reconnector.enabled = settings.get("serial.reconnect.enabled")
+        reconnector.stable_seconds = settings.get("serial.reconnect.stableSeconds")
 
     def _set_problem(self, code: int, message: str) -> None:
         self._problem, self._problem_text = code, message

@@ -140,3 +140,13 @@ def test_restart_clears_and_reconnects_but_not_under_a_job(machine):
     machine.restart()
     assert machine.errors.entries() == []
     wait_until(lambda: printer.connects, timeout=5)
+
+
+def test_reconnect_settings_are_read_when_a_connection_breaks(machine, settings):
+    machine, printer, bus = machine
+    bus.fire(Events.CONNECTED, {"port": "/dev/x", "baudrate": 115200})
+    bus.flush()
+    settings.set("serial.reconnect.enabled", False)
+    bus.fire(Events.ERROR, {"error": "Lost the connection to the printer on /dev/x: gone"})
+    bus.flush()
+    assert machine.reconnector.state == "idle" and not machine.reconnector.armed
