@@ -138,12 +138,13 @@ class MachineCom:
             else:
                 self.transition(State.OPEN_SERIAL)
                 transport = self._open(self.port, self.baudrate)
-        except TransportError as exc:  # said in words already (and repeated while reconnecting): no traceback
-            self._fail(f"Could not open the port {self.port} at {self.baudrate} baud: {exc}")
-            return
         except Exception as exc:
-            log.exception("cannot open %s", self.port)
-            self._fail(f"Could not open the port {self.port} at {self.baudrate} baud: {exc}")
+            if not isinstance(exc, TransportError):  # a TransportError says it in words (and repeats while
+                log.exception("cannot open %s", self.port)  # reconnecting): no traceback for it
+            with self._close_lock:
+                if self._closed:
+                    return  # closed while opening: the close() said how the connection ended
+                self._fail(f"Could not open the port {self.port} at {self.baudrate} baud: {exc}")
             return
         with self._close_lock:  # a close() meanwhile either came first or waits for the loops to exist
             if self._closed:
