@@ -44,7 +44,7 @@ def test_bad_machine_commands_answer_400_json(running, body):
 def test_machine_needs_the_connection_permission(running):
     assert running.get("/api/machine", role="viewer").status_code == 403
     assert running.post("/api/machine", role="viewer", json={"command": "restart"}).status_code == 403
-    assert running.get("/api/machine", role=None).status_code == 401
+    assert running.get("/api/machine", role=None).status_code == 403  # as OctoPrint: never 401
 
 
 def test_restart_is_refused_while_printing(connected):
@@ -59,7 +59,7 @@ def test_restart_is_refused_while_printing(connected):
 
 
 def test_metrics_need_a_key_and_show_the_figures(connected):
-    assert requests.get(connected.url + "/metrics", timeout=10).status_code == 401
+    assert requests.get(connected.url + "/metrics", timeout=10).status_code == 403
     wrong = requests.get(connected.url + "/metrics", headers={"X-Api-Key": "wrong"}, timeout=10)
     assert wrong.status_code == 403 and wrong.json()["error"]
     response = connected.get("/metrics", role="viewer")
@@ -80,7 +80,7 @@ def test_metrics_open_to_the_local_network_when_asked(start_server):
     response = requests.get(running.url + "/metrics", timeout=10)
     assert response.status_code == 200 and "octohost_machine_status_code 130.0" in response.text
     running.context.settings.set("accessControl.localNetworks", ["10.0.0.0/8"])
-    assert requests.get(running.url + "/metrics", timeout=10).status_code == 401
+    assert requests.get(running.url + "/metrics", timeout=10).status_code == 403
 
 
 def test_prometheus_client_is_imported_on_the_first_scrape_only(tmp_path):
