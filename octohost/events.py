@@ -81,6 +81,11 @@ class Events:
     PRINTER_PROFILE_MODIFIED = "PrinterProfileModified"
     # sd card
     PRINTER_SD_CARD_READY = "SdCardReady"  # octohost addition
+    # machine status and reconnection (octohost additions, octohost.machine)
+    MACHINE_STATUS_CHANGED = "MachineStatusChanged"
+    MACHINE_SNAPSHOT = "MachineSnapshot"
+    RECONNECT_SCHEDULED = "ReconnectScheduled"
+    RECONNECT_ATTEMPT = "ReconnectAttempt"
     # plugins
     PLUGIN_EVENT_PREFIX = "plugin_"
 

@@ -21,6 +21,11 @@ def _rate(ctx, param, value):
 @click.command("virtual")
 @click.option("--pty", "use_pty", is_flag=True,
               help="Serve on a pseudo-terminal: print its path as the first line, then serve until SIGINT/SIGTERM.")
+@click.option("--link", "link", type=click.Path(dir_okay=False),
+              help="With --pty: keep a symlink at this path pointing at the pty (a stable port name across restarts).")
+@click.option("--replug-after", type=click.FloatRange(min=0),
+              help="With --pty: after an unplug (!!DEBUG:unplug), serve a new pty (under --link) after this many "
+                   "seconds.")
 @click.option("--seed", type=int, help="Seed of the fault injection.")
 @click.option("--checksum-error-rate", type=float, callback=_rate,
               help="Fraction of numbered lines answered with a checksum error.")
@@ -45,7 +50,7 @@ def _rate(ctx, param, value):
               help="Put this file on the virtual SD card (repeatable).")
 @click.option("--firmware-name", help="Firmware name in the M115 report.")
 @pass_cli
-def virtual(cli, use_pty, rx_buffer, sd_files, **overrides):
+def virtual(cli, use_pty, link, replug_after, rx_buffer, sd_files, **overrides):
     """A Marlin-like virtual printer: on a pseudo-terminal with --pty, else on stdin/stdout.
 
     Options default to the serial.virtual settings.
@@ -61,32 +66,57 @@ def virtual(cli, use_pty, rx_buffer, sd_files, **overrides):
     for path in sd_files:
         with open(path, "rb") as f:
             options.sd_files[os.path.basename(path)] = f.read()
+    if (link or replug_after is not None) and not use_pty:
+        fail("--link and --replug-after need --pty")
     if use_pty:
-        _serve_pty(serve_pty(options))
+        try:
+            server = serve_pty(options, link=link)
+        except OSError as exc:
+            fail(f"cannot serve on a pty{f' linked at {link}' if link else ''}: {exc}")
+        _serve_pty(server, lambda: serve_pty(options, link=link), replug_after)
     else:
         _console(VirtualPrinter(options))
 
 
-def _wait_for_signal():
+def _wait_for_signal(server=None):
+    """Until SIGINT/SIGTERM (True), or until ``server`` hangs up (False)."""
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while not stop.wait(1.0):
-            pass
+        while not stop.wait(0.1):
+            if server is not None and server.hung_up.is_set():
+                return False
+        return True
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def _serve_pty(server):
+def _serve_pty(server, restart=None, replug_after=None):
     try:
-        click.echo(server.path)
+        click.echo(server.link or server.path)
         sys.stdout.flush()
-        click.echo(f"virtual printer ({server.printer.options.firmware_name}) on {server.path}; stop with Ctrl-C",
-                   err=True)
-        _wait_for_signal()
+        click.echo(f"virtual printer ({server.printer.options.firmware_name}) on {server.path}"
+                   f"{f' (linked at {server.link})' if server.link else ''}; stop with Ctrl-C", err=True)
+        while not _wait_for_signal(server if replug_after is not None else None):
+            server.close()
+            if _sleep_or_signal(replug_after):
+                return
+            server = restart()
+            click.echo(f"virtual printer re-plugged on {server.path}", err=True)
     finally:
         server.close()
+
+
+def _sleep_or_signal(seconds):
+    """Wait ``seconds``; True if a signal asked to stop meanwhile."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return stop.wait(seconds)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _console(printer):

@@ -42,7 +42,7 @@ from .states import (
     State,
     StateMachine,
 )
-from .transport import Transport
+from .transport import Transport, TransportError
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +139,12 @@ class MachineCom:
                 self.transition(State.OPEN_SERIAL)
                 transport = self._open(self.port, self.baudrate)
         except Exception as exc:
-            log.exception("cannot open %s", self.port)
-            self._fail(f"Could not open the port {self.port} at {self.baudrate} baud: {exc}")
+            if not isinstance(exc, TransportError):  # a TransportError says it in words (and repeats while
+                log.exception("cannot open %s", self.port)  # reconnecting): no traceback for it
+            with self._close_lock:
+                if self._closed:
+                    return  # closed while opening: the close() said how the connection ended
+                self._fail(f"Could not open the port {self.port} at {self.baudrate} baud: {exc}")
             return
         with self._close_lock:  # a close() meanwhile either came first or waits for the loops to exist
             if self._closed:
@@ -374,6 +378,20 @@ class MachineCom:
             return {"count": 0, "transmitted": 0, "ratio": 0}
         return {"count": sender.resent, "transmitted": sender.transmitted,
                 "ratio": int(100 * sender.resent / sender.transmitted) if sender.transmitted else 0}
+
+    def counters(self) -> dict[str, int]:
+        """Totals of this connection for metrics: lines sent and resent, line errors the firmware
+        reported (checksum, line number), communication timeouts."""
+        sender, responses = self.sender, self.responses
+        return {"sent": sender.transmitted if sender is not None else 0,
+                "resent": sender.resent if sender is not None else 0,
+                "lineErrors": responses.line_errors if responses is not None else 0,
+                "timeouts": responses.timeouts_total if responses is not None else 0}
+
+    def turnaround(self) -> dict[str, Any] | None:
+        """The sampled ok -> next line histogram of this connection (:mod:`.turnaround`), None before one."""
+        sender = self.sender
+        return sender.turnaround.cumulative() if sender is not None else None
 
     # -- commands --------------------------------------------------------------------------------
 

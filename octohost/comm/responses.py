@@ -73,6 +73,9 @@ class Responses:
         self.temperatures: dict[str, Any] = {}
         self.last_progress = time.monotonic()
         self.timeouts = 0
+        #: totals for the connection's metrics, counted on the rare paths only (errors, timeouts)
+        self.line_errors = 0
+        self.timeouts_total = 0
         self.resend_ok_due: float | None = None
         self.busy_seen = False  # the firmware sent keepalives: silence means a lost ok sooner (check_timeout)
         self._keepalive_interval_sent = False
@@ -175,6 +178,7 @@ class Responses:
     def _on_error(self, error):
         comm = self.comm
         if error.resend_related:
+            self.line_errors += 1
             if error.last_line is not None:
                 self.sender.settle_through(error.last_line)
             return
@@ -286,6 +290,7 @@ class Responses:
             return
         self.last_progress = now
         self.timeouts += 1
+        self.timeouts_total += 1
         if sender.window.has_long_running():
             limit = config.max_timeouts_long
         elif state in PRINTING_STATES:

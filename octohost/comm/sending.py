@@ -27,6 +27,7 @@ from .linelimit import max_command_length, problem, split_lines
 from .phases import QUEUED, SENT, Phases
 from .protocol import frame_command, parameter, parse_at_command
 from .sendqueue import Command, SendQueue
+from .turnaround import SAMPLE_EVERY, Histogram
 from .window import FILEPOS, LINE, Window
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,8 @@ class Sender:
         self._resends_per_line: collections.Counter[int] = collections.Counter()
         self.transmitted = 0
         self.resent = 0
+        self.turnaround = Histogram()  # ok -> next line written, sampled (see .turnaround)
+        self._until_timed = SAMPLE_EVERY
         self.job_lines_sent = 0
         self.sent_filepos: int | None = None
         self.acked_filepos: int | None = None
@@ -391,10 +394,23 @@ class Sender:
                 entry = self.window.acked(extras, oldest)
                 if entry is not None and entry[FILEPOS] is not None:
                     self.acked_filepos = entry[FILEPOS]
-                self._pump()
+                self._until_timed -= 1
+                if self._until_timed:
+                    self._pump()
+                else:
+                    self._timed_pump()
             finally:
                 if self._received is not None:
                     self._log_received()
+
+    def _timed_pump(self):
+        """:meth:`_pump`, timed into :attr:`turnaround` when it wrote a line (one ok in SAMPLE_EVERY)."""
+        self._until_timed = SAMPLE_EVERY
+        sent = self.transmitted
+        started = time.perf_counter()
+        self._pump()
+        if self.transmitted != sent:
+            self.turnaround.observe(time.perf_counter() - started)
 
     def _log_received(self):
         line, self._received = self._received, None

@@ -93,6 +93,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self._file_manager = file_manager
         self._comm_factory = comm_factory or _default_comm_factory
         self._comm = None
+        self._machine = None
         self._comm_lock = threading.RLock()
         self._hold_lock = threading.RLock()
         self._state = State.NONE
@@ -146,6 +147,12 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         if self.history is not None:
             self.history.close()
 
+    def attach_machine(self, machine):
+        """The machine layer (:mod:`octohost.machine`): its driver registry opens the port
+        (``machine.open_transport(comm, port, baudrate)``), and it hears firmware messages and
+        temperature reports (``machine.firmware_message(line)``, ``machine.heard()``)."""
+        self._machine = machine
+
     def _fire(self, event, payload=None):
         if self._event_bus is not None:
             self._event_bus.fire(event, payload)
@@ -187,9 +194,16 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self._error = None
         self._fire(Events.CONNECTING, {"port": port, "baudrate": baudrate, "profile": profile_id})
         view = CommPluginView(self._plugin_manager, self._queuing_rewrite, lambda: bool(self._rewriter.offsets))
+        extra = {}
+        machine = self._machine
+        if machine is not None:
+            created = []
+            extra["transport_factory"] = lambda port, baudrate: machine.open_transport(created[0], port, baudrate)
         with self._comm_lock:
             self._comm = self._comm_factory(port, baudrate, self, self._settings, view,
-                                            printer_profile=self._profile, script_renderer=self.scripts)
+                                            printer_profile=self._profile, script_renderer=self.scripts, **extra)
+            if machine is not None:
+                created.append(self._comm)
             self._comm.connect()
         return True
 
@@ -510,6 +524,16 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
             return {"count": 0, "transmitted": 0, "ratio": 0}
         return comm.resend_stats()
 
+    def get_comm_counters(self):
+        """Totals of the current connection (sent, resent, lineErrors, timeouts) for metrics; None when closed."""
+        comm = self._comm
+        return comm.counters() if comm is not None else None
+
+    def get_turnaround_histogram(self):
+        """The current connection's sampled ok -> next line histogram (octohost.comm.turnaround), or None."""
+        comm = self._comm
+        return comm.turnaround() if comm is not None else None
+
     def _build_data(self, status, estimate, initial=False):
         state = self._comm_state()
         data = {
@@ -634,11 +658,17 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
 
     def on_comm_message(self, line):
         self._messages.append(line)
+        machine = self._machine
+        if machine is not None:
+            machine.firmware_message(line)
         self._dispatcher.post("on_printer_add_message", line)
 
     def on_comm_temperature_update(self, temperatures):
         data = {heater: {"actual": values[0], "target": values[1]} for heater, values in temperatures.items()}
         entry = self._temperatures.add(data)
+        machine = self._machine
+        if machine is not None:
+            machine.heard()
         self._dispatcher.post("on_printer_add_temperature", entry)
 
     def on_comm_position_update(self, position, reason=None):

@@ -33,6 +33,7 @@ from .auth import Authenticator
 from .components import build_context
 from .handlers import BackupDownloadHandler, DownloadHandler, SystemInfoBundleHandler, ThumbnailHandler
 from .http import BodySizeHTTPServer, BodySizeRule
+from .metrics import MetricsHandler
 from .push import PushHub
 from .upload import UploadHandler
 
@@ -152,6 +153,7 @@ class Server:
             (r"/plugin/backup/(restore)", UploadHandler,
              {"context": c, "wsgi": wsgi, "token": c.upload_token, "temp_folder": c.upload_temp_folder,
               "permission": "ADMIN", "json_too": True}),
+            (r"/metrics", MetricsHandler, {"context": c}),
             (r"/(api|plugin)/.*", tornado.web.FallbackHandler, {"fallback": wsgi}),
         ]
         core_sizes = [("POST", r"/api/files/(local|sdcard)", UPLOAD_CONNECTION_LIMIT),
@@ -283,6 +285,8 @@ class Server:
         c = self.context
         c.plugin_manager.call_implementations("on_shutdown")
         c.mqtt.stop()
+        if c.machine is not None:
+            c.machine.close()  # first: nothing reconnects while the printer closes
         try:
             close = getattr(c.printer, "close", None) or c.printer.disconnect
             close()

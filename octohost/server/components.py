@@ -2,7 +2,8 @@
 
 settings -> plugin manager -> event bus -> user manager (``access.users.factory`` hook) ->
 access (permissions, sessions, app keys) -> profile manager -> file manager -> printer
-(``printer.factory`` hook, else the built-in one, via ``create_printer``).
+(``printer.factory`` hook, else the built-in one, via ``create_printer``) -> machine
+(drivers, status, reconnection: ``octohost.machine.wiring.attach``).
 """
 
 import os
@@ -15,6 +16,7 @@ from octohost.access.users import UserManager
 from octohost.compat import layer as octoprint_layer
 from octohost.events import EventBus
 from octohost.files.manager import FileManager
+from octohost.machine.wiring import attach as attach_machine
 from octohost.maintenance.backup import BackupManager
 from octohost.plugin import PluginManager
 from octohost.printer.factory import create_printer
@@ -61,12 +63,13 @@ def build_context(settings, host="127.0.0.1", port=0, debug=False, safe_mode=Fal
     components["analysis_queue"] = file_manager.analysis
     components.update(octoprint_layer.stand_in_components())  # what OctoPrint also hands printer.factory
     components["printer"] = printer = create_printer(components)
+    components["machine"] = machine = attach_machine(components)
 
     octoprint_layer.start(plugin_manager, components)
     plugin_manager.inject_components(**components)
     event_bus.subscribe("*", lambda event, payload: plugin_manager.call_implementations("on_event", event, payload))
     return AppContext(settings=settings, plugin_manager=plugin_manager, event_bus=event_bus,
                       user_manager=user_manager, permissions=permissions, sessions=sessions, appkeys=appkeys,
-                      printer=printer, profile_manager=profile_manager, file_manager=file_manager,
+                      printer=printer, machine=machine, profile_manager=profile_manager, file_manager=file_manager,
                       backups=BackupManager(settings, plugin_manager, lambda: settings.config_version),
                       host=host, port=port, debug=debug, safe_mode=safe_mode)

@@ -10,7 +10,8 @@
   ``authenticator`` (:class:`octohost.server.auth.Authenticator`: ``identify(headers, cookies,
   query_apikey)`` -> Identity with ``user``, ``permissions``, ``has(key)``; cookie names
   ``session_cookie`` and ``csrf_cookie``)
-- ``printer`` (PrinterInterface), ``profile_manager`` (PrinterProfileManager), ``file_manager`` (FileManager)
+- ``printer`` (PrinterInterface), ``machine`` (:class:`octohost.machine.monitor.Machine`: status,
+  drivers, reconnection), ``profile_manager`` (PrinterProfileManager), ``file_manager`` (FileManager)
 - ``version``: dict(version, display_version, branch, python_version, api)
 - ``host``, ``port``, ``debug``, ``safe_mode``
 - ``upload_token``, ``upload_temp_folder``: how streamed uploads reach the REST API (internal)
@@ -42,6 +43,7 @@ class AppContext:
         self.appkeys = None
         self.authenticator = None
         self.printer = None
+        self.machine = None
         self.profile_manager = None
         self.file_manager = None
         self.push = None

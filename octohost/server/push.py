@@ -539,6 +539,8 @@ class PushHub:
     def on_event(self, event, payload):
         if event == Events.SETTINGS_UPDATED:
             self._read_limits()
+        elif event == Events.MACHINE_SNAPSHOT:
+            return  # once a second for bridges; clients get MachineStatusChanged and current data
         self.markings.on_event(event, payload)
         for client in self.clients():
             if STATUS in client.permissions and client.wants("events", event):

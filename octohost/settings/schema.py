@@ -155,6 +155,23 @@ SCHEMA = Section(
             printing=S(5, "While printing."),
             long=S(5, "While a long-running command runs."),
         ),
+        driver=S("auto", "Connection driver by slug (GET /api/machine lists them: serial, network, virtual, plugin "
+                         "drivers); auto: the one the port calls for."),
+        driverSettings=S({}, "Settings of drivers that need more than port and baud rate: {slug: {key: value}}."),
+        reconnect=Section(
+            "Reconnecting by itself after an unplug, a firmware reset, a dropped socket or a dead line (never after "
+            "a disconnect someone asked for).",
+            enabled=S(True, "Reconnect by itself."),
+            initialDelay=S(1.0, "Seconds before the first attempt; each failure multiplies it."),
+            multiplier=S(2.0, "Factor between consecutive delays."),
+            maxDelay=S(30.0, "Longest delay between attempts, in seconds."),
+            jitter=S(0.2, "Random spread of each delay, as a fraction of it (0 to 1)."),
+            failureThreshold=S(8, "Consecutive failures that open the circuit (no attempts for openSeconds); "
+                                  "0: never."),
+            openSeconds=S(60.0, "Seconds an open circuit waits before one probe attempt (half-open)."),
+            stableSeconds=S(10.0, "A connection must stay up this long to count as a success (a flapping port "
+                                  "keeps counting as failing)."),
+        ),
         virtual=Section(
             "The built-in virtual printer (port VIRTUAL and `octohost virtual`): its firmware and the faults it "
             "injects.",
@@ -247,6 +264,8 @@ SCHEMA = Section(
     api=Section(
         "The REST API.",
         allowCrossOrigin=S(False, "Send CORS headers on API answers."),
+        metricsLocalNetworks=S(False, "Answer GET /metrics without an API key to clients from "
+                                      "accessControl.localNetworks (for a Prometheus scraper)."),
     ),
     appearance=Section(
         "How the UI looks.",
@@ -363,6 +382,13 @@ _RANGES = {
     # below ~32 bytes no numbered line with its checksum fits, and every command would be refused
     ("serial", "rxBufferSize"): (32, 1024 * 1024),
     ("serial", "virtual", "rxBufferSize"): (32, 1024 * 1024),
+    ("serial", "reconnect", "initialDelay"): (0, _DAY),
+    ("serial", "reconnect", "multiplier"): (1, 100),
+    ("serial", "reconnect", "maxDelay"): (0, _DAY),
+    ("serial", "reconnect", "jitter"): (0, 1),
+    ("serial", "reconnect", "failureThreshold"): (0, 1000),
+    ("serial", "reconnect", "openSeconds"): (0, _DAY),
+    ("serial", "reconnect", "stableSeconds"): (0, _DAY),
     ("accessControl", "sessionTimeout"): (1, 366 * 24 * 60),
     ("mqtt", "broker", "port"): (1, 65535),
     ("mqtt", "telemetryInterval"): (0.05, 3600),

@@ -77,3 +77,12 @@ def test_lost_ok_benchmark_quick():
     assert set(rows) == {"no keepalives", "keepalive every 2 s"}
     for row in rows.values():
         assert int(row[0]) == 2 and int(row[1]) == 2  # oks lost, timeouts that recovered them
+
+
+@pytest.mark.e2e
+def test_reconnect_benchmark_quick():
+    output = run("reconnect.py", "--rounds", "1", "--max-wait", "0.5", "--set",
+                 "serial.reconnect.stableSeconds=0.5")
+    rows = [line.split() for line in output.splitlines() if line.strip().startswith("1 ")]
+    assert len(rows) == 1 and float(rows[0][3]) > 0, output
+    assert "reconnect (port back -> operational): median" in output

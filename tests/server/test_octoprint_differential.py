@@ -290,6 +290,7 @@ WRITES = (
 #: the remaining routes, with requests that change nothing on either server (unknown names, bad bodies)
 HARMLESS = (
     ("GET", "/api/history", None), ("GET", "/api/history/999999", None), ("DELETE", "/api/job/recovery", None),
+    ("GET", "/api/machine", None), ("POST", "/api/machine", {}),
     ("POST", "/api/printer/chamber", {"command": "target", "target": 0}),
     ("POST", "/api/printer/sd", {"command": "refresh"}),
     ("PATCH", "/api/printerprofiles/missing", {"profile": {"name": "x"}}),

@@ -13,6 +13,8 @@ import random
 import re
 
 from .commands import MarlinCommands, Wait
+from .debug import PREFIX as DEBUG_PREFIX
+from .debug import DebugCommands
 from .heaters import Heaters
 from .sdcard import SdCard
 
@@ -27,7 +29,7 @@ def checksum(text):
     return value
 
 
-class Firmware(MarlinCommands):
+class Firmware(MarlinCommands, DebugCommands):
     """Answers lines like Marlin 2 does; ``io`` is the board (see ``VirtualPrinter``)."""
 
     def __init__(self, options, io):
@@ -61,6 +63,7 @@ class Firmware(MarlinCommands):
         self.active = None
         self.next_keepalive = None  # when the host keepalive speaks next while a command holds the queue
         self.halted = False
+        self.hung = False
         self.sd.selected, self.sd.position, self.sd.printing, self.sd.writing = None, 0, False, None
         self.sd.ready = self.sd.present
 
@@ -130,7 +133,7 @@ class Firmware(MarlinCommands):
 
     def receive(self, raw, corrupted=False):
         """One received line (without its line end); ``corrupted``: bytes were lost in the RX buffer."""
-        if self.halted:
+        if self.halted or self.hung:
             self.io.acknowledge(None)
             return
         text = raw.split(";", 1)[0].strip()
@@ -205,6 +208,9 @@ class Firmware(MarlinCommands):
             self.sd.writing[1].append(command)
             self._ok()
             self._after_accept()
+            return
+        if command.startswith(DEBUG_PREFIX):
+            self.debug(command)
             return
         result = self.execute(command)
         if isinstance(result, Wait):

@@ -5,6 +5,10 @@ pyserial or any terminal program. We keep a slave descriptor open ourselves, in 
 line discipline never echoes the firmware's output back into its own input and the path stays
 valid while hosts come and go. A "disconnect" fault closes the master: hosts see the port vanish
 exactly as with an unplugged cable.
+
+``link``: a symlink kept pointing at the pty while it serves (replaced atomically, removed when the
+pty goes away), so a host keeps one port name across restarts of the virtual printer, as
+``/dev/serial/by-id/...`` names stay when a board is re-plugged.
 """
 
 import os
@@ -21,11 +25,13 @@ MAX_BACKLOG = 1024 * 1024
 class PtyVirtualPrinter:
     """A running pty server: ``path`` for hosts, ``printer`` for tests, ``close()`` to stop."""
 
-    def __init__(self, options=None):
+    def __init__(self, options=None, link=None):
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)
         os.set_blocking(self._master, False)
         self.path = os.ttyname(self._slave)
+        self.link = link
+        self.hung_up = threading.Event()
         self._backlog = bytearray()
         self._backlog_cond = threading.Condition()
         self._wake_read, self._wake_write = os.pipe()
@@ -41,6 +47,8 @@ class PtyVirtualPrinter:
         ]
         for thread in self._threads:
             thread.start()
+        if link is not None:
+            _replace_link(link, self.path)
 
     def _send(self, data):
         """Called by the firmware with its output lock held: write now if the pty takes it, else queue."""
@@ -112,8 +120,20 @@ class PtyVirtualPrinter:
             self._hung_up = True
             if self._pty_open:
                 self._pty_open = False
+                self._remove_link()
                 os.close(self._master)
                 os.close(self._slave)
+        self.hung_up.set()
+
+    def _remove_link(self):
+        """Remove ``link`` if it still points at this pty (a newer server may own it already)."""
+        if self.link is None:
+            return
+        try:
+            if os.readlink(self.link) == self.path:
+                os.unlink(self.link)
+        except OSError:
+            pass
 
     def close(self):
         """Stop serving: the threads end, the printer closes, the pty goes away."""
@@ -137,6 +157,16 @@ class PtyVirtualPrinter:
         self.close()
 
 
-def serve_pty(options=None):
-    """Open a pty pair and run a virtual printer on its master side; hosts open ``.path``."""
-    return PtyVirtualPrinter(options)
+def _replace_link(link, target):
+    temporary = f"{link}.{os.getpid()}.tmp"
+    try:
+        os.unlink(temporary)
+    except FileNotFoundError:
+        pass
+    os.symlink(target, temporary)
+    os.replace(temporary, link)
+
+
+def serve_pty(options=None, link=None):
+    """Open a pty pair and run a virtual printer on its master side; hosts open ``.path`` (or ``link``)."""
+    return PtyVirtualPrinter(options, link=link)

@@ -31,6 +31,9 @@ def _capabilities():
         capabilities["printHistory"] = "/api/history"
     if getattr(printer, "recovery", None) is not None:
         capabilities["printRecovery"] = "/api/job/recovery"
+    if ctx().machine is not None:
+        capabilities["machine"] = "/api/machine"
+        capabilities["metrics"] = "/metrics"
     return capabilities
 
 

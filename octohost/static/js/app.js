@@ -7,6 +7,7 @@ import { can } from "./session.js";
 import * as auth from "./views/auth.js";
 import * as header from "./views/header.js";
 import * as connection from "./views/connection.js";
+import * as machine from "./views/machine.js";
 import * as job from "./views/job.js";
 import * as files from "./views/files.js";
 import * as temperature from "./views/temperature.js";
@@ -125,7 +126,7 @@ function start() {
   setupTabs();
   setupOfflineBanner(socket);
   store.on("user", applyPermissions);
-  for (const view of [header, connection, job, files, temperature, control, terminal, history, recovery, settings, profiles, users, mqtt]) {
+  for (const view of [header, connection, machine, job, files, temperature, control, terminal, history, recovery, settings, profiles, users, mqtt]) {
     view.init();
   }
   auth.init(socket);

@@ -168,6 +168,8 @@ BODIES = {
     "system.run": {"POST": None},
     "history.list_jobs": {"GET": None},
     "history.get_job": {"GET": None},
+    "machine.describe": {"GET": None},
+    "machine.command": {"POST": one_command(restart={})},
     "plugins.list_plugins": {"GET": None},
     # the bridge stays off: only settings that do not make it connect anywhere
     "mqtt.get_mqtt": {"GET": None},
@@ -280,6 +282,7 @@ TORNADO = {
     r"/sockjs/?$": TornadoRoute(("GET",), "/sockjs"),
     r"/api/files/(local|sdcard)$": TornadoRoute(("POST",), "/api/files/{}", path=st.sampled_from(["local", "sdcard"]),
                                                 kind="multipart"),
+    r"/metrics$": TornadoRoute(("GET",), "/metrics"),
     r"/downloads/files/local/(.*)$": TornadoRoute(("GET", "HEAD"), "/downloads/files/local/{}", path=file_paths),
     r"/downloads/thumbs/local/(.*)$": TornadoRoute(("GET",), "/downloads/thumbs/local/{}", path=file_paths,
                                                    query={"name": st.sampled_from(["thumb.png", "x"]) | nasty_text(),
