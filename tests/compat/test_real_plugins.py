@@ -197,7 +197,7 @@ def test_file_checks_wizard_through_api_setup_wizard(live_octoprint):
     assert live.context.settings.get("server.seenWizards") == {"file_check": 1}
     assert live.get("/api/setup/wizard").json()["file_check"]["ignored"] is True
     anonymous = live.session.__class__()
-    assert anonymous.get(live.url + "/api/setup/wizard", timeout=30).status_code == 401
+    assert anonymous.get(live.url + "/api/setup/wizard", timeout=30).status_code == 403
 
 
 def test_mfa_totp_enrols_through_its_api_and_guards_the_password_login(live_octoprint):

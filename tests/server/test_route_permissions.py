@@ -62,6 +62,8 @@ TABLE = [
     row("POST", "/api/machine", needs("user", 400), json={}),
     row("GET", "/metrics", needs("readonly", 200)),
     row("GET", "/plugin/pluginmanager/plugins", needs("admin", 200)),
+    row("GET", "/api/setup/wizard", needs("admin", 200)),
+    row("POST", "/api/setup/wizard", needs("admin", 400), json={"handled": "x"}),
     row("GET", "/plugin/backup/backup", needs("admin", 200)),
     row("POST", "/plugin/backup/backup", needs("admin", 400), json={"exclude": "x"}),
     row("DELETE", "/plugin/backup/backup/missing.zip", needs("admin", 404)),
