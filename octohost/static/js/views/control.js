@@ -92,6 +92,23 @@ async function loadCustomControls() {
   show($("#custom-controls-box"), nodes.length > 0);
 }
 
+// While a job runs (or waits paused) a jog, home, extrude, fan or motors-off command would be
+// queued into the middle of it, as OctoPrint's UI prevents too. The API still takes them.
+export function printerBusy(state) {
+  const flags = (state && state.flags) || {};
+  return Boolean(flags.printing || flags.paused || flags.pausing || flags.resuming || flags.cancelling
+    || flags.finishing);
+}
+
+function renderLock(state) {
+  const busy = printerBusy(state);
+  const flags = (state && state.flags) || {};
+  const idle = !busy && Boolean(flags.operational);
+  for (const fieldset of $$("[data-idle-only]")) fieldset.disabled = !idle;
+  for (const button of $$("#control-general-buttons button")) button.disabled = !idle;
+  show($("#control-busy-note"), busy);
+}
+
 function renderWebcam(settings) {
   const webcam = (settings && settings.webcam) || {};
   const stream = webcam.streamUrl || webcam.stream || "";
@@ -141,6 +158,8 @@ export function init() {
   });
   store.on("user", (user) => { if (user) loadCustomControls(); });
   store.on("event:SettingsUpdated", loadCustomControls, { immediate: false });
+  store.on("state", renderLock);
+  renderLock(store.get("state"));
   store.on("settings", renderWebcam);
   store.on("tab", () => renderWebcam(store.get("settings")));
 }
