@@ -527,6 +527,7 @@ def test_reconnects_after_a_restart_mid_print_and_offers_to_resume(page, session
     page.wait_for_function("() => document.querySelector('#header-state').textContent === 'Operational'")
     screenshot(page, "recovery-desktop")
     page.click("#recovery-resume")
+    page.click("#confirm-ok")  # resuming asks first
     page.wait_for_function("() => document.querySelector('#header-state').textContent.startsWith('Printing')")
     assert page.is_hidden("#recovery-banner")
     assert progress(page) > 1
