@@ -515,6 +515,11 @@ def test_reconnects_after_a_restart_mid_print_and_offers_to_resume(page, session
     page.wait_for_selector("#offline-banner", state="visible")
     assert "Lost the connection" in page.inner_text("#offline-banner")
     assert header_state(page) == "Server unreachable"
+    # the last pushed state is stale: the job panel says so and offers nothing to click
+    page.wait_for_function("() => document.querySelector('#job-state').textContent === 'Server unreachable'")
+    for button in ("#job-print", "#job-pause", "#job-cancel", ".jog-x-plus"):
+        assert page.is_disabled(button), button
+    assert page.inner_text('#heater-rows tr[data-heater="tool0"] .actual') == "-"
     screenshot(page, "offline-desktop")
     octohost.restart()
     page.wait_for_selector("#offline-banner", state="hidden", timeout=WAIT)

@@ -41,6 +41,19 @@ export function formatDuration(seconds) {
   return hours ? `${hours}:${pad(minutes)}:${pad(secs)}` : `${minutes}:${pad(secs)}`;
 }
 
+// A length of time to come, as people say it ("1h 2m", "58m", "40s"): "10:58" reads as a clock.
+export function formatEstimate(seconds) {
+  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "-";
+  const total = Math.max(0, Math.round(seconds));
+  const days = Math.floor(total / 86400);
+  const hours = Math.floor((total % 86400) / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  if (days) return `${days}d ${hours}h`;
+  if (hours) return `${hours}h ${minutes}m`;
+  if (minutes) return `${minutes}m`;
+  return `${total}s`;
+}
+
 export function formatBytes(bytes) {
   if (bytes === null || bytes === undefined) return "-";
   const units = ["B", "KB", "MB", "GB", "TB"];
@@ -65,6 +78,18 @@ export function formatFilament(filament) {
     if (data && data.length) parts.push(`${tool}: ${(data.length / 1000).toFixed(2)} m`);
   }
   return parts.length ? parts.join(", ") : "-";
+}
+
+// The slicer's own filament figures per tool: length (mm) and, when it says, weight (g).
+export function formatSlicerFilament(filament) {
+  const parts = [];
+  for (const data of Object.values(filament || {})) {
+    const bits = [];
+    if (data.length) bits.push(`${(data.length / 1000).toFixed(2)} m`);
+    if (data.weight) bits.push(`${data.weight.toFixed(1)} g`);
+    if (bits.length) parts.push(bits.join(", "));
+  }
+  return parts.length ? parts.join("; ") : "-";
 }
 
 let toastTimer = null;

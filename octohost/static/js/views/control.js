@@ -2,6 +2,7 @@
 
 import { api } from "../api.js";
 import { $, $$, attempt, confirmAction, h, setText, show } from "../dom.js";
+import { printerBusy, printerLive } from "../printerstate.js";
 import { can } from "../session.js";
 import { store } from "../store.js";
 
@@ -94,16 +95,10 @@ async function loadCustomControls() {
 
 // While a job runs (or waits paused) a jog, home, extrude, fan or motors-off command would be
 // queued into the middle of it, as OctoPrint's UI prevents too. The API still takes them.
-export function printerBusy(state) {
-  const flags = (state && state.flags) || {};
-  return Boolean(flags.printing || flags.paused || flags.pausing || flags.resuming || flags.cancelling
-    || flags.finishing);
-}
-
-function renderLock(state) {
+function renderLock() {
+  const state = store.get("state");
   const busy = printerBusy(state);
-  const flags = (state && state.flags) || {};
-  const idle = !busy && Boolean(flags.operational);
+  const idle = !busy && printerLive(state);
   for (const fieldset of $$("[data-idle-only]")) fieldset.disabled = !idle;
   for (const button of $$("#control-general-buttons button")) button.disabled = !idle;
   show($("#control-busy-note"), busy);
@@ -158,8 +153,9 @@ export function init() {
   });
   store.on("user", (user) => { if (user) loadCustomControls(); });
   store.on("event:SettingsUpdated", loadCustomControls, { immediate: false });
+  renderLock();
   store.on("state", renderLock);
-  renderLock(store.get("state"));
+  store.on("socket", renderLock);
   store.on("settings", renderWebcam);
   store.on("tab", () => renderWebcam(store.get("settings")));
 }

@@ -1,6 +1,7 @@
 // The header: printer state always in view (Operational, Printing 42%, Error: reason).
 
 import { $, setText, show } from "../dom.js";
+import { formatProgress } from "../printerstate.js";
 import { store } from "../store.js";
 
 export function stateClass(state) {
@@ -18,7 +19,7 @@ export function stateLabel(state, progress) {
   let text = state.text || "Offline";
   if (state.error && (flags.error || flags.closedOrError) && !text.includes(state.error)) text = `${text}: ${state.error}`;
   if ((flags.printing || flags.paused) && progress && progress.completion !== null && progress.completion !== undefined) {
-    text = `${text} ${Math.floor(progress.completion)}%`;
+    text = `${text} ${formatProgress(progress.completion)}`;
   }
   return text;
 }

@@ -7,14 +7,32 @@ import { api } from "../api.js";
 import { $, attempt, formatDate, formatDuration, h, setText } from "../dom.js";
 import { store } from "../store.js";
 
-const RESULT_TEXT = { done: "Done", cancelled: "Cancelled", failed: "Failed" };
+export const RESULT_TEXT = { done: "Done", cancelled: "Cancelled", failed: "Failed" };
 let historyUrl;
+let recentJobs = null; // a promise of the newest jobs, dropped when a print ends
 
-async function discover() {
-  if (historyUrl !== undefined) return historyUrl;
-  const version = await attempt(() => api.get("/api/version"));
-  historyUrl = (version && version.capabilities && version.capabilities.printHistory) || null;
-  return historyUrl;
+// The newest job of a file in the print history (null without one), so the file list names a
+// cancelled print as History does.
+export async function lastResultFor(path, origin) {
+  const url = await discover();
+  if (!url) return null;
+  if (!recentJobs) recentJobs = api.get(`${url}?limit=200`).then((data) => (data && data.jobs) || []).catch(() => []);
+  const jobs = await recentJobs;
+  return jobs.find((job) => job.path === path && (job.origin || "local") === origin) || null;
+}
+
+let discovering = null;
+
+// Asked once per page: several views want the answer at start-up.
+function discover() {
+  if (!discovering) {
+    discovering = attempt(() => api.get("/api/version")).then((version) => {
+      historyUrl = (version && version.capabilities && version.capabilities.printHistory) || null;
+      if (version === undefined) discovering = null; // not answered: ask again next time
+      return historyUrl;
+    });
+  }
+  return discovering;
 }
 
 function flatten(entries, out = []) {
@@ -75,6 +93,9 @@ export function init() {
   $("#history-refresh").addEventListener("click", load);
   store.on("tab", (tab) => { if (tab === "history") load(); });
   for (const event of ["PrintDone", "PrintFailed", "PrintCancelled"]) {
-    store.on(`event:${event}`, () => { if (store.get("tab") === "history") load(); }, { immediate: false });
+    store.on(`event:${event}`, () => {
+      recentJobs = null;
+      if (store.get("tab") === "history") load();
+    }, { immediate: false });
   }
 }
