@@ -70,7 +70,8 @@ def test_a_cancelled_print_is_cancelled_in_file_details_and_history(page, viewpo
     if page.get_attribute(f"{item} .file-name", "aria-expanded") != "true":
         page.click(f"{item} .file-name")
     page.wait_for_function(
-        f"() => [...document.querySelectorAll('{item} .file-details dd')].some(d => d.textContent.startsWith('Cancelled'))")
+        f"() => [...document.querySelectorAll('{item} .file-details dd')]"
+        ".some(d => d.textContent.startsWith('Cancelled'))")
     details = page.inner_text(f"{item} .file-details")
     assert "failed" not in details.lower()
     page.click(f"{item} .file-name")
