@@ -1,6 +1,6 @@
 // Boot: wire the push socket into the store, start every view, keep tabs and permissions in step.
 
-import { $, $$, setText, show } from "./dom.js";
+import { $, $$, labelTableCells, setText, show } from "./dom.js";
 import { store } from "./store.js";
 import { PushSocket } from "./socket.js";
 import { can } from "./session.js";
@@ -124,6 +124,7 @@ function start() {
   });
   setupTabs();
   setupOfflineBanner(socket);
+  for (const table of $$("table.cards")) labelTableCells(table);
   store.on("user", applyPermissions);
   for (const view of [header, connection, job, files, temperature, control, terminal, history, recovery, settings, profiles, users, mqtt]) {
     view.init();

@@ -177,3 +177,18 @@ export function fillForm(form, data) {
     else element.value = value === null || value === undefined ? "" : value;
   }
 }
+
+// Tables with class "cards" become one card per row on a phone; each cell then names its column
+// (data-label, from the header). Labelled whenever rows change, so views just render rows.
+export function labelTableCells(table) {
+  const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+  const label = () => {
+    for (const row of table.tBodies[0] ? table.tBodies[0].rows : []) {
+      [...row.cells].forEach((cell, index) => {
+        if (heads[index] && cell.dataset.label !== heads[index]) cell.dataset.label = heads[index];
+      });
+    }
+  };
+  label();
+  if (table.tBodies[0]) new MutationObserver(label).observe(table.tBodies[0], { childList: true });
+}
