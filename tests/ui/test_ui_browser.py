@@ -291,6 +291,7 @@ def test_settings_save(page):
     page.click("#settings-features button[type=submit]")
     page.wait_for_function("() => document.querySelector('#brand-name').textContent === 'Garage MK3'")
     open_settings(page, "serial")
+    page.click('#settings-serial details[data-group="Timeouts"] > summary')  # folded: not an everyday setting
     page.fill("#setting-serial-timeout-communication", "45")
     # the features save above left "Settings saved" in the toast: clear it, or the wait below could
     # return before this save has been answered
@@ -388,8 +389,10 @@ def test_drop_upload_new_folder_move_and_delete(page, uploaded, operational):
 
     page.click('#file-list li[data-path="dropped.gcode"] .file-name')
     page.click('#file-list li[data-path="dropped.gcode"] button:has-text("Move")')
-    page.fill("#prompt-input", "parts")
-    page.click("#prompt-ok")
+    page.wait_for_selector("#choose-dialog", state="visible")  # a folder picker, nothing to mistype
+    assert page.eval_on_selector_all("#choose-select option", "os => os.map(o => o.value)") == ["", "parts"]
+    page.select_option("#choose-select", "parts")
+    page.click("#choose-ok")
     page.wait_for_selector('#file-list li[data-path="dropped.gcode"]', state="detached")
     page.click("#file-list li.folder .file-name:has-text('parts')")
     page.wait_for_selector('#file-list li[data-path="parts/dropped.gcode"]')

@@ -1,6 +1,7 @@
 // Boot: wire the push socket into the store, start every view, keep tabs and permissions in step.
 
 import { $, $$, labelTableCells, setText, show } from "./dom.js";
+import { fillIcons } from "./icons.js";
 import { store } from "./store.js";
 import { PushSocket } from "./socket.js";
 import { can } from "./session.js";
@@ -122,6 +123,7 @@ function start() {
       store.set("socket", status);
     },
   });
+  fillIcons();
   setupTabs();
   setupOfflineBanner(socket);
   for (const table of $$("table.cards")) labelTableCells(table);

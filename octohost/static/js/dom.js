@@ -150,6 +150,26 @@ export function promptText(question, initial = "") {
   });
 }
 
+// A modal choice from a list (value, label pairs), on <dialog id="choose-dialog">: resolves to the
+// chosen value, or null when cancelled. Nothing to type, so nothing to mistype.
+export function chooseOption(question, options, initial, confirmLabel = "OK") {
+  const dialog = $("#choose-dialog");
+  const select = $("#choose-select", dialog);
+  setText($("#choose-label", dialog), question);
+  setText($("#choose-ok", dialog), confirmLabel);
+  select.replaceChildren(...options.map(([value, label]) => h("option", { value, selected: value === initial }, label)));
+  return new Promise((resolve) => {
+    const onClose = () => {
+      dialog.removeEventListener("close", onClose);
+      resolve(dialog.returnValue === "ok" ? select.value : null);
+    };
+    dialog.returnValue = "";
+    dialog.addEventListener("close", onClose);
+    dialog.showModal();
+    select.focus();
+  });
+}
+
 // Read a form's named fields into a nested object ("volume.width" -> {volume: {width}}).
 export function readForm(form) {
   const out = {};

@@ -2,9 +2,10 @@
 
 import { api, postForm, upload } from "../api.js";
 import {
-  $, attempt, confirmAction, formatBytes, formatDate, formatEstimate, formatFilament, formatSlicerFilament, h, promptText,
+  $, attempt, chooseOption, confirmAction, formatBytes, formatDate, formatEstimate, formatFilament, formatSlicerFilament, h, promptText,
   setText, show, toast,
 } from "../dom.js";
+import { icon } from "../icons.js";
 import { can } from "../session.js";
 import { lastResultFor, RESULT_TEXT } from "./history.js";
 import { store } from "../store.js";
@@ -130,7 +131,7 @@ function fileItem(entry) {
   if (entry.type === "folder") {
     return h("li", { class: "file folder" },
       h("button", { type: "button", class: "file-name", onclick: () => { view.cwd = entry.path; render(); } },
-        h("span", { class: "icon", "aria-hidden": "true" }, "📁"), entry.display || entry.name),
+        icon("folder"), entry.display || entry.name),
       can(store.get("user"), "FILES_DELETE")
         ? h("button", { type: "button", class: "small danger", "aria-label": `Delete folder ${entry.name}`, onclick: () => deleteEntry(entry, entry.refs && entry.refs.resource) }, "Delete")
         : null);
@@ -179,10 +180,22 @@ async function selectFile(entry, print) {
   await attempt(() => api.post(resource, { command: "select", print }), print ? `Printing ${entry.name}` : `Selected ${entry.name}`);
 }
 
+function folderPaths(entries, out = []) {
+  for (const entry of entries || []) {
+    if (entry.type !== "folder") continue;
+    out.push(entry.path);
+    folderPaths(entry.children, out);
+  }
+  return out;
+}
+
+// The destination is picked from the folders that exist, so a typo cannot send the file astray.
 async function moveFile(entry) {
-  const destination = await promptText(`Move ${entry.name} to folder (empty: top level)`, entry.path.includes("/") ? entry.path.slice(0, entry.path.lastIndexOf("/")) : "");
-  if (destination === null) return;
-  await attempt(() => api.post(entry.refs.resource, { command: "move", destination: destination.trim().replace(/^\/+|\/+$/g, "") || "/" }), "Moved");
+  const here = entry.path.includes("/") ? entry.path.slice(0, entry.path.lastIndexOf("/")) : "";
+  const options = [["", "Files (top level)"], ...folderPaths(view.trees.local).sort().map((path) => [path, `Files / ${path.split("/").join(" / ")}`])];
+  const destination = await chooseOption(`Move ${entry.name} to`, options, here, "Move");
+  if (destination === null || destination === here) return;
+  await attempt(() => api.post(entry.refs.resource, { command: "move", destination: destination || "/" }), "Moved");
   refresh();
 }
 

@@ -44,6 +44,7 @@ function askNewPassword(name, needCurrent) {
   const form = $("#password-form");
   const error = $("#password-error");
   form.reset();
+  $("#password-user").value = name;
   setText($("#password-title"), `Change the password of ${name}`);
   show($("#password-current-field"), needCurrent);
   $("#password-current").required = needCurrent;
