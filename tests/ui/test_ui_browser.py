@@ -104,7 +104,7 @@ def test_print_shows_rising_progress_and_a_live_temperature_graph(page, uploaded
     assert page.inner_text("#job-file") == "calibration_cube.gcode"
     first = progress(page)
     page.wait_for_function(f"() => parseFloat(document.querySelector('#job-progress-text').textContent) > {first + 2}")
-    assert re.fullmatch(r"Printing \d+%", header_state(page))
+    assert re.fullmatch(r"Printing \d+\.\d%", header_state(page))
     page.wait_for_function(f"() => Number(document.querySelector('#temp-graph').dataset.points) > {points_before + 4}")
     actual = page.inner_text(f"{row} .actual")
     assert actual.endswith("°C") and float(actual[:-2]) > 20
