@@ -19,6 +19,27 @@ import * as settings from "./views/settings.js";
 import * as profiles from "./views/profiles.js";
 import * as users from "./views/users.js";
 import * as mqtt from "./views/mqtt.js";
+import * as theme from "./views/theme.js";
+import * as notify from "./views/notify.js";
+
+// Every view module, started in this order: one per line, so a new view is a one-line addition.
+const VIEWS = [
+  header,
+  connection,
+  job,
+  files,
+  temperature,
+  control,
+  terminal,
+  history,
+  recovery,
+  settings,
+  profiles,
+  users,
+  theme,
+  notify,
+  mqtt,
+];
 
 function applyCurrent(payload, fromHistory) {
   for (const key of ["state", "job", "progress", "currentZ", "offsets", "busyFiles", "resends"]) {
@@ -128,9 +149,7 @@ function start() {
   setupOfflineBanner(socket);
   for (const table of $$("table.cards")) labelTableCells(table);
   store.on("user", applyPermissions);
-  for (const view of [header, connection, job, files, temperature, control, terminal, history, recovery, settings, profiles, users, mqtt]) {
-    view.init();
-  }
+  for (const view of VIEWS) view.init();
   auth.init(socket);
   socket.start();
 }
