@@ -34,7 +34,7 @@ from browser_harness import (  # noqa: E402
 
 from support import wait_until  # noqa: E402
 
-VIEWS = ("temperature", "control", "terminal", "history", "settings")
+VIEWS = ("temperature", "control", "terminal", "history", "gcode", "settings")
 
 
 def prepare(server):

@@ -6,7 +6,7 @@ from browser_harness import DESKTOP, PHONE, open_settings, open_tab
 
 pytestmark = pytest.mark.e2e
 
-VIEWS = ("temperature", "control", "terminal", "history", "settings")
+VIEWS = ("temperature", "control", "terminal", "history", "gcode", "settings")
 
 #: visible controls smaller than 44x44 px in the header, the job panel and the shown view
 SMALL_TARGETS = """(root) => {

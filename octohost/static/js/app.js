@@ -21,6 +21,7 @@ import * as users from "./views/users.js";
 import * as mqtt from "./views/mqtt.js";
 import * as theme from "./views/theme.js";
 import * as notify from "./views/notify.js";
+import * as gcode from "./views/gcode.js";
 
 // Every view module, started in this order: one per line, so a new view is a one-line addition.
 const VIEWS = [
@@ -39,6 +40,7 @@ const VIEWS = [
   theme,
   notify,
   mqtt,
+  gcode,
 ];
 
 function applyCurrent(payload, fromHistory) {

@@ -1,0 +1,270 @@
+// A 2D layer viewer for G-code, read by streaming (fetch + ReadableStream, never the whole text
+// in memory) into flat typed arrays: per extruding move its start and end point and the byte
+// offset of its line, per layer its first move. The print's file position (progress.filepos)
+// then picks the layer and the move being printed; what is printed draws solid, the rest faded.
+
+import { setText } from "../dom.js";
+
+const GROW = 1 << 16;
+const NON_ASCII = /[^\x00-\x7f]/;
+const encoder = new TextEncoder();
+
+// Bytes of a line in UTF-8 (G-code is nearly always ASCII: then its length).
+function byteLength(line) {
+  return NON_ASCII.test(line) ? encoder.encode(line).length : line.length;
+}
+
+class Moves {
+  constructor() {
+    this.points = new Float32Array(GROW * 4); // x1, y1, x2, y2 per extruding move
+    this.offsets = new Float64Array(GROW); // byte offset of the move's line in the file
+    this.count = 0;
+  }
+
+  add(x1, y1, x2, y2, offset) {
+    if (this.count === this.offsets.length) {
+      const points = new Float32Array(this.points.length * 2);
+      points.set(this.points);
+      this.points = points;
+      const offsets = new Float64Array(this.offsets.length * 2);
+      offsets.set(this.offsets);
+      this.offsets = offsets;
+    }
+    this.points.set([x1, y1, x2, y2], this.count * 4);
+    this.offsets[this.count] = offset;
+    this.count += 1;
+  }
+}
+
+// One parser state for the stream: positions, modes, layers found so far.
+function parser() {
+  const state = { x: 0, y: 0, z: 0, e: 0, relative: false, relativeE: false, moves: new Moves(),
+    layers: [], minX: Infinity, minY: Infinity, maxX: -Infinity, maxY: -Infinity };
+  const word = /([XYZEF])\s*(-?\d*\.?\d+)/gi;
+  state.line = (text, offset) => {
+    const semicolon = text.indexOf(";");
+    const code = (semicolon >= 0 ? text.slice(0, semicolon) : text).trim().toUpperCase();
+    if (!code) return;
+    const command = code.split(/\s/, 1)[0];
+    if (command === "G90") { state.relative = false; state.relativeE = false; return; }
+    if (command === "G91") { state.relative = true; state.relativeE = true; return; }
+    if (command === "M82") { state.relativeE = false; return; }
+    if (command === "M83") { state.relativeE = true; return; }
+    const move = command === "G1" || command === "G0" || command === "G2" || command === "G3";
+    if (!move && command !== "G92") return;
+    const values = {};
+    for (const match of code.slice(command.length).matchAll(word)) values[match[1]] = Number(match[2]);
+    if (command === "G92") {
+      if ("E" in values) state.e = values.E;
+      if ("X" in values) state.x = values.X;
+      if ("Y" in values) state.y = values.Y;
+      if ("Z" in values) state.z = values.Z;
+      return;
+    }
+    const at = (axis, current) => (axis in values ? (state.relative ? current + values[axis] : values[axis]) : current);
+    const x = at("X", state.x);
+    const y = at("Y", state.y);
+    const z = at("Z", state.z);
+    let extruded = 0;
+    if ("E" in values) {
+      extruded = state.relativeE ? values.E : values.E - state.e;
+      state.e = state.relativeE ? state.e + values.E : values.E;
+    }
+    if (extruded > 0 && (x !== state.x || y !== state.y)) {
+      const last = state.layers[state.layers.length - 1];
+      if (!last || Math.abs(last.z - z) > 1e-6) state.layers.push({ z, start: state.moves.count, offset });
+      state.moves.add(state.x, state.y, x, y, offset);
+      state.minX = Math.min(state.minX, x, state.x);
+      state.maxX = Math.max(state.maxX, x, state.x);
+      state.minY = Math.min(state.minY, y, state.y);
+      state.maxY = Math.max(state.maxY, y, state.y);
+    }
+    state.x = x;
+    state.y = y;
+    state.z = z;
+  };
+  return state;
+}
+
+// Stream the file through the parser, telling progress every chunk; resolves to the parser state.
+async function read(url, size, onProgress, signal) {
+  const response = await fetch(url, { credentials: "same-origin", signal });
+  if (!response.ok || !response.body) throw new Error(`${response.status} ${response.statusText}`);
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  const state = parser();
+  let rest = "";
+  let restOffset = 0; // byte offset where "rest" starts
+  let received = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    received += value.length;
+    const text = rest + decoder.decode(value, { stream: true });
+    let start = 0;
+    let offset = restOffset;
+    for (let end = text.indexOf("\n"); end >= 0; end = text.indexOf("\n", start)) {
+      const line = text.slice(start, end);
+      state.line(line, offset);
+      offset += byteLength(line) + 1;
+      start = end + 1;
+    }
+    rest = text.slice(start);
+    restOffset = offset;
+    onProgress(received, size);
+  }
+  if (rest) state.line(rest, restOffset);
+  return state;
+}
+
+export function create(elements) {
+  const { canvas, slider, layerText, follow, status, fileText } = elements;
+  let model = null;
+  let path = null;
+  let filepos = null;
+  let controller = null;
+
+  function layerAt(position) {
+    if (!model || !model.layers.length || position === null || position === undefined) return -1;
+    let low = 0;
+    let high = model.layers.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if (model.layers[middle].offset <= position) low = middle; else high = middle - 1;
+    }
+    return low;
+  }
+
+  function draw() {
+    const context = canvas.getContext("2d");
+    const ratio = window.devicePixelRatio || 1;
+    const width = canvas.clientWidth || 600;
+    if (canvas.width !== Math.round(width * ratio)) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(width * ratio);
+    }
+    context.setTransform(1, 0, 0, 1, 0, 0);
+    context.clearRect(0, 0, canvas.width, canvas.height);
+    if (!model || !model.layers.length) return;
+    const styles = getComputedStyle(document.documentElement);
+    const index = Number(slider.value);
+    const layer = model.layers[index];
+    const end = index + 1 < model.layers.length ? model.layers[index + 1].start : model.moves.count;
+    const spanX = model.maxX - model.minX || 1;
+    const spanY = model.maxY - model.minY || 1;
+    const scale = (canvas.width * 0.92) / Math.max(spanX, spanY);
+    const left = (canvas.width - spanX * scale) / 2;
+    const top = (canvas.height - spanY * scale) / 2;
+    const px = (x) => left + (x - model.minX) * scale;
+    const py = (y) => canvas.height - top - (y - model.minY) * scale; // Y up, as on the bed
+    const points = model.moves.points;
+    const offsets = model.moves.offsets;
+    const stroke = (from, to, color, alpha) => {
+      if (to <= from) return;
+      context.globalAlpha = alpha;
+      context.strokeStyle = color;
+      context.beginPath();
+      for (let i = from; i < to; i += 1) {
+        context.moveTo(px(points[i * 4]), py(points[i * 4 + 1]));
+        context.lineTo(px(points[i * 4 + 2]), py(points[i * 4 + 3]));
+      }
+      context.stroke();
+    };
+    context.lineWidth = Math.max(1, ratio);
+    context.lineCap = "round";
+    if (index > 0) stroke(model.layers[index - 1].start, layer.start, styles.getPropertyValue("--muted").trim(), 0.25);
+    // The move being printed: the last one whose line starts at or before the file position.
+    let printed = end;
+    if (filepos !== null && layerAt(filepos) === index) {
+      printed = layer.start;
+      while (printed < end && offsets[printed] <= filepos) printed += 1;
+    } else if (filepos !== null && layerAt(filepos) < index) {
+      printed = layer.start;
+    }
+    const accent = styles.getPropertyValue("--accent").trim() || "#1f6feb";
+    stroke(layer.start, printed, accent, 1);
+    stroke(printed, end, accent, 0.3);
+    if (printed > layer.start && printed < end) {
+      context.globalAlpha = 1;
+      context.fillStyle = styles.getPropertyValue("--danger").trim() || "#c62828";
+      context.beginPath();
+      context.arc(px(points[(printed - 1) * 4 + 2]), py(points[(printed - 1) * 4 + 3]), 4 * ratio, 0, Math.PI * 2);
+      context.fill();
+    }
+    context.globalAlpha = 1;
+    setText(layerText, `${index + 1} of ${model.layers.length} (Z ${layer.z.toFixed(2)} mm)`);
+    canvas.dataset.layer = String(index);
+    canvas.dataset.printed = String(printed - layer.start);
+  }
+
+  async function load(file) {
+    if (controller) controller.abort();
+    controller = new AbortController();
+    model = null;
+    slider.disabled = true;
+    draw();
+    const origin = file.origin || "local";
+    if (origin !== "local") {
+      setText(status, "Files on the printer's SD card cannot be read from here.");
+      return;
+    }
+    const began = performance.now();
+    const url = `/downloads/files/local/${String(file.path).split("/").map(encodeURIComponent).join("/")}`;
+    try {
+      const state = await read(url, file.size, (received, size) => {
+        setText(status, `Reading ${(received / 1048576).toFixed(1)}${size ? ` of ${(size / 1048576).toFixed(1)}` : ""} MB…`);
+      }, controller.signal);
+      model = state;
+    } catch (error) {
+      if (error.name !== "AbortError") setText(status, `Cannot read the file: ${error.message}`);
+      return;
+    }
+    const seconds = ((performance.now() - began) / 1000).toFixed(1);
+    setText(status, model.layers.length ? `${model.layers.length} layers, ${model.moves.count} moves, read in ${seconds} s`
+      : "No extruding moves in this file.");
+    canvas.dataset.layers = String(model.layers.length);
+    slider.max = String(Math.max(0, model.layers.length - 1));
+    slider.disabled = !model.layers.length;
+    const live = layerAt(filepos);
+    slider.value = String(follow.checked && live >= 0 ? live : 0);
+    draw();
+  }
+
+  slider.addEventListener("input", () => {
+    follow.checked = false;
+    draw();
+  });
+  follow.addEventListener("change", () => progress(filepos));
+  window.addEventListener("resize", () => draw());
+
+  // position: the byte offset the print has reached, or null when nothing prints
+  function progress(position) {
+    filepos = position === undefined ? null : position;
+    if (!model || canvas.closest("[hidden]")) return;
+    if (follow.checked) {
+      const live = layerAt(filepos);
+      if (live >= 0 && String(live) !== slider.value) slider.value = String(live);
+    }
+    draw();
+  }
+
+  function show(job, position) {
+    const file = (job && job.file) || {};
+    filepos = position === undefined ? null : position;
+    setText(fileText, file.name ? file.display || file.name : "No file selected: select one in Files.");
+    const key = file.path ? `${file.origin || "local"}:${file.path}:${file.date || ""}:${file.size || ""}` : null;
+    if (key !== path) {
+      path = key;
+      if (file.path) load(file);
+      else {
+        model = null;
+        setText(status, "");
+        draw();
+      }
+    } else {
+      progress(position);
+    }
+  }
+
+  return { show, progress, draw };
+}
