@@ -13,8 +13,8 @@ from browser_harness import DESKTOP, PHONE, open_tab
 pytestmark = pytest.mark.e2e
 
 VIEWS = ("temperature", "control", "terminal", "history", "gcode", "settings")
-SETTINGS_SECTIONS = ("serial", "profiles", "temperatures", "webcam", "scripts", "features", "users", "apikeys",
-                     "plugins", "system")
+SETTINGS_SECTIONS = ("serial", "profiles", "temperatures", "webcam", "scripts", "controls", "features", "users",
+                     "apikeys", "plugins", "system")
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ import * as mqtt from "./views/mqtt.js";
 import * as theme from "./views/theme.js";
 import * as notify from "./views/notify.js";
 import * as gcode from "./views/gcode.js";
+import * as controlsEditor from "./views/controlseditor.js";
 
 // Every view module, started in this order: one per line, so a new view is a one-line addition.
 const VIEWS = [
@@ -41,6 +42,7 @@ const VIEWS = [
   notify,
   mqtt,
   gcode,
+  controlsEditor,
 ];
 
 function applyCurrent(payload, fromHistory) {
