@@ -40,8 +40,13 @@ VIEWS = ("temperature", "control", "terminal", "history", "gcode", "settings")
 def prepare(server):
     requests.post(server.url + "api/setup/admin", json={"user": ADMIN, "pass": PASSWORD}, timeout=10)
     admin = admin_session(server)
-    body = gcode_with_thumbnail() + "".join(f"G1 X{10 + i % 50} Y{10 + i // 50} E{i / 10:.1f}\nG4 P200\n"
-                                            for i in range(2000))
+    moves = []
+    for i in range(2000):  # 20 layers of a zig-zag growing with the layer
+        if i % 100 == 0:
+            moves.append(f"G1 Z{0.2 * (i // 100 + 1):.1f}")
+        side = 20 + (i // 100) * 2
+        moves.append(f"G1 X{60 + (side if i % 2 else 0)} Y{60 + (i % 100) * side / 100:.1f} E{i / 10:.1f}\nG4 P200")
+    body = gcode_with_thumbnail() + "\n".join(moves) + "\n"
     admin.post(server.url + "api/files/local", files={"file": ("calibration_cube.gcode", body)}, timeout=30)
     admin.post(server.url + "api/connection", json={"command": "connect", "port": "VIRTUAL"}, timeout=10)
     wait_until(lambda: admin.get(server.url + "api/connection", timeout=10).json()["current"]["state"]

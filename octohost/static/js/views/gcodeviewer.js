@@ -264,7 +264,9 @@ export function create(elements) {
       return;
     }
     const seconds = ((performance.now() - began) / 1000).toFixed(1);
-    setText(status, model.layers.length ? `${model.layers.length} layers, ${model.moves.count} moves, read in ${seconds} s`
+    const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+    setText(status, model.layers.length
+      ? `${plural(model.layers.length, "layer")}, ${plural(model.moves.count, "move")}, read in ${seconds} s`
       : "No extruding moves in this file.");
     canvas.dataset.layers = String(model.layers.length);
     slider.max = String(Math.max(0, model.layers.length - 1));
