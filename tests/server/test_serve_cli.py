@@ -130,7 +130,7 @@ def test_start_once_in_safe_mode_then_normally(tmp_path):
     from octohost.settings import Settings
 
     manager = UserManager(str(tmp_path / "users.yaml"))
-    manager.add_user("admin", "pw", admin=True)
+    manager.add_user("admin", "password1", admin=True)
     key = manager.get_or_create_api_key("admin")
     Settings(str(tmp_path)).set("server.startOnceInSafeMode", True)
     process = spawn(tmp_path, "--port", "0")
