@@ -44,6 +44,10 @@ def _dummy_hash():
         return _dummy[0]
 
 
+#: new passwords (first admin, added users, changes) are at least this long; the UI says so too
+MIN_PASSWORD_LENGTH = 8
+
+
 class UserError(ValueError):
     """Bad input for a user operation (unknown user, invalid name, weak password, ...)."""
 
@@ -196,8 +200,9 @@ class UserManager:
 
     @staticmethod
     def _check_password_value(password):
-        if not isinstance(password, str) or len(password) < 1:
-            raise UserError("password must not be empty")
+        # Applies to new passwords only: an account made before keeps logging in with its old one.
+        if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+            raise UserError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
 
     def add_user(self, name, password, admin=False, groups=None, active=True):
         if not isinstance(name, str) or not USERNAME_RE.match(name):

@@ -5,7 +5,7 @@ import errno
 import pytest
 
 from octohost.access import users as users_module
-from octohost.access.users import UserManager
+from octohost.access.users import UserError, UserManager
 
 
 def disk_full(*args, **kwargs):
@@ -15,8 +15,8 @@ def disk_full(*args, **kwargs):
 @pytest.fixture
 def manager(tmp_path):
     manager = UserManager(str(tmp_path / "users.yaml"))
-    manager.add_user("admin", "pw", admin=True)
-    manager.add_user("bob", "pw")
+    manager.add_user("admin", "password1", admin=True)
+    manager.add_user("bob", "password1")
     return manager
 
 
@@ -24,8 +24,8 @@ def snapshot(manager):
     return [(u.name, u.groups, u.active, u.apikey, u.settings) for u in manager.list_users()]
 
 
-CHANGES = [lambda m: m.add_user("carol", "pw"), lambda m: m.remove_user("bob"),
-           lambda m: m.change_password("bob", "new"), lambda m: m.update_user("bob", groups=["admins"]),
+CHANGES = [lambda m: m.add_user("carol", "password1"), lambda m: m.remove_user("bob"),
+           lambda m: m.change_password("bob", "new password"), lambda m: m.update_user("bob", groups=["admins"]),
            lambda m: m.update_user("bob", settings={"x": 1}), lambda m: m.generate_api_key("bob"),
            lambda m: m.delete_api_key("admin")]
 
@@ -38,7 +38,7 @@ def test_a_failed_write_changes_nothing(manager, monkeypatch, change):
     with pytest.raises(OSError):
         change(manager)
     assert snapshot(manager) == before
-    assert manager.check_password("bob", "pw") is not None
+    assert manager.check_password("bob", "password1") is not None
     monkeypatch.undo()
     assert snapshot(UserManager(manager.path)) == before
 
@@ -48,7 +48,7 @@ def test_a_value_yaml_cannot_store_changes_nothing(manager):
     with pytest.raises(Exception):  # noqa: B017 (whatever the writer raises: the point is that nothing changes)
         manager.update_user("bob", settings={"deep": nest(2000)})
     assert snapshot(manager) == before
-    manager.add_user("carol", "pw")
+    manager.add_user("carol", "password1")
     assert "carol" in [u.name for u in UserManager(manager.path).list_users()]
 
 
@@ -57,3 +57,14 @@ def nest(depth):
     for _ in range(depth):
         value = {"a": value}
     return value
+
+
+def test_new_passwords_are_at_least_eight_characters(manager):
+    with pytest.raises(UserError, match="at least 8 characters"):
+        manager.add_user("dave", "1234567")
+    assert manager.get_user("dave") is None
+    with pytest.raises(UserError, match="at least 8 characters"):
+        manager.change_password("bob", "short")
+    assert manager.check_password("bob", "password1") is not None
+    manager.add_user("dave", "12345678")
+    assert manager.check_password("dave", "12345678") is not None

@@ -33,10 +33,10 @@ def users_file(basedir):
 
 
 def test_user_lifecycle(run, basedir):
-    assert run("user", "add", "alice", "--password", "s3cret", "--admin").exit_code == 0
-    assert run("user", "add", "bob", "--password", "pw").exit_code == 0
+    assert run("user", "add", "alice", "--password", "s3cret-pw", "--admin").exit_code == 0
+    assert run("user", "add", "bob", "--password", "password1").exit_code == 0
     stored = users_file(basedir)
-    assert stored["alice"]["password"] != "s3cret" and stored["alice"]["password"].startswith(("scrypt:", "pbkdf2:"))
+    assert stored["alice"]["password"] != "s3cret-pw" and stored["alice"]["password"].startswith(("scrypt:", "pbkdf2:"))
     assert "admins" in stored["alice"]["groups"] and "admins" not in stored["bob"]["groups"]
 
     listing = run("user", "list").output.splitlines()
@@ -47,26 +47,27 @@ def test_user_lifecycle(run, basedir):
     assert run("user", "apikey", "alice").output.strip() == key  # stable once created
     assert users_file(basedir)["alice"]["apikey"] == key
 
-    assert run("user", "password", "bob", "--password", "new").exit_code == 0
+    assert run("user", "password", "bob", "--password", "new password").exit_code == 0
     from octohost.access.users import UserManager
 
     manager = UserManager(os.path.join(basedir, "users.yaml"))
-    assert manager.check_password("bob", "new") and not manager.check_password("bob", "pw")
+    assert manager.check_password("bob", "new password") and not manager.check_password("bob", "password1")
 
     assert run("user", "remove", "bob").exit_code == 0
     assert "bob" not in users_file(basedir)
 
 
 @pytest.mark.parametrize("args, message", [
-    (("user", "add", "alice", "--password", "again"), "already exists"),
-    (("user", "add", "bad name!", "--password", "x"), "invalid user name"),
-    (("user", "add", "carol", "--password", ""), "password must not be empty"),
+    (("user", "add", "alice", "--password", "again-pw1"), "already exists"),
+    (("user", "add", "bad name!", "--password", "password1"), "invalid user name"),
+    (("user", "add", "carol", "--password", ""), "at least 8 characters"),
+    (("user", "add", "carol", "--password", "1234567"), "at least 8 characters"),
     (("user", "remove", "nobody"), "unknown user 'nobody'"),
     (("user", "apikey", "nobody"), "unknown user 'nobody'"),
-    (("user", "password", "nobody", "--password", "x"), "unknown user 'nobody'"),
+    (("user", "password", "nobody", "--password", "password1"), "unknown user 'nobody'"),
 ])
 def test_user_errors_exit_2_and_change_nothing(run, basedir, args, message):
-    run("user", "add", "alice", "--password", "s3cret")
+    run("user", "add", "alice", "--password", "s3cret-pw")
     before = users_file(basedir)
     result = run(*args)
     assert result.exit_code == 2
@@ -183,7 +184,7 @@ def test_real_console_entry_points(basedir):
     assert out.returncode == 0
     for command in ("config", "plugins", "user"):
         assert command in out.stdout
-    out = subprocess.run([sys.executable, "-m", "octohost", "user", "add", "eve", "--password", "x"],
+    out = subprocess.run([sys.executable, "-m", "octohost", "user", "add", "eve", "--password", "password1"],
                          capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0 and os.path.exists(os.path.join(basedir, "users.yaml"))
     out = subprocess.run([sys.executable, "-m", "octohost", "config", "set", "serial.baudrate", "x"],

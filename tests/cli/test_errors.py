@@ -37,7 +37,7 @@ CASES = [
     (["config", "set", "serial.port"], "Missing argument"),
     (["user", "remove", "nobody"], "unknown user 'nobody'"),
     (["user", "apikey", "nobody"], "unknown user 'nobody'"),
-    (["user", "add", "bad name!", "--password", "x"], "invalid user name"),
+    (["user", "add", "bad name!", "--password", "password1"], "invalid user name"),
     (["virtual", "--checksum-error-rate", "2"], "between 0 and 1"),
     (["virtual", "--sd-file", "MISSING"], "does not exist"),
     (["serve", "--port", "99999"], "99999"),

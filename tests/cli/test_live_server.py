@@ -57,7 +57,7 @@ def test_cli_admin_and_key_work_at_once_and_end_first_run(daemon):
     basedir, url = daemon
     assert requests.get(url + "/api/server", timeout=10).json()["firstRun"] is True
 
-    cli(basedir, "user", "add", "admin", "--password", "pw", "--admin")
+    cli(basedir, "user", "add", "admin", "--password", "password1", "--admin")
     # first run is over: without a key /api/server now answers 403, as OctoPrint does
     assert requests.get(url + "/api/server", timeout=10).status_code == 403
     key = cli(basedir, "user", "apikey", "admin")
@@ -66,7 +66,7 @@ def test_cli_admin_and_key_work_at_once_and_end_first_run(daemon):
     assert response.status_code == 200 and response.json()["name"] == "admin"
 
     # The browser's first-run setup no longer applies, and cannot replace the CLI's admin.
-    setup = requests.post(url + "/api/setup/admin", json={"user": "web", "pass": "pw2"}, timeout=10)
+    setup = requests.post(url + "/api/setup/admin", json={"user": "web", "pass": "password2"}, timeout=10)
     assert setup.status_code == 409
     assert set(users(basedir)) == {"admin"}
 
@@ -79,16 +79,16 @@ def test_cli_admin_and_key_work_at_once_and_end_first_run(daemon):
 
 def test_api_and_cli_user_changes_interleave_without_loss(daemon):
     basedir, url = daemon
-    setup = requests.post(url + "/api/setup/admin", json={"user": "web", "pass": "pw"}, timeout=10)
+    setup = requests.post(url + "/api/setup/admin", json={"user": "web", "pass": "password1"}, timeout=10)
     assert setup.status_code == 201, setup.text
     web_key = cli(basedir, "user", "apikey", "web")  # the CLI writes after the daemon did
     headers = {"X-Api-Key": web_key}
 
-    cli(basedir, "user", "add", "cli-user", "--password", "pw")
+    cli(basedir, "user", "add", "cli-user", "--password", "password1")
     made = requests.post(url + "/api/access/users", headers=headers, timeout=10,
-                         json={"name": "api-user", "password": "pw", "active": True, "admin": False})
+                         json={"name": "api-user", "password": "password1", "active": True, "admin": False})
     assert made.status_code < 300, made.text
-    cli(basedir, "user", "add", "cli-user-2", "--password", "pw")
+    cli(basedir, "user", "add", "cli-user-2", "--password", "password1")
 
     assert set(users(basedir)) == {"web", "cli-user", "api-user", "cli-user-2"}
     assert users(basedir)["web"]["apikey"] == web_key
@@ -98,7 +98,7 @@ def test_api_and_cli_user_changes_interleave_without_loss(daemon):
 
 def test_settings_saved_by_the_ui_keep_what_the_cli_set(tmp_path):
     basedir = tmp_path / "base"
-    cli(basedir, "user", "add", "admin", "--password", "pw", "--admin")  # before the start: known to the daemon
+    cli(basedir, "user", "add", "admin", "--password", "password1", "--admin")  # before the start: known to the daemon
     headers = {"X-Api-Key": cli(basedir, "user", "apikey", "admin")}
     with serving(basedir) as url:
         _interleave_settings(basedir, url, headers)
@@ -120,7 +120,7 @@ def _interleave_settings(basedir, url, headers):
 
 def test_a_config_file_broken_while_running_is_kept_and_reported(tmp_path):
     basedir = tmp_path / "base"
-    cli(basedir, "user", "add", "admin", "--password", "pw", "--admin")
+    cli(basedir, "user", "add", "admin", "--password", "password1", "--admin")
     headers = {"X-Api-Key": cli(basedir, "user", "apikey", "admin")}
     with serving(basedir) as url:
         (basedir / "config.yaml").write_text("serial: [broken\n")

@@ -6,10 +6,11 @@ from support import wait_until
 
 
 def test_admin_manages_users_and_changes_take_effect(running):
-    created = running.post("/api/access/users", json={"name": "newbie", "password": "pw1", "groups": ["readonly"]})
+    created = running.post("/api/access/users", json={"name": "newbie", "password": "password1",
+                                                        "groups": ["readonly"]})
     assert created.status_code == 200
     assert "newbie" in [u["name"] for u in created.json()["users"]]
-    assert running.post("/api/access/users", json={"name": "newbie", "password": "x"}).status_code == 409
+    assert running.post("/api/access/users", json={"name": "newbie", "password": "password2"}).status_code == 409
     key = running.post("/api/access/users/newbie/apikey").json()["apikey"]
     headers = {"X-Api-Key": key}
     assert requests.get(running.url + "/api/files", headers=headers, timeout=10).status_code == 200
@@ -41,12 +42,26 @@ def test_admin_cannot_lock_themselves_out(running):
 def test_users_change_their_own_password_with_the_current_one(running):
     user = running.client("user")
     url = running.url + "/api/access/users/user/password"
-    assert user.put(url, json={"password": "new", "current": "wrong"}, timeout=10).status_code == 403
-    assert user.put(url, json={"password": "new", "current": running.password}, timeout=10).status_code == 204
-    login = requests.post(running.url + "/api/login", json={"user": "user", "pass": "new"}, timeout=10)
+    assert user.put(url, json={"password": "new password", "current": "wrong"}, timeout=10).status_code == 403
+    assert user.put(url, json={"password": "new password", "current": running.password}, timeout=10).status_code == 204
+    login = requests.post(running.url + "/api/login", json={"user": "user", "pass": "new password"}, timeout=10)
     assert login.status_code == 200
     assert user.put(running.url + "/api/access/users/viewer/password", json={"password": "x"},
                     timeout=10).status_code == 403
+
+
+def test_new_passwords_have_at_least_eight_characters(running):
+    short = running.post("/api/access/users", json={"name": "shorty", "password": "1234567"})
+    assert short.status_code == 400
+    assert "at least 8 characters" in short.json()["error"]
+    assert "shorty" not in [u["name"] for u in running.get("/api/access/users").json()["users"]]
+    admin = running.client("admin")
+    url = running.url + "/api/access/users/user/password"
+    changed = admin.put(url, json={"password": "a"}, timeout=10)
+    assert changed.status_code == 400 and "at least 8" in changed.json()["error"]
+    # the old password still works: nothing was changed
+    assert requests.post(running.url + "/api/login", json={"user": "user", "pass": running.password},
+                         timeout=10).status_code == 200
 
 
 def test_appkeys_workflow_grants_a_working_key(running):

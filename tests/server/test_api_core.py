@@ -112,12 +112,15 @@ def test_first_run_allows_only_setup_until_an_admin_exists(start_server):
     assert running.get("/api/files", role=None).status_code == 403
     assert running.post("/api/login", role=None, json={"passive": True}).status_code == 204
     assert running.get("/downloads/files/local/x.gcode", role=None).status_code == 403
-    bad = requests.post(running.url + "/api/setup/admin", json={"user": "a b", "pass": "x"}, timeout=10)
+    bad = requests.post(running.url + "/api/setup/admin", json={"user": "a b", "pass": "password1"}, timeout=10)
     assert bad.status_code == 400
-    created = requests.post(running.url + "/api/setup/admin", json={"user": "boss", "pass": "pw"}, timeout=10)
+    short = requests.post(running.url + "/api/setup/admin", json={"user": "boss", "pass": "a"}, timeout=10)
+    assert short.status_code == 400 and "at least 8 characters" in short.json()["error"]
+    assert running.context.user_manager.get_user("boss") is None
+    created = requests.post(running.url + "/api/setup/admin", json={"user": "boss", "pass": "password1"}, timeout=10)
     assert created.status_code == 201
     assert created.json()["admin"] is True and created.cookies
-    again = requests.post(running.url + "/api/setup/admin", json={"user": "other", "pass": "pw"}, timeout=10)
+    again = requests.post(running.url + "/api/setup/admin", json={"user": "other", "pass": "password1"}, timeout=10)
     assert again.status_code == 409
     assert running.context.user_manager.get_user("other") is None
 

@@ -37,7 +37,7 @@ def test_user_changes_on_a_full_disk_change_nothing(running, monkeypatch):
         on_disk = f.read()
     monkeypatch.setattr(users_module, "atomic_write", disk_full)
     admin = running.client("admin")
-    created = admin.post(running.url + "/api/access/users", json={"name": "ghost", "password": "pw"}, timeout=10)
+    created = admin.post(running.url + "/api/access/users", json={"name": "ghost", "password": "password1"}, timeout=10)
     assert created.status_code == 507 and "error" in created.json()
     assert "ghost" not in [u["name"] for u in admin.get(running.url + "/api/access/users", timeout=10).json()["users"]]
     patched = admin.patch(running.url + "/api/access/users/user/settings", json={"theme": "dark"}, timeout=10)
@@ -55,7 +55,7 @@ def test_a_deeply_nested_user_setting_is_refused_and_later_changes_persist(runni
     response = admin.patch(running.url + "/api/access/users/admin/settings", data=f'{{"x": {deep}}}',
                            headers={"Content-Type": "application/json"}, timeout=10)
     assert response.status_code == 400
-    created = admin.post(running.url + "/api/access/users", json={"name": "after", "password": "pw"}, timeout=30)
+    created = admin.post(running.url + "/api/access/users", json={"name": "after", "password": "password1"}, timeout=30)
     assert created.status_code == 200, created.text
     reloaded = UserManager(running.context.user_manager.path)
     assert reloaded.get_user("after") is not None

@@ -85,13 +85,13 @@ def test_a_password_change_ends_the_users_other_sessions(running):
     other, _ = running.login("user")
     viewer, _ = running.login("viewer")
     url = running.url + "/api/access/users/user/password"
-    changed = mine.put(url, json={"password": "new-pw", "current": running.password}, timeout=30)
+    changed = mine.put(url, json={"password": "new-password", "current": running.password}, timeout=30)
     assert changed.status_code == 204
     assert mine.get(running.url + "/api/files", timeout=10).status_code == 200
     assert other.get(running.url + "/api/files", timeout=10).status_code == 403
     assert viewer.get(running.url + "/api/files", timeout=10).status_code == 200
     assert running.get("/api/files", role="user").status_code == 200  # API keys stay valid, as in OctoPrint
-    reset = running.client("admin").put(url, json={"password": "reset-pw"}, timeout=30)
+    reset = running.client("admin").put(url, json={"password": "reset-password"}, timeout=30)
     assert reset.status_code == 204
     assert mine.get(running.url + "/api/files", timeout=10).status_code == 403
 

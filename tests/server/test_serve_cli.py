@@ -25,7 +25,7 @@ def spawn(basedir, *args, **env):
 @pytest.mark.e2e
 def test_serve_virtual_then_sigterm_exits_zero(tmp_path):
     manager = UserManager(str(tmp_path / "users.yaml"))
-    manager.add_user("admin", "pw", admin=True)
+    manager.add_user("admin", "password1", admin=True)
     key = manager.get_or_create_api_key("admin")
     process = spawn(tmp_path, "--port", "0", "--virtual")
     try:
@@ -68,7 +68,7 @@ def test_port_in_use_is_a_clear_error(tmp_path):
 def test_a_print_as_the_service_runs_it_without_docstrings_and_asserts(tmp_path):
     """The systemd unit sets PYTHONOPTIMIZE=2: everything a print needs must work that way too."""
     manager = UserManager(str(tmp_path / "users.yaml"))
-    manager.add_user("admin", "pw", admin=True)
+    manager.add_user("admin", "password1", admin=True)
     headers = {"X-Api-Key": manager.get_or_create_api_key("admin")}
     process = spawn(tmp_path, "--port", "0", "--virtual", PYTHONOPTIMIZE="2")
     try:
@@ -130,7 +130,7 @@ def test_start_once_in_safe_mode_then_normally(tmp_path):
     from octohost.settings import Settings
 
     manager = UserManager(str(tmp_path / "users.yaml"))
-    manager.add_user("admin", "pw", admin=True)
+    manager.add_user("admin", "password1", admin=True)
     key = manager.get_or_create_api_key("admin")
     Settings(str(tmp_path)).set("server.startOnceInSafeMode", True)
     process = spawn(tmp_path, "--port", "0")

@@ -153,7 +153,7 @@ def test_sockjs_hooks(start_server, tmp_path):
 
 def test_users_factory_hook_replaces_the_user_manager(start_server, tmp_path):
     custom = UserManager(str(tmp_path / "elsewhere.yaml"))
-    custom.add_user("external", "pw", admin=True)
+    custom.add_user("external", "password1", admin=True)
     key = custom.get_or_create_api_key("external")
     module = types.ModuleType("users_plugin")
     module.__plugin_hooks__ = {"octoprint.access.users.factory": lambda components, settings, *a, **k: custom}

@@ -25,7 +25,7 @@ CHUNK = b"G1 X10.000 Y10.000 E0.01000 ; streamed upload test line\n" * 1170
 @pytest.mark.e2e
 def test_one_gigabyte_upload_keeps_rss_flat(tmp_path):
     manager = UserManager(str(tmp_path / "users.yaml"))
-    manager.add_user("admin", "pw", admin=True)
+    manager.add_user("admin", "password1", admin=True)
     key = manager.get_or_create_api_key("admin")
     process = subprocess.Popen([sys.executable, "-m", "octohost", "--basedir", str(tmp_path), "serve",
                                 "--host", "127.0.0.1", "--port", "0"], stdout=subprocess.PIPE,

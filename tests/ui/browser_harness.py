@@ -11,6 +11,7 @@ import subprocess
 import sys
 import zlib
 
+import requests
 import yaml
 
 from support import WaitTimeout, wait_until
@@ -21,7 +22,13 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 360, "height": 740}
+PHONE = {"width": 390, "height": 844}
+ADMIN, PASSWORD = "admin", "correct horse battery"
+WAIT = 30_000
+
+#: what a browser logs by itself while the server is away (restart test only)
+OFFLINE_NOISE = (r"ERR_CONNECTION_REFUSED", r"WebSocket connection to .* failed", r"ERR_EMPTY_RESPONSE",
+                 r"ERR_CONNECTION_RESET")
 
 
 class ServerProcess:
@@ -202,3 +209,61 @@ def gcode_with_thumbnail(width=24, height=16):
     lines += [f"; {encoded[i:i + 78]}" for i in range(0, len(encoded), 78)]
     lines += ["; thumbnail end", "", "G28", "G1 X10 Y10 F3000", "M84"]
     return "\n".join(lines) + "\n"
+
+
+def connection_state(admin, octohost):
+    return admin.get(octohost.url + "api/connection", timeout=10).json()["current"]["state"]
+
+
+def ensure_operational(page, admin, octohost):
+    """Connect the virtual printer if it is not, cancel a print an earlier test left running."""
+    state = connection_state(admin, octohost)
+    if state.startswith(("Offline", "Closed", "Error")):
+        connect = admin.post(octohost.url + "api/connection", json={"command": "connect", "port": "VIRTUAL"},
+                             timeout=10)
+        assert connect.status_code == 204, connect.text
+    elif state in ("Starting", "Printing", "Pausing", "Paused", "Resuming"):
+        cancel = admin.post(octohost.url + "api/job", json={"command": "cancel"}, timeout=10)
+        assert cancel.status_code in (204, 409), cancel.text  # 409: it ended meanwhile
+    wait_until(lambda: connection_state(admin, octohost) == "Operational",
+               message=lambda: f"an operational printer; it is {connection_state(admin, octohost)!r}")
+    page.wait_for_function("() => document.querySelector('#header-state').textContent === 'Operational'")
+
+
+def start_print(page, admin, octohost):
+    started = admin.post(octohost.url + "api/files/local/calibration_cube.gcode",
+                         json={"command": "select", "print": True}, timeout=10)
+    assert started.status_code == 204, started.text
+    page.wait_for_function("() => document.querySelector('#header-state').textContent.startsWith('Printing')")
+
+
+def api_get(page, path):
+    """Read the API with the page's own session, to check what the UI changed."""
+    return page.evaluate("async (path) => (await fetch(path, {credentials: 'same-origin'})).json()", path)
+
+
+def admin_session(octohost):
+    """A second, scripted admin session (cookie and CSRF header) beside the page's own."""
+    admin = requests.Session()
+    assert admin.post(octohost.url + "api/login", json={"user": ADMIN, "pass": PASSWORD}, timeout=10).ok
+    admin.headers["X-CSRF-Token"] = next(c.value for c in admin.cookies if c.name.startswith("csrf_token_P"))
+    return admin
+
+
+def open_tab(page, name):
+    page.click(f"#tab-{name}")
+    page.wait_for_selector(f"#view-{name}", state="visible")
+
+
+def open_settings(page, section):
+    open_tab(page, "settings")
+    page.click(f'.settings-nav button[data-section="{section}"]')
+    page.wait_for_selector(f"#settings-{section}", state="visible")
+
+
+def header_state(page):
+    return page.inner_text("#header-state")
+
+
+def progress(page):
+    return float(page.inner_text("#job-progress-text").rstrip("%"))

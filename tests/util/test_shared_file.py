@@ -30,8 +30,8 @@ def test_changed_notices_a_replacement_even_with_the_same_size_and_time(tmp_path
 def test_two_user_managers_see_each_others_changes(tmp_path):
     path = str(tmp_path / "users.yaml")
     daemon, cli = UserManager(path), UserManager(path)
-    daemon.add_user("web", "pw", admin=True)
-    cli.add_user("admin", "pw", admin=True)  # starts from the file, which has "web" now
+    daemon.add_user("web", "password1", admin=True)
+    cli.add_user("admin", "password1", admin=True)  # starts from the file, which has "web" now
     key = cli.get_or_create_api_key("admin")
     assert daemon.find_by_apikey(key).name == "admin"
     daemon.generate_api_key("web")
@@ -42,12 +42,12 @@ def test_two_user_managers_see_each_others_changes(tmp_path):
 def test_a_broken_users_file_is_not_overwritten(tmp_path):
     path = tmp_path / "users.yaml"
     daemon = UserManager(str(path))
-    daemon.add_user("admin", "pw", admin=True)
+    daemon.add_user("admin", "password1", admin=True)
     key = daemon.get_or_create_api_key("admin")
     path.write_text("admin: [broken\n")
     assert daemon.find_by_apikey(key).name == "admin"  # the last good users stay in force
     with pytest.raises(UserError, match="cannot parse"):
-        daemon.add_user("other", "pw")
+        daemon.add_user("other", "password1")
     assert path.read_text() == "admin: [broken\n"
 
 

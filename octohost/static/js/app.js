@@ -1,6 +1,7 @@
 // Boot: wire the push socket into the store, start every view, keep tabs and permissions in step.
 
-import { $, $$, setText, show } from "./dom.js";
+import { $, $$, labelTableCells, setText, show } from "./dom.js";
+import { fillIcons } from "./icons.js";
 import { store } from "./store.js";
 import { PushSocket } from "./socket.js";
 import { can } from "./session.js";
@@ -19,6 +20,32 @@ import * as settings from "./views/settings.js";
 import * as profiles from "./views/profiles.js";
 import * as users from "./views/users.js";
 import * as mqtt from "./views/mqtt.js";
+import * as theme from "./views/theme.js";
+import * as notify from "./views/notify.js";
+import * as gcode from "./views/gcode.js";
+import * as controlsEditor from "./views/controlseditor.js";
+
+// Every view module, started in this order: one per line, so a new view is a one-line addition.
+const VIEWS = [
+  header,
+  connection,
+  machine,
+  job,
+  files,
+  temperature,
+  control,
+  terminal,
+  history,
+  recovery,
+  settings,
+  profiles,
+  users,
+  theme,
+  notify,
+  mqtt,
+  gcode,
+  controlsEditor,
+];
 
 function applyCurrent(payload, fromHistory) {
   for (const key of ["state", "job", "progress", "currentZ", "offsets", "busyFiles", "resends"]) {
@@ -123,12 +150,12 @@ function start() {
       store.set("socket", status);
     },
   });
+  fillIcons();
   setupTabs();
   setupOfflineBanner(socket);
+  for (const table of $$("table.cards")) labelTableCells(table);
   store.on("user", applyPermissions);
-  for (const view of [header, connection, machine, job, files, temperature, control, terminal, history, recovery, settings, profiles, users, mqtt]) {
-    view.init();
-  }
+  for (const view of VIEWS) view.init();
   auth.init(socket);
   socket.start();
 }

@@ -41,6 +41,19 @@ export function formatDuration(seconds) {
   return hours ? `${hours}:${pad(minutes)}:${pad(secs)}` : `${minutes}:${pad(secs)}`;
 }
 
+// A length of time to come, as people say it ("1h 2m", "58m", "40s"): "10:58" reads as a clock.
+export function formatEstimate(seconds) {
+  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "-";
+  const total = Math.max(0, Math.round(seconds));
+  const days = Math.floor(total / 86400);
+  const hours = Math.floor((total % 86400) / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  if (days) return `${days}d ${hours}h`;
+  if (hours) return `${hours}h ${minutes}m`;
+  if (minutes) return `${minutes}m`;
+  return `${total}s`;
+}
+
 export function formatBytes(bytes) {
   if (bytes === null || bytes === undefined) return "-";
   const units = ["B", "KB", "MB", "GB", "TB"];
@@ -65,6 +78,18 @@ export function formatFilament(filament) {
     if (data && data.length) parts.push(`${tool}: ${(data.length / 1000).toFixed(2)} m`);
   }
   return parts.length ? parts.join(", ") : "-";
+}
+
+// The slicer's own filament figures per tool: length (mm) and, when it says, weight (g).
+export function formatSlicerFilament(filament) {
+  const parts = [];
+  for (const data of Object.values(filament || {})) {
+    const bits = [];
+    if (data.length) bits.push(`${(data.length / 1000).toFixed(2)} m`);
+    if (data.weight) bits.push(`${data.weight.toFixed(1)} g`);
+    if (bits.length) parts.push(bits.join(", "));
+  }
+  return parts.length ? parts.join("; ") : "-";
 }
 
 let toastTimer = null;
@@ -125,6 +150,26 @@ export function promptText(question, initial = "") {
   });
 }
 
+// A modal choice from a list (value, label pairs), on <dialog id="choose-dialog">: resolves to the
+// chosen value, or null when cancelled. Nothing to type, so nothing to mistype.
+export function chooseOption(question, options, initial, confirmLabel = "OK") {
+  const dialog = $("#choose-dialog");
+  const select = $("#choose-select", dialog);
+  setText($("#choose-label", dialog), question);
+  setText($("#choose-ok", dialog), confirmLabel);
+  select.replaceChildren(...options.map(([value, label]) => h("option", { value, selected: value === initial }, label)));
+  return new Promise((resolve) => {
+    const onClose = () => {
+      dialog.removeEventListener("close", onClose);
+      resolve(dialog.returnValue === "ok" ? select.value : null);
+    };
+    dialog.returnValue = "";
+    dialog.addEventListener("close", onClose);
+    dialog.showModal();
+    select.focus();
+  });
+}
+
 // Read a form's named fields into a nested object ("volume.width" -> {volume: {width}}).
 export function readForm(form) {
   const out = {};
@@ -151,4 +196,19 @@ export function fillForm(form, data) {
     if (element.type === "checkbox") element.checked = Boolean(value);
     else element.value = value === null || value === undefined ? "" : value;
   }
+}
+
+// Tables with class "cards" become one card per row on a phone; each cell then names its column
+// (data-label, from the header). Labelled whenever rows change, so views just render rows.
+export function labelTableCells(table) {
+  const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+  const label = () => {
+    for (const row of table.tBodies[0] ? table.tBodies[0].rows : []) {
+      [...row.cells].forEach((cell, index) => {
+        if (heads[index] && cell.dataset.label !== heads[index]) cell.dataset.label = heads[index];
+      });
+    }
+  };
+  label();
+  if (table.tBodies[0]) new MutationObserver(label).observe(table.tBodies[0], { childList: true });
 }

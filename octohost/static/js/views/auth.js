@@ -71,6 +71,10 @@ async function submitFirstRun(event) {
   event.preventDefault();
   const form = event.target;
   const error = $("#firstrun-error");
+  if (form.pass1.value.length < 8) {
+    formError(error, "The password needs at least 8 characters.");
+    return;
+  }
   if (form.pass1.value !== form.pass2.value) {
     formError(error, "The passwords do not match.");
     return;
@@ -132,7 +136,15 @@ export function init(pushSocket) {
   $("#firstrun-form").addEventListener("submit", submitFirstRun);
   $("#login-form").addEventListener("submit", submitLogin);
   $("#logout-button").addEventListener("click", logout);
-  // Each (re)connection of the socket may follow a server restart: check the session again.
-  store.on("serverConnected", () => resolveSession(), { immediate: false });
+  // Each reconnection of the socket may follow a server restart: check the session again. The
+  // first connection follows the check made at start-up, so it needs none of its own.
+  let firstConnection = true;
+  store.on("serverConnected", () => {
+    if (firstConnection) {
+      firstConnection = false;
+      return;
+    }
+    resolveSession();
+  }, { immediate: false });
   resolveSession();
 }

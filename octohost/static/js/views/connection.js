@@ -1,7 +1,7 @@
 // The connection panel: ports (refreshable), baud rate, profile, connect/disconnect, auto-connect.
 
 import { api } from "../api.js";
-import { $, attempt, h } from "../dom.js";
+import { $, attempt, h, setText, show } from "../dom.js";
 import { can } from "../session.js";
 import { store } from "../store.js";
 
@@ -39,8 +39,29 @@ function connected() {
   return !flags.closedOrError && Object.keys(flags).length > 0;
 }
 
+// Once connected the options are folded away (on a phone they would push the job and the tabs
+// down a screen); they unfold on a disconnect or when asked.
+let folded = false;
+let wasConnected = null;
+
+function renderFold() {
+  show($("#connection-fields"), !folded);
+  const toggle = $("#connection-toggle");
+  toggle.setAttribute("aria-expanded", String(!folded));
+  setText(toggle, folded ? "Show options" : "Hide options");
+  const current = (store.get("connection") || {}).current || {};
+  const summary = connected() && current.port ? `Connected to ${current.port}${current.baudrate ? ` at ${current.baudrate} baud` : ""}` : "";
+  setText($("#connection-summary"), summary);
+  show($("#connection-summary"), folded && Boolean(summary));
+}
+
 function renderState() {
   const isConnected = connected();
+  if (isConnected !== wasConnected) {
+    folded = isConnected;
+    wasConnected = isConnected;
+  }
+  renderFold();
   $("#connection-button").textContent = isConnected ? "Disconnect" : "Connect";
   $("#connection-button").classList.toggle("danger", isConnected);
   $("#connection-button").classList.toggle("primary", !isConnected);
@@ -71,7 +92,14 @@ async function submit(event) {
 export function init() {
   $("#connection-form").addEventListener("submit", submit);
   $("#connection-refresh").addEventListener("click", refresh);
-  store.on("connection", render);
+  $("#connection-toggle").addEventListener("click", () => {
+    folded = !folded;
+    renderFold();
+  });
+  store.on("connection", (data) => {
+    render(data);
+    renderFold();
+  });
   store.on("state", renderState);
   store.on("user", (user) => { if (user) refresh(); });
   for (const event of ["Connected", "Disconnected", "PrinterProfileModified", "PrinterProfileAdded", "PrinterProfileDeleted"]) {

@@ -2,6 +2,7 @@
 
 import { api } from "../api.js";
 import { $, $$, attempt, confirmAction, h, setText, show } from "../dom.js";
+import { printerBusy, printerLive } from "../printerstate.js";
 import { can } from "../session.js";
 import { store } from "../store.js";
 
@@ -92,6 +93,17 @@ async function loadCustomControls() {
   show($("#custom-controls-box"), nodes.length > 0);
 }
 
+// While a job runs (or waits paused) a jog, home, extrude, fan or motors-off command would be
+// queued into the middle of it, as OctoPrint's UI prevents too. The API still takes them.
+function renderLock() {
+  const state = store.get("state");
+  const busy = printerBusy(state);
+  const idle = !busy && printerLive(state);
+  for (const fieldset of $$("[data-idle-only]")) fieldset.disabled = !idle;
+  for (const button of $$("#control-general-buttons button")) button.disabled = !idle;
+  show($("#control-busy-note"), busy);
+}
+
 function renderWebcam(settings) {
   const webcam = (settings && settings.webcam) || {};
   const stream = webcam.streamUrl || webcam.stream || "";
@@ -141,6 +153,9 @@ export function init() {
   });
   store.on("user", (user) => { if (user) loadCustomControls(); });
   store.on("event:SettingsUpdated", loadCustomControls, { immediate: false });
+  renderLock();
+  store.on("state", renderLock);
+  store.on("socket", renderLock);
   store.on("settings", renderWebcam);
   store.on("tab", () => renderWebcam(store.get("settings")));
 }

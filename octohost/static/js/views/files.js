@@ -2,9 +2,12 @@
 
 import { api, postForm, upload } from "../api.js";
 import {
-  $, attempt, confirmAction, formatBytes, formatDate, formatDuration, formatFilament, h, promptText, setText, show, toast,
+  $, attempt, chooseOption, confirmAction, formatBytes, formatDate, formatEstimate, formatFilament, formatSlicerFilament, h, promptText,
+  setText, show, toast,
 } from "../dom.js";
+import { icon } from "../icons.js";
 import { can } from "../session.js";
+import { lastResultFor, RESULT_TEXT } from "./history.js";
 import { store } from "../store.js";
 
 const view = { origin: "local", cwd: "", search: "", sort: "name", expanded: new Set(), trees: { local: [], sdcard: [] } };
@@ -77,11 +80,25 @@ function details(entry) {
   const rows = [
     ["Size", formatBytes(entry.size)],
     ["Uploaded", formatDate(entry.date)],
-    ["Estimated time", formatDuration(analysis.estimatedPrintTime)],
+    ["Estimated time", formatEstimate(analysis.estimatedPrintTime)],
     ["Filament", formatFilament(analysis.filament)],
     ["Dimensions", dims ? `${dims.width.toFixed(1)} × ${dims.depth.toFixed(1)} × ${dims.height.toFixed(1)} mm` : "-"],
   ];
-  if (prints.last) rows.push(["Last print", `${prints.last.success ? "success" : "failed"}, ${formatDate(prints.last.date)}`]);
+  const slicer = entry.slicer || {};
+  const slicerName = [slicer.name, slicer.version].filter(Boolean).join(" ");
+  if (slicer.estimatedPrintTime) {
+    rows.push([slicerName ? `${slicerName} estimate` : "Slicer estimate", formatEstimate(slicer.estimatedPrintTime)]);
+  }
+  if (slicer.filament) rows.push([slicerName ? `${slicerName} filament` : "Slicer filament", formatSlicerFilament(slicer.filament)]);
+  if (slicer.layerCount) rows.push(["Layers", String(slicer.layerCount)]);
+  let lastPrint = null;
+  if (prints.last) {
+    // The file's own tally knows only success or not; the print history tells cancelled from failed.
+    lastPrint = h("dd", {}, `${prints.last.success ? "Done" : "Not finished"}, ${formatDate(prints.last.date)}`);
+    lastResultFor(entry.path, view.origin).then((job) => {
+      if (job && job.result) setText(lastPrint, `${RESULT_TEXT[job.result] || job.result}, ${formatDate(job.started)}`);
+    });
+  }
   const user = store.get("user");
   const busy = (store.get("busyFiles") || []).some((b) => b.path === entry.path && b.origin === view.origin);
   const resource = entry.refs && entry.refs.resource;
@@ -105,7 +122,8 @@ function details(entry) {
   const thumbnail = thumbnailUrl ? h("img", { class: "thumbnail", src: thumbnailUrl, alt: `Preview of ${entry.name}`, loading: "lazy" }) : null;
   return h("div", { class: "file-details" },
     thumbnail,
-    h("dl", { class: "facts" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+    h("dl", { class: "facts" }, rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]),
+      lastPrint ? [h("dt", {}, "Last print"), lastPrint] : []),
     h("div", { class: "buttons" }, actions));
 }
 
@@ -113,7 +131,7 @@ function fileItem(entry) {
   if (entry.type === "folder") {
     return h("li", { class: "file folder" },
       h("button", { type: "button", class: "file-name", onclick: () => { view.cwd = entry.path; render(); } },
-        h("span", { class: "icon", "aria-hidden": "true" }, "📁"), entry.display || entry.name),
+        icon("folder"), entry.display || entry.name),
       can(store.get("user"), "FILES_DELETE")
         ? h("button", { type: "button", class: "small danger", "aria-label": `Delete folder ${entry.name}`, onclick: () => deleteEntry(entry, entry.refs && entry.refs.resource) }, "Delete")
         : null);
@@ -126,7 +144,7 @@ function fileItem(entry) {
       type: "button", class: "file-name", "aria-expanded": String(expanded),
       onclick: () => { expanded ? view.expanded.delete(entry.path) : view.expanded.add(entry.path); render(); },
     }, entry.display || entry.name),
-    h("span", { class: "muted file-meta" }, `${formatBytes(entry.size)}${analysis.estimatedPrintTime ? ` · ${formatDuration(analysis.estimatedPrintTime)}` : ""}`),
+    h("span", { class: "muted file-meta" }, `${formatBytes(entry.size)}${analysis.estimatedPrintTime ? ` · ${formatEstimate(analysis.estimatedPrintTime)}` : ""}`),
     expanded ? details(entry) : null);
 }
 
@@ -162,10 +180,22 @@ async function selectFile(entry, print) {
   await attempt(() => api.post(resource, { command: "select", print }), print ? `Printing ${entry.name}` : `Selected ${entry.name}`);
 }
 
+function folderPaths(entries, out = []) {
+  for (const entry of entries || []) {
+    if (entry.type !== "folder") continue;
+    out.push(entry.path);
+    folderPaths(entry.children, out);
+  }
+  return out;
+}
+
+// The destination is picked from the folders that exist, so a typo cannot send the file astray.
 async function moveFile(entry) {
-  const destination = await promptText(`Move ${entry.name} to folder (empty: top level)`, entry.path.includes("/") ? entry.path.slice(0, entry.path.lastIndexOf("/")) : "");
-  if (destination === null) return;
-  await attempt(() => api.post(entry.refs.resource, { command: "move", destination: destination.trim().replace(/^\/+|\/+$/g, "") || "/" }), "Moved");
+  const here = entry.path.includes("/") ? entry.path.slice(0, entry.path.lastIndexOf("/")) : "";
+  const options = [["", "Files (top level)"], ...folderPaths(view.trees.local).sort().map((path) => [path, `Files / ${path.split("/").join(" / ")}`])];
+  const destination = await chooseOption(`Move ${entry.name} to`, options, here, "Move");
+  if (destination === null || destination === here) return;
+  await attempt(() => api.post(entry.refs.resource, { command: "move", destination: destination || "/" }), "Moved");
   refresh();
 }
 

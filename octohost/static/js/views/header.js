@@ -1,6 +1,7 @@
 // The header: printer state always in view (Operational, Printing 42%, Error: reason).
 
 import { $, setText, show } from "../dom.js";
+import { formatProgress } from "../printerstate.js";
 import { store } from "../store.js";
 
 export function stateClass(state) {
@@ -17,9 +18,8 @@ export function stateLabel(state, progress) {
   const flags = state.flags || {};
   let text = state.text || "Offline";
   if (state.error && (flags.error || flags.closedOrError) && !text.includes(state.error)) text = `${text}: ${state.error}`;
-  if ((flags.printing || flags.paused) && progress && progress.completion !== null && progress.completion !== undefined) {
-    text = `${text} ${Math.floor(progress.completion)}%`;
-  }
+  // the same text as the job panel's bar, also before the first progress report (0.0%)
+  if (flags.printing || flags.paused) text = `${text} ${formatProgress((progress || {}).completion)}`;
   return text;
 }
 

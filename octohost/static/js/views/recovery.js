@@ -4,7 +4,7 @@
 // selects that file and prints it from the recorded position (job command "recover").
 
 import { api } from "../api.js";
-import { $, attempt, formatDate, setText, show } from "../dom.js";
+import { $, attempt, confirmAction, formatDate, setText, show } from "../dom.js";
 import { can } from "../session.js";
 import { store } from "../store.js";
 
@@ -43,6 +43,10 @@ function renderReady(state) {
 
 export function init() {
   $("#recovery-resume").addEventListener("click", async () => {
+    // The printer heats and moves straight away: make sure the plate is clear and the nozzle fits.
+    const question = `${$("#recovery-text").textContent} Resume printing from there? `
+      + "Check that the print is still on the bed and nothing is in the way first.";
+    if (!(await confirmAction(question, "Resume print"))) return;
     show($("#recovery-banner"), false);
     await attempt(() => api.post("/api/job", { command: "recover" }), "Resuming the print");
     load();

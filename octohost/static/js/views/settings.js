@@ -2,6 +2,7 @@
 
 import { api } from "../api.js";
 import { $, $$, attempt, confirmAction, h, show } from "../dom.js";
+import { icon } from "../icons.js";
 import { can } from "../session.js";
 import { store } from "../store.js";
 
@@ -15,13 +16,85 @@ function humanize(key) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+// Labels people read, where the key's words do not say it (looked up by full path, then by key).
+const LABELS = {
+  "serial.port": "Port",
+  "serial.baudrate": "Baud rate",
+  "serial.autoconnect": "Connect when the server starts",
+  "serial.additionalPorts": "Extra ports to list (patterns)",
+  "serial.additionalBaudrates": "Extra baud rates",
+  "serial.log": "Log the serial traffic",
+  "serial.window": "Lines in flight",
+  "serial.rxBufferSize": "Firmware receive buffer (bytes)",
+  "serial.helloCommand": "First command after connecting",
+  "serial.firmwareErrors": "On a firmware error",
+  "serial.resendHistory": "Lines kept for resends",
+  "serial.maxResendsPerLine": "Resends of one line before giving up",
+  "serial.longRunningCommands": "Commands that may run long",
+  "serial.checksumRequiringCommands": "Commands always sent with a checksum",
+  "serial.neverSendChecksum": "Never send line numbers and checksums",
+  "serial.autoreport": "Use the firmware's auto-reports",
+  "serial.timeout.connection": "Answer after connecting (s)",
+  "serial.timeout.detection": "Each try while auto-detecting (s)",
+  "serial.timeout.communication": "Silence before asking again (s)",
+  "serial.timeout.communicationBusy": "Silence while busy (s)",
+  "serial.timeout.temperature": "Temperature poll (s)",
+  "serial.timeout.temperatureTargetSet": "Temperature poll while heating (s)",
+  "serial.timeout.temperatureAutoreport": "Temperature auto-report interval (s)",
+  "serial.timeout.sdStatus": "SD status poll (s)",
+  "serial.timeout.sdStatusAutoreport": "SD status auto-report interval (s)",
+  "serial.timeout.resendOk": "Wait for the ok after a resend (s)",
+  "serial.timeout.resendQuiet": "Quiet time after a resend (s)",
+  "serial.maxCommunicationTimeouts.idle": "While idle",
+  "serial.maxCommunicationTimeouts.printing": "While printing",
+  "serial.maxCommunicationTimeouts.long": "During a long-running command",
+  "serial.virtual.okDelay": "Delay before each ok (s)",
+  "serial.virtual.rxBufferSize": "Receive buffer (bytes)",
+  "serial.virtual.timeScale": "Time runs faster by",
+  "serial.virtual.heatRate": "Heating (°C per second)",
+  "serial.virtual.sdPrintRate": "SD print speed (bytes per second)",
+  flipH: "Flip horizontally",
+  flipV: "Flip vertically",
+  rotate90: "Rotate 90° counter-clockwise",
+  streamUrl: "Stream URL",
+  snapshotUrl: "Snapshot URL",
+};
+
+// How a section's settings are grouped: the everyday ones first and open, the rest folded.
+// A setting no group names lands in "Other", so settings added later still show. A group with
+// "when" shows only while that holds (the virtual printer's faults only while it is in use).
+const LAYOUTS = {
+  serial: [
+    { title: "Connection", paths: ["serial.port", "serial.baudrate", "serial.autoconnect", "serial.additionalPorts",
+      "serial.additionalBaudrates"] },
+    { title: "Logging", paths: ["serial.log"] },
+    { title: "Protocol", folded: true, paths: ["serial.helloCommand", "serial.autoreport", "serial.neverSendChecksum",
+      "serial.checksumRequiringCommands", "serial.longRunningCommands", "serial.window", "serial.rxBufferSize"] },
+    { title: "Errors and resends", folded: true, paths: ["serial.firmwareErrors", "serial.resendHistory",
+      "serial.maxResendsPerLine"] },
+    { title: "Timeouts", folded: true, prefix: "serial.timeout." },
+    { title: "Timeouts in a row before disconnecting", folded: true, prefix: "serial.maxCommunicationTimeouts." },
+    { title: "Virtual printer", folded: true, prefix: "serial.virtual.", when: virtualPrinterInUse },
+  ],
+};
+
+function virtualPrinterInUse() {
+  const current = ((store.get("connection") || {}).current) || {};
+  const settings = store.get("settings") || {};
+  return current.port === "VIRTUAL" || (settings.serial && settings.serial.port === "VIRTUAL");
+}
+
+function labelFor(path) {
+  return LABELS[path] || LABELS[path.split(".").pop()] || humanize(path.split(".").pop());
+}
+
 function valueAt(tree, path) {
   return path.split(".").reduce((node, key) => (node === null || node === undefined ? undefined : node[key]), tree);
 }
 
 function field(path, meta, value) {
   const id = `setting-${path.replace(/\./g, "-")}`;
-  const label = humanize(path.split(".").pop());
+  const label = labelFor(path);
   const help = h("small", { id: `${id}-help`, class: "help" }, meta.help);
   const common = { id, name: path, "aria-describedby": `${id}-help`, dataset: { type: meta.type, itemType: meta.itemType || "" } };
   if (meta.type === "boolean") {
@@ -41,22 +114,40 @@ function field(path, meta, value) {
   return h("div", { class: "field" }, h("label", { for: id }, label), input, help);
 }
 
-// Fields for every schema leaf under the given sections, nested sections as fieldsets.
+// Fields for every schema leaf under the given sections: grouped by the section's layout, or by
+// nesting (nested sections as fieldsets) when it has none.
 function buildFields(sections, settings) {
-  const groups = new Map();
+  const fields = new Map();
   for (const [path, meta] of Object.entries(SCHEMA)) {
     const section = sections.find((s) => path.startsWith(`${s}.`));
     if (!section || meta.type === "mapping" || (meta.type === "list" && meta.itemType === "mapping")) continue;
     if (section === "temperature") continue;
     const value = valueAt(settings, path);
     if (value === undefined) continue;
-    const group = path.split(".").slice(0, -1).join(".");
-    if (!groups.has(group)) groups.set(group, []);
-    groups.get(group).push(field(path, meta, value));
+    fields.set(path, field(path, meta, value));
   }
-  return [...groups.entries()].map(([group, fields]) => (group.includes(".")
-    ? h("fieldset", {}, h("legend", {}, humanize(group.split(".").pop())), fields)
-    : h("fieldset", {}, h("legend", {}, humanize(group)), fields)));
+  const layout = sections.flatMap((section) => LAYOUTS[section] || []);
+  const groups = [];
+  for (const group of layout) {
+    const paths = group.paths || [...fields.keys()].filter((path) => path.startsWith(group.prefix));
+    const members = paths.filter((path) => fields.has(path)).map((path) => {
+      const element = fields.get(path);
+      fields.delete(path);
+      return element;
+    });
+    if (members.length && (!group.when || group.when())) groups.push({ title: group.title, folded: group.folded, members });
+  }
+  const rest = new Map();
+  for (const [path, element] of fields) {
+    const parent = path.split(".").slice(0, -1).join(".");
+    const title = layout.length ? "Other" : humanize(parent.split(".").pop());
+    if (!rest.has(title)) rest.set(title, []);
+    rest.get(title).push(element);
+  }
+  for (const [title, members] of rest) groups.push({ title, folded: layout.length > 0, members });
+  return groups.map(({ title, folded, members }) => (folded
+    ? h("details", { class: "settings-group", dataset: { group: title } }, h("summary", {}, title), members)
+    : h("fieldset", {}, h("legend", {}, title), members)));
 }
 
 function readValue(element) {
@@ -104,7 +195,10 @@ function renderGenericForms(settings) {
   for (const form of $$("form[data-settings]")) {
     if (form.contains(document.activeElement) && form.dataset.rendered) continue;
     const sections = form.dataset.settings.split(",");
-    $(".generic-fields", form).replaceChildren(...buildFields(sections, settings));
+    const open = new Set($$("details[open]", form).map((d) => d.dataset.group));
+    const groups = buildFields(sections, settings);
+    for (const group of groups) if (group.tagName === "DETAILS" && open.has(group.dataset.group)) group.open = true;
+    $(".generic-fields", form).replaceChildren(...groups);
     form.dataset.rendered = "true";
   }
 }
@@ -117,7 +211,7 @@ function presetRow(preset = { name: "", extruder: 0, bed: 0, chamber: null }) {
   const row = h("tr", {},
     h("td", {}, h("input", { "aria-label": "Preset name", dataset: { key: "name" }, value: preset.name, required: true })),
     number("extruder", "Extruder temperature"), number("bed", "Bed temperature"), number("chamber", "Chamber temperature"),
-    h("td", {}, h("button", { type: "button", class: "small danger", "aria-label": "Remove preset", onclick: () => row.remove() }, "×")));
+    h("td", {}, h("button", { type: "button", class: "small danger", "aria-label": "Remove preset", onclick: () => row.remove() }, icon("close"))));
   return row;
 }
 
@@ -262,4 +356,11 @@ export function init() {
     }
   });
   store.on("event:SettingsUpdated", load, { immediate: false });
+  // The virtual printer's group comes and goes with the port in use.
+  let virtual = null;
+  store.on("connection", () => {
+    const now = virtualPrinterInUse();
+    if (now !== virtual && store.get("settings")) renderGenericForms(store.get("settings"));
+    virtual = now;
+  });
 }

@@ -1,7 +1,8 @@
 // Temperatures: a canvas graph of actual and target per heater, targets, offsets and presets.
 
 import { api } from "../api.js";
-import { $, attempt, h, setText } from "../dom.js";
+import { $, attempt, h, setText, show } from "../dom.js";
+import { printerLive } from "../printerstate.js";
 import { store } from "../store.js";
 
 const COLORS = ["#e4572e", "#f4a259", "#9b5de5", "#00a6a6", "#bc4b51", "#5b8e7d"];
@@ -197,12 +198,18 @@ function renderTable() {
     $("#temp-legend").replaceChildren(...names.map((name) => h("li", { dataset: { heater: name } },
       h("span", { class: "swatch", style: `background:${colorFor(name)}` }), `${heaterLabel(name)}: `, h("span", { class: "legend-value" }, ""))));
   }
+  // Without a printer (or a server) the last reading is history, not a temperature: show none.
+  const live = printerLive();
+  if (!live) for (const name of Object.keys(latest)) delete latest[name];
+  $("#heater-table").classList.toggle("stale", !live);
+  show($("#heater-stale"), !live && names.length > 0);
   for (const name of names) {
     const row = $(`#heater-rows tr[data-heater="${name}"]`);
-    const value = latest[name] || {};
+    const value = live ? latest[name] || {} : {};
     setText($(".actual", row), format(value.actual));
-    setText($(".target", row), value.target ? format(value.target) : "off");
-    setText($(`#temp-legend li[data-heater="${name}"] .legend-value`), `${format(value.actual)} / ${value.target ? format(value.target) : "off"}`);
+    const target = live ? (value.target ? format(value.target) : "off") : "-";
+    setText($(".target", row), target);
+    setText($(`#temp-legend li[data-heater="${name}"] .legend-value`), `${format(value.actual)} / ${target}`);
   }
 }
 
@@ -251,6 +258,8 @@ export function init() {
     scheduleDraw();
   });
   store.on("offsets", renderOffsets);
+  store.on("state", renderTable);
+  store.on("socket", renderTable);
   store.on("settings", renderPresets);
   store.on("tab", (tab) => { if (tab === "temperature" && dirty) scheduleDraw(); });
   document.addEventListener("visibilitychange", () => { if (!document.hidden && dirty) scheduleDraw(); });

@@ -1,7 +1,7 @@
 // Users (admins), the user's own API key, and application key requests (approve in the UI).
 
 import { api, encodePath } from "../api.js";
-import { $, attempt, confirmAction, h, promptText, setText } from "../dom.js";
+import { $, attempt, confirmAction, h, setText, show } from "../dom.js";
 import { can, isAdmin } from "../session.js";
 import { store } from "../store.js";
 
@@ -35,16 +35,52 @@ async function update(path, body) {
   loadUsers();
 }
 
+// New password twice (and the current one for your own account, unless you are an admin); the
+// dialog stays open until both match and are long enough, then the server has the last word.
+export const MIN_PASSWORD_LENGTH = 8;
+
+function askNewPassword(name, needCurrent) {
+  const dialog = $("#password-dialog");
+  const form = $("#password-form");
+  const error = $("#password-error");
+  form.reset();
+  $("#password-user").value = name;
+  setText($("#password-title"), `Change the password of ${name}`);
+  show($("#password-current-field"), needCurrent);
+  $("#password-current").required = needCurrent;
+  show(error, false);
+  return new Promise((resolve) => {
+    const onSubmit = (event) => {
+      if (event.submitter && event.submitter.value === "cancel") return;
+      let problem = "";
+      if (form.password.value.length < MIN_PASSWORD_LENGTH) problem = `The password needs at least ${MIN_PASSWORD_LENGTH} characters.`;
+      else if (form.password.value !== form.repeat.value) problem = "The passwords do not match.";
+      if (problem) {
+        event.preventDefault();
+        setText(error, problem);
+        show(error, true);
+      }
+    };
+    const onClose = () => {
+      form.removeEventListener("submit", onSubmit);
+      dialog.removeEventListener("close", onClose);
+      const body = { password: form.password.value };
+      if (needCurrent) body.current = form.current.value;
+      resolve(dialog.returnValue === "ok" ? body : null);
+      form.reset();
+    };
+    dialog.returnValue = "";
+    form.addEventListener("submit", onSubmit);
+    dialog.addEventListener("close", onClose);
+    dialog.showModal();
+    (needCurrent ? $("#password-current") : $("#password-new")).focus();
+  });
+}
+
 async function changePassword(name) {
-  const password = await promptText(`New password for ${name}`);
-  if (!password) return;
-  const body = { password };
   const me = store.get("user");
-  if (me && me.name === name && !isAdmin(me)) {
-    const current = await promptText("Your current password");
-    if (current === null) return;
-    body.current = current;
-  }
+  const body = await askNewPassword(name, Boolean(me && me.name === name && !isAdmin(me)));
+  if (!body) return;
   await attempt(() => api.put(`/api/users/${encodePath(name)}/password`, body), "Password changed");
 }
 
