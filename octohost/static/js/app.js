@@ -20,6 +20,7 @@ import * as settings from "./views/settings.js";
 import * as profiles from "./views/profiles.js";
 import * as users from "./views/users.js";
 import * as mqtt from "./views/mqtt.js";
+import * as backup from "./views/backup.js";
 import * as theme from "./views/theme.js";
 import * as notify from "./views/notify.js";
 import * as gcode from "./views/gcode.js";
@@ -43,6 +44,7 @@ const VIEWS = [
   theme,
   notify,
   mqtt,
+  backup,
   gcode,
   controlsEditor,
 ];
