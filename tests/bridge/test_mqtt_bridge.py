@@ -63,7 +63,10 @@ def test_status_and_telemetry(broker, subscribers, start_daemon):
     assert elapsed < 20 * interval * 3, elapsed
     last = telemetry[-1]
     assert set(last) == {"ts", "seq", "state", "status", "temperatures", "job"}
-    assert last["state"] == "OPERATIONAL" and last["status"] == {"code": 100, "text": "Ready"}
+    # the machine layer's status, as GET /api/machine reports it
+    machine = daemon.get("/api/machine").json()["status"]
+    assert last["state"] == "OPERATIONAL" and machine["code"] == 100
+    assert last["status"] == {"code": 100, "text": machine["text"], "label": "Ready"}
     assert set(last["temperatures"]) >= {"tool0", "bed"} and set(last["temperatures"]["bed"]) == {"actual", "target"}
     assert set(last["job"]) == {"file", "completion", "printTime", "printTimeLeft"}
     seqs = [t["seq"] for t in telemetry]
@@ -89,7 +92,7 @@ def test_print_progress_in_telemetry_and_events(broker, subscribers, start_daemo
     names = [e["event"] for e in sub.on(daemon.topic("event"))]
     assert names.index("FILE_ADDED") < names.index("PRINT_STARTED") < names.index("PRINT_DONE")
     printing = [t for t in sub.on(daemon.topic("telemetry")) if t["state"] == "PRINTING"]
-    assert printing and printing[-1]["job"]["file"] == "job.gcode" and printing[-1]["status"]["code"] == 101
+    assert printing and printing[-1]["job"]["file"] == "job.gcode" and printing[-1]["status"]["code"] == 110
     assert any(0 < (t["job"]["completion"] or 0) < 100 for t in printing)
 
 
@@ -196,3 +199,15 @@ def test_enabling_from_the_shell_starts_the_bridge(broker, subscribers, start_da
     shell.set("mqtt.enabled", True)
     wait_until(lambda: [s for s in sub.on("octohost/p1/status") if s["online"]], message="online")
     assert daemon.get("/api/mqtt").json()["state"]["state"] == "connected"
+
+
+def test_telemetry_carries_the_machine_layers_status(broker, subscribers, start_daemon):
+    """A status only the machine layer knows (heating, from the temperatures) reaches the telemetry."""
+    sub = subscribers(broker.port, "octohost/p1/#")
+    daemon = start_daemon(mqtt_settings(broker.port, **{"mqtt.telemetryInterval": 0.1}))
+    wait_until(lambda: daemon.context.printer.is_ready(), message="printer ready")
+    assert daemon.post("/api/printer/bed", json={"command": "target", "target": 110}).status_code == 204
+    heating = wait_until(lambda: [t for t in sub.on(daemon.topic("telemetry")) if t["status"]["code"] == 112],
+                         timeout=20, message="telemetry with the heating status")
+    assert heating[-1]["state"] == "OPERATIONAL" and heating[-1]["status"]["label"] == "Heating"
+    daemon.post("/api/printer/bed", json={"command": "target", "target": 0})

@@ -39,7 +39,7 @@ def test_send_info(farm):
     got = send(sub, daemon.root, "SEND_INFO")
     assert kinds(got) == ["ACCEPTED", "FINISHED"]
     result = got[-1]["data"]["result"]
-    assert result["state"] == "OPERATIONAL" and result["status"] == {"code": 100, "text": "Ready"}
+    assert result["state"] == "OPERATIONAL" and result["status"]["code"] == 100 and result["status"]["label"] == "Ready"
     assert result["connection"]["port"] == "VIRTUAL" and result["profile"]["id"] == "_default"
     assert result["firmware"]["name"].startswith("Marlin")
     assert result["storage"]["free_space"] > 0 and result["storage"]["total_space"] >= result["storage"]["free_space"]

@@ -53,14 +53,15 @@ FORWARDED = {
 class MqttBridge:
     def __init__(self, config: MqttConfig, printer: Any, event_bus: Any, file_manager: Any, profile_manager: Any,
                  name: str | None = None, capacity: int = 10000,
-                 reconnect_delay: tuple[float, float] = (0.5, 5.0)) -> None:
+                 reconnect_delay: tuple[float, float] = (0.5, 5.0), machine: Any = None) -> None:
         self.config = config
         self.topics = Topics(config)
         self._printer = printer
+        self._machine = machine
         self._event_bus = event_bus
         self._name = name
         self.outbox = EventOutbox(capacity)
-        self.commands = CommandProcessor(Services(printer, file_manager, profile_manager), self._answer,
+        self.commands = CommandProcessor(Services(printer, file_manager, profile_manager, machine), self._answer,
                                          config.commands)
         self._client = make_client(config)
         self._client.will_set(self.topics.status, encode({"online": False}), qos=1, retain=True)
@@ -222,7 +223,7 @@ class MqttBridge:
                 continue
             try:
                 self._telemetry_seq += 1
-                payload = encode(printer_status.telemetry(self._printer, self._telemetry_seq))
+                payload = encode(printer_status.telemetry(self._printer, self._telemetry_seq, self._machine))
             except Exception:
                 log.exception("MQTT bridge: building telemetry failed")
                 continue

@@ -96,6 +96,7 @@ class Services:
     printer: PrinterInterface
     files: Any
     profiles: Any
+    machine: Any = None  # octohost.machine's Machine, for the status code (None: derived from the state)
 
 
 def _path(args: dict[str, Any], key: str = "path") -> str:
@@ -171,7 +172,7 @@ def send_info(s: Services, args: dict[str, Any]) -> Action:
         state, port, baudrate, profile = s.printer.get_current_connection()
         firmware = getattr(s.printer, "get_firmware_info", lambda: None)()
         profile = profile or s.profiles.get_current_or_default() or {}
-        return {"state": s.printer.get_state_id(), "status": machine_status(s.printer),
+        return {"state": s.printer.get_state_id(), "status": machine_status(s.printer, s.machine),
                 "connection": {"state": state, "port": port, "baudrate": baudrate},
                 "profile": {"id": profile.get("id"), "name": profile.get("name"), "model": profile.get("model")},
                 "firmware": firmware, "storage": _storage(s), "version": __version__}

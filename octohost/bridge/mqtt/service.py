@@ -84,7 +84,8 @@ class MqttService:
 
             c = self._context
             bridge = MqttBridge(config, c.printer, c.event_bus, c.file_manager, c.profile_manager,
-                                name=settings.get("appearance.name") or None, **self._options)
+                                name=settings.get("appearance.name") or None, machine=getattr(c, "machine", None),
+                                **self._options)
         except (ConfigError, ValueError) as exc:
             self._error = str(exc)
             log.error("MQTT bridge not started: %s", exc)
