@@ -289,7 +289,7 @@ def fetch_url(url: str, limit: int, deadline: float, verify: bool = True) -> byt
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise SnapshotError("The camera took too long to send a snapshot")
-                chunk = response.read(min(CHUNK, limit + 1 - len(data)))
+                chunk = response.read1(min(CHUNK, limit + 1 - len(data)))  # what has arrived, not all of it
                 if not chunk:
                     break
                 data += chunk
