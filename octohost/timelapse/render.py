@@ -280,8 +280,8 @@ class Renderer:
                 _remove(temporary)
                 reason = "stopped" if self._stopped else "returncode"
                 raise RenderFailed(reason, f"ffmpeg exited with {returncode}: {text or 'no message'}", returncode)
+        self._thumbnail(executable, temporary, output + THUMBNAIL_SUFFIX)  # first: a listed video has its picture
         os.replace(temporary, output)
-        self._thumbnail(executable, output)
         self._on_progress(job.prefix, 100.0)
 
     def _follow_progress(self, job: RenderJob, process: subprocess.Popen[bytes], expected: int) -> None:
@@ -295,10 +295,10 @@ class Renderer:
                     last = percent
                     self._on_progress(job.prefix, float(percent))
 
-    def _thumbnail(self, executable: str, movie: str) -> None:
-        """``<movie>.thumb.jpg`` from the last second, for the list; a failure only costs the picture."""
+    def _thumbnail(self, executable: str, movie: str, thumbnail: str) -> None:
+        """A picture of ``movie``'s last second, for the list; a failure only costs the picture."""
         command = [executable, "-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-sseof", "-1", "-i", movie,
-                   "-update", "1", "-vf", "scale=320:-2", "-q:v", "4", movie + THUMBNAIL_SUFFIX]
+                   "-update", "1", "-vf", "scale=320:-2", "-q:v", "4", "-f", "image2", thumbnail]
         try:
             result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
             if result.returncode != 0:
