@@ -11,6 +11,7 @@ import types
 import pytest
 
 from octohost.events import Events
+
 from support import wait_until
 
 pytestmark = pytest.mark.e2e
