@@ -79,9 +79,13 @@ class Camera:
                   "streamWebrtcIceServers": list(ICE_SERVERS), "cacheBuster": self.cache_buster,
                   "stream": self.stream, "snapshot": self.snapshot,
                   "snapshotTimeout": self.snapshot_timeout, "snapshotSslValidation": self.snapshot_ssl_validation}
+        extras = dict(self.extras)
+        if self.plugin is None:  # as OctoPrint's classicwebcam plugin describes its camera
+            extras.update({key: compat[key] for key in ("stream", "streamTimeout", "streamRatio",
+                                                        "streamWebrtcIceServers", "cacheBuster")})
         return {"name": self.name, "displayName": self.display_name, "canSnapshot": self.can_snapshot,
                 "snapshotDisplay": self.snapshot if self.has_compat else None, "flipH": self.flip_h,
-                "flipV": self.flip_v, "rotate90": self.rotate90, "extras": dict(self.extras),
+                "flipV": self.flip_v, "rotate90": self.rotate90, "extras": extras,
                 "compat": compat if self.has_compat else None, "provider": self.provider}
 
 
