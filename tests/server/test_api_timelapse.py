@@ -195,3 +195,41 @@ def test_home_assistants_pyoctoprintapi_reads_the_camera(with_camera, camera):
     assert info.internal_snapshot_url == camera.snapshot_url
     assert info.flip_horizontal is True and info.flip_vertical is False and info.rotate_90 is True
     assert info.bitrate == "10000k" and info.snapshot_ssl_validation_enabled is True
+
+
+def test_the_push_socket_carries_the_timelapse_config_and_render_progress(with_camera, camera_frames):
+    import json
+
+    import websocket
+
+    running = with_camera
+    ws = websocket.create_connection(running.url.replace("http", "ws") + "/sockjs/websocket", timeout=10)
+    seen = []
+
+    def until(predicate):
+        def read():
+            message = json.loads(ws.recv())
+            seen.append(message)
+            return message if predicate(message) else None
+
+        return wait_until(read, timeout=60, interval=0, message=lambda: f"a message; got {seen[-5:]}")
+
+    try:
+        until(lambda m: "connected" in m)
+        login = running.post("/api/login", role="user", json={"passive": True}).json()
+        ws.send(json.dumps({"auth": f"{login['name']}:{login['session']}"}))
+        assert until(lambda m: "timelapse" in m) == {"timelapse": None}  # timelapse.type is off
+        assert any("history" in m for m in seen)
+        running.post("/api/timelapse", json={"type": "timed", "interval": 3})
+        assert until(lambda m: "timelapse" in m) == {"timelapse": {"type": "timed", "options": {"interval": 3}}}
+        storage = running.context.timelapse.storage
+        for number, data in enumerate(camera_frames[:6]):
+            with open(storage.capture_path("push_1", number), "wb") as f:
+                f.write(data)
+        assert running.post("/api/timelapse/unrendered/push_1", json={"command": "render"}).status_code == 204
+        until(lambda m: m.get("renderProgress", {}).get("progress") == 100.0)
+        progress = [m["renderProgress"]["progress"] for m in seen if "renderProgress" in m]
+        assert progress[0] == 0.0 and progress == sorted(progress)
+        until(lambda m: m.get("event", {}).get("type") == "MovieDone")
+    finally:
+        ws.close()
