@@ -14,6 +14,7 @@ import * as temperature from "./views/temperature.js";
 import * as control from "./views/control.js";
 import * as terminal from "./views/terminal.js";
 import * as history from "./views/history.js";
+import * as timelapse from "./views/timelapse.js";
 import * as recovery from "./views/recovery.js";
 import * as settings from "./views/settings.js";
 import * as profiles from "./views/profiles.js";
@@ -126,7 +127,7 @@ function start() {
   setupTabs();
   setupOfflineBanner(socket);
   store.on("user", applyPermissions);
-  for (const view of [header, connection, machine, job, files, temperature, control, terminal, history, recovery, settings, profiles, users, mqtt]) {
+  for (const view of [header, connection, machine, job, files, temperature, control, terminal, history, timelapse, recovery, settings, profiles, users, mqtt]) {
     view.init();
   }
   auth.init(socket);
