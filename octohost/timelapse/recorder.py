@@ -84,6 +84,9 @@ class Recording:
     halted: bool = False
     last_capture: float | None = None
     stop_timer: threading.Event = field(default_factory=threading.Event)
+    #: bytes of this recording's frames, and of the other recordings when last counted (None: not yet)
+    own_bytes: int = 0
+    others_bytes: int | None = None
 
 
 class Recorder:
@@ -189,15 +192,18 @@ class Recorder:
         self._event_bus.fire(Events.CAPTURE_START, {"file": filename})
         camera = self._webcams.snapshot_camera()
         error = None
+        size = 0
         try:
-            atomic_write(filename, self._webcams.take_snapshot(camera))
+            picture = self._webcams.take_snapshot(camera)
+            atomic_write(filename, picture)
+            size = len(picture)
         except (SnapshotError, OSError) as exc:
             error = str(exc)
         self._call_hooks("timelapse.capture.post", filename, error is None)
         if error is None:
             recording.next_number += 1
             self._event_bus.fire(Events.CAPTURE_DONE, {"file": filename})
-            self._check_budget(recording)
+            self._check_budget(recording, size)
             return True
         recording.errors += 1
         log.warning("timelapse frame %s not captured: %s", filename, error)
@@ -207,9 +213,20 @@ class Recorder:
             "webcamProvider": camera.provider if camera else None})
         return False
 
-    def _check_budget(self, recording: Recording) -> None:
+    def _check_budget(self, recording: Recording, size: int) -> None:
+        """Keep the frames within ``webcam.maxCaptureSize``. The folder is counted once per
+        recording and again only when the running total says the limit is passed, so a frame
+        costs no folder scan (the capture thread shares the interpreter with the serial loop)."""
         limit = self._settings.get("webcam.maxCaptureSize")
+        recording.own_bytes += size
+        if recording.others_bytes is None:
+            recordings = self._storage.recordings()
+            recording.others_bytes = sum(info["bytes"] for prefix, info in recordings.items()
+                                         if prefix != recording.prefix)
+        if recording.others_bytes + recording.own_bytes <= limit:
+            return
         _, used = self._storage.enforce_budget(limit, keep=[recording.prefix])
+        recording.others_bytes = max(0, used - recording.own_bytes)
         if used > limit and not recording.halted:
             recording.halted = True
             log.warning("timelapse %s stops taking frames: it alone uses more than webcam.maxCaptureSize "
