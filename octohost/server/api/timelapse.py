@@ -78,9 +78,9 @@ def configure():
         return _listing(False)
     if data["type"] not in TYPES:
         raise ApiError(400, f"type must be one of {', '.join(TYPES)}")
-    saved = _service().saved_config()
-    values = {"type": data["type"], "fps": 25, "post_roll": 0, "render_after_print": "always",
-              "interval": saved.interval, "retraction_zhop": saved.retraction_zhop, "min_delay": saved.min_delay}
+    # as OctoPrint: a POST is a whole configuration, what it leaves out takes OctoPrint's defaults
+    values = {"type": data["type"], "fps": 25, "post_roll": 0, "render_after_print": "always", "interval": 10,
+              "retraction_zhop": 0.0, "min_delay": 5.0}
     fields = (("postRoll", "post_roll", int, lambda v: 0 <= v <= 600), ("fps", "fps", int, lambda v: 0 < v <= 120),
               ("interval", "interval", int, lambda v: 0 < v <= 86400),
               ("retractionZHop", "retraction_zhop", float, lambda v: 0 <= v <= 100),
