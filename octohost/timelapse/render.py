@@ -86,7 +86,9 @@ def filter_graph(encoding: Encoding, post_roll: float) -> str:
         steps.append(f"tpad=stop_mode=clone:stop_duration={post_roll:g}")
     if encoding.watermark is None:
         return f"[0:v]{','.join(steps)}[out]"
-    return f"[0:v]{','.join(steps)}[v];[v][1:v]overlay=10:main_h-overlay_h-10,format=yuv420p[out]"
+    # the mark takes at most a fifth of the video's width (scale2ref: sized against the video)
+    return (f"[0:v]{','.join(steps)}[v];[1:v][v]scale2ref=w='min(iw,main_w/5)':h=ow/a[mark][base];"
+            "[base][mark]overlay=10:main_h-overlay_h-10,format=yuv420p[out]")
 
 
 def ffmpeg_command(encoding: Encoding, input_pattern: str, output: str, fps: int, post_roll: float = 0) -> list[str]:

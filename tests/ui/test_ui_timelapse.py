@@ -5,7 +5,7 @@ import os
 
 import pytest
 import requests
-from browser_harness import DESKTOP, ConsoleWatch, ServerProcess
+from browser_harness import DESKTOP, ConsoleWatch, ServerProcess, screenshot
 
 from support.camera import TestCamera
 
@@ -80,6 +80,7 @@ def test_render_play_and_download_a_timelapse(server, page, camera_frames):
     duration = page.wait_for_function("() => { const v = document.querySelector('#timelapse-video');"
                                       " return v.readyState >= 1 && v.duration; }").json_value()
     assert duration == pytest.approx(36 / 25, abs=0.1)
+    screenshot(page, "timelapse-desktop")
 
 
 def test_configure_the_next_prints(server, page):
