@@ -129,7 +129,7 @@ def test_unrendered_recordings_are_listed_rendered_and_deleted_by_name_only(with
 def test_the_snapshot_proxy(with_camera, camera):
     running = with_camera
     with running.client() as anonymous:
-        assert anonymous.get(running.url + "/downloads/camera/current", timeout=30).status_code == 401
+        assert anonymous.get(running.url + "/downloads/camera/current", timeout=30).status_code == 403
     with running.client("viewer") as session:
         first = session.get(running.url + "/downloads/camera/current", timeout=30)
         second = session.get(running.url + "/downloads/camera/current?webcam=classic", timeout=30)

@@ -146,8 +146,8 @@ def test_zchange_timelapse_of_a_print_renders_an_mp4_with_a_frame_per_layer(star
 def test_timed_timelapse_captures_while_printing_and_the_failed_print_is_rendered_as_fail(start_server, pty_printer,
                                                                                          camera):
     running = start(start_server, pty_printer, camera, webcam__timelapse__type="timed",
-                    webcam__timelapse__options__interval=1, serial__virtual__okDelay=0.002)
-    gcode = layered_gcode(layers=30, moves=100)
+                    webcam__timelapse__options__interval=1)
+    gcode = b"G28\n" + b"G1 X10 Y10 F6000\nG4 P250\n" * 120  # the dwells make it last half a minute
     response = running.post("/api/files/local", files={"file": ("timed.gcode", gcode)}, data={"print": "true"})
     assert response.status_code == 201
     # frames keep coming while the print runs, one a second
