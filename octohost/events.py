@@ -74,6 +74,15 @@ class Events:
     TOOL_CHANGE = "ToolChange"
     COMMAND_SUPPRESSED = "CommandSuppressed"
     INVALID_TOOL_REPORTED = "InvalidToolReported"
+    # timelapse
+    CAPTURE_START = "CaptureStart"
+    CAPTURE_DONE = "CaptureDone"
+    CAPTURE_FAILED = "CaptureFailed"
+    POSTROLL_START = "PostRollStart"
+    POSTROLL_END = "PostRollEnd"
+    MOVIE_RENDERING = "MovieRendering"
+    MOVIE_DONE = "MovieDone"
+    MOVIE_FAILED = "MovieFailed"
     # settings, profiles
     SETTINGS_UPDATED = "SettingsUpdated"
     PRINTER_PROFILE_ADDED = "PrinterProfileAdded"

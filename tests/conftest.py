@@ -51,3 +51,21 @@ def no_refused_comm_transitions():
     finally:
         logger.removeHandler(refusals)
     assert not refusals.messages, f"refused comm state changes: {refusals.messages}"
+
+
+@pytest.fixture(scope="session")
+def camera_frames(tmp_path_factory):
+    """Distinct JPEGs made by ffmpeg once per run (support.camera)."""
+    from support.camera import make_jpegs
+
+    return make_jpegs(str(tmp_path_factory.mktemp("camera")))
+
+
+@pytest.fixture
+def camera(camera_frames):
+    """A test camera (HTTP on 127.0.0.1) serving a different JPEG per snapshot; closed after."""
+    from support.camera import TestCamera
+
+    test_camera = TestCamera(camera_frames)
+    yield test_camera
+    test_camera.close()

@@ -279,7 +279,6 @@ class OctoPrintPluginManager:
 #: documented OctoPrint hooks octohost accepts but never calls (their feature is not there): named in
 #: the log when a plugin registers one, so a plugin that silently does nothing can be explained
 NOT_CALLED_HOOKS = {
-    "timelapse.extensions": "octohost renders no timelapses",
     "theming.login": "octohost's UI has its own login page",
     "theming.dialog": "octohost's UI has its own dialogs",
     "plugin.pluginmanager.reconnect_hooks": "octohost's plugin manager installs nothing",

@@ -224,6 +224,19 @@ class HookSpecs:
     def system_additional_commands(self):
         """Return a list of system command dicts (name, action, command, ...)."""
 
+    # -- timelapse -----------------------------------------------------------------------------
+    @hookspec
+    def timelapse_extensions(self):
+        """Return a list of further file extensions of timelapse videos (listed, downloadable)."""
+
+    @hookspec
+    def timelapse_capture_pre(self, filename):
+        """A timelapse frame is about to be captured to ``filename`` (on the capture thread)."""
+
+    @hookspec
+    def timelapse_capture_post(self, filename, success):
+        """A timelapse frame capture to ``filename`` ended; ``success`` says whether it worked."""
+
     # -- ui ------------------------------------------------------------------------------------
     @hookspec
     def ui_web_templatetypes(self, template_sorting, template_rules):
@@ -264,7 +277,8 @@ for _canonical in (
     "printer.handle_connect", "printer.estimation.factory", "printer.sdcardupload",
     "server.api.after_request", "server.api.before_request", "server.http.access_validator",
     "server.http.bodysize", "server.http.routes", "server.sockjs.authed", "server.sockjs.register",
-    "server.sockjs.emit", "system.additional_commands", "ui.web.templatetypes",
+    "server.sockjs.emit", "system.additional_commands", "timelapse.extensions", "timelapse.capture.pre",
+    "timelapse.capture.post", "ui.web.templatetypes",
     "plugin.backup.additional_excludes", "plugin.backup.before_backup", "plugin.backup.after_backup",
     "plugin.backup.before_restore", "plugin.backup.after_restore", "systeminfo.additional_bundle_files",
 ):

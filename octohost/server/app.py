@@ -33,6 +33,7 @@ from .auth import Authenticator
 from .components import build_context
 from .handlers import BackupDownloadHandler, DownloadHandler, SystemInfoBundleHandler, ThumbnailHandler
 from .http import BodySizeHTTPServer, BodySizeRule
+from .media import SnapshotHandler, TimelapseDownloadHandler
 from .metrics import MetricsHandler
 from .push import PushHub
 from .upload import UploadHandler
@@ -154,6 +155,9 @@ class Server:
              {"context": c, "wsgi": wsgi, "token": c.upload_token, "temp_folder": c.upload_temp_folder,
               "permission": "ADMIN", "json_too": True}),
             (r"/metrics", MetricsHandler, {"context": c}),
+            (r"/downloads/camera/current", SnapshotHandler, {"context": c}),
+            (r"/downloads/timelapse/(.*)", TimelapseDownloadHandler,
+             {"path": c.timelapse.storage.videos, "context": c}),
             (r"/(api|plugin)/.*", tornado.web.FallbackHandler, {"fallback": wsgi}),
         ]
         core_sizes = [("POST", r"/api/files/(local|sdcard)", UPLOAD_CONNECTION_LIMIT),
@@ -293,6 +297,8 @@ class Server:
         except Exception:
             log.exception("printer did not shut down cleanly")
         c.file_manager.shutdown()
+        if c.timelapse is not None:
+            c.timelapse.shutdown()
         c.sessions.save()
         c.event_bus.fire(Events.SHUTDOWN, None)
         c.event_bus.flush(timeout=5)

@@ -3,7 +3,7 @@
 settings -> plugin manager -> event bus -> user manager (``access.users.factory`` hook) ->
 access (permissions, sessions, app keys) -> profile manager -> file manager -> printer
 (``printer.factory`` hook, else the built-in one, via ``create_printer``) -> machine
-(drivers, status, reconnection: ``octohost.machine.wiring.attach``).
+(drivers, status, reconnection: ``octohost.machine.wiring.attach``) -> webcams -> timelapse.
 """
 
 import os
@@ -21,6 +21,8 @@ from octohost.maintenance.backup import BackupManager
 from octohost.plugin import PluginManager
 from octohost.printer.factory import create_printer
 from octohost.printer.profiles import PrinterProfileManager
+from octohost.timelapse import TimelapseService
+from octohost.webcams import Webcams
 
 from .context import AppContext
 
@@ -68,8 +70,10 @@ def build_context(settings, host="127.0.0.1", port=0, debug=False, safe_mode=Fal
     octoprint_layer.start(plugin_manager, components)
     plugin_manager.inject_components(**components)
     event_bus.subscribe("*", lambda event, payload: plugin_manager.call_implementations("on_event", event, payload))
+    webcams = Webcams(settings, plugin_manager)
+    timelapse = TimelapseService(settings, event_bus, plugin_manager, printer, webcams)
     return AppContext(settings=settings, plugin_manager=plugin_manager, event_bus=event_bus,
                       user_manager=user_manager, permissions=permissions, sessions=sessions, appkeys=appkeys,
                       printer=printer, machine=machine, profile_manager=profile_manager, file_manager=file_manager,
                       backups=BackupManager(settings, plugin_manager, lambda: settings.config_version),
-                      host=host, port=port, debug=debug, safe_mode=safe_mode)
+                      webcams=webcams, timelapse=timelapse, host=host, port=port, debug=debug, safe_mode=safe_mode)

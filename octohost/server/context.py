@@ -12,6 +12,7 @@
   ``session_cookie`` and ``csrf_cookie``)
 - ``printer`` (PrinterInterface), ``machine`` (:class:`octohost.machine.monitor.Machine`: status,
   drivers, reconnection), ``profile_manager`` (PrinterProfileManager), ``file_manager`` (FileManager)
+- ``webcams`` (:class:`octohost.webcams.Webcams`), ``timelapse`` (:class:`octohost.timelapse.TimelapseService`)
 - ``version``: dict(version, display_version, branch, python_version, api)
 - ``host``, ``port``, ``debug``, ``safe_mode``
 - ``upload_token``, ``upload_temp_folder``: how streamed uploads reach the REST API (internal)
@@ -46,6 +47,8 @@ class AppContext:
         self.machine = None
         self.profile_manager = None
         self.file_manager = None
+        self.webcams = None
+        self.timelapse = None
         self.push = None
         self.mqtt = None
         self.upload_token = None

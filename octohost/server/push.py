@@ -387,6 +387,8 @@ class PushHub:
                                     "session_check_interval": 5})
         self.markings = Markings(lambda: context.settings.get("temperature.cutoff") * 60)
         context.event_bus.subscribe("*", self.on_event)
+        if getattr(context, "timelapse", None) is not None:
+            context.timelapse.add_listener(self.broadcast)
 
     @property
     def urls(self):
@@ -405,6 +407,8 @@ class PushHub:
         self._worker.shutdown(wait=False, cancel_futures=True)
         self.context.printer.unregister_callback(self._printer_callback)
         self.context.event_bus.unsubscribe("*", self.on_event)
+        if getattr(self.context, "timelapse", None) is not None:
+            self.context.timelapse.remove_listener(self.broadcast)
         for client in self.clients():
             client.set_user(None, None, frozenset())
             client.close()
@@ -452,6 +456,8 @@ class PushHub:
             with self._lock:
                 self._awaiting_history.add(client)
             self.context.printer.send_initial_callback(self._printer_callback)
+        if getattr(self.context, "timelapse", None) is not None:
+            client.queue("timelapse", self.context.timelapse.config().as_push())
         self.context.plugin_manager.call("server.sockjs.authed", client, user)
         self.context.event_bus.fire(Events.CLIENT_AUTHED, {"username": user.name, "remoteAddress": client.remote_ip})
 
@@ -545,6 +551,12 @@ class PushHub:
         for client in self.clients():
             if STATUS in client.permissions and client.wants("events", event):
                 client.queue("event", {"type": event, "payload": payload})
+
+    def broadcast(self, message_type, payload):
+        """A message of its own type to every authenticated client (``timelapse``, ``renderProgress``)."""
+        for client in self.clients():
+            if client.user is not None:
+                client.queue(message_type, payload)
 
     def broadcast_plugin(self, plugin, data, user_name=None, permission=None):
         """Send ``{"plugin": {"plugin", "data"}}`` to authenticated clients (optionally one user's)."""

@@ -19,7 +19,7 @@ from .util import ApiError, error_response, storage_full_response
 
 log = logging.getLogger(__name__)
 
-BLUEPRINT_MODULES = ("core", "settings", "access", "appkeys", "connection", "printer", "job", "files",
+BLUEPRINT_MODULES = ("core", "settings", "access", "appkeys", "connection", "printer", "job", "files", "timelapse",
                      "profiles", "system", "history", "plugins", "pluginapi", "maintenance", "mqtt", "machine")
 
 FIRST_RUN_ENDPOINTS = frozenset({"core.version", "core.server", "core.login", "core.current_user",

@@ -3,8 +3,8 @@
 Holders of SETTINGS_READ see the sections OctoPrint shows them (see ``_reader_tree``); holders of
 SETTINGS see everything but the session secret. OctoPrint's own key names are added and accepted
 too (:mod:`.octoprint_settings`). A POST is validated as a whole before anything is stored, so a bad value
-changes nothing. The webcam keys also answer under OctoPrint's names (``streamUrl``,
-``snapshotUrl``) so existing clients find them.
+changes nothing. The webcam section also carries OctoPrint's keys (``streamUrl``, ``webcams``, ...:
+see :mod:`.webcam_fields`) so existing clients find them.
 
 For SETTINGS holders the tree also carries ``scripts: {gcode: {name: source}}``, the printer's
 GCODE scripts; a POST may change them (template syntax is checked for all before any is saved)
@@ -23,7 +23,7 @@ from octohost.settings import SettingsError, schema
 from octohost.settings.store import check_value
 
 from ..controls import ControlError, check_controls
-from . import octoprint_settings
+from . import octoprint_settings, webcam_fields
 from .util import ApiError, ctx, identity, json_body, requires
 
 blueprint = Blueprint("settings", __name__)
@@ -31,10 +31,6 @@ blueprint = Blueprint("settings", __name__)
 PUBLIC_SECTIONS = ("serial", "temperature", "webcam", "feature", "appearance", "printerProfiles")
 WRITABLE_SECTIONS = PUBLIC_SECTIONS + ("api", "accessControl", "events", "plugins", "controls")
 HIDDEN = (("server", "secretKey"), ("mqtt", "broker", "password"))
-WEBCAM_ALIASES = {"streamUrl": "stream", "snapshotUrl": "snapshot"}
-#: OctoPrint webcam fields that clients read and octohost has no use for (no timelapse rendering,
-#: snapshots are not fetched by the server): answered with OctoPrint's defaults, ignored in a POST
-WEBCAM_FIXED = {"bitrate": "10000k", "snapshotSslValidation": True}
 #: OctoPrint's discovery plugin settings (Home Assistant's setup reads ``upnpUuid``); octohost does
 #: not announce itself, so all but the id are OctoPrint's empty defaults
 DISCOVERY_DEFAULTS = {"publicHost": None, "publicPort": None, "pathPrefix": None, "httpUsername": None,
@@ -122,12 +118,8 @@ def _script_changes(data):
 @requires("SETTINGS_READ")
 def get_settings():
     tree = _visible_tree()
-    webcam = tree.get("webcam")
-    if webcam is not None:
-        for alias, key in WEBCAM_ALIASES.items():
-            webcam[alias] = webcam[key]
-        webcam["webcamEnabled"] = bool(webcam["stream"])
-        webcam.update(WEBCAM_FIXED)
+    if tree.get("webcam") is not None:
+        webcam_fields.octoprint_view(tree["webcam"], ctx().webcams)
     return jsonify(tree)
 
 
@@ -168,13 +160,11 @@ def _plugin_saves(data):
 def save_settings():
     data = json_body()
     octoprint_settings.take_octoprint_keys(data, ctx().settings.get)
-    webcam = data.get("webcam")
-    if isinstance(webcam, dict):
-        for key in ("webcamEnabled",) + tuple(WEBCAM_FIXED):
-            webcam.pop(key, None)
-        for alias, key in WEBCAM_ALIASES.items():
-            if alias in webcam:
-                webcam.setdefault(key, webcam.pop(alias))
+    if isinstance(data.get("webcam"), dict):
+        try:
+            webcam_fields.accept_post(data["webcam"])
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
     script_changes = _script_changes(data)
     if "controls" in data:
         try:

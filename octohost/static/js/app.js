@@ -15,6 +15,7 @@ import * as temperature from "./views/temperature.js";
 import * as control from "./views/control.js";
 import * as terminal from "./views/terminal.js";
 import * as history from "./views/history.js";
+import * as timelapse from "./views/timelapse.js";
 import * as recovery from "./views/recovery.js";
 import * as settings from "./views/settings.js";
 import * as profiles from "./views/profiles.js";
@@ -37,6 +38,7 @@ const VIEWS = [
   control,
   terminal,
   history,
+  timelapse,
   recovery,
   settings,
   profiles,

@@ -59,7 +59,11 @@ container = fields(name=plain_text, children=st.lists(control, max_size=2),
 settings_tree = st.one_of(
     st.fixed_dictionaries({"appearance": fields(name=plain_text, color=st.sampled_from(["default", "red", "x"]))}),
     st.fixed_dictionaries({"webcam": fields(streamUrl=plain_text, snapshotUrl=plain_text, webcamEnabled=st.booleans(),
-                                            flipH=st.booleans())}),
+                                            flipH=st.booleans(), ffmpegPath=plain_text,
+                                            cameras=st.lists(fields(name=plain_text, snapshot=plain_text,
+                                                                    flipV=nasty), max_size=2) | nasty,
+                                            timelapse=fields(type=st.sampled_from(["off", "zchange", "x"]),
+                                                             fps=numbers))}),
     st.fixed_dictionaries({"temperature": fields(profiles=st.lists(fields(name=plain_text, extruder=numbers,
                                                                           bed=numbers), max_size=2))}),
     st.fixed_dictionaries({"feature": fields(sdSupport=st.just(True), temperatureGraph=st.booleans())}),
@@ -175,6 +179,15 @@ BODIES = {
     "mqtt.get_mqtt": {"GET": None},
     "mqtt.save_mqtt": {"POST": fields({"settings": fields(printerId=plain_text, telemetryInterval=nasty,
                                                           commands=st.booleans(), baseTopic=plain_text)})},
+    "timelapse.get_timelapses": {"GET": None},
+    "timelapse.configure": {"POST": fields(type=st.sampled_from(["off", "zchange", "timed", "x"]), fps=numbers,
+                                           postRoll=numbers, interval=numbers, retractionZHop=numbers,
+                                           minDelay=numbers, save=st.booleans(),
+                                           renderAfterPrint=st.sampled_from(["always", "never", "x"]))},
+    "timelapse.download": {"GET": None},
+    "timelapse.delete": {"DELETE": None},
+    "timelapse.delete_unrendered": {"DELETE": None},
+    "timelapse.render_unrendered": {"POST": one_command(render={})},
     # OctoPrint plugins' SimpleApi endpoints (none is loaded here: every identifier is unknown, 404)
     "pluginapi.plugin_get": {"GET": None},
     "pluginapi.plugin_command": {"POST": one_command(check_all={})},
@@ -200,6 +213,7 @@ QUERIES = {
     "files.list_location": {"recursive": flag},
     "files.file_resource": {"recursive": flag},
     "history.list_jobs": {"limit": intish, "offset": intish},
+    "timelapse.get_timelapses": {"unrendered": flag, "force": flag},
 }
 
 #: path parameters by name, for every rule that has one
@@ -213,6 +227,7 @@ PATH_PARAMS = {
     "user_token": st.sampled_from(["missing"]) | nasty_text(),
     "source": st.sampled_from(["core", "custom"]) | nasty_text(),
     "action": st.sampled_from(["restart", "shutdown", "missing"]) | nasty_text(),
+    "filename": st.sampled_from(["missing.mp4", "x.gif", "..", "a.mp4.thumb.jpg"]) | nasty_text(),
 }
 
 #: a route nobody described yet is still fuzzed, with these
@@ -291,6 +306,9 @@ TORNADO = {
     r"/plugin/backup/download/(.*)$": TornadoRoute(("GET", "HEAD"), "/plugin/backup/download/{}", path=file_paths),
     r"/plugin/backup/(restore)$": TornadoRoute(("POST",), "/plugin/backup/{}", path=st.just("restore"),
                                                kind="multipart"),
+    r"/downloads/camera/current$": TornadoRoute(("GET",), "/downloads/camera/current",
+                                                query={"webcam": st.sampled_from(["classic", "x"]) | nasty_text()}),
+    r"/downloads/timelapse/(.*)$": TornadoRoute(("GET", "HEAD"), "/downloads/timelapse/{}", path=file_paths),
     r"/(api|plugin)/.*$": TornadoRoute(("GET", "POST", "PUT", "DELETE"), "/{}",
                                        path=st.sampled_from(["api/nothing", "plugin/nothing/x", "api/", "api/files/x",
                                                              "plugin/appkeys", "api/printer/"]) | nasty_text(),

@@ -276,7 +276,8 @@ class WebcamProviderPlugin(OctoPrintPlugin):
         return []
 
     def take_webcam_snapshot(self, webcamName):
-        raise NotImplementedError("webcam snapshots from plugins are not supported by octohost yet")
+        """An iterator over the bytes of a JPEG of camera ``webcamName`` (octohost.webcams reads it)."""
+        raise NotImplementedError()
 
 
 class MfaPlugin(OctoPrintPlugin):
