@@ -15,7 +15,7 @@ def _backups(cli):
 
 
 @click.command("backup")
-@click.option("--exclude", multiple=True, type=click.Choice(["uploads", "plugins", "history"]),
+@click.option("--exclude", multiple=True, type=click.Choice(["uploads", "plugins", "history", "timelapse"]),
               help="Leave this out of the backup (repeatable).")
 @click.option("--path", "target", type=click.Path(file_okay=False, writable=True),
               help="Also copy the archive into this folder.")

@@ -2,7 +2,7 @@
 
 What goes in: the settings file, ``users.yaml`` and the configured folders ``printerProfiles``,
 ``scripts``, ``data`` (print history, sessions, recovery data, plugin data), ``plugins`` and,
-unless excluded, ``uploads``. Never: logs, the backups themselves, lock files and temp files.
+unless excluded, ``uploads`` and ``timelapse``. Never: logs, the backups themselves, lock files and temp files.
 The archive holds ``metadata.json`` (octohost's version, the base folder's format version, what
 was excluded) and everything else under ``basedir/``, as OctoPrint's backups do.
 
@@ -44,9 +44,9 @@ ARCHIVE_FORMAT = 1
 ROOT = "basedir"
 METADATA = "metadata.json"
 #: folders (``folder.<name>`` settings) that a backup holds, in archive order
-FOLDERS = ("printerProfiles", "scripts", "data", "plugins", "uploads")
+FOLDERS = ("printerProfiles", "scripts", "data", "plugins", "uploads", "timelapse")
 #: what a client may leave out
-EXCLUDABLE = frozenset({"uploads", "plugins", "history"})
+EXCLUDABLE = frozenset({"uploads", "plugins", "history", "timelapse"})
 BACKUP_FOLDER = ("data", "backup")  # where backups are kept: BASEDIR/data/backup, as OctoPrint's plugin
 NAME_PREFIX = "octohost-backup-"
 #: bounds on what a restore accepts: members, and bytes unpacked (besides the free disk space check)
@@ -160,6 +160,8 @@ class BackupManager:
                 skip.add("uploads")
             if "plugins" in exclude:
                 skip.add("plugins")
+            if "timelapse" in exclude:  # the videos and the frames not rendered yet (timelapse/tmp)
+                skip.add("timelapse")
             if "history" in exclude:
                 skip.add("data/history.jsonl")
             self._check_space(skip)

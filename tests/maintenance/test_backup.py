@@ -95,6 +95,19 @@ def test_excluded_uploads_and_history_stay_out(tmp_path):
     assert calls[0] == ("additional_excludes", ["history", "uploads"])  # the plugin sees what is left out
 
 
+def test_timelapses_are_kept_unless_excluded(tmp_path):
+    settings = make_base(tmp_path / "base")
+    with open(os.path.join(settings.folder("timelapse"), "part.mp4"), "wb") as f:
+        f.write(b"video")
+    os.makedirs(settings.folder("timelapseTmp"), exist_ok=True)
+    with open(os.path.join(settings.folder("timelapseTmp"), "part-0.jpg"), "wb") as f:
+        f.write(b"frame")
+    members = names(BackupManager(settings).create())
+    assert {"basedir/timelapse/part.mp4", "basedir/timelapse/tmp/part-0.jpg"} <= members
+    members = names(BackupManager(settings).create(["timelapse"], name="octohost-backup-without.zip"))
+    assert not [m for m in members if m.startswith("basedir/timelapse")]
+
+
 def test_unknown_exclude_is_refused(tmp_path):
     settings = make_base(tmp_path / "base")
     with pytest.raises(BackupError, match="cannot exclude 'logs'"):

@@ -52,7 +52,7 @@ def create_backup():
     data = json_body() if request.get_data(cache=True) else {}
     exclude = data.get("exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(e, str) for e in exclude) or len(exclude) > 8:
-        raise ApiError(400, "exclude must be a list of names: uploads, plugins, history")
+        raise ApiError(400, "exclude must be a list of names: uploads, plugins, history, timelapse")
     context = ctx()
     from octohost.maintenance.backup import EXCLUDABLE, backup_name
 
