@@ -70,3 +70,16 @@ def test_in_order_window_and_acknowledgements():
     assert outbox.wait_drained(5) and outbox.queued == 0
     outbox.close()
     pump.join(5)
+
+
+def test_bridges_start_their_reconnect_backoff_at_different_delays(tmp_path):
+    """A farm's daemons must not all retry a restarted broker at the same instants."""
+    from octohost.bridge.mqtt.bridge import MqttBridge
+    from octohost.bridge.mqtt.config import MqttConfig
+    from octohost.settings import Settings
+
+    config = MqttConfig.from_settings(Settings(str(tmp_path)))
+    delays = [MqttBridge(config, None, None, None, None, reconnect_delay=(0.5, 5.0)).reconnect_delay
+              for _ in range(20)]
+    assert all(0.5 <= shortest <= 0.75 and longest == 5.0 for shortest, longest in delays)
+    assert len({shortest for shortest, _ in delays}) > 10

@@ -12,6 +12,7 @@ worker (:mod:`.commands`). Printer events arrive from the event bus's thread and
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from typing import Any
@@ -65,7 +66,11 @@ class MqttBridge:
                                          config.commands)
         self._client = make_client(config)
         self._client.will_set(self.topics.status, encode({"online": False}), qos=1, retain=True)
-        self._client.reconnect_delay_set(*reconnect_delay)  # type: ignore[arg-type]  # paho takes floats
+        # Jitter: each bridge starts its backoff at its own multiple of the shortest delay, so the
+        # daemons of a farm do not all knock on a restarted broker at the same instants.
+        shortest, longest = reconnect_delay
+        self.reconnect_delay = (shortest * random.uniform(1.0, 1.5), longest)
+        self._client.reconnect_delay_set(*self.reconnect_delay)  # type: ignore[arg-type]  # paho takes floats
         self._client.on_connect = self._on_connect
         self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
