@@ -126,6 +126,18 @@ def test_home_assistant_discovery(broker, subscribers, start_daemon):
 
 
 @pytest.mark.e2e
+def test_switching_discovery_off_clears_the_configs(broker, subscribers, start_daemon):
+    daemon = start_daemon(mqtt_settings(broker.port, **{"mqtt.homeassistant.discovery": True}))
+    first = subscribers(broker.port, "homeassistant/#")
+    wait_until(lambda: len(first.messages) >= 9, message="9 retained configs")
+    daemon.context.settings.set("mqtt.homeassistant.discovery", False)  # the bridge restarts without it
+    wait_until(lambda: len([m for m in first.messages if m[1] is None]) >= 9, message="9 configs cleared")
+    late = subscribers(broker.port, ["homeassistant/#", "octohost/p1/status"])
+    wait_until(lambda: late.on("octohost/p1/status"), message="the retained status")  # retained ones have arrived
+    assert [m for m in late.messages if m[0].startswith("homeassistant/")] == []
+
+
+@pytest.mark.e2e
 def test_api_state_and_settings_change_restarts_the_bridge(broker, subscribers, start_daemon):
     daemon = start_daemon(mqtt_settings(broker.port, **{"mqtt.broker.username": "u", "mqtt.broker.password": "pw"}))
     wait_until(lambda: daemon.get("/api/mqtt").json()["state"]["state"] == "connected", message="connected")

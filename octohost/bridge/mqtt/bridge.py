@@ -26,7 +26,7 @@ from . import status as printer_status
 from .client import KEEPALIVE, describe, make_client
 from .commands import CommandProcessor, Services
 from .config import MqttConfig
-from .discovery import discovery_configs, removed_buttons
+from .discovery import discovery_configs, stale_configs
 from .outbox import EventOutbox
 from .topics import Topics, encode
 
@@ -148,8 +148,8 @@ class MqttBridge:
         if self.config.discovery:
             for topic, config in discovery_configs(self.config, self.topics, self._name).items():
                 client.publish(topic, encode(config), qos=1, retain=True)
-            for topic in removed_buttons(self.config):
-                client.publish(topic, b"", qos=1, retain=True)
+        for topic in stale_configs(self.config):
+            client.publish(topic, b"", qos=1, retain=True)
         self.state = "connected"
         self.last_error = None
         self.connected_since = time.time()

@@ -69,7 +69,12 @@ def discovery_configs(config: MqttConfig, topics: Topics, name: str | None = Non
     return out
 
 
-def removed_buttons(config: MqttConfig) -> list[str]:
-    """Config topics of the buttons to clear (empty retained message) when commands are off."""
+def stale_configs(config: MqttConfig) -> list[str]:
+    """Config topics to clear (empty retained message): the buttons while commands are off, and
+    every entity once discovery is switched off, so Home Assistant drops what it no longer gets."""
     node = node_id(config)
-    return [] if config.commands else [f"{DISCOVERY_PREFIX}/button/{node}/{key}/config" for key in _BUTTONS]
+    sensors = [f"{DISCOVERY_PREFIX}/{component}/{node}/{key}/config" for key, (component, _, _) in _SENSORS.items()]
+    buttons = [f"{DISCOVERY_PREFIX}/button/{node}/{key}/config" for key in _BUTTONS]
+    if not config.discovery:
+        return sensors + buttons
+    return [] if config.commands else buttons
