@@ -68,7 +68,7 @@ def _connect(live):
 def test_all_pinned_plugins_are_found_with_octoprints_identifiers(live_octoprint):
     live = live_octoprint(connect_virtual=False)
     listed = {p["key"]: p for p in live.get("/plugin/pluginmanager/plugins").json()["plugins"]}
-    for identifier in ("fixcbdfirmware", "firmware_check", "file_check", "wrapped", "mfa_totp"):
+    for identifier in ("fixcbdfirmware", "firmware_check", "file_check", "wrapped", "mfa_totp", "smsnotifier"):
         assert listed[identifier]["origin"] == "octoprint"
         assert listed[identifier]["version"]  # from the distribution when the module names none
         assert listed[identifier]["loaded"], listed[identifier]["error"]
@@ -239,3 +239,80 @@ def test_grbl_plugin_forced_compatible_translates_commands_on_the_wire(live_octo
                and any(line.split(" ", 1)[1].startswith("?*") for line in wire.sent() if " " in line),
                message="M105 as ?$G, M400 as G4 P0 and M114 as ? on the wire")
     assert not any(" M105*" in line or " M400*" in line or " M114*" in line for line in wire.sent())
+
+
+class FakeTwilio:
+    """Twilio's REST API at the twilio library's HTTP boundary: the transport adapter of the requests
+    session its HTTP client opens. Records each request as it would go out (method, URL, auth header,
+    form-encoded body) and answers like Twilio does, so the library parses a real response."""
+
+    def __init__(self, monkeypatch):
+        import requests
+        import twilio.http.http_client
+
+        self.requests = []
+        fake = self
+
+        class Adapter(requests.adapters.BaseAdapter):
+            def send(self, request, **kwargs):
+                return fake.answer(request)
+
+            def close(self):
+                pass
+
+        class Session(requests.Session):
+            # (the client mounts its own HTTPAdapter after creating the session: every URL gets ours)
+            def get_adapter(self, url):
+                return Adapter()
+
+        monkeypatch.setattr(twilio.http.http_client, "Session", Session)
+
+    def answer(self, request):
+        import urllib.parse
+
+        import requests
+
+        form = dict(urllib.parse.parse_qsl(request.body or ""))
+        self.requests.append({"method": request.method, "url": request.url, "form": form,
+                              "authorization": request.headers.get("Authorization", "")})
+        sid = f"SM{len(self.requests):032d}"
+        response = requests.Response()
+        response.status_code = 201
+        response.url = request.url
+        response.headers["Content-Type"] = "application/json"
+        response._content = json.dumps({
+            "sid": sid, "account_sid": "AC" + "1" * 32, "to": form.get("To"), "from": form.get("From"),
+            "body": form.get("Body"), "status": "queued", "num_segments": "1", "direction": "outbound-api",
+            "date_created": "Sat, 05 Dec 2026 19:00:00 +0000", "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{'AC' + '1' * 32}/Messages/{sid}.json"}).encode()
+        response.request = request
+        return response
+
+
+def test_smsnotifier_texts_every_recipient_when_a_print_is_done(live_octoprint, monkeypatch):
+    import base64
+
+    twilio = FakeTwilio(monkeypatch)
+    live = live_octoprint(connect_virtual=False)
+    account = "AC" + "1" * 32
+    # configured as its settings dialog does it: plugins.smsnotifier.* through /api/settings
+    saved = live.post("/api/settings", json={"plugins": {"smsnotifier": {
+        "enabled": True, "printer_name": "Bench Prusa", "account_sid": account, "auth_token": "tok3n",
+        "from_number": "(415) 555-0100", "recipient_number": "415 555 0142,+44 20 7946 0958"}}})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["plugins"]["smsnotifier"]["recipient_number"] == "415 555 0142,+44 20 7946 0958"
+    _connect(live)
+    gcode = b"G28\n" + b"G1 X10 Y10 F6000\nG1 X20 Y20\n" * 20
+    upload = live.post("/api/files/local", files={"file": ("benchy.gcode", gcode)}, data={"print": "true"})
+    assert upload.status_code == 201, upload.text
+    assert not twilio.requests  # nothing before the print is done
+    wait_until(lambda: len(twilio.requests) == 2, timeout=60, message="an SMS to each recipient after PrintDone")
+
+    for sent, to in zip(twilio.requests, ["+14155550142", "+442079460958"], strict=True):  # E.164, as Twilio wants
+        assert sent["method"] == "POST"
+        assert sent["url"] == f"https://api.twilio.com/2010-04-01/Accounts/{account}/Messages.json"
+        assert sent["authorization"] == "Basic " + base64.b64encode(f"{account}:tok3n".encode()).decode()
+        assert sent["form"]["To"] == to
+        assert sent["form"]["From"] == "+14155550100"
+        assert sent["form"]["Body"].startswith("Bench Prusa job complete: benchy.gcode done printing after ")
+        assert "MediaUrl" not in sent["form"]
