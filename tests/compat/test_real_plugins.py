@@ -289,30 +289,88 @@ class FakeTwilio:
         return response
 
 
+SMS_ACCOUNT = "AC" + "1" * 32
+
+
+def _print_with_smsnotifier(live, **settings):
+    """Configure smsnotifier as its settings dialog does (plugins.smsnotifier.* through /api/settings),
+    then print a small file on the virtual printer to PrintDone."""
+    saved = live.post("/api/settings", json={"plugins": {"smsnotifier": {
+        "enabled": True, "printer_name": "Bench Prusa", "account_sid": SMS_ACCOUNT, "auth_token": "tok3n",
+        "from_number": "(415) 555-0100", "recipient_number": "415 555 0142", **settings}}})
+    assert saved.status_code == 200, saved.text
+    _connect(live)
+    gcode = b"G28\n" + b"G1 X10 Y10 F6000\nG1 X20 Y20\n" * 20
+    upload = live.post("/api/files/local", files={"file": ("benchy.gcode", gcode)}, data={"print": "true"})
+    assert upload.status_code == 201, upload.text
+
+
 def test_smsnotifier_texts_every_recipient_when_a_print_is_done(live_octoprint, monkeypatch):
     import base64
 
     twilio = FakeTwilio(monkeypatch)
     live = live_octoprint(connect_virtual=False)
-    account = "AC" + "1" * 32
-    # configured as its settings dialog does it: plugins.smsnotifier.* through /api/settings
-    saved = live.post("/api/settings", json={"plugins": {"smsnotifier": {
-        "enabled": True, "printer_name": "Bench Prusa", "account_sid": account, "auth_token": "tok3n",
-        "from_number": "(415) 555-0100", "recipient_number": "415 555 0142,+44 20 7946 0958"}}})
-    assert saved.status_code == 200, saved.text
-    assert saved.json()["plugins"]["smsnotifier"]["recipient_number"] == "415 555 0142,+44 20 7946 0958"
-    _connect(live)
-    gcode = b"G28\n" + b"G1 X10 Y10 F6000\nG1 X20 Y20\n" * 20
-    upload = live.post("/api/files/local", files={"file": ("benchy.gcode", gcode)}, data={"print": "true"})
-    assert upload.status_code == 201, upload.text
-    assert not twilio.requests  # nothing before the print is done
+    _print_with_smsnotifier(live, recipient_number="415 555 0142,+44 20 7946 0958")
+    assert live.get("/api/settings").json()["plugins"]["smsnotifier"]["recipient_number"] == \
+        "415 555 0142,+44 20 7946 0958"
     wait_until(lambda: len(twilio.requests) == 2, timeout=60, message="an SMS to each recipient after PrintDone")
+    assert live.context.printer.get_current_data()["state"]["flags"]["operational"]
 
     for sent, to in zip(twilio.requests, ["+14155550142", "+442079460958"], strict=True):  # E.164, as Twilio wants
         assert sent["method"] == "POST"
-        assert sent["url"] == f"https://api.twilio.com/2010-04-01/Accounts/{account}/Messages.json"
-        assert sent["authorization"] == "Basic " + base64.b64encode(f"{account}:tok3n".encode()).decode()
+        assert sent["url"] == f"https://api.twilio.com/2010-04-01/Accounts/{SMS_ACCOUNT}/Messages.json"
+        assert sent["authorization"] == "Basic " + base64.b64encode(f"{SMS_ACCOUNT}:tok3n".encode()).decode()
         assert sent["form"]["To"] == to
         assert sent["form"]["From"] == "+14155550100"
         assert sent["form"]["Body"].startswith("Bench Prusa job complete: benchy.gcode done printing after ")
         assert "MediaUrl" not in sent["form"]
+
+
+def test_smsnotifier_sends_the_webcam_snapshot_it_uploaded_to_cloudinary(live_octoprint, monkeypatch):
+    import http.server
+
+    import cloudinary.uploader
+
+    jpeg = b"\xff\xd8\xff\xe0 a snapshot \xff\xd9"
+
+    class Camera(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(jpeg)))
+            self.end_headers()
+            self.wfile.write(jpeg)
+
+        def log_message(self, *args):
+            pass
+
+    camera = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Camera)
+    threading.Thread(target=camera.serve_forever, daemon=True).start()
+    uploads = []
+
+    class Cloudinary:  # cloudinary's HTTP boundary: the urllib3 pool manager its uploader posts with
+        def request(self, method, url, fields, headers, **kwargs):
+            form = dict(fields)
+            name, content = form["file"]  # (file name, bytes): urllib3 sends it as a multipart file
+            uploads.append({"method": method, "url": url, "preset": form.get("upload_preset"),
+                            "name": name.rsplit(".", 1)[-1], "file": content})
+            body = json.dumps({"public_id": "snap1", "url": "http://res.cloudinary.com/octoprint-twilio/snap1.jpg"})
+            return type("Answer", (), {"status": 200, "headers": {}, "data": body.encode()})()
+
+    monkeypatch.setattr(cloudinary.uploader, "_http", Cloudinary())
+    twilio = FakeTwilio(monkeypatch)
+    live = live_octoprint(connect_virtual=False)
+    try:
+        snapshot = f"http://127.0.0.1:{camera.server_address[1]}/snapshot.jpg"
+        saved = live.post("/api/settings", json={"webcam": {"snapshotUrl": snapshot}})
+        assert saved.status_code == 200, saved.text
+        _print_with_smsnotifier(live, send_image=True)
+        wait_until(lambda: twilio.requests, timeout=60, message="the SMS after PrintDone")
+    finally:
+        camera.shutdown()
+        camera.server_close()
+    assert uploads == [{"method": "POST", "url": "https://api.cloudinary.com/v1_1/octoprint-twilio/image/upload",
+                        "preset": "snapshot", "name": "jpg", "file": jpeg}]
+    sent = twilio.requests[0]["form"]
+    assert sent["MediaUrl"] == "http://res.cloudinary.com/octoprint-twilio/snap1.jpg"
+    assert sent["To"] == "+14155550142" and "benchy.gcode" in sent["Body"]
