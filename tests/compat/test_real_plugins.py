@@ -310,6 +310,16 @@ def test_smsnotifier_texts_every_recipient_when_a_print_is_done(live_octoprint, 
 
     twilio = FakeTwilio(monkeypatch)
     live = live_octoprint(connect_virtual=False)
+    # off until configured, with its defaults in /api/settings and its settings panel in the page
+    defaults = live.get("/api/settings").json()["plugins"]["smsnotifier"]
+    assert defaults["enabled"] is False and defaults["recipient_number"] == ""
+    assert defaults["message_format"] == {
+        "body": "{printer_name} job complete: {filename} done printing after {elapsed_time}"}
+    page = live.get("/").text
+    assert 'data-bind="checked: settings.plugins.smsnotifier.enabled"' in page
+    assert 'data-bind="value: settings.plugins.smsnotifier.recipient_number"' in page
+    update = live.get("/plugin/softwareupdate/check").json()["information"]["smsnotifier"]
+    assert update["displayName"] == "SMSNotifier Plugin" and update["displayVersion"] == "0.4.1"
     _print_with_smsnotifier(live, recipient_number="415 555 0142,+44 20 7946 0958")
     assert live.get("/api/settings").json()["plugins"]["smsnotifier"]["recipient_number"] == \
         "415 555 0142,+44 20 7946 0958"
@@ -364,8 +374,10 @@ def test_smsnotifier_sends_the_webcam_snapshot_it_uploaded_to_cloudinary(live_oc
         snapshot = f"http://127.0.0.1:{camera.server_address[1]}/snapshot.jpg"
         saved = live.post("/api/settings", json={"webcam": {"snapshotUrl": snapshot}})
         assert saved.status_code == 200, saved.text
-        _print_with_smsnotifier(live, send_image=True)
-        wait_until(lambda: twilio.requests, timeout=60, message="the SMS after PrintDone")
+        done = []
+        live.context.event_bus.subscribe("PrintDone", lambda event, payload: done.append(payload))
+        _print_with_smsnotifier(live, send_image=True, message_format={"body": "{filename} took {elapsed_time}"})
+        wait_until(lambda: twilio.requests and done, timeout=60, message="PrintDone and the SMS")
     finally:
         camera.shutdown()
         camera.server_close()
@@ -373,4 +385,7 @@ def test_smsnotifier_sends_the_webcam_snapshot_it_uploaded_to_cloudinary(live_oc
                         "preset": "snapshot", "name": "jpg", "file": jpeg}]
     sent = twilio.requests[0]["form"]
     assert sent["MediaUrl"] == "http://res.cloudinary.com/octoprint-twilio/snap1.jpg"
-    assert sent["To"] == "+14155550142" and "benchy.gcode" in sent["Body"]
+    assert sent["To"] == "+14155550142"
+    # its own message template, saved as a nested setting, filled from the PrintDone payload
+    seconds = int(done[0]["time"])
+    assert sent["Body"] == f"benchy.gcode took {seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
