@@ -5,6 +5,7 @@ endpoint, its messages on the push socket, its settings through ``/api/settings`
 """
 
 import json
+import logging
 import threading
 import time
 
@@ -246,11 +247,12 @@ class FakeTwilio:
     session its HTTP client opens. Records each request as it would go out (method, URL, auth header,
     form-encoded body) and answers like Twilio does, so the library parses a real response."""
 
-    def __init__(self, monkeypatch):
+    def __init__(self, monkeypatch, refuse=()):
         import requests
         import twilio.http.http_client
 
         self.requests = []
+        self.refuse = refuse  # To numbers answered as unverified (a trial account's 400)
         fake = self
 
         class Adapter(requests.adapters.BaseAdapter):
@@ -279,13 +281,19 @@ class FakeTwilio:
         response = requests.Response()
         response.status_code = 201
         response.url = request.url
+        response.request = request
         response.headers["Content-Type"] = "application/json"
+        if form.get("To") in self.refuse:
+            response.status_code = 400
+            response._content = json.dumps({
+                "code": 21608, "status": 400, "more_info": "https://www.twilio.com/docs/errors/21608",
+                "message": f"The number {form['To']} is unverified."}).encode()
+            return response
         response._content = json.dumps({
             "sid": sid, "account_sid": "AC" + "1" * 32, "to": form.get("To"), "from": form.get("From"),
             "body": form.get("Body"), "status": "queued", "num_segments": "1", "direction": "outbound-api",
             "date_created": "Sat, 05 Dec 2026 19:00:00 +0000", "api_version": "2010-04-01",
             "uri": f"/2010-04-01/Accounts/{'AC' + '1' * 32}/Messages/{sid}.json"}).encode()
-        response.request = request
         return response
 
 
@@ -305,10 +313,11 @@ def _print_with_smsnotifier(live, **settings):
     assert upload.status_code == 201, upload.text
 
 
-def test_smsnotifier_texts_every_recipient_when_a_print_is_done(live_octoprint, monkeypatch):
+def test_smsnotifier_texts_every_recipient_when_a_print_is_done(live_octoprint, monkeypatch, caplog):
     import base64
 
-    twilio = FakeTwilio(monkeypatch)
+    caplog.set_level(logging.INFO, logger="octohost.plugins.smsnotifier")
+    twilio = FakeTwilio(monkeypatch, refuse={"+14155550142"})
     live = live_octoprint(connect_virtual=False)
     # off until configured, with its defaults in /api/settings and its settings panel in the page
     defaults = live.get("/api/settings").json()["plugins"]["smsnotifier"]
@@ -334,6 +343,10 @@ def test_smsnotifier_texts_every_recipient_when_a_print_is_done(live_octoprint, 
         assert sent["form"]["From"] == "+14155550100"
         assert sent["form"]["Body"].startswith("Bench Prusa job complete: benchy.gcode done printing after ")
         assert "MediaUrl" not in sent["form"]
+    # Twilio refused the first (the library raised its error): the plugin logged it and went on
+    wait_until(lambda: "Print notification sent to +442079460958" in caplog.text, message="the plugin's log")
+    assert "HTTP 400 error" in caplog.text and "The number +14155550142 is unverified." in caplog.text
+    assert "Print notification sent to +14155550142" not in caplog.text
 
 
 def test_smsnotifier_sends_the_webcam_snapshot_it_uploaded_to_cloudinary(live_octoprint, monkeypatch):
