@@ -5,6 +5,7 @@ endpoint, its messages on the push socket, its settings through ``/api/settings`
 """
 
 import json
+import logging
 import threading
 import time
 
@@ -68,7 +69,7 @@ def _connect(live):
 def test_all_pinned_plugins_are_found_with_octoprints_identifiers(live_octoprint):
     live = live_octoprint(connect_virtual=False)
     listed = {p["key"]: p for p in live.get("/plugin/pluginmanager/plugins").json()["plugins"]}
-    for identifier in ("fixcbdfirmware", "firmware_check", "file_check", "wrapped", "mfa_totp"):
+    for identifier in ("fixcbdfirmware", "firmware_check", "file_check", "wrapped", "mfa_totp", "smsnotifier"):
         assert listed[identifier]["origin"] == "octoprint"
         assert listed[identifier]["version"]  # from the distribution when the module names none
         assert listed[identifier]["loaded"], listed[identifier]["error"]
@@ -239,3 +240,165 @@ def test_grbl_plugin_forced_compatible_translates_commands_on_the_wire(live_octo
                and any(line.split(" ", 1)[1].startswith("?*") for line in wire.sent() if " " in line),
                message="M105 as ?$G, M400 as G4 P0 and M114 as ? on the wire")
     assert not any(" M105*" in line or " M400*" in line or " M114*" in line for line in wire.sent())
+
+
+class FakeTwilio:
+    """Twilio's REST API at the twilio library's HTTP boundary: the transport adapter of the requests
+    session its HTTP client opens. Records each request as it would go out (method, URL, auth header,
+    form-encoded body) and answers like Twilio does, so the library parses a real response."""
+
+    def __init__(self, monkeypatch, refuse=()):
+        import requests
+        import twilio.http.http_client
+
+        self.requests = []
+        self.refuse = refuse  # To numbers answered as unverified (a trial account's 400)
+        fake = self
+
+        class Adapter(requests.adapters.BaseAdapter):
+            def send(self, request, **kwargs):
+                return fake.answer(request)
+
+            def close(self):
+                pass
+
+        class Session(requests.Session):
+            # (the client mounts its own HTTPAdapter after creating the session: every URL gets ours)
+            def get_adapter(self, url):
+                return Adapter()
+
+        monkeypatch.setattr(twilio.http.http_client, "Session", Session)
+
+    def answer(self, request):
+        import urllib.parse
+
+        import requests
+
+        form = dict(urllib.parse.parse_qsl(request.body or ""))
+        self.requests.append({"method": request.method, "url": request.url, "form": form,
+                              "authorization": request.headers.get("Authorization", "")})
+        sid = f"SM{len(self.requests):032d}"
+        response = requests.Response()
+        response.status_code = 201
+        response.url = request.url
+        response.request = request
+        response.headers["Content-Type"] = "application/json"
+        if form.get("To") in self.refuse:
+            response.status_code = 400
+            response._content = json.dumps({
+                "code": 21608, "status": 400, "more_info": "https://www.twilio.com/docs/errors/21608",
+                "message": f"The number {form['To']} is unverified."}).encode()
+            return response
+        response._content = json.dumps({
+            "sid": sid, "account_sid": "AC" + "1" * 32, "to": form.get("To"), "from": form.get("From"),
+            "body": form.get("Body"), "status": "queued", "num_segments": "1", "direction": "outbound-api",
+            "date_created": "Sat, 05 Dec 2026 19:00:00 +0000", "api_version": "2010-04-01",
+            "uri": f"/2010-04-01/Accounts/{'AC' + '1' * 32}/Messages/{sid}.json"}).encode()
+        return response
+
+
+SMS_ACCOUNT = "AC" + "1" * 32
+
+
+def _print_with_smsnotifier(live, **settings):
+    """Configure smsnotifier as its settings dialog does (plugins.smsnotifier.* through /api/settings),
+    then print a small file on the virtual printer to PrintDone."""
+    saved = live.post("/api/settings", json={"plugins": {"smsnotifier": {
+        "enabled": True, "printer_name": "Bench Prusa", "account_sid": SMS_ACCOUNT, "auth_token": "tok3n",
+        "from_number": "(415) 555-0100", "recipient_number": "415 555 0142", **settings}}})
+    assert saved.status_code == 200, saved.text
+    _connect(live)
+    gcode = b"G28\n" + b"G1 X10 Y10 F6000\nG1 X20 Y20\n" * 20
+    upload = live.post("/api/files/local", files={"file": ("benchy.gcode", gcode)}, data={"print": "true"})
+    assert upload.status_code == 201, upload.text
+
+
+def test_smsnotifier_texts_every_recipient_when_a_print_is_done(live_octoprint, monkeypatch, caplog):
+    import base64
+
+    caplog.set_level(logging.INFO, logger="octohost.plugins.smsnotifier")
+    twilio = FakeTwilio(monkeypatch, refuse={"+14155550142"})
+    live = live_octoprint(connect_virtual=False)
+    # off until configured, with its defaults in /api/settings and its settings panel in the page
+    defaults = live.get("/api/settings").json()["plugins"]["smsnotifier"]
+    assert defaults["enabled"] is False and defaults["recipient_number"] == ""
+    assert defaults["message_format"] == {
+        "body": "{printer_name} job complete: {filename} done printing after {elapsed_time}"}
+    page = live.get("/").text
+    assert 'data-bind="checked: settings.plugins.smsnotifier.enabled"' in page
+    assert 'data-bind="value: settings.plugins.smsnotifier.recipient_number"' in page
+    update = live.get("/plugin/softwareupdate/check").json()["information"]["smsnotifier"]
+    assert update["displayName"] == "SMSNotifier Plugin" and update["displayVersion"] == "0.4.1"
+    _print_with_smsnotifier(live, recipient_number="415 555 0142,+44 20 7946 0958")
+    assert live.get("/api/settings").json()["plugins"]["smsnotifier"]["recipient_number"] == \
+        "415 555 0142,+44 20 7946 0958"
+    wait_until(lambda: len(twilio.requests) == 2, timeout=60, message="an SMS to each recipient after PrintDone")
+    assert live.context.printer.get_current_data()["state"]["flags"]["operational"]
+
+    for sent, to in zip(twilio.requests, ["+14155550142", "+442079460958"], strict=True):  # E.164, as Twilio wants
+        assert sent["method"] == "POST"
+        assert sent["url"] == f"https://api.twilio.com/2010-04-01/Accounts/{SMS_ACCOUNT}/Messages.json"
+        assert sent["authorization"] == "Basic " + base64.b64encode(f"{SMS_ACCOUNT}:tok3n".encode()).decode()
+        assert sent["form"]["To"] == to
+        assert sent["form"]["From"] == "+14155550100"
+        assert sent["form"]["Body"].startswith("Bench Prusa job complete: benchy.gcode done printing after ")
+        assert "MediaUrl" not in sent["form"]
+    # Twilio refused the first (the library raised its error): the plugin logged it and went on
+    wait_until(lambda: "Print notification sent to +442079460958" in caplog.text, message="the plugin's log")
+    assert "HTTP 400 error" in caplog.text and "The number +14155550142 is unverified." in caplog.text
+    assert "Print notification sent to +14155550142" not in caplog.text
+
+
+def test_smsnotifier_sends_the_webcam_snapshot_it_uploaded_to_cloudinary(live_octoprint, monkeypatch):
+    import http.server
+
+    import cloudinary.uploader
+
+    jpeg = b"\xff\xd8\xff\xe0 a snapshot \xff\xd9"
+
+    class Camera(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(jpeg)))
+            self.end_headers()
+            self.wfile.write(jpeg)
+
+        def log_message(self, *args):
+            pass
+
+    camera = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Camera)
+    threading.Thread(target=camera.serve_forever, daemon=True).start()
+    uploads = []
+
+    class Cloudinary:  # cloudinary's HTTP boundary: the urllib3 pool manager its uploader posts with
+        def request(self, method, url, fields, headers, **kwargs):
+            form = dict(fields)
+            name, content = form["file"]  # (file name, bytes): urllib3 sends it as a multipart file
+            uploads.append({"method": method, "url": url, "preset": form.get("upload_preset"),
+                            "name": name.rsplit(".", 1)[-1], "file": content})
+            body = json.dumps({"public_id": "snap1", "url": "http://res.cloudinary.com/octoprint-twilio/snap1.jpg"})
+            return type("Answer", (), {"status": 200, "headers": {}, "data": body.encode()})()
+
+    monkeypatch.setattr(cloudinary.uploader, "_http", Cloudinary())
+    twilio = FakeTwilio(monkeypatch)
+    live = live_octoprint(connect_virtual=False)
+    try:
+        snapshot = f"http://127.0.0.1:{camera.server_address[1]}/snapshot.jpg"
+        saved = live.post("/api/settings", json={"webcam": {"snapshotUrl": snapshot}})
+        assert saved.status_code == 200, saved.text
+        done = []
+        live.context.event_bus.subscribe("PrintDone", lambda event, payload: done.append(payload))
+        _print_with_smsnotifier(live, send_image=True, message_format={"body": "{filename} took {elapsed_time}"})
+        wait_until(lambda: twilio.requests and done, timeout=60, message="PrintDone and the SMS")
+    finally:
+        camera.shutdown()
+        camera.server_close()
+    assert uploads == [{"method": "POST", "url": "https://api.cloudinary.com/v1_1/octoprint-twilio/image/upload",
+                        "preset": "snapshot", "name": "jpg", "file": jpeg}]
+    sent = twilio.requests[0]["form"]
+    assert sent["MediaUrl"] == "http://res.cloudinary.com/octoprint-twilio/snap1.jpg"
+    assert sent["To"] == "+14155550142"
+    # its own message template, saved as a nested setting, filled from the PrintDone payload
+    seconds = int(done[0]["time"])
+    assert sent["Body"] == f"benchy.gcode took {seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
