@@ -91,6 +91,11 @@ def test_the_link_follows_the_pty_and_goes_with_it(tmp_path):
 
 
 @pytest.mark.e2e
+def identity(path):
+    st = os.lstat(path)
+    return st.st_ino, st.st_mtime_ns
+
+
 def test_cli_link_and_replug_after_an_unplug(tmp_path):
     link = str(tmp_path / "printer")
     process = subprocess.Popen(
@@ -99,11 +104,14 @@ def test_cli_link_and_replug_after_an_unplug(tmp_path):
     try:
         assert process.stdout.readline().strip() == link
         assert os.path.realpath(link).startswith("/dev/pts/")
-        first = os.lstat(link).st_ino  # the new pty may get the old one's number: the link itself is new
+        # the new pty may get the old one's number, and the new link the old link's inode: the link
+        # itself is new, so its inode and modification time together tell it apart
+        first = identity(link)
         port = serial.Serial(link, 115200, timeout=5)
         port.write(b"!!DEBUG:unplug\n")
         port.close()
-        wait_until(lambda: os.path.lexists(link) and os.lstat(link).st_ino != first, timeout=10)
+        wait_until(lambda: os.path.lexists(link) and identity(link) != first, timeout=10,
+                   message="the link to the re-plugged pty")
         port = serial.Serial(link, 115200, timeout=5)
         port.write(b"M105\n")
         assert lines_until_ok(port)[-1].startswith("ok T:")
