@@ -82,6 +82,7 @@ class Manager:
         self.accepted = []
         self.finished = []
         self.rejected = []
+        self.not_ready = []  # REJECTED for the printer's state (PRINT_DONE can come before it is ready): retried
         self.ids = itertools.count(1)
         self.paused = threading.Event()  # set while the broker is away: no new commands then
         self.to_start = set()
@@ -110,8 +111,13 @@ class Manager:
                 self.events[printer].append(payload["seq"])
                 sent = self.sent.get(payload.get("command_id"))
                 if sent is not None:
-                    {"ACCEPTED": self.accepted, "FINISHED": self.finished,
-                     "REJECTED": self.rejected}.get(payload["event"], []).append(now - sent[1])
+                    reason = str((payload.get("data") or {}).get("reason", ""))
+                    if payload["event"] == "REJECTED" and reason.startswith("wrong printer state"):
+                        self.not_ready.append(now - sent[1])
+                        self.to_start.add(printer)  # ask again at the next round
+                    else:
+                        {"ACCEPTED": self.accepted, "FINISHED": self.finished,
+                         "REJECTED": self.rejected}.get(payload["event"], []).append(now - sent[1])
                 if payload["event"] in ("PRINT_DONE", "PRINT_FAILED", "PRINT_CANCELLED"):
                     self.to_start.add(printer)
 
@@ -240,7 +246,7 @@ def main():
     print(f"START_PRINT: {starts} sent; ACCEPTED ms p50 {1000 * percentile(manager.accepted, 0.5):.0f}  "
           f"p99 {1000 * percentile(manager.accepted, 0.99):.0f}; FINISHED ms p50 "
           f"{1000 * percentile(manager.finished, 0.5):.0f}  p99 {1000 * percentile(manager.finished, 0.99):.0f}; "
-          f"{len(manager.rejected)} rejected")
+          f"{len(manager.rejected)} rejected, {len(manager.not_ready)} retried (printer not ready yet)")
     print(f"daemon CPU % of a core: mean {statistics.mean(cpu.values()):.1f}  max {max(cpu.values()):.1f}; "
           f"peak RSS MiB: mean {statistics.mean(peaks.values()) / 2**20:.1f}  max {max(peaks.values()) / 2**20:.1f}; "
           f"broker CPU {broker_cpu:.1f}%")

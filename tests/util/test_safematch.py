@@ -113,7 +113,8 @@ def test_catastrophic_backtracking_stops_at_the_budget():
         LineFilter(CATASTROPHIC).select(lines, budget)
     spent = time.thread_time() - started
     assert spent < 2.0, f"the budget was 0.2 s of CPU, the match took {spent:.2f} s"
-    assert budget.available() <= 0.0
+    # spent, give or take the CPU the last step measured against the wall-clock time it was allowed
+    assert budget.available() < 0.01
 
 
 def test_a_slow_pattern_is_stopped_by_its_total_not_just_per_line():
