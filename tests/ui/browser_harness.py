@@ -126,6 +126,24 @@ class ConsoleWatch:
             self.allowed = before
 
 
+@contextlib.contextmanager
+def logged_in_page(browser, url, user, password, viewport=None, timeout=30_000):
+    """A desktop page logged in to the UI at ``url``; on leaving, no console error may have been seen."""
+    context = browser.new_context(viewport=viewport or DESKTOP)
+    page = context.new_page()
+    page.set_default_timeout(timeout)
+    watch = ConsoleWatch(page)
+    page.goto(url)
+    page.wait_for_selector("#login-form:visible")
+    page.fill("#login-user", user)
+    page.fill("#login-pass", password)
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#app", state="visible")
+    yield page
+    context.close()
+    assert watch.problems == [], "\n".join(watch.problems)
+
+
 def screenshot(page, name, element=None):
     """The viewport (the header is sticky, so full-page shots would show it mid-page)."""
     os.makedirs(SCREENSHOTS, exist_ok=True)

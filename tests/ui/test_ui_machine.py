@@ -3,7 +3,7 @@ reconnection after the virtual printer's cable is pulled (``!!DEBUG:unplug``).""
 
 import pytest
 import requests
-from browser_harness import DESKTOP, ConsoleWatch
+from browser_harness import logged_in_page
 
 from support import wait_until
 
@@ -29,19 +29,8 @@ def admin(octohost):
 
 @pytest.fixture(scope="module")
 def page(octohost, browser, admin):
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.set_default_timeout(WAIT)
-    watch = ConsoleWatch(page)
-    page.goto(octohost.url)
-    page.wait_for_selector("#login-form:visible")
-    page.fill("#login-user", ADMIN)
-    page.fill("#login-pass", PASSWORD)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_selector("#app", state="visible")
-    yield page
-    context.close()
-    assert watch.problems == [], "\n".join(watch.problems)
+    with logged_in_page(browser, octohost.url, ADMIN, PASSWORD, timeout=WAIT) as page:
+        yield page
 
 
 def machine(admin, octohost):

@@ -5,7 +5,7 @@ import os
 
 import pytest
 import requests
-from browser_harness import DESKTOP, ConsoleWatch, ServerProcess, screenshot
+from browser_harness import ServerProcess, logged_in_page, screenshot
 
 from support.camera import TestCamera
 
@@ -29,19 +29,8 @@ def server(tmp_path_factory, camera_frames):
 
 @pytest.fixture
 def page(server, browser):
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.set_default_timeout(WAIT)
-    watch = ConsoleWatch(page)
-    page.goto(server.url)
-    page.wait_for_selector("#login-form:visible")
-    page.fill("#login-user", ADMIN)
-    page.fill("#login-pass", PASSWORD)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_selector("#app", state="visible")
-    yield page
-    context.close()
-    assert watch.problems == [], "\n".join(watch.problems)
+    with logged_in_page(browser, server.url, ADMIN, PASSWORD, timeout=WAIT) as page:
+        yield page
 
 
 def api_get(page, path):
