@@ -236,7 +236,7 @@ def daemon_run(quota, percent, gcode, lines, clients, interval, core):
             throttled = quota.throttled_seconds()
             started = time.monotonic()
             api.post("/api/files/local/pi.gcode", json={"command": "select", "print": True})
-            api.wait_state("Printing", timeout=60)
+            api.wait_print_started(timeout=60)
             while not api.state().startswith("Operational"):
                 time.sleep(0.1)
                 if time.monotonic() - started > max(300, lines / 20):

@@ -177,7 +177,7 @@ def run_one(args, scenario, loaded, api, daemon, basedir, name, lines, session, 
         daemon_cpu = sum(daemon.process.cpu_times()[:2])
         idle, total = cpu_busy()
         api.post(f"/api/files/local/{name}", json={"command": "select", "print": True})
-        api.wait_state("Printing", timeout=10)
+        api.wait_print_started(timeout=10)
         if load:
             load.send("upload")
         api.wait_state("Operational", timeout=max(60, lines / 50))

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from octohost.plugin.handlers import Handlers, HandlerSource, run_handlers
+from octohost.util.priority import start_thread
 
 from . import protocol
 from .callback import CommCallback
@@ -169,7 +170,7 @@ class MachineCom:
             thread = threading.Thread(target=loop.run, name=f"octohost.comm.{name}", daemon=True)
             loop.thread = thread
             self._threads.append(thread)
-            thread.start()
+            start_thread(thread)  # at the daemon's base priority, above the web threads
 
     def _detect(self):
         from .ports import detection_baudrates, detection_ports

@@ -41,6 +41,8 @@ RestartSec=5
 # Give a running print's recovery data time to be written on stop.
 TimeoutStopSec=20
 Nice=-2
+# Lets the serial loops run at the lowest real-time priority (serial.realtime), ahead of everything else.
+LimitRTPRIO=1
 
 [Install]
 WantedBy=multi-user.target

@@ -25,8 +25,9 @@ from tornado.netutil import bind_sockets
 from octohost.bridge.mqtt import MqttService
 from octohost.compat import layer as octoprint_layer
 from octohost.events import Events
+from octohost.util import priority
 from octohost.util.fs import remove_stale_temp_files
-from octohost.util.memory import trim_heap
+from octohost.util.memory import freeze_heap, trim_heap
 
 from .api import create_api_app
 from .auth import Authenticator
@@ -247,6 +248,7 @@ class Server:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self._loop.add_callback_from_signal(self._stop_loop))
         self._start_on_loop()
+        self._loop.call_later(HEAP_TRIM_DELAY, freeze_heap)  # the daemon only: it would hide a test run's garbage
         self._loop.start()
         self._shutdown_components()
         self._loop.close(all_fds=False)
@@ -334,6 +336,8 @@ def safe_mode_once(settings) -> bool:
 def run(settings, host=None, port=None, debug=False, safe_mode=False, connect_virtual=False):
     """Start octohost and serve until a signal; used by ``octohost serve``."""
     safe_mode = safe_mode_once(settings) or safe_mode
+    # first: every thread started later inherits the lower priority, except the serial loops
+    priority.serve_at_lower_priority(settings.get("server.webNice"), settings.get("serial.realtime"))
     server = Server(settings, host, port, debug, safe_mode, connect_virtual)
     print(f"octohost is running: open {server.url} in a browser", flush=True)
     if server.host in ("0.0.0.0", "::", ""):

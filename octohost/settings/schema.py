@@ -87,6 +87,9 @@ SCHEMA = Section(
         switchInterval=S(0.0002, "Seconds a thread waiting for Python's interpreter lock lets the holder run before "
                          "asking for it (sys.setswitchinterval; Python's default 0.005): short keeps the serial "
                          "loops' ok -> next line turnaround short while the web server is busy."),
+        webNice=S(5, "How much lower the OS priority (nice) of the daemon's other threads (web server, push socket, "
+                     "plugins) is than the serial loops', so a busy web side cannot delay the next line; 0: equal.",
+                  minimum=0, maximum=19),
         secretKey=S(None, "Secret for session cookies; generated and stored on first start.", types=(str,)),
         allowCrossOrigin=S(False, "Answer CORS preflights so browser apps on other origins can call the API."),
         seenWizards=S({}, "OctoPrint plugins' wizards finished through /api/setup/wizard: identifier -> wizard "
@@ -116,6 +119,9 @@ SCHEMA = Section(
                               "reported under the path given.", item_type=str),
         additionalBaudrates=S([], "Extra baud rates to offer.", item_type=int),
         log=S(False, "Write raw serial traffic to logs/serial.log (can be switched while running)."),
+        realtime=S(True, "Run the serial loops under real-time scheduling (SCHED_FIFO, lowest priority) where the "
+                         "system allows it (root, or the systemd unit's LimitRTPRIO=1), so a busy machine cannot delay "
+                         "the next line; read at start."),
         window=S("ping-pong", "How many lines may be in flight.", choices=["ping-pong", "rx-bytes", "advanced-ok"]),
         rxBufferSize=S(128, "Firmware receive buffer in bytes: the longest line sent (with line number and checksum), "
                             "and the bytes in flight in the rx-bytes window mode."),

@@ -1,4 +1,4 @@
-"""Giving free heap pages back to the kernel.
+"""Giving free heap pages back to the kernel, and keeping start-up's objects out of the garbage collector.
 
 CPython hands freed memory back to glibc's malloc, which keeps the pages for reuse: after
 start-up (imports, compiling, the first requests) and after a print a few MiB of the daemon's
@@ -7,6 +7,7 @@ RSS are free heap. ``malloc_trim`` returns them. On a C library without it this 
 
 import ctypes
 import functools
+import gc
 
 
 def trim_heap():
@@ -16,6 +17,20 @@ def trim_heap():
         return False
     malloc_trim(0)
     return True
+
+
+def freeze_heap():
+    """Collect once, then move every object alive into the collector's permanent generation.
+
+    A full collection walks every tracked object while holding the interpreter lock, and the
+    daemon's start-up leaves hundreds of thousands (modules, routes, settings, plugins) that live
+    as long as it does: under web load each full collection stalled the serial loops for up to
+    46-49 ms (``benchmarks/web_load.py``, largest ok -> next line turnaround at 115200 baud; 8-10
+    ms once frozen). Frozen objects are still freed by reference counting; only cycles among them
+    are never collected, which objects that live for good do not form anew.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @functools.cache

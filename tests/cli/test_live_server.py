@@ -5,8 +5,6 @@ sequence of CLI and API actions loses a user, a key or a setting.
 """
 
 import contextlib
-import os
-import signal
 import subprocess
 import sys
 
@@ -15,6 +13,7 @@ import requests
 import yaml
 
 from support import wait_until
+from support.serve import serve_process
 
 pytestmark = pytest.mark.e2e
 
@@ -29,16 +28,8 @@ def cli(basedir, *args):
 @contextlib.contextmanager
 def serving(basedir):
     """`octohost serve` on basedir; yields its URL."""
-    process = subprocess.Popen([sys.executable, "-m", "octohost", "--basedir", str(basedir), "serve",
-                                "--host", "127.0.0.1", "--port", "0"], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    try:
-        line = process.stdout.readline()  # blocks until the server listens (or exits: then empty)
-        assert "open http://" in line, f"no URL from serve (exit code {process.poll()}): {line!r}"
-        yield line.split("open ")[1].split(" ")[0].rstrip("/")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=30)
+    with serve_process(basedir) as (url, _):
+        yield url
 
 
 @pytest.fixture
