@@ -36,6 +36,8 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))  # the private broker of the MQTT tests
 
+from reconnect import parse_set  # noqa: E402
+
 from support.mosquitto import Mosquitto, free_port  # noqa: E402
 
 
@@ -50,6 +52,14 @@ def gcode(lines):
     return "G28\n" + "".join(f"G1 X{i % 100} Y{(i * 7) % 100} F6000\n" for i in range(lines))
 
 
+def merge(into, extra):
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            merge(into[key], value)
+        else:
+            into[key] = value
+
+
 def start_daemon(basedir, index, broker_port, args):
     printer_id = f"farm{index:02d}"
     os.makedirs(os.path.join(basedir, "uploads"), exist_ok=True)
@@ -58,6 +68,7 @@ def start_daemon(basedir, index, broker_port, args):
     config = {"mqtt": {"enabled": True, "printerId": printer_id, "commands": True,
                        "telemetryInterval": args.interval, "broker": {"host": "127.0.0.1", "port": broker_port}},
               "serial": {"virtual": {"okDelay": args.ok_delay}}}
+    merge(config, parse_set(args.set))
     with open(os.path.join(basedir, "config.yaml"), "w") as f:
         yaml.safe_dump(config, f)
     process = subprocess.Popen([sys.executable, "-m", "octohost", "--basedir", basedir, "serve", "--host", "127.0.0.1",
@@ -158,6 +169,8 @@ def main():
     parser.add_argument("--lines", type=int, default=600, help="moves per print")
     parser.add_argument("--ok-delay", type=float, default=0.02, help="virtual printer: seconds before each ok")
     parser.add_argument("--quick", action="store_true", help="3 daemons, 16 s, a 3 s outage")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=YAML",
+                        help="a setting of every daemon, e.g. serial.realtime=false (repeatable)")
     args = parser.parse_args()
     if args.quick:
         args.daemons, args.seconds, args.outage = 3, 16.0, 3.0
@@ -225,10 +238,13 @@ def main():
         shutil.rmtree(root, ignore_errors=True)
 
     intervals, across, missing, received = [], [], 0, 0
+    late = []  # (interval, seconds from the broker's return to its end) of intervals over 1.2x the setting
     for printer in sorted(daemons):
         times = [t for t in manager.telemetry[printer] if start <= t <= end]
         for a, b in zip(times, times[1:], strict=False):
             (across if outage and a <= outage[1] and b >= outage[0] else intervals).append(b - a)
+            if b - a > 1.2 * args.interval and not (outage and a <= outage[1] and b >= outage[0]):
+                late.append((b - a, b - outage[1] if outage else None))
         seqs = set(manager.events[printer])
         received += len(manager.events[printer])
         if seqs:
@@ -239,6 +255,11 @@ def main():
           + (f"; broker stopped for {args.outage:g} s halfway" if args.outage else ""))
     print(f"telemetry interval s: p50 {percentile(intervals, 0.5):.3f}  p99 {percentile(intervals, 0.99):.3f}  "
           f"max {max(intervals, default=float('nan')):.3f}  ({len(intervals)} intervals)")
+    if late:
+        after = sorted(round(since, 1) for _, since in late if since is not None and since >= 0)
+        shown = f"{after[:10]}{' ...' if len(after) > 10 else ''}"
+        print(f"telemetry intervals over {1.2 * args.interval:g} s: {len(late)}"
+              + (f", {len(after)} of them ending after the broker's return, at +s {shown}" if outage else ""))
     if outage:
         print(f"telemetry gap across the outage s: max {max(across, default=float('nan')):.1f} "
               f"(outage {outage[1] - outage[0]:.1f} s; telemetry is not queued)")

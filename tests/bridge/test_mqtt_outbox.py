@@ -18,11 +18,13 @@ class Client:
 
     def __init__(self):
         self.sent = []
+        self.threads = []  # the thread that handed each over
         self.lock = threading.Lock()
 
     def send(self, payload):
         with self.lock:
             self.sent.append(payload)
+            self.threads.append(threading.current_thread())
             return len(self.sent)
 
 
@@ -68,6 +70,62 @@ def test_in_order_window_and_acknowledgements():
     outbox.acknowledged(4)
     outbox.acknowledged(5)
     assert outbox.wait_drained(5) and outbox.queued == 0
+    outbox.close()
+    pump.join(5)
+
+
+def test_the_queuing_thread_hands_an_event_over_when_nothing_waits():
+    """An ACCEPTED queued on paho's network thread leaves with that thread's next write, without
+    waking the pump thread first."""
+    outbox = EventOutbox(capacity=100, window=2)
+    client = Client()
+    pump = threading.Thread(target=outbox.pump, args=(client.send,), daemon=True)
+    pump.start()
+    outbox.set_connected(True)
+    outbox.put("E", "test", None)
+    wait_until(lambda: outbox.queued == 1 and len(client.sent) == 1, message="the pump running")
+    outbox.acknowledged(1)
+    outbox.put("ACCEPTED", "mqtt", None)
+    assert client.threads[1:] == [threading.current_thread()]  # handed over before put returned
+    outbox.put("E", "test", None)
+    outbox.put("E", "test", None)  # the window (2) is full: this one waits for an acknowledgement
+    assert len(client.sent) == 3
+    outbox.acknowledged(2)
+    wait_until(lambda: len(client.sent) == 4, message="the fourth after an acknowledgement")
+    assert client.threads[3] is pump
+    outbox.close()
+    pump.join(5)
+
+
+def test_order_holds_with_many_threads_queuing():
+    outbox = EventOutbox(capacity=10000, window=5)
+    client = Client()
+    pump = threading.Thread(target=outbox.pump, args=(client.send,), daemon=True)
+    pump.start()
+    outbox.set_connected(True)
+    stop = threading.Event()
+
+    def acknowledge():  # the broker, acknowledging whatever was handed over
+        done = 0
+        while not stop.is_set() or done < len(client.sent):
+            with client.lock:
+                handed = len(client.sent)
+            for mid in range(done + 1, handed + 1):
+                outbox.acknowledged(mid)
+            done = handed
+
+    broker = threading.Thread(target=acknowledge, daemon=True)
+    broker.start()
+    putters = [threading.Thread(target=lambda: [outbox.put("E", "test", None) for _ in range(300)]) for _ in range(4)]
+    for thread in putters:
+        thread.start()
+    for thread in putters:
+        thread.join()
+    wait_until(lambda: len(client.sent) == 1200, message="every event handed over")
+    stop.set()
+    broker.join(5)
+    assert seqs(client.sent) == list(range(1, 1201))
+    assert outbox.wait_drained(5)
     outbox.close()
     pump.join(5)
 

@@ -1,13 +1,18 @@
 """Commands from the ``command`` topic: checked, answered ACCEPTED or REJECTED, run, then FINISHED
 or FAILED; an id seen before is answered again, never run twice.
 
-A message is ``{"id": "...", "command": "START_PRINT", "args": {...}}``. The client's network
-thread only queues the raw payload (bounded; a full queue rejects with ``busy``); one worker
-thread parses, checks and runs commands in arrival order. Each command is a :class:`Spec`: a
-``check`` that raises :class:`Rejected` before anything happens (bad arguments, wrong printer
-state) and returns the action, which runs after ACCEPTED and returns the FINISHED data or a
-:class:`Waiter` that decides later, from printer events and state, whether it FINISHED or FAILED.
-Everything goes through the public PrinterInterface, the file manager and the profile manager.
+A message is ``{"id": "...", "command": "START_PRINT", "args": {...}}``. One worker thread runs
+commands in arrival order. When it is idle, the client's network thread checks a message itself
+and answers ACCEPTED or REJECTED at once (checks are quick: arguments, printer state, a file's
+existence), so the answer leaves with that thread's next write; only the action goes to the
+worker. While the worker is busy, the raw payload is queued (bounded; a full queue rejects with
+``busy``) and checked when its turn comes, so a check always sees what the commands before it did.
+
+Each command is a :class:`Spec`: a ``check`` that raises :class:`Rejected` before anything
+happens (bad arguments, wrong printer state) and returns the action, which runs after ACCEPTED
+and returns the FINISHED data or a :class:`Waiter` that decides later, from printer events and
+state, whether it FINISHED or FAILED. Everything goes through the public PrinterInterface, the
+file manager and the profile manager.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 from octohost import __version__
 from octohost.events import Events
@@ -383,6 +388,13 @@ def _command_id(message: Any) -> str | int | None:
     return None
 
 
+class _Accepted(NamedTuple):
+    cid: Any
+    name: Any
+    base: dict[str, Any]
+    action: Action
+
+
 class CommandProcessor:
     """Parses, deduplicates, checks and runs commands on a worker thread of its own."""
 
@@ -390,7 +402,9 @@ class CommandProcessor:
         self._services = services
         self._answer = answer
         self.enabled = enabled
-        self._queue: queue.Queue[bytes | None] = queue.Queue(QUEUE_SIZE)
+        #: a raw payload (check, then run), an accepted command (run), or None (stop)
+        self._queue: queue.Queue[bytes | _Accepted | None] = queue.Queue(QUEUE_SIZE)
+        self._pending = 0  # queued or running items: the network thread checks itself only at 0
         #: id -> the answers given so far (repeated for a duplicate)
         self._answers: collections.OrderedDict[Any, list[tuple[str, dict[str, Any]]]] = collections.OrderedDict()
         self._waiting: dict[Any, Waiter] = {}
@@ -420,10 +434,22 @@ class CommandProcessor:
     # -- called from other threads -------------------------------------------------------------
 
     def submit(self, payload: bytes) -> None:
-        """A message arrived (the client's network thread): queue it, never block."""
+        """A message arrived (the client's network thread): checked and answered at once if the
+        worker is idle, else queued; never blocks."""
+        with self._lock:
+            idle = self._pending == 0
+        item: bytes | _Accepted | None = payload
+        if idle:
+            item = self._check(payload)
+            if item is None:  # answered (REJECTED, repeated) or ignored: nothing to run
+                return
+        with self._lock:
+            self._pending += 1
         try:
-            self._queue.put_nowait(payload)
+            self._queue.put_nowait(item)
         except queue.Full:
+            with self._lock:
+                self._pending -= 1
             message = self._parse(payload)
             cid = _command_id(message)
             log.warning("MQTT command queue full; refused command %r", cid)
@@ -447,9 +473,14 @@ class CommandProcessor:
             if payload is None:
                 return
             try:
-                self._handle(payload)
+                accepted = self._check(payload) if isinstance(payload, bytes) else payload
+                if accepted is not None:
+                    self._execute(accepted)
             except Exception:
                 log.exception("MQTT command failed unexpectedly")
+            finally:
+                with self._lock:
+                    self._pending -= 1
             if self._waiting:
                 self._settle(None, None)
 
@@ -482,7 +513,9 @@ class CommandProcessor:
             answers.append((event, data))
         self._answer(event, cid, data)
 
-    def _handle(self, payload: bytes) -> None:
+    def _check(self, payload: bytes) -> _Accepted | None:
+        """Parse, deduplicate and check a message, answering REJECTED (or the earlier answers of a
+        repeated id) or ACCEPTED; returns what to run once accepted."""
         self.received += 1
         message = self._parse(payload)
         cid = _command_id(message)
@@ -494,7 +527,7 @@ class CommandProcessor:
                 self._ignored(f"not a JSON object: {shown!r}")
             else:
                 self._ignored(f"no usable id (a string of 1-{MAX_ID_LENGTH} characters or an integer): {shown!r}")
-            return
+            return None
         assert isinstance(message, dict)
         with self._lock:
             earlier = list(self._answers.get(cid, ()))
@@ -503,7 +536,7 @@ class CommandProcessor:
         if earlier:
             for event, data in earlier:
                 self._answer(event, cid, dict(data, repeated=True))
-            return
+            return None
         name = message.get("command")
         base = {"command": name if isinstance(name, str) else None}
         args = message.get("args", {})
@@ -528,8 +561,13 @@ class CommandProcessor:
                 reason = f"cannot check the command: {exc}"
         if reason is not None or action is None:
             self._record(cid, "REJECTED", dict(base, reason=reason))
-            return
+            return None
         self._record(cid, "ACCEPTED", base)
+        return _Accepted(cid, name, base, action)
+
+    def _execute(self, accepted: _Accepted) -> None:
+        """Run an accepted command; answer FINISHED or FAILED (or leave it to its Waiter)."""
+        cid, name, base, action = accepted
         try:
             if isinstance(action, Waiter):
                 with self._lock:

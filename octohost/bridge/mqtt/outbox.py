@@ -7,6 +7,12 @@ the oldest is dropped and counted (one warning per thousand drops), which shows 
 across reconnects and sends them again until the broker acknowledges them, so nothing handed
 over is lost, and order is kept because nothing newer is handed over while the broker is away.
 ``put`` never blocks for long: it is called from the event bus's thread and printer callbacks.
+
+Whoever queues an event hands it to the client at once when the window has room and nobody else
+is handing one over (the common case): a command's ACCEPTED, queued on the client's network
+thread, then leaves with that thread's next write instead of waking the pump thread first (on a
+busy machine each wake-up is a wait for a core). The pump thread hands over the rest: what
+waited for the broker or for the window.
 """
 
 from __future__ import annotations
@@ -36,7 +42,8 @@ class EventOutbox:
         self._pending: collections.deque[bytes] = collections.deque()
         self._inflight: dict[int, int] = {}
         self._early: dict[int, float] = {}
-        self._sending = False
+        self._sending = False  # someone is handing the head over (outside the lock)
+        self._send: Send | None = None  # the pump's send function, once it runs
         self._seq = 0
         self._connected = False
         self._closed = False
@@ -61,6 +68,7 @@ class EventOutbox:
                     log.warning("MQTT event buffer full (%d events): dropped the oldest, %d dropped so far",
                                 self.capacity, self.dropped)
             self._cond.notify_all()
+        self._hand_over()
         return seq
 
     def set_connected(self, connected: bool) -> None:
@@ -114,23 +122,45 @@ class EventOutbox:
         lock, which ``send`` takes too. An acknowledgement that overtakes the recording of its
         message id is kept in ``_early`` until then.
         """
+        with self._cond:
+            self._send = send
         while True:
             with self._cond:
-                while not self._closed and not (self._connected and self._pending
-                                                and len(self._inflight) < self.window):
+                while not self._closed and not self._can_hand_over():
                     self._cond.wait()
                 if self._closed:
                     return
-                payload = self._pending[0]
-                self._sending = True
-            mid = send(payload)  # only this thread takes from the left, so it is still first
+            self._hand_over()
+
+    def _can_hand_over(self) -> bool:
+        return (self._send is not None and not self._sending and self._connected and bool(self._pending)
+                and len(self._inflight) < self.window)
+
+    def _hand_over(self) -> None:
+        """Hand the head of the queue to the client while the window has room; one thread at a time
+        (``_sending``), so the head stays first until it is handed over and order is kept."""
+        while True:
             with self._cond:
-                self._sending = False
-                if mid is None:  # the client refused it outright: keep it first in line until reconnected
-                    self._connected = False
-                    continue
-                self._pending.popleft()
-                if self._early.pop(mid, None) is not None:
-                    self.delivered += 1
-                else:
-                    self._inflight[mid] = 1
+                if self._closed or not self._can_hand_over():
+                    return
+                payload = self._pending[0]
+                send = self._send
+                self._sending = True
+            assert send is not None
+            mid = None
+            try:
+                mid = send(payload)
+            finally:
+                with self._cond:
+                    self._sending = False
+                    if mid is None:  # refused outright (or send raised): keep it first in line until reconnected
+                        self._connected = False
+                    else:
+                        self._pending.popleft()
+                        if self._early.pop(mid, None) is not None:
+                            self.delivered += 1
+                        else:
+                            self._inflight[mid] = 1
+                    self._cond.notify_all()
+            if mid is None:
+                return
