@@ -23,6 +23,7 @@ import itertools
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -91,6 +92,7 @@ class Manager:
         self.online = set()
         self.sent = {}  # command id -> (printer, time sent)
         self.accepted = []
+        self.accepted_legs = []  # (publish -> the daemon's answer, answer -> here) in s, from the event's ts
         self.finished = []
         self.rejected = []
         self.not_ready = []  # REJECTED for the printer's state (PRINT_DONE can come before it is ready): retried
@@ -101,6 +103,8 @@ class Manager:
         self.client.reconnect_delay_set(0.05, 0.5)
         self.client.on_connect = self.on_connect
         self.client.on_message = self.on_message
+        self.client.on_socket_open = lambda client, userdata, sock: sock.setsockopt(  # as the daemons do
+            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.client.connect("127.0.0.1", port, keepalive=10)
         self.client.loop_start()
 
@@ -127,6 +131,9 @@ class Manager:
                         self.not_ready.append(now - sent[1])
                         self.to_start.add(printer)  # ask again at the next round
                     else:
+                        if payload["event"] == "ACCEPTED":
+                            wall = time.time()
+                            self.accepted_legs.append((payload["ts"] - sent[2], wall - payload["ts"], sent[1]))
                         {"ACCEPTED": self.accepted, "FINISHED": self.finished,
                          "REJECTED": self.rejected}.get(payload["event"], []).append(now - sent[1])
                 if payload["event"] in ("PRINT_DONE", "PRINT_FAILED", "PRINT_CANCELLED"):
@@ -141,7 +148,7 @@ class Manager:
         for printer in sorted(waiting):
             command_id = f"start-{next(self.ids)}"
             with self.lock:
-                self.sent[command_id] = (printer, time.monotonic())
+                self.sent[command_id] = (printer, time.monotonic(), time.time())
             self.client.publish(f"octohost/{printer}/command",
                                 json.dumps({"id": command_id, "command": "START_PRINT", "args": {"path": "job.gcode"}}),
                                 qos=1)
@@ -169,13 +176,17 @@ def main():
     parser.add_argument("--lines", type=int, default=600, help="moves per print")
     parser.add_argument("--ok-delay", type=float, default=0.02, help="virtual printer: seconds before each ok")
     parser.add_argument("--quick", action="store_true", help="3 daemons, 16 s, a 3 s outage")
+    parser.add_argument("--broker-nagle", action="store_true",
+                        help="leave mosquitto's set_tcp_nodelay at its default (false)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=YAML",
                         help="a setting of every daemon, e.g. serial.realtime=false (repeatable)")
     args = parser.parse_args()
     if args.quick:
         args.daemons, args.seconds, args.outage = 3, 16.0, 3.0
     root = tempfile.mkdtemp(prefix="octohost-farm-")
-    broker = Mosquitto(os.path.join(root, "broker")).start()
+    # as a farm's broker should be set up (README): small messages (answers) leave at once
+    nodelay = [] if args.broker_nagle else ["set_tcp_nodelay true"]
+    broker = Mosquitto(os.path.join(root, "broker"), extra=nodelay).start()
     daemons = {}
     manager = None
     try:
@@ -268,6 +279,15 @@ def main():
           f"p99 {1000 * percentile(manager.accepted, 0.99):.0f}; FINISHED ms p50 "
           f"{1000 * percentile(manager.finished, 0.5):.0f}  p99 {1000 * percentile(manager.finished, 0.99):.0f}; "
           f"{len(manager.rejected)} rejected, {len(manager.not_ready)} retried (printer not ready yet)")
+    if manager.accepted_legs:
+        there, back = ([1000 * leg[i] for leg in manager.accepted_legs] for i in (0, 1))
+        print(f"  ACCEPTED in two legs (from the event's ts, 1 ms resolution): publish -> daemon's answer ms p50 "
+              f"{percentile(there, 0.5):.0f} p99 {percentile(there, 0.99):.0f}; answer -> manager ms p50 "
+              f"{percentile(back, 0.5):.0f} p99 {percentile(back, 0.99):.0f}")
+        slowest = sorted(manager.accepted_legs, key=lambda leg: -(leg[0] + leg[1]))[:5]
+        print("  slowest ACCEPTED ms (there + back, sent at +s from the start"
+              + (f", the broker back at +{outage[1] - start:.1f} s)" if outage else ")") + ": "
+              + ", ".join(f"{1000 * a:.0f}+{1000 * b:.0f} at +{t - start:.1f}" for a, b, t in slowest))
     print(f"daemon CPU % of a core: mean {statistics.mean(cpu.values()):.1f}  max {max(cpu.values()):.1f}; "
           f"peak RSS MiB: mean {statistics.mean(peaks.values()) / 2**20:.1f}  max {max(peaks.values()) / 2**20:.1f}; "
           f"broker CPU {broker_cpu:.1f}%")

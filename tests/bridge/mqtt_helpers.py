@@ -71,6 +71,9 @@ def send(subscriber, root, command, args=None, command_id=None, timeout=30):
     message = {"id": command_id, "command": command}
     if args is not None:
         message["args"] = args
+    # the daemon says it is online once subscribed to its commands: sent earlier, a command is lost
+    wait_until(lambda: any(isinstance(p, dict) and p.get("online") for p in subscriber.on(f"{root}/status")),
+               message="the daemon online")
     subscriber.publish(f"{root}/command", message)
     return wait_until(lambda: (lambda got: got if got and got[-1]["event"] in FINAL else None)(
         answers(subscriber, root, command_id)), timeout=timeout, message=f"a final answer to {command} {command_id}")

@@ -26,7 +26,7 @@ def event_seqs(subscriber, root):
 
 def test_broker_restart_mid_print_loses_no_event(broker, subscribers, start_daemon):
     # a farm manager's subscription: a persistent session, so the broker keeps what it missed
-    sub = subscribers(broker.port, "octohost/p1/event", session="manager")
+    sub = subscribers(broker.port, ["octohost/p1/event", "octohost/p1/status"], session="manager")
     daemon = start_daemon(mqtt_settings(broker.port, **{"serial.virtual.okDelay": 0.003}))
     wait_until(lambda: daemon.context.printer.is_ready(), message="printer ready")
     daemon.upload("long.gcode", gcode_file(1200))

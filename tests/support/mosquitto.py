@@ -29,7 +29,8 @@ class Mosquitto:
     messages queued for them) across :meth:`restart`, as a broker in production would."""
 
     def __init__(self, folder: Path, users: dict[str, str] | None = None, tls: dict[str, str] | None = None,
-                 persistence: bool = True) -> None:
+                 persistence: bool = True, extra: list[str] | None = None) -> None:
+        self.extra = extra or []  # more lines for mosquitto.conf
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -58,6 +59,7 @@ class Mosquitto:
             lines.append("allow_anonymous true")
         if self.tls:
             lines += [f"cafile {self.tls['ca']}", f"certfile {self.tls['cert']}", f"keyfile {self.tls['key']}"]
+        lines += self.extra
         self.config.write_text("\n".join(lines) + "\n")
         os.chmod(self.config, 0o644)
 

@@ -143,8 +143,10 @@ class MqttBridge:
             self.state = "refused"
             self._error(f"the broker refused the connection: {reason}")
             return
-        client.publish(self.topics.status, encode(self._status_payload(True)), qos=1, retain=True)
+        # subscribed first: the broker handles a client's packets in order, so whoever sees "online"
+        # can send a command that will arrive
         client.subscribe(self.topics.command, qos=1)
+        client.publish(self.topics.status, encode(self._status_payload(True)), qos=1, retain=True)
         if self.config.discovery:
             for topic, config in discovery_configs(self.config, self.topics, self._name).items():
                 client.publish(topic, encode(config), qos=1, retain=True)
