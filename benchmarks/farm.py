@@ -92,6 +92,8 @@ class Manager:
         self.online = set()
         self.sent = {}  # command id -> (printer, time sent)
         self.accepted = []
+        self.accepted_later = []  # ACCEPTED of each printer's second and later START_PRINT
+        self.first_answered = set()  # printers whose first START_PRINT (cold: first-use work) was answered
         self.accepted_legs = []  # (publish -> the daemon's answer, answer -> here) in s, from the event's ts
         self.finished = []
         self.rejected = []
@@ -132,6 +134,9 @@ class Manager:
                         self.to_start.add(printer)  # ask again at the next round
                     else:
                         if payload["event"] == "ACCEPTED":
+                            if printer in self.first_answered:
+                                self.accepted_later.append(now - sent[1])
+                            self.first_answered.add(printer)
                             wall = time.time()
                             self.accepted_legs.append((payload["ts"] - sent[2], wall - payload["ts"], sent[1]))
                         {"ACCEPTED": self.accepted, "FINISHED": self.finished,
@@ -279,6 +284,9 @@ def main():
           f"p99 {1000 * percentile(manager.accepted, 0.99):.0f}; FINISHED ms p50 "
           f"{1000 * percentile(manager.finished, 0.5):.0f}  p99 {1000 * percentile(manager.finished, 0.99):.0f}; "
           f"{len(manager.rejected)} rejected, {len(manager.not_ready)} retried (printer not ready yet)")
+    later = manager.accepted_later
+    print(f"  ACCEPTED of every START_PRINT but each printer's first (all start cold at once) ms p50 "
+          f"{1000 * percentile(later, 0.5):.0f}  p99 {1000 * percentile(later, 0.99):.0f} ({len(later)} answers)")
     if manager.accepted_legs:
         there, back = ([1000 * leg[i] for leg in manager.accepted_legs] for i in (0, 1))
         print(f"  ACCEPTED in two legs (from the event's ts, 1 ms resolution): publish -> daemon's answer ms p50 "

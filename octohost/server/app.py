@@ -248,7 +248,6 @@ class Server:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self._loop.add_callback_from_signal(self._stop_loop))
         self._start_on_loop()
-        self._loop.call_later(HEAP_TRIM_DELAY, freeze_heap)  # the daemon only: it would hide a test run's garbage
         self._loop.start()
         self._shutdown_components()
         self._loop.close(all_fds=False)
@@ -339,6 +338,9 @@ def run(settings, host=None, port=None, debug=False, safe_mode=False, connect_vi
     # first: every thread started later inherits the lower priority, except the serial loops
     priority.serve_at_lower_priority(settings.get("server.webNice"), settings.get("serial.realtime"))
     server = Server(settings, host, port, debug, safe_mode, connect_virtual)
+    # Before serving, while nothing waits on the daemon (done later, the collection itself stalled
+    # every thread once; in the daemon only: in a test run it would keep every test's garbage).
+    freeze_heap()
     print(f"octohost is running: open {server.url} in a browser", flush=True)
     if server.host in ("0.0.0.0", "::", ""):
         print(f"  from other machines: http://{socket.gethostname()}:{server.port}/", flush=True)

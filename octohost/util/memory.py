@@ -27,7 +27,9 @@ def freeze_heap():
     as long as it does: under web load each full collection stalled the serial loops for up to
     46-49 ms (``benchmarks/web_load.py``, largest ok -> next line turnaround at 115200 baud; 8-10
     ms once frozen). Frozen objects are still freed by reference counting; only cycles among them
-    are never collected, which objects that live for good do not form anew.
+    are never collected, which objects that live for good do not form anew. Called once, before
+    the daemon serves: the collection it starts with holds every thread up while it runs (20
+    daemons of ``benchmarks/farm.py`` doing it together mid-run delayed their telemetry by seconds).
     """
     gc.collect()
     gc.freeze()

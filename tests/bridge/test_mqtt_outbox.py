@@ -97,6 +97,24 @@ def test_the_queuing_thread_hands_an_event_over_when_nothing_waits():
     pump.join(5)
 
 
+def test_waiting_for_the_broker_to_acknowledge_an_event():
+    """What an accepted command does before it runs: its ACCEPTED first reaches the broker."""
+    outbox = EventOutbox(capacity=100, window=5)
+    client = Client()
+    pump = threading.Thread(target=outbox.pump, args=(client.send,), daemon=True)
+    pump.start()
+    first, second = outbox.put("E", "test", None), outbox.put("ACCEPTED", "mqtt", None)
+    assert not outbox.wait_acknowledged(second, 0.05)  # the broker is away
+    outbox.set_connected(True)
+    wait_until(lambda: len(client.sent) == 2, message="both handed over")
+    assert not outbox.wait_acknowledged(second, 0.05)  # handed over, not acknowledged
+    threading.Timer(0.1, outbox.acknowledged, args=(2,)).start()
+    assert outbox.wait_acknowledged(second, 10)
+    assert not outbox.wait_acknowledged(first, 0.01)  # acknowledgements can come out of order
+    outbox.close()
+    pump.join(5)
+
+
 def test_order_holds_with_many_threads_queuing():
     outbox = EventOutbox(capacity=10000, window=5)
     client = Client()

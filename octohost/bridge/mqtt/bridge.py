@@ -63,7 +63,7 @@ class MqttBridge:
         self._name = name
         self.outbox = EventOutbox(capacity)
         self.commands = CommandProcessor(Services(printer, file_manager, profile_manager, machine), self._answer,
-                                         config.commands)
+                                         config.commands, wait_sent=self.outbox.wait_acknowledged)
         self._client = make_client(config)
         self._client.will_set(self.topics.status, encode({"online": False}), qos=1, retain=True)
         # Jitter: each bridge starts its backoff at its own multiple of the shortest delay, so the
@@ -194,8 +194,8 @@ class MqttBridge:
         log.warning("MQTT bridge: publishing an event failed: %s", describe(info.rc))
         return None
 
-    def _answer(self, event: str, command_id: Any, data: dict[str, Any]) -> None:
-        self.outbox.put(event, "mqtt", self._printer.get_state_id(), data, command_id=command_id)
+    def _answer(self, event: str, command_id: Any, data: dict[str, Any]) -> int:
+        return self.outbox.put(event, "mqtt", self._printer.get_state_id(), data, command_id=command_id)
 
     def _on_bus_event(self, event: str, payload: Any) -> None:
         """Forward the event, then let it settle waiting commands (so PRINT_CANCELLED precedes the

@@ -44,8 +44,12 @@ WAIT_TIMEOUT = 60.0
 QUEUE_SIZE = 64
 REMEMBERED_IDS = 1024
 
-#: an answer: (event name, command id, data)
-Answer = Callable[[str, Any, dict[str, Any]], None]
+#: publishes an answer: (event name, command id, data) -> its seq, or None
+Answer = Callable[[str, Any, dict[str, Any]], "int | None"]
+#: (seq, timeout) -> whether the broker acknowledged that event within the timeout
+WaitSent = Callable[[int, float], bool]
+#: seconds an accepted command waits for its ACCEPTED to reach the broker before it runs
+ANSWER_FIRST_TIMEOUT = 0.25
 
 
 class Rejected(Exception):
@@ -393,14 +397,16 @@ class _Accepted(NamedTuple):
     name: Any
     base: dict[str, Any]
     action: Action
+    answer_seq: int | None  # the ACCEPTED's seq
 
 
 class CommandProcessor:
     """Parses, deduplicates, checks and runs commands on a worker thread of its own."""
 
-    def __init__(self, services: Services, answer: Answer, enabled: bool) -> None:
+    def __init__(self, services: Services, answer: Answer, enabled: bool, wait_sent: WaitSent | None = None) -> None:
         self._services = services
         self._answer = answer
+        self._wait_sent = wait_sent
         self.enabled = enabled
         #: a raw payload (check, then run), an accepted command (run), or None (stop)
         self._queue: queue.Queue[bytes | _Accepted | None] = queue.Queue(QUEUE_SIZE)
@@ -503,7 +509,7 @@ class CommandProcessor:
         else:
             self._ignored_unlogged += 1
 
-    def _record(self, cid: Any, event: str, data: dict[str, Any]) -> None:
+    def _record(self, cid: Any, event: str, data: dict[str, Any]) -> int | None:
         with self._lock:
             answers = self._answers.get(cid)
             if answers is None:
@@ -511,7 +517,7 @@ class CommandProcessor:
                 while len(self._answers) > REMEMBERED_IDS:
                     self._answers.popitem(last=False)
             answers.append((event, data))
-        self._answer(event, cid, data)
+        return self._answer(event, cid, data)
 
     def _check(self, payload: bytes) -> _Accepted | None:
         """Parse, deduplicate and check a message, answering REJECTED (or the earlier answers of a
@@ -562,12 +568,15 @@ class CommandProcessor:
         if reason is not None or action is None:
             self._record(cid, "REJECTED", dict(base, reason=reason))
             return None
-        self._record(cid, "ACCEPTED", base)
-        return _Accepted(cid, name, base, action)
+        return _Accepted(cid, name, base, action, self._record(cid, "ACCEPTED", base))
 
     def _execute(self, accepted: _Accepted) -> None:
         """Run an accepted command; answer FINISHED or FAILED (or leave it to its Waiter)."""
-        cid, name, base, action = accepted
+        cid, name, base, action, answer_seq = accepted
+        if self._wait_sent is not None and answer_seq is not None:
+            # The ACCEPTED first: a command's work (a print's start, first-use imports) would otherwise
+            # compete with the network thread that sends the answer (farm.py: up to 0.3 s late).
+            self._wait_sent(answer_seq, ANSWER_FIRST_TIMEOUT)
         try:
             if isinstance(action, Waiter):
                 with self._lock:

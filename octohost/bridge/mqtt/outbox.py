@@ -39,8 +39,8 @@ class EventOutbox:
         self.capacity = capacity
         self.window = window
         self._cond = threading.Condition()
-        self._pending: collections.deque[bytes] = collections.deque()
-        self._inflight: dict[int, int] = {}
+        self._pending: collections.deque[tuple[int, bytes]] = collections.deque()  # (seq, payload)
+        self._inflight: dict[int, int] = {}  # message id -> seq
         self._early: dict[int, float] = {}
         self._sending = False  # someone is handing the head over (outside the lock)
         self._send: Send | None = None  # the pump's send function, once it runs
@@ -59,7 +59,7 @@ class EventOutbox:
             payload = {"ts": round(time.time(), 3), "seq": seq, "event": event, "source": source, "state": state,
                        "data": data or {}}
             payload.update(extra)
-            self._pending.append(encode(payload))
+            self._pending.append((seq, encode(payload)))
             if len(self._pending) > self.capacity:
                 # the head may be in the client's hands right now (see pump): drop the next instead
                 del self._pending[1 if self._sending else 0]
@@ -115,6 +115,17 @@ class EventOutbox:
                 self._cond.wait(remaining)
             return True
 
+    def wait_acknowledged(self, seq: int, timeout: float) -> bool:
+        """Until the broker acknowledged event ``seq`` (or it was dropped); False on timeout."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while any(s == seq for s, _ in self._pending) or seq in self._inflight.values():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+            return True
+
     def pump(self, send: Send) -> None:
         """Hand events to ``send`` in order while connected, ``window`` at a time; returns on close.
 
@@ -143,7 +154,7 @@ class EventOutbox:
             with self._cond:
                 if self._closed or not self._can_hand_over():
                     return
-                payload = self._pending[0]
+                seq, payload = self._pending[0]
                 send = self._send
                 self._sending = True
             assert send is not None
@@ -160,7 +171,7 @@ class EventOutbox:
                         if self._early.pop(mid, None) is not None:
                             self.delivered += 1
                         else:
-                            self._inflight[mid] = 1
+                            self._inflight[mid] = seq
                     self._cond.notify_all()
             if mid is None:
                 return
