@@ -28,6 +28,13 @@ class Client:
             return len(self.sent)
 
 
+def start_pump(outbox, client):
+    """The outbox's pump thread, handing events to ``client``."""
+    pump = threading.Thread(target=outbox.pump, args=(client.send,), daemon=True)
+    pump.start()
+    return pump
+
+
 def test_offline_buffer_drops_the_oldest_and_counts(caplog):
     outbox = EventOutbox(capacity=3)
     with caplog.at_level(logging.WARNING, "octohost.bridge.mqtt.outbox"):
@@ -36,8 +43,7 @@ def test_offline_buffer_drops_the_oldest_and_counts(caplog):
     assert outbox.dropped == 2 and outbox.queued == 3 and outbox.last_seq == 5
     assert len([r for r in caplog.records if "dropped the oldest" in r.getMessage()]) == 1
     client = Client()
-    pump = threading.Thread(target=outbox.pump, args=(client.send,), daemon=True)
-    pump.start()
+    pump = start_pump(outbox, client)
     outbox.set_connected(True)
     wait_until(lambda: len(client.sent) == 3, message="the three kept events")
     assert seqs(client.sent) == [3, 4, 5]
@@ -50,8 +56,7 @@ def test_offline_buffer_drops_the_oldest_and_counts(caplog):
 def test_in_order_window_and_acknowledgements():
     outbox = EventOutbox(capacity=100, window=2)
     client = Client()
-    pump = threading.Thread(target=outbox.pump, args=(client.send,), daemon=True)
-    pump.start()
+    pump = start_pump(outbox, client)
     for _ in range(5):
         outbox.put("E", "test", None)
     assert client.sent == []  # nothing is handed over while disconnected
@@ -79,8 +84,7 @@ def test_the_queuing_thread_hands_an_event_over_when_nothing_waits():
     waking the pump thread first."""
     outbox = EventOutbox(capacity=100, window=2)
     client = Client()
-    pump = threading.Thread(target=outbox.pump, args=(client.send,), daemon=True)
-    pump.start()
+    pump = start_pump(outbox, client)
     outbox.set_connected(True)
     outbox.put("E", "test", None)
     wait_until(lambda: outbox.queued == 1 and len(client.sent) == 1, message="the pump running")
@@ -101,8 +105,7 @@ def test_waiting_for_the_broker_to_acknowledge_an_event():
     """What an accepted command does before it runs: its ACCEPTED first reaches the broker."""
     outbox = EventOutbox(capacity=100, window=5)
     client = Client()
-    pump = threading.Thread(target=outbox.pump, args=(client.send,), daemon=True)
-    pump.start()
+    pump = start_pump(outbox, client)
     first, second = outbox.put("E", "test", None), outbox.put("ACCEPTED", "mqtt", None)
     assert not outbox.wait_acknowledged(second, 0.05)  # the broker is away
     outbox.set_connected(True)
@@ -118,8 +121,7 @@ def test_waiting_for_the_broker_to_acknowledge_an_event():
 def test_order_holds_with_many_threads_queuing():
     outbox = EventOutbox(capacity=10000, window=5)
     client = Client()
-    pump = threading.Thread(target=outbox.pump, args=(client.send,), daemon=True)
-    pump.start()
+    pump = start_pump(outbox, client)
     outbox.set_connected(True)
     stop = threading.Event()
 
