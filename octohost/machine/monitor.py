@@ -70,6 +70,7 @@ class Machine:
         self._lock = threading.RLock()
         self._status_lock = threading.Lock()
         self._own_pending = 0
+        self._autoconnect_pending = False  # the next connect is the start-up's autoconnect
         self._problem: int | None = None      # 3xx/4xx/5xx of the error that closed the connection
         self._problem_text = ""
         self._condition: int | None = None    # 3xx the firmware reported while connected (filament runout)
@@ -113,6 +114,12 @@ class Machine:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(5)
 
+    def expect_autoconnect(self) -> None:
+        """The next connect is ``serial.autoconnect``'s at start: retried with backoff until it
+        succeeds (a host often boots before its printer is switched on), not given up at once."""
+        with self._lock:
+            self._autoconnect_pending = True
+
     # -- what the printer tells us ---------------------------------------------------------------
 
     def open_transport(self, comm: Any, port: str | None, baudrate: int | None) -> Any:
@@ -141,7 +148,9 @@ class Machine:
             if self._own_pending:
                 self._own_pending -= 1
                 return
-            self.reconnector.user_connect(Target(payload.get("port"), payload.get("baudrate"), payload.get("profile")))
+            self.reconnector.user_connect(Target(payload.get("port"), payload.get("baudrate"), payload.get("profile")),
+                                          keep_trying=self._autoconnect_pending)
+            self._autoconnect_pending = False
             self._clear_problem()
         self._wake.set()
 

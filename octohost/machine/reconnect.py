@@ -1,6 +1,7 @@
 """Reconnecting by itself: who may reconnect, to what, and when (the breaker decides how soon).
 
-The reconnector is *armed* once a connection reached the operational state, and disarmed by a
+The reconnector is *armed* once a connection reached the operational state (or at once for the
+start-up's autoconnect, whose printer may not be switched on yet), and disarmed by a
 disconnect someone asked for, by a machine problem (a halted firmware, a heater fault: those need
 a person) and by ``disable``. While armed, a lost connection or a failed attempt schedules the
 next attempt (:mod:`.breaker`); the owner's thread calls :meth:`due` and runs the attempt.
@@ -48,11 +49,12 @@ class Reconnector:
 
     # -- what happened ---------------------------------------------------------------------------
 
-    def user_connect(self, target: Target) -> None:
-        """Someone asked for a connection: forget the past failures; arm once it is up."""
+    def user_connect(self, target: Target, keep_trying: bool = False) -> None:
+        """Someone asked for a connection: forget the past failures; arm once it is up, or at once
+        with ``keep_trying`` (the start-up's autoconnect: the printer may be switched on later)."""
         with self._lock:
             self.target = target
-            self.armed = False
+            self.armed = self.enabled and keep_trying
             self.breaker.reset()
             self.attempt = 0
             self.state = IDLE

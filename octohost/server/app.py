@@ -203,7 +203,10 @@ class Server:
             log.info("settings changed by another process: %s", ", ".join(changed))
 
     def _autoconnect(self):
-        """``serial.autoconnect``: connect to the configured port and baud rate at start."""
+        """``serial.autoconnect``: connect to the configured port and baud rate at start, and keep
+        trying if that fails (the machine layer's reconnection; see ``Machine.expect_autoconnect``)."""
+        if self.context.machine is not None:
+            self.context.machine.expect_autoconnect()
         try:
             self.context.printer.connect()
         except ValueError as exc:

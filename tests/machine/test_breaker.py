@@ -53,6 +53,19 @@ def test_reconnector_only_reconnects_after_a_connection_was_up_and_never_after_a
     assert not reconnector.lost(13.0) and reconnector.due(100.0) is None
 
 
+def test_the_autoconnect_at_start_keeps_trying_until_the_printer_answers():
+    reconnector = Reconnector(Policy(initial=1.0, jitter=0.0, threshold=0), stable_seconds=5.0)
+    reconnector.user_connect(Target("/dev/ttyACM0", 115200), keep_trying=True)
+    assert reconnector.lost(0.0) and reconnector.state == WAITING  # switched off: try again
+    assert reconnector.due(1.0).port == "/dev/ttyACM0"
+    assert reconnector.lost(1.0)  # still off
+    reconnector.user_connect(Target("/dev/ttyACM0", 115200))  # a person's connect: given up when it fails
+    assert not reconnector.lost(2.0)
+    disabled = Reconnector(Policy(initial=1.0, jitter=0.0, threshold=0), stable_seconds=5.0, enabled=False)
+    disabled.user_connect(Target("/dev/ttyACM0", 115200), keep_trying=True)
+    assert not disabled.lost(0.0)  # serial.reconnect.enabled false: never
+
+
 def test_a_flapping_connection_counts_as_failing_until_it_stays_up():
     reconnector = Reconnector(Policy(initial=1.0, jitter=0.0, threshold=3, open_seconds=30.0), stable_seconds=5.0)
     reconnector.connected(0.0, "p", 115200)
