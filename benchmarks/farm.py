@@ -6,7 +6,9 @@ subscriber that measures what a farm manager gets.
 
 Starts one mosquitto (a private config on a free port, sessions persisted across its restart)
 and N ``octohost serve --virtual`` processes (PYTHONOPTIMIZE=2, as the systemd unit runs them)
-with the MQTT bridge on, commands on and ``mqtt.printerId`` farm00, farm01, ... The subscriber
+with the MQTT bridge on, commands on, ``serial.realtime`` off (as the README advises for several
+daemons on one host; ``--set serial.realtime=true`` for the single-printer default) and
+``mqtt.printerId`` farm00, farm01, ... The subscriber
 (one paho client with a persistent session, as a farm manager would subscribe) starts a print on
 every printer with START_PRINT and starts the next one at each PRINT_DONE, so all print for the
 whole run. Halfway through, the broker is stopped for ``--outage`` seconds and started again.
@@ -68,7 +70,8 @@ def start_daemon(basedir, index, broker_port, args):
         f.write(gcode(args.lines))
     config = {"mqtt": {"enabled": True, "printerId": printer_id, "commands": True,
                        "telemetryInterval": args.interval, "broker": {"host": "127.0.0.1", "port": broker_port}},
-              "serial": {"virtual": {"okDelay": args.ok_delay}}}
+              # many daemons on one host: no real-time serial loops (README, "A farm on one broker")
+              "serial": {"virtual": {"okDelay": args.ok_delay}, "realtime": False}}
     merge(config, parse_set(args.set))
     with open(os.path.join(basedir, "config.yaml"), "w") as f:
         yaml.safe_dump(config, f)
@@ -281,7 +284,8 @@ def main():
     starts = len(manager.sent)
     print(f"farm: {args.daemons} daemons on one mosquitto, {wall:.0f} s, telemetry every {args.interval:g} s, "
           f"virtual printers at {args.ok_delay * 1000:g} ms per ok, {args.lines}-move prints"
-          + (f"; broker stopped for {args.outage:g} s halfway" if args.outage else ""))
+          + (f"; broker stopped for {args.outage:g} s halfway" if args.outage else "")
+          + (f"; daemon settings {' '.join(args.set)}" if args.set else ""))
     print(f"telemetry interval s: p50 {percentile(intervals, 0.5):.3f}  p99 {percentile(intervals, 0.99):.3f}  "
           f"max {max(intervals, default=float('nan')):.3f}  ({len(intervals)} intervals)")
     if late:

@@ -352,7 +352,7 @@ class Machine:
                          f"Last error: {problem_text}")
         if info["state"] == WAITING:
             return 200, f"Reconnecting to {where} (attempt {info['attempt'] + 1} next): {problem_text}"
-        if info["state"] == CONNECTING and state not in OPERATIONAL_STATES:
+        if info["state"] == CONNECTING:  # (also while a restart's old connection is still up: not ready yet)
             return 200, f"Reconnecting to {where} (attempt {info['attempt']})"
         if state in ERROR_STATES or (problem is not None and state not in OPERATIONAL_STATES
                                      and code_for_state(state) != 120):

@@ -142,6 +142,22 @@ def test_restart_clears_and_reconnects_but_not_under_a_job(machine):
     wait_until(lambda: printer.connects, timeout=5)
 
 
+def test_a_restart_is_not_ready_until_the_new_connection_is_up(machine):
+    """While a restart's attempt runs, the old connection (still open until the printer's connect
+    closes it) must not read as ready: a client waiting for 100 would talk to the old one."""
+    machine, printer, bus = machine
+    printer.state = "OPERATIONAL"
+    bus.fire(Events.CONNECTED, {"port": "/dev/x", "baudrate": 115200})
+    bus.flush()
+    wait_until(lambda: code(machine) == 100, timeout=5)
+    machine.restart()
+    wait_until(lambda: printer.connects, timeout=5)  # the attempt started; the old connection is still up
+    assert machine.reconnector.state == "connecting" and code(machine) == 200
+    bus.fire(Events.CONNECTED, {"port": "/dev/x", "baudrate": 115200})
+    bus.flush()
+    wait_until(lambda: code(machine) == 100, timeout=5)
+
+
 def test_reconnect_settings_are_read_when_a_connection_breaks(machine, settings):
     machine, printer, bus = machine
     bus.fire(Events.CONNECTED, {"port": "/dev/x", "baudrate": 115200})
