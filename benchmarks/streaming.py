@@ -86,6 +86,32 @@ def stop_sim(process, stats_path):
         return json.load(f)
 
 
+def against_sim(args, run):
+    """``run(port)`` against a fresh simulator started with ``args``, which is stopped whatever happens:
+    (what ``run`` returned, the simulator's stats)."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as stats_file:
+        stats_path = stats_file.name
+    sim, port = start_sim(args, stats_path)
+    try:
+        value = run(port)
+    finally:
+        stats = stop_sim(sim, stats_path)
+        os.unlink(stats_path)
+    return value, stats
+
+
+def run_host(script, host_args, sim_args, timeout, label):
+    """``script --host PORT *host_args`` in a fresh process (so its CPU and RSS are its own) against a fresh
+    simulator started with ``sim_args``: (the JSON of the host's last output line, the simulator's stats)."""
+    command = [sys.executable, script, "--host"]
+    output, stats = against_sim(sim_args, lambda port: subprocess.run(
+        command + [port, *host_args], capture_output=True, text=True, timeout=timeout))
+    lines = output.stdout.strip().splitlines()
+    if output.returncode or not lines:
+        raise SystemExit(f"host failed ({label}):\n{output.stdout}\n{output.stderr}")
+    return json.loads(lines[-1]), stats
+
+
 # -- the host side, run in its own process -----------------------------------------------------------
 
 def host(port, mode, path, idle_seconds, rx_buffer):
@@ -190,14 +216,7 @@ def ceiling(args, path):
     Returns the same figures as :func:`run_one` (lines/s, CPU s per 1,000 lines, turnaround
     p50/p99) and the simulator's stats.
     """
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as stats_file:
-        stats_path = stats_file.name
-    sim, port = start_sim(args, stats_path)
-    try:
-        rate, cpu = floor(port, path)
-    finally:
-        stats = stop_sim(sim, stats_path)
-        os.unlink(stats_path)
+    (rate, cpu), stats = against_sim(args, lambda port: floor(port, path))
     turnaround = stats["turnaround_us"][-stats["moves"]:]
     return {"lines_per_s": rate, "cpu_per_1000": cpu, "p50": percentile(turnaround, 0.5),
             "p99": percentile(turnaround, 0.99)}, stats
@@ -206,22 +225,11 @@ def ceiling(args, path):
 # -- the driver -----------------------------------------------------------------------------------
 
 def run_one(scenario, mode, path, lines, idle_seconds=0):
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as stats_file:
-        stats_path = stats_file.name
     rx_buffer = SCENARIOS[scenario].get("rx_buffer", 128)
     args = SCENARIOS[scenario]["args"] + ["--rx-buffer", str(rx_buffer)]
     args += ["--advanced-ok"] if mode == "advanced-ok" else []
-    sim, port = start_sim(args, stats_path)
-    try:
-        command = [sys.executable, __file__, "--host", port, mode, path, str(idle_seconds), str(rx_buffer)]
-        output = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    finally:
-        stats = stop_sim(sim, stats_path)
-        os.unlink(stats_path)
-    lines_out = output.stdout.strip().splitlines()
-    if output.returncode or not lines_out:
-        raise SystemExit(f"host failed in {scenario}/{mode}:\n{output.stdout}\n{output.stderr}")
-    result = json.loads(lines_out[-1])
+    result, stats = run_host(__file__, [mode, path, str(idle_seconds), str(rx_buffer)], args, timeout=600,
+                             label=f"{scenario}/{mode}")
     turnaround = stats["turnaround_us"][-lines:]
     result.update(p50=percentile(turnaround, 0.5), p99=percentile(turnaround, 0.99), overflows=stats["overflows"],
                   sim_errors=stats["errors"], sim_moves=stats["moves"])

@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from streaming import start_sim, stop_sim  # noqa: E402  (benchmarks/ is on the path when run as a script)
+from streaming import run_host  # noqa: E402  (benchmarks/ is on the path when run as a script)
 
 
 def write_file(path, lines, layer):
@@ -115,19 +115,7 @@ def host(port, mode, path, camera_url):
 
 
 def run_one(mode, path, camera_url):
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as stats_file:
-        stats_path = stats_file.name
-    sim, port = start_sim(["--baud", "115200"], stats_path)
-    try:
-        command = [sys.executable, __file__, "--host", port, mode, path, camera_url]
-        output = subprocess.run(command, capture_output=True, text=True, timeout=900)
-    finally:
-        stats = stop_sim(sim, stats_path)
-        os.unlink(stats_path)
-    lines = output.stdout.strip().splitlines()
-    if output.returncode or not lines:
-        raise SystemExit(f"host failed ({mode}):\n{output.stdout}\n{output.stderr}")
-    result = json.loads(lines[-1])
+    result, stats = run_host(__file__, [mode, path, camera_url], ["--baud", "115200"], timeout=900, label=mode)
     result.update(moves=stats["moves"], seconds=stats["last_move"] - stats["first_move"], errors=stats["errors"])
     result["rate"] = result["moves"] / result["seconds"]
     return result

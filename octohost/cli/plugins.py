@@ -60,12 +60,18 @@ def list_plugins(cli, safe_mode):
                    f"{', '.join(info.implemented_hooks()) or '-'}")
 
 
-def _check_known(manager, identifier, disabled):
-    """Refuse an identifier no plugin has, so a typo is reported instead of stored in config.yaml."""
-    if identifier in manager.plugins or identifier in disabled:
-        return
-    known = ", ".join(sorted(manager.plugins)) or "none"
-    fail(f"unknown plugin {identifier!r} (installed: {known}; see `octohost plugins list`)")
+def _set_enabled(cli, identifier, enabled):
+    """Store whether plugin IDENTIFIER loads from the next start on.
+
+    An identifier no plugin has is refused, so a typo is reported instead of stored in config.yaml; one
+    already in ``plugins._disabled`` is accepted even if its plugin is gone (enabling it cleans the list).
+    """
+    manager = cli.plugin_manager()
+    if identifier not in manager.plugins and identifier not in manager.disabled_ids():
+        known = ", ".join(sorted(manager.plugins)) or "none"
+        fail(f"unknown plugin {identifier!r} (installed: {known}; see `octohost plugins list`)")
+    manager.set_enabled(identifier, enabled)
+    click.echo(f"{'Enabled' if enabled else 'Disabled'} {identifier} (takes effect on the next start)")
 
 
 @plugins.command("disable")
@@ -73,10 +79,7 @@ def _check_known(manager, identifier, disabled):
 @click.pass_obj
 def disable(cli, identifier):
     """Do not load plugin IDENTIFIER from the next start on."""
-    manager = cli.plugin_manager()
-    _check_known(manager, identifier, manager.disabled_ids())
-    manager.set_enabled(identifier, False)
-    click.echo(f"Disabled {identifier} (takes effect on the next start)")
+    _set_enabled(cli, identifier, False)
 
 
 @plugins.command("enable")
@@ -84,8 +87,4 @@ def disable(cli, identifier):
 @click.pass_obj
 def enable(cli, identifier):
     """Load plugin IDENTIFIER again from the next start on."""
-    manager = cli.plugin_manager()
-    # An id already in plugins._disabled may be enabled even if its plugin is gone: that cleans the list.
-    _check_known(manager, identifier, manager.disabled_ids())
-    manager.set_enabled(identifier, True)
-    click.echo(f"Enabled {identifier} (takes effect on the next start)")
+    _set_enabled(cli, identifier, True)

@@ -148,6 +148,19 @@ def test_plugins_list_shows_version_status_and_hooks(run, basedir):
     assert rows["quiet"][2] == "disabled"
 
 
+def test_plugins_disable_and_enable_store_the_choice(run, basedir):
+    write_plugin(basedir, "hello.py", "__plugin_version__ = '1'\n")
+    result = run("plugins", "disable", "hello")
+    assert (result.exit_code, result.output) == (0, "Disabled hello (takes effect on the next start)\n")
+    assert run("config", "get", "plugins._disabled").output.split() == ["-", "hello"]
+    assert "\tdisabled\t" in run("plugins", "list").output
+
+    os.remove(os.path.join(basedir, "plugins", "hello.py"))  # gone, but still listed as disabled
+    result = run("plugins", "enable", "hello")
+    assert (result.exit_code, result.output) == (0, "Enabled hello (takes effect on the next start)\n")
+    assert "hello" not in run("config", "get", "plugins._disabled").output
+
+
 def test_plugin_contributed_commands(run, basedir):
     write_plugin(basedir, "custom_cli_command.py", '''
         import click

@@ -82,13 +82,30 @@ def error_codes(running):
     return [entry["code"] for entry in machine(running)["errors"]]
 
 
-def test_unplug_and_replug_while_idle_reconnects_by_itself(start_server, linked):
+def connected(start_server, linked, settings=None, **options):
+    """A server connected (status 100) to a virtual printer with ``options`` plugged under the link, with
+    ``settings`` over FAST: (board, running, events)."""
     link, plug = linked
-    first = plug()
-    running = start_server(settings_values={**FAST, "serial.additionalPorts": [link]})
+    board = plug(**options)
+    running = start_server(settings_values={**FAST, "serial.additionalPorts": [link], **(settings or {})})
     events = record(running)
     connect(running, link)
-    ready = wait_status(running, 100)
+    wait_status(running, 100)
+    return board, running, events
+
+
+def printing(start_server, linked):
+    """``connected`` to a printer answering in 10 ms, printing GCODE, its first 50 lines accepted."""
+    board, running, events = connected(start_server, linked, ok_delay=0.01)
+    start_print(running)
+    wait_until(lambda: board.printer.accepted_count > 50, timeout=20)
+    return board, running, events
+
+
+def test_unplug_and_replug_while_idle_reconnects_by_itself(start_server, linked):
+    link, plug = linked
+    first, running, events = connected(start_server, linked)
+    ready = machine(running)
     assert ready["driver"]["slug"] == "serial" and ready["connection"]["state"] == "connected"
     assert ready["connection"]["lastCommunication"] is not None
 
@@ -116,14 +133,8 @@ def _file_moves_after_hello(printer):
 
 
 def test_unplug_mid_print_fails_the_job_with_recovery_and_the_replugged_printer_stays_idle(start_server, linked):
-    link, plug = linked
-    first = plug(ok_delay=0.01)
-    running = start_server(settings_values={**FAST, "serial.additionalPorts": [link]})
-    events = record(running)
-    connect(running, link)
-    wait_status(running, 100)
-    start_print(running)
-    wait_until(lambda: first.printer.accepted_count > 50, timeout=20)
+    _, plug = linked
+    first, running, events = printing(start_server, linked)
 
     first.printer.disconnect()
     wait_until(lambda: any(event == Events.PRINT_FAILED for event, _ in events), timeout=10)
@@ -140,14 +151,7 @@ def test_unplug_mid_print_fails_the_job_with_recovery_and_the_replugged_printer_
 
 
 def test_a_firmware_reset_mid_print_fails_the_job_and_reconnects(start_server, linked):
-    link, plug = linked
-    board = plug(ok_delay=0.01)
-    running = start_server(settings_values={**FAST, "serial.additionalPorts": [link]})
-    events = record(running)
-    connect(running, link)
-    wait_status(running, 100)
-    start_print(running)
-    wait_until(lambda: board.printer.accepted_count > 50, timeout=20)
+    board, running, events = printing(start_server, linked)
 
     board.printer.reset()
     failed = wait_until(lambda: [p for e, p in events if e == Events.PRINT_FAILED], timeout=10)
@@ -160,15 +164,10 @@ def test_a_firmware_reset_mid_print_fails_the_job_and_reconnects(start_server, l
 
 
 def test_a_dead_line_reconnects_and_opens_the_circuit_until_the_printer_answers(start_server, linked):
-    link, plug = linked
-    board = plug()
-    running = start_server(settings_values={
-        **FAST, "serial.additionalPorts": [link], "serial.timeout.communication": 0.3,
-        "serial.maxCommunicationTimeouts.idle": 1, "serial.timeout.connection": 0.5,
-        "serial.reconnect.failureThreshold": 2, "serial.reconnect.openSeconds": 1.5})
-    events = record(running)
-    connect(running, link)
-    wait_status(running, 100)
+    board, running, events = connected(start_server, linked, settings={
+        "serial.timeout.communication": 0.3, "serial.maxCommunicationTimeouts.idle": 1,
+        "serial.timeout.connection": 0.5, "serial.reconnect.failureThreshold": 2,
+        "serial.reconnect.openSeconds": 1.5})
 
     assert running.post("/api/printer/command", json={"command": "!!DEBUG:hang"}).status_code == 204
     wait_until(lambda: 403 in error_codes(running), timeout=15)  # "stopped answering"

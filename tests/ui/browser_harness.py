@@ -129,6 +129,14 @@ class ConsoleWatch:
 @contextlib.contextmanager
 def logged_in_page(browser, url, user, password, viewport=None, timeout=30_000):
     """A desktop page logged in to the UI at ``url``; on leaving, no console error may have been seen."""
+    with watched_login(browser, url, user, password, viewport, timeout) as (page, _watch):
+        yield page
+
+
+@contextlib.contextmanager
+def watched_login(browser, url, user, password, viewport=None, timeout=30_000):
+    """``logged_in_page`` with its ConsoleWatch too, for a test that provokes console errors itself
+    (a restart) and declares them with ``watch.expecting``."""
     context = browser.new_context(viewport=viewport or DESKTOP)
     page = context.new_page()
     page.set_default_timeout(timeout)
@@ -139,8 +147,10 @@ def logged_in_page(browser, url, user, password, viewport=None, timeout=30_000):
     page.fill("#login-pass", password)
     page.click("#login-form button[type=submit]")
     page.wait_for_selector("#app", state="visible")
-    yield page
-    context.close()
+    try:
+        yield page, watch
+    finally:
+        context.close()
     assert watch.problems == [], "\n".join(watch.problems)
 
 

@@ -4,13 +4,11 @@ import socket
 
 import pytest
 import requests
-from browser_harness import DESKTOP, ConsoleWatch, ServerProcess
+from browser_harness import ADMIN, PASSWORD, ServerProcess, admin_session, watched_login
 
 from support import wait_until
 
 pytestmark = pytest.mark.e2e
-
-ADMIN, PASSWORD = "admin", "correct horse battery"
 
 
 def free_port():
@@ -29,9 +27,7 @@ def server(tmp_path):
 
 
 def test_backup_then_restore_from_the_page(browser, server):
-    admin = requests.Session()
-    assert admin.post(server.url + "api/login", json={"user": ADMIN, "pass": PASSWORD}, timeout=10).ok
-    admin.headers["X-CSRF-Token"] = next(c.value for c in admin.cookies if c.name.startswith("csrf_token"))
+    admin = admin_session(server)
 
     def set_name(name):
         assert admin.post(server.url + "api/settings", json={"appearance": {"name": name}}, timeout=10).ok
@@ -43,15 +39,7 @@ def test_backup_then_restore_from_the_page(browser, server):
             return None
 
     set_name("Before")
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    watch = ConsoleWatch(page)
-    try:
-        page.goto(server.url)
-        page.fill("#login-user", ADMIN)
-        page.fill("#login-pass", PASSWORD)
-        page.click("#login-form button[type=submit]")
+    with watched_login(browser, server.url, ADMIN, PASSWORD) as (page, watch):
         page.click("#tab-settings")
         page.click('.settings-nav button[data-section="system"]')
         assert page.get_attribute("#systeminfo-bundle", "href") == "/downloads/systeminfo.zip"
@@ -70,6 +58,3 @@ def test_backup_then_restore_from_the_page(browser, server):
                 page.click("#confirm-ok")
         wait_until(lambda: served_name() == "Before", timeout=30, message="the restored settings")
         page.wait_for_selector("#tab-settings")
-        assert not watch.problems, watch.problems
-    finally:
-        context.close()

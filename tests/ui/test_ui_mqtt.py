@@ -2,14 +2,12 @@
 
 import pytest
 import requests
-from browser_harness import DESKTOP, ConsoleWatch, ServerProcess
+from browser_harness import ADMIN, PASSWORD, ServerProcess, admin_session, logged_in_page
 
 from support import wait_until
 from support.mosquitto import Mosquitto, Subscriber
 
 pytestmark = pytest.mark.e2e
-
-ADMIN, PASSWORD = "admin", "correct horse battery"
 
 
 @pytest.fixture(scope="module")
@@ -32,38 +30,28 @@ def server(tmp_path_factory, broker):
 
 def test_mqtt_section_shows_the_connection_and_saves(browser, server, broker):
     subscriber = Subscriber(broker.port, "octohost/+/status")
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    watch = ConsoleWatch(page)
     try:
-        page.goto(server.url)
-        page.fill("#login-user", ADMIN)
-        page.fill("#login-pass", PASSWORD)
-        page.click("#login-form button[type=submit]")
-        page.click("#tab-settings")
-        page.click('.settings-nav button[data-section="mqtt"]')
-        page.wait_for_selector("#settings-mqtt", state="visible")
-        page.wait_for_function("() => document.querySelector('#mqtt-state').textContent.startsWith('Connected')")
-        assert f"127.0.0.1:{broker.port}" in page.inner_text("#mqtt-state")
-        assert page.inner_text("#mqtt-topic") == "octohost/ui/"
-        assert page.input_value("#mqtt-password") == ""
-        assert page.get_attribute("#mqtt-password", "placeholder") == "unchanged"
-        assert page.input_value("#mqtt-printer-id") == "ui"
-        page.fill("#mqtt-printer-id", "renamed")
-        page.fill("#mqtt-interval", "0.5")
-        page.click("#settings-mqtt button[type=submit]")
-        page.wait_for_function("() => document.querySelector('#toast').textContent === 'MQTT settings saved'")
-        wait_until(lambda: [s for s in subscriber.on("octohost/renamed/status") if s["online"]],
-                   message="online under the new printer id")
-        page.wait_for_function("() => document.querySelector('#mqtt-topic').textContent === 'octohost/renamed/'")
-        admin = requests.Session()
-        assert admin.post(server.url + "api/login", json={"user": ADMIN, "pass": PASSWORD}, timeout=10).ok
-        settings = admin.get(server.url + "api/mqtt", timeout=10).json()["settings"]
-        assert settings["printerId"] == "renamed" and settings["telemetryInterval"] == 0.5
-        assert settings["broker"]["passwordSet"] is True and settings["broker"]["username"] == "someone"
-        assert settings["clientId"] is None  # an empty optional field is saved as "not set"
-        assert watch.problems == [], "\n".join(watch.problems)
+        with logged_in_page(browser, server.url, ADMIN, PASSWORD) as page:
+            page.click("#tab-settings")
+            page.click('.settings-nav button[data-section="mqtt"]')
+            page.wait_for_selector("#settings-mqtt", state="visible")
+            page.wait_for_function("() => document.querySelector('#mqtt-state').textContent.startsWith('Connected')")
+            assert f"127.0.0.1:{broker.port}" in page.inner_text("#mqtt-state")
+            assert page.inner_text("#mqtt-topic") == "octohost/ui/"
+            assert page.input_value("#mqtt-password") == ""
+            assert page.get_attribute("#mqtt-password", "placeholder") == "unchanged"
+            assert page.input_value("#mqtt-printer-id") == "ui"
+            page.fill("#mqtt-printer-id", "renamed")
+            page.fill("#mqtt-interval", "0.5")
+            page.click("#settings-mqtt button[type=submit]")
+            page.wait_for_function("() => document.querySelector('#toast').textContent === 'MQTT settings saved'")
+            wait_until(lambda: [s for s in subscriber.on("octohost/renamed/status") if s["online"]],
+                       message="online under the new printer id")
+            page.wait_for_function("() => document.querySelector('#mqtt-topic').textContent === 'octohost/renamed/'")
+            admin = admin_session(server)
+            settings = admin.get(server.url + "api/mqtt", timeout=10).json()["settings"]
+            assert settings["printerId"] == "renamed" and settings["telemetryInterval"] == 0.5
+            assert settings["broker"]["passwordSet"] is True and settings["broker"]["username"] == "someone"
+            assert settings["clientId"] is None  # an empty optional field is saved as "not set"
     finally:
-        context.close()
         subscriber.close()
