@@ -68,7 +68,8 @@ def test_machine_panel_follows_an_unplug_and_the_reconnection(page, admin, octoh
     assert sent.status_code == 204, sent.text
     # a driver problem (4xx: connection lost, or port missing when the link is looked at first)
     problem = wait_until(lambda: next((e for e in machine(admin, octohost)["errors"] if 400 <= e["code"] < 500),
-                                      None), timeout=30, message=lambda: f"a driver problem in /api/machine: {machine(admin, octohost)}")
+                                      None), timeout=30,
+                         message=lambda: f"a driver problem in /api/machine: {machine(admin, octohost)}")
     badge(page, "Ready", "state-ready")  # back by itself
     page.wait_for_selector("#machine-errors-box:visible")
     # the panel lists that problem, whichever it was (the text once said "Lost the connection" only)
