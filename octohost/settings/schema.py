@@ -121,7 +121,8 @@ SCHEMA = Section(
         log=S(False, "Write raw serial traffic to logs/serial.log (can be switched while running)."),
         realtime=S(True, "Run the serial loops under real-time scheduling (SCHED_FIFO, lowest priority) where the "
                          "system allows it (root, or the systemd unit's LimitRTPRIO=1), so a busy machine cannot delay "
-                         "the next line; read at start."),
+                         "the next line; read at start. Off for several daemons on one host (their print starts "
+                         "would all run ahead of everything else)."),
         window=S("ping-pong", "How many lines may be in flight.", choices=["ping-pong", "rx-bytes", "advanced-ok"]),
         rxBufferSize=S(128, "Firmware receive buffer in bytes: the longest line sent (with line number and checksum), "
                             "and the bytes in flight in the rx-bytes window mode."),
