@@ -158,20 +158,21 @@ class EventOutbox:
                 send = self._send
                 self._sending = True
             assert send is not None
-            mid = None
             try:
                 mid = send(payload)
-            finally:
-                with self._cond:
-                    self._sending = False
-                    if mid is None:  # refused outright (or send raised): keep it first in line until reconnected
-                        self._connected = False
+            except Exception:  # never into the caller (the event bus, a printer callback)
+                log.exception("MQTT bridge: handing an event to the client failed")
+                mid = None
+            with self._cond:
+                self._sending = False
+                if mid is None:  # refused outright: keep it first in line until reconnected
+                    self._connected = False
+                else:
+                    self._pending.popleft()
+                    if self._early.pop(mid, None) is not None:
+                        self.delivered += 1
                     else:
-                        self._pending.popleft()
-                        if self._early.pop(mid, None) is not None:
-                            self.delivered += 1
-                        else:
-                            self._inflight[mid] = seq
-                    self._cond.notify_all()
+                        self._inflight[mid] = seq
+                self._cond.notify_all()
             if mid is None:
                 return
