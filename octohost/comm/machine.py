@@ -311,6 +311,10 @@ class MachineCom:
     def observe_sent(self, command: Command) -> None:
         if command.gcode in ("M23", "M24", "M25", "M26", "M28", "M29", "M20", "M21", "M22", "M30"):
             self.sd.sent(command)
+        elif command.gcode == "M112":
+            # An M112 that reached the wire another way (a line of the print file): the firmware
+            # halts now, so the job ends as an emergency stop does, not as a lost connection.
+            self.emergency_stop()
 
     # -- state -----------------------------------------------------------------------------------
 

@@ -122,3 +122,21 @@ def test_m112_during_an_sd_upload_reaches_the_printer_at_once(plugins, pty_print
     assert remote == "up.gco" and reason == EMERGENCY_STOP
     name, written = server.printer.firmware.sd.writing
     assert written and not [line for line in written if "M112" in line or line.startswith("M104")]
+
+
+def test_m112_in_the_print_file_ends_the_job_as_an_emergency_stop(pty_printer, machine, tmp_path, wait_for):
+    """A file with an M112 line: the same end as the button, not a "lost connection" with a
+    print to resume."""
+    server = pty_printer()
+    comm, recorder = machine(port=server.path)
+    path = tmp_path / "stop.gcode"
+    path.write_text("G28\n" + "".join(f"G1 X{i} Y1 F3000\n" for i in range(20)) + "M112\nG1 X99 Y99\n")
+    assert comm.select_file(str(path), False) and comm.start_print()
+    wait_for(lambda: server.printer.firmware.halted, timeout=5, message="firmware halted")
+    wait_for(lambda: comm.get_state() == "CLOSED_WITH_ERROR", timeout=5, message="closed with the error")
+    assert comm.get_error() == EMERGENCY_STOP
+    [cancelled] = recorder.named("on_comm_print_job_cancelled")
+    assert ("reason", "Cancelled by an emergency stop (M112)") in cancelled
+    assert not recorder.named("on_comm_print_job_failed")
+    assert not recorder.named("on_comm_record_fileposition")  # nothing to resume
+    assert "G1 X99 Y99" not in server.printer.accepted
