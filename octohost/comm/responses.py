@@ -245,6 +245,10 @@ class Responses:
         self.comm.firmware.capability(*parsed)
 
     def _on_start(self, line):
+        # A restarted firmware forgets M113 and may send no keepalives any more: until it sends one
+        # again, a silence is judged by the plain communication timeout.
+        self.busy_seen = False
+        self._keepalive_interval_sent = False
         self.comm.firmware_started()
 
     def _on_sd(self, event):

@@ -77,3 +77,19 @@ def test_keepalives_are_not_oks(pty_printer, machine, wait_for):
     assert comm.send_command("M108", force=True)  # the emergency parser ends the dwell at once
     wait_for(lambda: "M117 after the dwell" in server.printer.accepted, timeout=5, message="the next line")
     assert not timeouts(recorder)
+
+
+def test_a_firmware_restart_forgets_the_keepalives(pty_printer, machine, wait_for):
+    """After a reset the board may send no keepalives (and has forgotten M113): a lost ok is judged
+    by the plain communication timeout again, not the short one the old firmware earned."""
+    server = pty_printer(busy_interval=0.5)
+    comm, recorder = machine(port=server.path, options={"timeout_communication": 5.0,
+                                                       "timeout_communication_busy": 1.0})
+    run_blocking(comm, server, "G4 S1.2", wait_for)
+    assert keepalives(recorder)
+    assert comm.send_command("!!DEBUG:reset")
+    wait_for(lambda: any("The printer restarted" in line for line in recorder.log), timeout=10,
+             message="the restart noticed")
+    wait_for(lambda: comm.get_state() == "OPERATIONAL", timeout=10, message="greeted again")
+    stall = stall_of_one_lost_ok(comm, server, wait_for)
+    assert stall >= 4.5, stall
