@@ -4,7 +4,8 @@ Tornado reads a non-streamed body before any handler runs, so the limit must be 
 headers arrive: the small default protects the buffered Flask views, the streaming upload
 routes and the plugins' ``server.http.bodysize`` entries get their own limits. A request that
 declares a larger body gets a JSON 413 before any of it is read, and the connection closes; so
-does one whose ``Host`` header no URL can be built on (a JSON 400, see :func:`usable_host`).
+does one whose ``Host`` header no URL can be built on (a JSON 400, see :func:`usable_host`), once
+its body (at most the default limit) is read.
 Leading repeated slashes of a path collapse to one here, before routing.
 
 Slow clients: Tornado's ``body_timeout`` bounds the time a whole body may take, right for the
@@ -87,12 +88,13 @@ class _BodySizeDelegate(httputil.HTTPMessageDelegate):
         self._connection = connection
         self._server = server
         self._rejected = False
+        self._answer_after_body = None  # a refusal that waits until the (bounded) body was read
         self._watch = None
 
     def headers_received(self, start_line, headers):
         host = headers.get("Host")
         if host is not None and not usable_host(host):
-            self._reject(start_line.method, 400, "Bad Request", "Invalid Host header")
+            self._refuse_after_body(start_line.method, "Invalid Host header")
             return None
         if start_line.path.startswith("//"):
             # ``//api/printer/bed`` is ``/api/printer/bed``, as OctoPrint answers it: clients such as
@@ -109,13 +111,26 @@ class _BodySizeDelegate(httputil.HTTPMessageDelegate):
         if limit > self._server.default_max_body and self._server.body_timeout:
             self._connection.set_body_timeout(None)
             self._watch = _IdleWatch(self._connection, self._server.body_timeout)
-        return self._delegate.headers_received(start_line, headers)
+        try:
+            return self._delegate.headers_received(start_line, headers)
+        except httputil.HTTPInputError as exc:  # Tornado's own refusal (a Host its grammar rejects)
+            self._refuse_after_body(start_line.method, str(exc))
+            return None
 
-    def _reject(self, method, status, reason, message):
+    def _refuse_after_body(self, method, message):
+        """A JSON 400 once the body (at most the default limit) is read. Answered and closed with
+        bytes of it unread, the kernel resets the connection, which can reach the client before it
+        has read the answer (Tornado's own refusal did that, with a bare 400)."""
+        self._rejected = True
+        self._connection.set_max_body_size(self._server.default_max_body)
+        self._answer_after_body = (method, 400, "Bad Request", message)
+
+    def _reject(self, method, status, reason, message, close=True):
         self._rejected = True
         body = json.dumps({"error": message}).encode()
-        headers = httputil.HTTPHeaders({"Content-Type": "application/json", "Connection": "close",
-                                        "Content-Length": str(len(body))})
+        headers = httputil.HTTPHeaders({"Content-Type": "application/json", "Content-Length": str(len(body))})
+        if close:
+            headers["Connection"] = "close"
         # the answer to a HEAD has the headers of the body but not the body (Tornado refuses to write it)
         self._connection.write_headers(httputil.ResponseStartLine("HTTP/1.1", status, reason), headers,
                                        None if method == "HEAD" else body)
@@ -131,7 +146,9 @@ class _BodySizeDelegate(httputil.HTTPMessageDelegate):
     def finish(self):
         if self._watch is not None:
             self._watch.stop()
-        if not self._rejected:
+        if self._answer_after_body is not None:
+            self._reject(*self._answer_after_body, close=False)  # the request is complete: keep-alive
+        elif not self._rejected:
             self._delegate.finish()
 
     def on_connection_close(self):
