@@ -90,12 +90,12 @@ def test_the_link_follows_the_pty_and_goes_with_it(tmp_path):
         first.close()
 
 
-@pytest.mark.e2e
 def identity(path):
     st = os.lstat(path)
     return st.st_ino, st.st_mtime_ns
 
 
+@pytest.mark.e2e
 def test_cli_link_and_replug_after_an_unplug(tmp_path):
     link = str(tmp_path / "printer")
     process = subprocess.Popen(

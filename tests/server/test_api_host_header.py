@@ -3,6 +3,10 @@ werkzeug raised building redirects and ``Location`` headers on a port out of ran
 longer than DNS allows (a 500), and Tornado's WSGIContainer raised on a port that is not a number,
 so the request was never answered."""
 
+import json
+import select
+import socket
+
 import pytest
 import requests
 
@@ -43,10 +47,6 @@ def length(answer):
 def test_the_refusal_waits_for_the_body_so_the_client_reads_it(shared_server):
     """Answered and closed before its body was read, the connection was reset by the kernel (unread
     bytes), sometimes before the client had read the answer (the fuzzer saw "connection reset")."""
-    import json
-    import select
-    import socket
-
     port = shared_server.server.port
     for _ in range(10):
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:

@@ -26,10 +26,10 @@ PROBE = textwrap.dedent("""
 
     seen = {"base": describe()}
 
-    def probe(name, then=None):
+    def probe(name, with_child=False):
         def run():
             seen[name] = describe()
-            if then is not None:
+            if with_child:  # a thread the loop starts
                 child = threading.Thread(target=probe("child"))
                 child.start()
                 child.join()
@@ -39,9 +39,9 @@ PROBE = textwrap.dedent("""
     if configured is not None:
         priority.serve_at_lower_priority(*configured)
     seen["main"] = describe()
-    for name, thread in (("loop", threading.Thread(target=probe("loop", then=True))),):
-        priority.start_thread(thread)
-        thread.join()
+    loop = threading.Thread(target=probe("loop", with_child=True))
+    priority.start_thread(loop)
+    loop.join()
     plain = threading.Thread(target=probe("plain"))
     plain.start()
     plain.join()
