@@ -114,11 +114,20 @@ class Machine:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(5)
 
-    def expect_autoconnect(self) -> None:
-        """The next connect is ``serial.autoconnect``'s at start: retried with backoff until it
-        succeeds (a host often boots before its printer is switched on), not given up at once."""
+    def autoconnect(self, connect: Callable[[], object]) -> None:
+        """Run ``connect`` as ``serial.autoconnect``'s connect at start: retried with backoff until it
+        succeeds (a host often boots before its printer is switched on), not given up at once. A
+        connect that raises or is stopped (False, a plugin's ``printer.handle_connect``) leaves the
+        next one a person's."""
         with self._lock:
             self._autoconnect_pending = True
+        started = False
+        try:
+            started = connect() is not False
+        finally:
+            if not started:  # no Connecting event will take the flag
+                with self._lock:
+                    self._autoconnect_pending = False
 
     # -- what the printer tells us ---------------------------------------------------------------
 

@@ -204,11 +204,13 @@ class Server:
 
     def _autoconnect(self):
         """``serial.autoconnect``: connect to the configured port and baud rate at start, and keep
-        trying if that fails (the machine layer's reconnection; see ``Machine.expect_autoconnect``)."""
-        if self.context.machine is not None:
-            self.context.machine.expect_autoconnect()
+        trying if that fails (the machine layer's reconnection; see ``Machine.autoconnect``)."""
+        machine, printer = self.context.machine, self.context.printer
         try:
-            self.context.printer.connect()
+            if machine is not None:
+                machine.autoconnect(printer.connect)
+            else:
+                printer.connect()
         except ValueError as exc:
             log.error("autoconnect failed: %s", exc)
 

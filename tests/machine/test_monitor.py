@@ -158,6 +158,23 @@ def test_a_restart_is_not_ready_until_the_new_connection_is_up(machine):
     wait_until(lambda: code(machine) == 100, timeout=5)
 
 
+def test_only_a_started_autoconnect_keeps_trying(machine):
+    machine, printer, bus = machine
+
+    def refused():
+        raise ValueError("unknown printer profile")
+
+    with pytest.raises(ValueError):
+        machine.autoconnect(refused)
+    machine.autoconnect(lambda: False)  # a plugin stopped it
+    bus.fire(Events.CONNECTING, {"port": "/dev/x", "baudrate": 115200})  # a person's connect, later
+    bus.flush()
+    assert not machine.reconnector.armed
+    machine.autoconnect(lambda: bus.fire(Events.CONNECTING, {"port": "/dev/x", "baudrate": 115200}))
+    bus.flush()
+    assert machine.reconnector.armed
+
+
 def test_reconnect_settings_are_read_when_a_connection_breaks(machine, settings):
     machine, printer, bus = machine
     bus.fire(Events.CONNECTED, {"port": "/dev/x", "baudrate": 115200})
