@@ -13,10 +13,12 @@ A client that stops reading is dropped, and the others never notice: at once whe
 its write buffer fills, and once more than ``server.push.maxQueuedBytes`` have waited for it
 (kernel buffers included) for ``server.push.maxQueuedSeconds``.
 
-A client's terminal-line pattern (``subscribe.state.logs``) is client input that costs CPU: it is
-compiled and matched only on the hub's one worker thread (:mod:`octohost.util.safematch`, which
+A client's patterns for terminal lines and messages (``subscribe.state.logs`` and ``.messages``, as
+OctoPrint takes them) are client input that costs CPU: they are compiled and matched only on the
+hub's one worker thread (:mod:`octohost.util.safematch`, which
 releases the GIL and stops at a per-client CPU budget), never on the IOLoop or the printer's
 threads. Such a client's ``current`` messages are prepared there and go out through its outbox.
+One budget covers both patterns of a client.
 """
 
 import collections
@@ -48,6 +50,8 @@ ACCUMULATE_LIMIT = 300
 FILTER_CPU_RATE = 0.02  # CPU seconds per second a client's log pattern may use on average...
 FILTER_CPU_BURST = 0.25  # ...and at most at once; a pattern that needs more is switched off
 STATUS = "STATUS"
+STATE_KINDS = ("logs", "messages")  # what ``subscribe.state`` filters, each by True, False or a pattern
+_OFF_TEXT = {"logs": "terminal lines", "messages": "messages"}
 
 
 class _HubPrinterCallback(PrinterCallback):
@@ -91,8 +95,8 @@ class PushConnection(SockJSConnection):
         self._accumulated = {"logs": [], "messages": [], "temps": []}
         self._history_sequence = {}
         self._subscription = {"state": {"logs": True, "messages": True}, "events": True, "plugins": True}
-        self._logs_generation = 0  # a pattern compiled off the loop applies only if no newer subscribe came
-        self._pattern_wanted = None  # (pattern, generation) waiting to be compiled: only the latest is
+        self._generation = 0  # a pattern compiled off the loop applies only if no newer subscribe came
+        self._patterns_wanted = {}  # kind -> (pattern, generation) waiting to be compiled: the latest only
         self._compile_scheduled = False  # at most one compile task per client; lines wait behind it
         self._filter_budget = Budget(FILTER_CPU_RATE, FILTER_CPU_BURST)
         self._patterns_off = False  # set for good once a pattern used up the budget
@@ -162,26 +166,26 @@ class PushConnection(SockJSConnection):
         self._ticks += 1
         if self._ticks % self.throttle:
             return
-        rule = self._log_rule()
-        if self._filtered_off_loop(rule):
+        rules = self._state_rules()
+        if self._filtered_off_loop(rules):
             if not self._filter_pending:  # at most one per client waits for the worker
                 self._filter_pending = True
                 self.hub.off_loop(self._tick_filtered)
             return
-        payload = self._take_current(rule)
+        payload = self._take_current(rules)
         if payload is not None:
             self._emit("current", payload)
 
     def _tick_filtered(self):
-        """``tick`` for a client with a log pattern, on the hub's worker thread."""
+        """``tick`` for a client with a pattern, on the hub's worker thread."""
         try:
-            payload = self._take_current(self._log_rule())
+            payload = self._take_current(self._state_rules())
         finally:
             self._filter_pending = False
         if payload is not None:
             self.queue("current", payload)
 
-    def _take_current(self, rule):
+    def _take_current(self, rules):
         """The ``current`` message due now with what accumulated since the last one, or None."""
         with self._lock:
             if self._awaiting_history:
@@ -191,52 +195,55 @@ class PushConnection(SockJSConnection):
             self._accumulated = {"logs": [], "messages": [], "temps": []}
         if current is None or STATUS not in self.permissions:
             return None
-        logs = self._visible_logs(accumulated["logs"], rule)
-        messages = accumulated["messages"] if self._subscription["state"].get("messages", True) else []
-        return self.hub.state_payload(current, logs, messages, accumulated["temps"])
+        return self.hub.state_payload(current, self._visible("logs", accumulated["logs"], rules[0]),
+                                      self._visible("messages", accumulated["messages"], rules[1]),
+                                      accumulated["temps"])
 
     def send_history(self, data):
-        """Queue ``history`` from the printer's initial ``data``; a log pattern is applied off this thread."""
-        rule = self._log_rule()
-        if self._filtered_off_loop(rule):
-            self.hub.off_loop(lambda: self.queue("history", self._history_payload(data, self._log_rule())))
+        """Queue ``history`` from the printer's initial ``data``; a pattern is applied off this thread."""
+        rules = self._state_rules()
+        if self._filtered_off_loop(rules):
+            self.hub.off_loop(lambda: self.queue("history", self._history_payload(data, self._state_rules())))
         else:
-            self.queue("history", self._history_payload(data, rule))
+            self.queue("history", self._history_payload(data, rules))
 
-    def _history_payload(self, data, rule):
-        return self.hub.state_payload(data, self._visible_logs(data.get("logs") or [], rule), data.get("messages"),
+    def _history_payload(self, data, rules):
+        return self.hub.state_payload(data, self._visible("logs", data.get("logs") or [], rules[0]),
+                                      self._visible("messages", data.get("messages") or [], rules[1]),
                                       data.get("temps"))
 
-    def _log_rule(self):
-        return self._subscription["state"].get("logs", True)
+    def _state_rules(self):
+        """(logs rule, messages rule): each True, False or a LineFilter."""
+        state = self._subscription["state"]
+        return state.get("logs", True), state.get("messages", True)
 
-    def _filtered_off_loop(self, rule):
+    def _filtered_off_loop(self, rules):
         """True if lines must go through the worker: a pattern applies, or one is being compiled there."""
-        return isinstance(rule, LineFilter) or self._compile_scheduled
+        return isinstance(rules[0], LineFilter) or isinstance(rules[1], LineFilter) or self._compile_scheduled
 
-    def _visible_logs(self, logs, rule):
-        """The terminal lines this client may see (MONITOR_TERMINAL) and subscribed to.
+    def _visible(self, kind, lines, rule):
+        """The terminal lines (``kind`` "logs", MONITOR_TERMINAL only) or messages this client subscribed to.
 
         ``rule`` is True, False or a LineFilter; a LineFilter only on the hub's worker thread."""
-        if "MONITOR_TERMINAL" not in self.permissions or rule is False:
+        if rule is False or (kind == "logs" and "MONITOR_TERMINAL" not in self.permissions):
             return []
         if not isinstance(rule, LineFilter):
-            return logs
+            return lines
         try:
-            return rule.select(logs, self._filter_budget)
+            return rule.select(lines, self._filter_budget)
         except BudgetExhausted:
             with self._lock:
                 self._patterns_off = True
-                if self._subscription["state"].get("logs") is rule:
-                    self._subscription["state"]["logs"] = False
-            log.info("push client %s: log pattern %r used up its CPU budget; switched off", self.remote_ip,
+                if self._subscription["state"].get(kind) is rule:
+                    self._subscription["state"][kind] = False
+            log.info("push client %s: %s pattern %r used up its CPU budget; switched off", self.remote_ip, kind,
                      rule.pattern)
-            self._refuse(f"pattern {rule.pattern!r} took too long to match; terminal lines are off for this "
-                         "connection")
+            self._refuse(kind, f"pattern {rule.pattern!r} took too long to match; {_OFF_TEXT[kind]} are off for "
+                               "this connection")
             return []
 
-    def _refuse(self, reason):
-        self.queue("error", f"subscribe.state.logs: {reason}")
+    def _refuse(self, kind, reason):
+        self.queue("error", f"subscribe.state.{kind}: {reason}")
 
     def check_backlog(self, now, max_bytes, max_seconds):
         """Drop this client once more than ``max_bytes`` waited for it for ``max_seconds``; True if dropped."""
@@ -295,17 +302,18 @@ class PushConnection(SockJSConnection):
         if isinstance(state, bool):
             state = {"logs": state, "messages": state}
         if isinstance(state, dict):
-            logs = state.get("logs", True)
             schedule = False
             with self._lock:
-                self._logs_generation += 1
-                self._subscription["state"]["messages"] = state.get("messages") is not False
-                if isinstance(logs, str):
-                    self._pattern_wanted = (logs, self._logs_generation)
+                self._generation += 1
+                for kind in STATE_KINDS:
+                    value = state.get(kind, True)
+                    if isinstance(value, str):
+                        self._patterns_wanted[kind] = (value, self._generation)
+                    else:
+                        self._patterns_wanted.pop(kind, None)
+                        self._subscription["state"][kind] = value if isinstance(value, bool) else True
+                if self._patterns_wanted:
                     schedule, self._compile_scheduled = not self._compile_scheduled, True
-                else:
-                    self._pattern_wanted = None
-                    self._subscription["state"]["logs"] = logs if isinstance(logs, bool) else True
             if schedule:
                 self.hub.off_loop(self._compile_wanted)
         for key in ("events", "plugins"):
@@ -314,34 +322,34 @@ class PushConnection(SockJSConnection):
                 self._subscription[key] = value
 
     def _compile_wanted(self):
-        """Compile the client's latest log pattern (on the worker). A refused one leaves the
+        """Compile the client's latest patterns (on the worker). A refused one leaves that part of the
         subscription as it was, as OctoPrint ignores an invalid one, and the client hears why.
         Compiling is charged to the client's CPU budget, so a stream of patterns costs no more."""
         with self._lock:
-            wanted, self._pattern_wanted = self._pattern_wanted, None
+            wanted, self._patterns_wanted = self._patterns_wanted, {}
         try:
-            if wanted is not None:
-                self._use_pattern(*wanted)
+            for kind, (pattern, generation) in wanted.items():
+                self._use_pattern(kind, pattern, generation)
         finally:
             with self._lock:
-                again = self._pattern_wanted is not None
+                again = bool(self._patterns_wanted)
                 self._compile_scheduled = again
             if again:
                 self.hub.off_loop(self._compile_wanted)  # behind the other clients' work
 
-    def _use_pattern(self, pattern, generation):
+    def _use_pattern(self, kind, pattern, generation):
         rule = None
         try:
             if self._patterns_off:
                 raise PatternRefused("patterns are off for this connection since one took too long")
             rule = LineFilter(pattern, self._filter_budget)
         except PatternRefused as exc:
-            self._refuse(str(exc))
+            self._refuse(kind, str(exc))
         except BudgetExhausted:
-            self._refuse("too many patterns; CPU budget used up, try again later")
+            self._refuse(kind, "too many patterns; CPU budget used up, try again later")
         with self._lock:
-            if rule is not None and generation == self._logs_generation:
-                self._subscription["state"]["logs"] = rule
+            if rule is not None and generation == self._generation:
+                self._subscription["state"][kind] = rule
 
     def wants(self, kind, name):
         rule = self._subscription[kind]

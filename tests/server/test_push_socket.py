@@ -316,6 +316,24 @@ def test_log_subscription_with_a_pattern_filters_terminal_lines(running):
         client.close()
 
 
+def test_message_subscription_with_a_pattern_filters_messages(running):
+    """``subscribe.state.messages`` takes a pattern too, as OctoPrint's push socket does."""
+    client = RawClient(running)
+    try:
+        authed(running, client)
+        client.send({"subscribe": {"state": {"logs": False, "messages": "keep"}}})
+        running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
+        wait_for(client, lambda m: "current" in m and m["current"]["state"]["flags"].get("operational"))
+        for text in ("drop this", "keep this"):
+            assert running.post("/api/printer/command", json={"command": f"M118 E1 {text}"}).status_code == 204
+        message, seen = wait_for(client, lambda m: "current" in m and "echo:keep this" in m["current"]["messages"])
+        messages = [line for m in seen if "current" in m for line in m["current"]["messages"]]
+        assert messages and all("keep" in line for line in messages)
+        assert all(m["current"]["logs"] == [] for m in seen if "current" in m)
+    finally:
+        client.close()
+
+
 def _terminal_lines(client, until, initial=()):
     """Terminal lines from ``current`` messages, in order, until a line containing ``until``."""
     lines = list(initial)
