@@ -103,12 +103,12 @@ def on_core(core):
 
 # -- streaming ------------------------------------------------------------------------------------
 
-def stream(kind, quota, baud, path, lines, core):
+def stream(kind, quota, baud, path, lines, core, sim_core):
     """One print of ``path`` by ``kind`` ("octohost" or "OctoPrint") inside ``quota``."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as stats_file:
         stats_path = stats_file.name
     sim, port = start_sim(["--baud", str(baud)], stats_path)
-    os.sched_setaffinity(sim.pid, {core})
+    os.sched_setaffinity(sim.pid, {sim_core})
     try:
         if kind == "octohost":
             command = [sys.executable, os.path.join(HERE, "streaming.py"), "--host", port, "ping-pong", path, "0",
@@ -198,7 +198,7 @@ class PushTimer(threading.Thread):
         return max((b - a for a, b in zip(times, times[1:], strict=False)), default=float("nan"))
 
 
-def daemon_run(quota, percent, gcode, lines, clients, interval, core):
+def daemon_run(quota, percent, gcode, lines, clients, interval, core, sim_core):
     from octohost.access.users import UserManager
     from octohost.settings import Settings
 
@@ -209,7 +209,7 @@ def daemon_run(quota, percent, gcode, lines, clients, interval, core):
         key = users.get_or_create_api_key(USER)
         stats_path = os.path.join(basedir, "sim-stats.json")
         sim = subprocess.Popen([sys.executable, os.path.join(HERE, "sim", "firmware.py"), "--stats", stats_path,
-                                "--baud", str(baud)], stdout=subprocess.PIPE, text=True, preexec_fn=on_core(core))
+                                "--baud", str(baud)], stdout=subprocess.PIPE, text=True, preexec_fn=on_core(sim_core))
         pty_path = sim.stdout.readline().strip()
         Settings(basedir).set("serial.additionalPorts", [pty_path])
         port = free_port()
@@ -276,10 +276,14 @@ def main():
     parser.add_argument("--clients", type=int, default=5, help="REST clients and push clients each (daemon)")
     parser.add_argument("--poll-interval", type=float, default=0.5,
                         help="seconds between one REST client's polls of /api/printer + /api/job (0: flat out)")
-    parser.add_argument("--cpu", type=int, default=0, help="the core for host, daemon and simulator")
+    parser.add_argument("--cpu", type=int, default=0, help="the core for the host and the daemon")
+    parser.add_argument("--sim-cpu", type=int, help="the simulator's core (default: the next one, with the clients: "
+                        "it plays the printer's own microcontroller; the same as --cpu shares the host's core)")
     parser.add_argument("--no-octoprint", action="store_true")
     parser.add_argument("--no-daemon", action="store_true")
     args = parser.parse_args()
+    if args.sim_cpu is None:
+        args.sim_cpu = (args.cpu + 1) % os.cpu_count()
     lines = args.lines or (1000 if args.quick else 4000)
     kinds = ["octohost"]
     if not args.no_octoprint:
@@ -292,7 +296,8 @@ def main():
     load = os.getloadavg()
     print(f"Pi-class run: {lines} lines, host on core 0 under a CPU quota, load average before "
           f"{load[0]:.1f}/{load[1]:.1f} on {os.cpu_count()} cores")
-    print(f"host, daemon and simulator on core {args.cpu}; REST clients poll every {args.poll_interval} s")
+    print(f"host and daemon on core {args.cpu}, simulator on core {args.sim_cpu}; REST clients poll every "
+          f"{args.poll_interval} s")
     try:
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "moves.gcode")
@@ -305,7 +310,7 @@ def main():
                 for baud in BAUDS:
                     limit = baud / 10 / (per_line + 3)
                     for kind in kinds:
-                        r = stream(kind, quota, baud, path, lines, args.cpu)
+                        r = stream(kind, quota, baud, path, lines, args.cpu, args.sim_cpu)
                         if r.get("stalled"):
                             print(f"{percent:>5}% {baud:>7} {kind:<10} stalled (no end within the time limit)")
                             continue
@@ -320,7 +325,8 @@ def main():
             print(f"{'quota':>6} {'lines/s':>8} {'of wire':>8} {'p99 us':>8} {'REST p50 ms':>12} {'REST p99 ms':>12} "
                   f"{'requests':>9} {'errors':>7} {'push gap s':>11} {'throttled s':>12}")
             for percent in args.quotas:
-                r = daemon_run(quota, percent, path, lines, args.clients, args.poll_interval, args.cpu)
+                r = daemon_run(quota, percent, path, lines, args.clients, args.poll_interval, args.cpu,
+                               args.sim_cpu)
                 print(f"{percent:>5}% {r['lines_per_s']:>8,.0f} {r['lines_per_s'] / limit:>8.1%} {r['p99']:>8.0f} "
                       f"{r['rest_p50']:>12.1f} {r['rest_p99']:>12.1f} {r['requests']:>9} {r['errors']:>7} "
                       f"{r['push_gap']:>11.2f} {r['throttled']:>12.2f}", flush=True)

@@ -18,6 +18,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import tornado.web
+import tornado.wsgi
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.netutil import bind_sockets
 
@@ -37,7 +38,6 @@ from .media import SnapshotHandler, TimelapseDownloadHandler
 from .metrics import MetricsHandler
 from .push import PushHub
 from .upload import UploadHandler
-from .wsgi import WSGIContainer
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ class Server:
 
     def make_application(self):
         c = self.context
-        wsgi = WSGIContainer(create_api_app(c), executor=self._executor)
+        wsgi = tornado.wsgi.WSGIContainer(create_api_app(c), executor=self._executor)
         uploads = self.settings.folder("uploads")
         core = _ui_routes(c) + c.push.urls + [
             (r"/api/files/(local|sdcard)", UploadHandler,
