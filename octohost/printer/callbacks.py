@@ -6,12 +6,6 @@ threads that post, never wait for it. Log lines, messages and temperatures queue
 callback that falls more than ``backlog`` items behind loses the oldest); current-data updates
 are coalesced into one slot per callback, so a slow receiver gets the newest state, not a
 backlog of stale ones.
-
-A worker wakes at most every ``interval`` seconds (20 times a second by default) and then takes
-everything queued since: while a print streams, the two terminal lines of every printed line
-would otherwise wake every callback's thread twice per line, and that thread would take the
-interpreter lock from the serial loop as often (``benchmarks/pi_class.py``: a wake-up a line was
-a tenth of the daemon's CPU per line). Something posted after a quiet spell is delivered at once.
 """
 
 import collections
@@ -22,20 +16,14 @@ import time
 log = logging.getLogger(__name__)
 
 
-DELIVERY_INTERVAL = 0.05
-
-
 class _Worker:
-    def __init__(self, callback, backlog, interval=DELIVERY_INTERVAL):
+    def __init__(self, callback, backlog):
         self.callback = callback
         self._items = collections.deque(maxlen=backlog)
         self._current = None
-        self._cond = threading.Condition(threading.Lock())
+        self._cond = threading.Condition()
         self._stopped = False
         self._busy = False
-        self._waiting = False  # asleep with nothing queued: only then does a post wake it
-        self._interval = interval
-        self._delivered = -interval  # monotonic time of the last batch
         self._thread = threading.Thread(target=self._run, name=f"octohost.printer.callback.{type(callback).__name__}",
                                         daemon=True)
         self._thread.start()
@@ -43,14 +31,12 @@ class _Worker:
     def post(self, method, *args):
         with self._cond:
             self._items.append((method, args))
-            if self._waiting:
-                self._cond.notify()
+            self._cond.notify()
 
     def post_current(self, data):
         with self._cond:
             self._current = data
-            if self._waiting:
-                self._cond.notify()
+            self._cond.notify()
 
     def idle(self):
         with self._cond:
@@ -65,20 +51,14 @@ class _Worker:
         self._thread.join(timeout)
 
     def _next_batch(self):
-        """Everything queued so far, at most every ``interval`` seconds, or None when stopped."""
+        """Everything queued so far (one lock round trip for a burst of lines), or None when stopped."""
         with self._cond:
             while not self._stopped and not self._items and self._current is None:
                 self._busy = False
-                self._waiting = True
                 self._cond.wait()
-                self._waiting = False
-            self._busy = True
-            rest = self._delivered + self._interval - time.monotonic()
-            if rest > 0 and not self._stopped:
-                self._cond.wait(rest)  # posts do not cut this short; stop() does
             if self._stopped:
                 return None
-            self._delivered = time.monotonic()
+            self._busy = True
             batch = list(self._items)
             self._items.clear()
             if self._current is not None:
@@ -101,9 +81,8 @@ class _Worker:
 class CallbackDispatcher:
     """Thread-safe registry of PrinterCallbacks with per-callback delivery threads."""
 
-    def __init__(self, backlog=2000, interval=DELIVERY_INTERVAL):
+    def __init__(self, backlog=2000):
         self._backlog = backlog
-        self._interval = interval
         self._workers = {}
         self._snapshot = ()  # replaced, never mutated: posting reads it without the lock
         self._lock = threading.Lock()
@@ -113,7 +92,7 @@ class CallbackDispatcher:
         with self._lock:
             if id(callback) in self._workers:
                 return
-            worker = _Worker(callback, self._backlog, self._interval)
+            worker = _Worker(callback, self._backlog)
             if initial_data is not None:
                 worker.post("on_printer_send_initial_data", initial_data)
             self._workers[id(callback)] = worker

@@ -1,5 +1,4 @@
 import threading
-import time
 
 from octohost.printer.callbacks import CallbackDispatcher
 from octohost.printer.interface import PrinterCallback
@@ -77,48 +76,3 @@ def test_raising_callback_is_isolated_and_unregister_stops_delivery():
         assert recorder.calls == [("log", "y")]
     finally:
         dispatcher.close()
-
-
-class Stamped(PrinterCallback):
-    def __init__(self):
-        self.arrivals = []  # (monotonic time, data)
-
-    def on_printer_add_log(self, data):
-        self.arrivals.append((time.monotonic(), data))
-
-
-def test_a_stream_is_delivered_in_batches_at_most_every_interval():
-    """A burst of terminal lines wakes the callback's thread once per interval, not once per line."""
-    dispatcher = CallbackDispatcher(interval=0.3)
-    try:
-        recorder = Stamped()
-        dispatcher.register(recorder)
-        dispatcher.post("on_printer_add_log", "first")
-        wait_until(lambda: recorder.arrivals)
-        for i in range(200):
-            dispatcher.post("on_printer_add_log", f"line {i}")
-        assert dispatcher.wait_idle()
-        assert [data for _, data in recorder.arrivals] == ["first"] + [f"line {i}" for i in range(200)]
-        first = recorder.arrivals[0][0]
-        # nothing after the first delivery came before the interval was over: the 200 waited for one batch
-        assert min(at for at, _ in recorder.arrivals[1:]) - first >= 0.3 * 0.9
-    finally:
-        dispatcher.close()
-
-
-def test_after_a_quiet_spell_a_post_is_delivered_at_once_and_stop_cuts_the_wait_short():
-    dispatcher = CallbackDispatcher(interval=30)
-    try:
-        recorder = Stamped()
-        dispatcher.register(recorder)
-        posted = time.monotonic()
-        dispatcher.post("on_printer_add_log", "alone")
-        wait_until(lambda: recorder.arrivals, timeout=10)
-        assert recorder.arrivals[0][0] - posted < 10  # not the 30 s interval
-        dispatcher.post("on_printer_add_log", "waits for the interval")
-    finally:
-        stopping = time.monotonic()
-        dispatcher.close()
-    assert time.monotonic() - stopping < 10
-    assert not [t for t in threading.enumerate() if t.name == "octohost.printer.callback.Stamped"]
-    assert [data for _, data in recorder.arrivals] == ["alone"]
