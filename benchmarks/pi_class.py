@@ -1,6 +1,7 @@
 """A Raspberry-Pi-class CPU budget: the host under a CPU quota of 10%, 25% and 50% of one core.
 
     python benchmarks/pi_class.py [--quick] [--lines N] [--quotas 10 25 50] [--no-octoprint] [--no-daemon]
+                                  [--no-streaming] [--poll-interval S] [--sim-cpu N]
 
 Needs root and a cgroup ``cpu`` controller (v1: /sys/fs/cgroup/cpu/<name>/cpu.cfs_quota_us; v2:
 cpu.max). A quota caps the host's CPU time per 100 ms period, which emulates a slower CPU's budget
@@ -11,16 +12,22 @@ cpu.max). A quota caps the host's CPU time per 100 ms period, which emulates a s
    host in the quota's cgroup print the same file: octohost's comm layer (benchmarks/streaming.py's
    host, ping-pong, the default window) and OctoPrint 1.11.8's (benchmarks/octoprint_host.py, run
    by OctoPrint's own interpreter from ~/.cache/octohost-tests/octoprint-1.11.8 when it exists).
+   Beside them the bare loop (streaming.py's: blocking os.read/os.write, one line in flight, lines
+   framed before the clock starts), the ceiling a host can reach on this machine at that quota.
    Printed: lines/s, the share of the wire's limit with one line in flight, host CPU per 1,000
    lines, ok -> next line p50/p99 as the simulator sees it, and how long the quota held the host
    back (0: the quota did not bind, whatever slowed the host was something else).
 2. Daemon: ``octohost serve`` in the cgroup prints the file at 250000 baud while 5 REST clients
    poll /api/printer and /api/job every 0.5 s (``--poll-interval``; 0: flat out) and 5 push clients
-   read the socket. (OctoPrint's daemon is not run here yet.) Printed: the print's rate and
-   share of the wire, REST latency p50/p99, the push clients' longest gap between two messages.
+   read the socket. (OctoPrint's daemon is not run here yet.) Printed: the share of a core the
+   daemon used for its clients alone (5 s before the print starts), the print's rate and share of
+   the wire, REST latency p50/p99, the push clients' longest gap between two messages.
 
-Host, daemon and simulator run on core 0 (``--cpu``), the load clients on the next core (clients of a real printer
-run on other machines). The machine may be shared: compare the ratios within one run.
+Host and daemon run on core 0 (``--cpu``); the simulator (``--sim-cpu``) and the load clients on
+the next core: a printer's microcontroller and a real printer's clients are other machines, and a
+simulator polling on the host's core takes cache and turns from it (with ``--sim-cpu 0`` octohost's
+host reached 55% of the 250000-baud wire at a 10% quota instead of 65-69%). The machine may be
+shared: compare the ratios within one run.
 """
 
 import argparse
@@ -38,6 +45,7 @@ from streaming import framed_bytes, percentile, start_sim, stop_sim, write_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BAUDS = (115200, 250000)
+CLIENTS_ALONE_SECONDS = 5
 OCTOPRINT_PYTHON = os.path.expanduser("~/.cache/octohost-tests/octoprint-1.11.8/bin/python")
 
 
@@ -97,6 +105,12 @@ def _write(path, text):
         f.write(text)
 
 
+def _cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def on_core(core):
     return lambda: os.sched_setaffinity(0, {core})
 
@@ -104,13 +118,15 @@ def on_core(core):
 # -- streaming ------------------------------------------------------------------------------------
 
 def stream(kind, quota, baud, path, lines, core, sim_core):
-    """One print of ``path`` by ``kind`` ("octohost" or "OctoPrint") inside ``quota``."""
+    """One print of ``path`` by ``kind`` ("bare loop", "octohost" or "OctoPrint") inside ``quota``."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as stats_file:
         stats_path = stats_file.name
     sim, port = start_sim(["--baud", str(baud)], stats_path)
     os.sched_setaffinity(sim.pid, {sim_core})
     try:
-        if kind == "octohost":
+        if kind == "bare loop":
+            command = [sys.executable, os.path.join(HERE, "streaming.py"), "--floor", port, path]
+        elif kind == "octohost":
             command = [sys.executable, os.path.join(HERE, "streaming.py"), "--host", port, "ping-pong", path, "0",
                        "128"]
         else:
@@ -233,6 +249,9 @@ def daemon_run(quota, percent, gcode, lines, clients, interval, core, sim_core):
             pollers = [Poller(port, key, interval, stop) for _ in range(clients)]
             for thread in pushers + pollers:
                 thread.start()
+            before = _cpu_seconds(daemon.pid)
+            time.sleep(CLIENTS_ALONE_SECONDS)
+            clients_alone = (_cpu_seconds(daemon.pid) - before) / CLIENTS_ALONE_SECONDS
             throttled = quota.throttled_seconds()
             started = time.monotonic()
             api.post("/api/files/local/pi.gcode", json={"command": "select", "print": True})
@@ -259,7 +278,7 @@ def daemon_run(quota, percent, gcode, lines, clients, interval, core, sim_core):
     latencies = [seconds for poller in pollers for ended_at, seconds in poller.samples if started <= ended_at <= ended]
     turnaround = [t for t, moves in zip(stats["turnaround_us"], stats["turnaround_moves"],
                                                                strict=True) if 0 < moves < lines]
-    return {"lines_per_s": rate, "p99": percentile(turnaround, 0.99),
+    return {"lines_per_s": rate, "p99": percentile(turnaround, 0.99), "clients_alone": clients_alone,
             "rest_p50": percentile(latencies, 0.5) * 1000, "rest_p99": percentile(latencies, 0.99) * 1000,
             "requests": len(latencies), "errors": sum(p.errors for p in pollers),
             "push_gap": max(c.longest_gap(started, ended) for c in pushers) if pushers else float("nan"),
@@ -281,11 +300,12 @@ def main():
                         "it plays the printer's own microcontroller; the same as --cpu shares the host's core)")
     parser.add_argument("--no-octoprint", action="store_true")
     parser.add_argument("--no-daemon", action="store_true")
+    parser.add_argument("--no-streaming", action="store_true", help="the daemon runs only")
     args = parser.parse_args()
     if args.sim_cpu is None:
         args.sim_cpu = (args.cpu + 1) % os.cpu_count()
     lines = args.lines or (1000 if args.quick else 4000)
-    kinds = ["octohost"]
+    kinds = ["bare loop", "octohost"]
     if not args.no_octoprint:
         if os.path.exists(OCTOPRINT_PYTHON):
             kinds.append("OctoPrint")
@@ -305,7 +325,7 @@ def main():
             per_line = framed_bytes(path)
             print(f"{'quota':>6} {'baud':>7} {'host':<10} {'lines/s':>8} {'of wire':>8} {'CPU s/1k':>9} "
                   f"{'p50 us':>8} {'p99 us':>8} {'throttled s':>12}")
-            for percent in args.quotas:
+            for percent in [] if args.no_streaming else args.quotas:
                 quota.set(percent)
                 for baud in BAUDS:
                     limit = baud / 10 / (per_line + 3)
@@ -322,12 +342,14 @@ def main():
             limit = BAUDS[-1] / 10 / (per_line + 3)
             print(f"octohost serve printing at {BAUDS[-1]} baud with {args.clients} REST and {args.clients} push "
                   "clients ('push gap': the longest a push client waited for a message; nominal 0.5 s):")
-            print(f"{'quota':>6} {'lines/s':>8} {'of wire':>8} {'p99 us':>8} {'REST p50 ms':>12} {'REST p99 ms':>12} "
+            print(f"{'quota':>6} {'clients alone':>14} {'lines/s':>8} {'of wire':>8} {'p99 us':>8} {'REST p50 ms':>12} "
+                  f"{'REST p99 ms':>12} "
                   f"{'requests':>9} {'errors':>7} {'push gap s':>11} {'throttled s':>12}")
             for percent in args.quotas:
                 r = daemon_run(quota, percent, path, lines, args.clients, args.poll_interval, args.cpu,
                                args.sim_cpu)
-                print(f"{percent:>5}% {r['lines_per_s']:>8,.0f} {r['lines_per_s'] / limit:>8.1%} {r['p99']:>8.0f} "
+                print(f"{percent:>5}% {r['clients_alone']:>13.1%} {r['lines_per_s']:>8,.0f} "
+                      f"{r['lines_per_s'] / limit:>8.1%} {r['p99']:>8.0f} "
                       f"{r['rest_p50']:>12.1f} {r['rest_p99']:>12.1f} {r['requests']:>9} {r['errors']:>7} "
                       f"{r['push_gap']:>11.2f} {r['throttled']:>12.2f}", flush=True)
     finally:

@@ -266,7 +266,12 @@ def main():
     parser.add_argument("--cpu", type=int, default=0, help="the core to pin everything to (-1: no pinning)")
     parser.add_argument("--host", nargs=5, metavar=("PORT", "MODE", "FILE", "IDLE", "RX_BUFFER"),
                         help=argparse.SUPPRESS)
+    parser.add_argument("--floor", nargs=2, metavar=("PORT", "FILE"), help=argparse.SUPPRESS)  # pi_class.py
     args = parser.parse_args()
+    if args.floor:
+        rate, cpu = floor(*args.floor)
+        print(json.dumps({"lines_per_s": rate, "cpu_per_1000": cpu}))
+        return
     if args.host:
         port, mode, path, idle, rx_buffer = args.host
         host(port, mode, path, float(idle), int(rx_buffer))
