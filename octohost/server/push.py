@@ -94,7 +94,10 @@ class PushConnection(SockJSConnection):
         self._current = None
         self._accumulated = {"logs": [], "messages": [], "temps": []}
         self._history_sequence = {}
+        # until the client subscribes, it gets everything (as OctoPrint's socket does)
         self._subscription = {"state": {"logs": True, "messages": True}, "events": True, "plugins": True}
+        self._state_on = True  # False: subscribed without state, so no current and no history
+        self._state_requested = False  # the last subscription's state, as sent: a change asks for history
         self._generation = 0  # a pattern compiled off the loop applies only if no newer subscribe came
         self._patterns_wanted = {}  # kind -> (pattern, generation) waiting to be compiled: the latest only
         self._compile_scheduled = False  # at most one compile task per client; lines wait behind it
@@ -193,7 +196,7 @@ class PushConnection(SockJSConnection):
             current, self._current = self._current, None
             accumulated = self._accumulated
             self._accumulated = {"logs": [], "messages": [], "temps": []}
-        if current is None or STATUS not in self.permissions:
+        if current is None or STATUS not in self.permissions or not self._state_on:
             return None
         return self.hub.state_payload(current, self._visible("logs", accumulated["logs"], rules[0]),
                                       self._visible("messages", accumulated["messages"], rules[1]),
@@ -201,11 +204,21 @@ class PushConnection(SockJSConnection):
 
     def send_history(self, data):
         """Queue ``history`` from the printer's initial ``data``; a pattern is applied off this thread."""
+        if not self._state_on:
+            self._release_held()  # no history comes: what waited behind it goes now
+            return
         rules = self._state_rules()
         if self._filtered_off_loop(rules):
             self.hub.off_loop(lambda: self.queue("history", self._history_payload(data, self._state_rules())))
         else:
             self.queue("history", self._history_payload(data, rules))
+
+    def _release_held(self):
+        with self._lock:
+            self._awaiting_history = False
+            self._outbox.extend(self._held)
+            self._held.clear()
+        self.hub.schedule_flush()
 
     def _history_payload(self, data, rules):
         return self.hub.state_payload(data, self._visible("logs", data.get("logs") or [], rules[0]),
@@ -222,10 +235,10 @@ class PushConnection(SockJSConnection):
         return isinstance(rules[0], LineFilter) or isinstance(rules[1], LineFilter) or self._compile_scheduled
 
     def _visible(self, kind, lines, rule):
-        """The terminal lines (``kind`` "logs", MONITOR_TERMINAL only) or messages this client subscribed to.
+        """The terminal lines (``kind`` "logs") or messages this client subscribed to (MONITOR_TERMINAL only).
 
         ``rule`` is True, False or a LineFilter; a LineFilter only on the hub's worker thread."""
-        if rule is False or (kind == "logs" and "MONITOR_TERMINAL" not in self.permissions):
+        if rule is False or "MONITOR_TERMINAL" not in self.permissions:
             return []
         if not isinstance(rule, LineFilter):
             return lines
@@ -298,28 +311,37 @@ class PushConnection(SockJSConnection):
             self._subscribe(message["subscribe"])
 
     def _subscribe(self, subscription):
-        state = subscription.get("state")
-        if isinstance(state, bool):
-            state = {"logs": state, "messages": state}
-        if isinstance(state, dict):
-            schedule = False
-            with self._lock:
-                self._generation += 1
-                for kind in STATE_KINDS:
-                    value = state.get(kind, True)
-                    if isinstance(value, str):
-                        self._patterns_wanted[kind] = (value, self._generation)
-                    else:
-                        self._patterns_wanted.pop(kind, None)
-                        self._subscription["state"][kind] = value if isinstance(value, bool) else True
-                if self._patterns_wanted:
-                    schedule, self._compile_scheduled = not self._compile_scheduled, True
-            if schedule:
-                self.hub.off_loop(self._compile_wanted)
-        for key in ("events", "plugins"):
-            value = subscription.get(key)
-            if isinstance(value, bool) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-                self._subscription[key] = value
+        """OctoPrint's rules: what a subscription leaves out is off (no ``state``: no current data
+        and no history; no ``events`` or ``plugins``: none of them); ``state: true`` means terminal
+        lines without messages; a value of the wrong type makes the whole subscription ignored. A
+        changed state subscription gets a fresh ``history``. Patterns are compiled off the loop."""
+        try:
+            state = _state_subscription(subscription.get("state", False))
+            events = _names_or_all(subscription.get("events", []))
+            plugins = _names_or_all(subscription.get("plugins", []))
+        except ValueError as exc:
+            log.debug("push client %s: subscription ignored (%s)", self.remote_ip, exc)
+            return
+        schedule = False
+        with self._lock:
+            self._generation += 1
+            changed = state != self._state_requested
+            self._state_requested = state
+            self._state_on = state is not False
+            self._patterns_wanted.clear()
+            for kind in STATE_KINDS if state else ():
+                if isinstance(state[kind], str):
+                    self._patterns_wanted[kind] = (state[kind], self._generation)
+                else:
+                    self._subscription["state"][kind] = state[kind]
+            if self._patterns_wanted:
+                schedule, self._compile_scheduled = not self._compile_scheduled, True
+            self._subscription["events"] = events
+            self._subscription["plugins"] = plugins
+        if schedule:
+            self.hub.off_loop(self._compile_wanted)
+        if state and changed:
+            self.hub.request_history(self)
 
     def _compile_wanted(self):
         """Compile the client's latest patterns (on the worker). A refused one leaves that part of the
@@ -353,7 +375,7 @@ class PushConnection(SockJSConnection):
 
     def wants(self, kind, name):
         rule = self._subscription[kind]
-        return rule is True or (isinstance(rule, list) and name in rule)
+        return rule is True or name in rule
 
     def set_user(self, user, session_id, permissions):
         """Switch identity; with STATUS, everything waits for the ``history`` message that follows."""
@@ -460,14 +482,19 @@ class PushHub:
             return
         permissions = self.context.permissions.for_user(user)
         client.set_user(user, session_id, permissions)
-        if STATUS in permissions:
-            with self._lock:
-                self._awaiting_history.add(client)
-            self.context.printer.send_initial_callback(self._printer_callback)
+        self.request_history(client)
         if getattr(self.context, "timelapse", None) is not None:
             client.queue("timelapse", self.context.timelapse.config().as_push())
         self.context.plugin_manager.call("server.sockjs.authed", client, user)
         self.context.event_bus.fire(Events.CLIENT_AUTHED, {"username": user.name, "remoteAddress": client.remote_ip})
+
+    def request_history(self, client):
+        """Ask the printer for the initial data that becomes ``client``'s next ``history`` (STATUS only)."""
+        if STATUS not in client.permissions:
+            return
+        with self._lock:
+            self._awaiting_history.add(client)
+        self.context.printer.send_initial_callback(self._printer_callback)
 
     def session_ended(self, session_id, reason):
         """A login ended (logout, user removed): its sockets must log in again."""
@@ -604,6 +631,27 @@ class PushHub:
         payload.update(logs=list(logs or []), messages=list(messages or []), temps=list(temps or []),
                        serverTime=time.time())
         return payload
+
+
+def _state_subscription(value):
+    """``subscribe.state`` as OctoPrint reads it: False, or {"logs": ..., "messages": ...} of bools and patterns."""
+    if isinstance(value, bool):
+        return {"logs": True, "messages": False} if value else False
+    if not isinstance(value, dict):
+        raise ValueError("state must be a boolean or an object")
+    state = {kind: value.get(kind, False) for kind in STATE_KINDS}
+    if not all(isinstance(rule, bool | str) for rule in state.values()):
+        raise ValueError("state.logs and state.messages must each be a boolean or a pattern")
+    return state
+
+
+def _names_or_all(value):
+    """``subscribe.events`` or ``.plugins``: True (all), or the set of names (False: none)."""
+    if isinstance(value, bool):
+        return value or frozenset()
+    if not isinstance(value, list):
+        raise ValueError("events and plugins must each be a boolean or a list")
+    return frozenset(name for name in value if isinstance(name, str))
 
 
 def _logged(function):

@@ -334,6 +334,57 @@ def test_message_subscription_with_a_pattern_filters_messages(running):
         client.close()
 
 
+def _settings_event(running, client, name):
+    """Change a setting and read until its SettingsUpdated event: a marker in the message stream."""
+    running.post("/api/settings", json={"appearance": {"name": name}})
+    return wait_for(client, lambda m: m.get("event", {}).get("type") == "SettingsUpdated")[1]
+
+
+def test_a_subscription_without_state_stops_current_and_history_as_on_octoprint(running):
+    client = RawClient(running)
+    try:
+        authed(running, client)
+        client.send({"subscribe": {"events": ["SettingsUpdated"]}})  # no state, no plugins: both off
+        _settings_event(running, client, "one")  # the subscription applies from here on
+        running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
+        wait_until(lambda: running.context.printer.is_operational())
+        running.context.push.broadcast_plugin("demo", {"n": 1})
+        running.post("/api/printer/command", json={"command": "M118 E1 hello"})
+        seen = _settings_event(running, client, "two")
+        seen += _settings_event(running, client, "three")  # a second marker: more than a tick went by
+        assert [next(iter(m)) for m in seen] == ["event"] * len(seen)
+        assert {m["event"]["type"] for m in seen} == {"SettingsUpdated"}
+    finally:
+        client.close()
+
+
+def test_state_true_means_terminal_lines_without_messages_and_a_change_brings_a_new_history(running):
+    client = RawClient(running)
+    try:
+        authed(running, client, role="admin")
+        running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
+        wait_until(lambda: running.context.printer.is_operational())
+        client.send({"subscribe": {"state": True, "events": True}})
+        wait_for(client, lambda m: "history" in m)  # the changed state subscription gets its history
+        running.post("/api/printer/command", json={"command": "M118 E1 not for this client"})
+        _, seen = wait_for(client, lambda m: "Recv: echo:not for this client" in m.get("current", {}).get("logs", []))
+        seen += _settings_event(running, client, "after")
+        assert all(m["current"]["messages"] == [] for m in seen if "current" in m)
+    finally:
+        client.close()
+
+
+def test_a_subscription_with_a_value_of_the_wrong_type_is_ignored_whole(running):
+    client = RawClient(running)
+    try:
+        authed(running, client)
+        client.send({"subscribe": {"state": 5, "events": []}})  # OctoPrint ignores all of it
+        seen = _settings_event(running, client, "still subscribed")
+        assert seen[-1]["event"]["type"] == "SettingsUpdated"
+    finally:
+        client.close()
+
+
 def _terminal_lines(client, until, initial=()):
     """Terminal lines from ``current`` messages, in order, until a line containing ``until``."""
     lines = list(initial)
