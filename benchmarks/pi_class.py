@@ -21,7 +21,9 @@ cpu.max). A quota caps the host's CPU time per 100 ms period, which emulates a s
    poll /api/printer and /api/job every 0.5 s (``--poll-interval``; 0: flat out) and 5 push clients
    read the socket. (OctoPrint's daemon is not run here yet.) Printed: the share of a core the
    daemon used for its clients alone (5 s before the print starts), the print's rate and share of
-   the wire, REST latency p50/p99, the push clients' longest gap between two messages.
+   the wire, REST latency p50/p99, the push clients' longest gap between two messages, the
+   connection's communication timeouts (a lost ok costs one) and the simulator's receive-buffer
+   overflows.
 
 Host and daemon run on core 0 (``--cpu``); the simulator (``--sim-cpu``) and the load clients on
 the next core: a printer's microcontroller and a real printer's clients are other machines, and a
@@ -103,6 +105,16 @@ def _read(path):
 def _write(path, text):
     with open(path, "w") as f:
         f.write(text)
+
+
+def _metric(text, name):
+    """The value of ``name`` in a Prometheus text exposition (NaN if absent)."""
+    for line in text.splitlines():
+        if line.startswith(name) and not line.startswith("#"):
+            metric, _, value = line.rpartition(" ")
+            if metric.split("{")[0] in (name, name + "_total"):
+                return float(value)
+    return float("nan")
 
 
 def _cpu_seconds(pid):
@@ -262,6 +274,7 @@ def daemon_run(quota, percent, gcode, lines, clients, interval, core, sim_core):
                     raise SystemExit(f"the daemon did not finish the print at {percent}%")
             ended = time.monotonic()
             throttled = quota.throttled_seconds() - throttled
+            timeouts = _metric(api.session.get(api.base + "/metrics", timeout=30).text, "octohost_serial_timeouts")
         finally:
             stop.set()
             for thread in pollers:
@@ -279,6 +292,7 @@ def daemon_run(quota, percent, gcode, lines, clients, interval, core, sim_core):
     turnaround = [t for t, moves in zip(stats["turnaround_us"], stats["turnaround_moves"],
                                                                strict=True) if 0 < moves < lines]
     return {"lines_per_s": rate, "p99": percentile(turnaround, 0.99), "clients_alone": clients_alone,
+            "timeouts": timeouts, "overflows": stats["overflows"],
             "rest_p50": percentile(latencies, 0.5) * 1000, "rest_p99": percentile(latencies, 0.99) * 1000,
             "requests": len(latencies), "errors": sum(p.errors for p in pollers),
             "push_gap": max(c.longest_gap(started, ended) for c in pushers) if pushers else float("nan"),
@@ -344,14 +358,16 @@ def main():
                   "clients ('push gap': the longest a push client waited for a message; nominal 0.5 s):")
             print(f"{'quota':>6} {'clients alone':>14} {'lines/s':>8} {'of wire':>8} {'p99 us':>8} {'REST p50 ms':>12} "
                   f"{'REST p99 ms':>12} "
-                  f"{'requests':>9} {'errors':>7} {'push gap s':>11} {'throttled s':>12}")
+                  f"{'requests':>9} {'errors':>7} {'push gap s':>11} {'throttled s':>12} {'timeouts':>9} "
+                  f"{'overflows':>9}")
             for percent in args.quotas:
                 r = daemon_run(quota, percent, path, lines, args.clients, args.poll_interval, args.cpu,
                                args.sim_cpu)
                 print(f"{percent:>5}% {r['clients_alone']:>13.1%} {r['lines_per_s']:>8,.0f} "
                       f"{r['lines_per_s'] / limit:>8.1%} {r['p99']:>8.0f} "
                       f"{r['rest_p50']:>12.1f} {r['rest_p99']:>12.1f} {r['requests']:>9} {r['errors']:>7} "
-                      f"{r['push_gap']:>11.2f} {r['throttled']:>12.2f}", flush=True)
+                      f"{r['push_gap']:>11.2f} {r['throttled']:>12.2f} {r['timeouts']:>9.0f} {r['overflows']:>9}",
+                      flush=True)
     finally:
         quota.remove()
 
