@@ -70,6 +70,7 @@ class Events:
     EJECT = "Eject"
     E_STOP = "EStop"
     POSITION_UPDATE = "PositionUpdate"
+    REGISTERED_MESSAGE_RECEIVED = "RegisteredMessageReceived"
     FILAMENT_CHANGE = "FilamentChange"
     TOOL_CHANGE = "ToolChange"
     COMMAND_SUPPRESSED = "CommandSuppressed"

@@ -35,6 +35,7 @@ from octohost.util.fs import PathEscapeError, confined_path
 from . import control
 from .callbacks import CallbackDispatcher
 from .data import contract_state, job_data, progress_data, selected_file, state_flags
+from .feedback import FeedbackControls
 from .hooks import CommPluginView
 from .interface import InvalidFileLocation, InvalidFileType, PrinterInterface, UnknownScriptException
 from .job import JobTracker
@@ -100,6 +101,8 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self._error = None
         self._profile = None
 
+        self._feedback = None
+        settings.subscribe("controls", lambda key, value: self._load_feedback())
         self._temperatures = TemperatureHistory(settings.get("temperature.cutoff"))
         settings.subscribe("temperature.cutoff",
                            lambda key, value: self._temperatures.set_cutoff(settings.get("temperature.cutoff")))
@@ -132,7 +135,19 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self._sampler = CurrentDataSampler(self._sample, self._dispatcher.post_current, interval=update_interval,
                                            tick=self._tick, active=self._busy)
         self._sampler.start()
+        self._load_feedback()
         Printer._last = weakref.ref(self)
+
+    def _load_feedback(self):
+        """Custom controls with a regex and a template get a feedback callback (:mod:`.feedback`);
+        with none, none is registered, so received lines cost nothing more."""
+        controls = self._settings.get("controls")
+        feedback = FeedbackControls(controls if isinstance(controls, list) else [], self._fire)
+        old, self._feedback = self._feedback, feedback if feedback else None
+        if old is not None:
+            self._dispatcher.unregister(old)
+        if self._feedback is not None:
+            self._dispatcher.register(self._feedback)
 
     # -- lifecycle -----------------------------------------------------------------------------
 

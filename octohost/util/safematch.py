@@ -21,6 +21,7 @@ Matching still costs CPU, so call :meth:`LineFilter.select` (and construct a
 import re
 import threading
 import time
+from typing import Any
 
 MAX_PATTERN = 100
 MAX_EXPANDED = 2000
@@ -170,6 +171,22 @@ class LineFilter:
         finally:
             if budget is not None:
                 budget.charge(time.thread_time() - started)
+
+    def search(self, line: str, budget: Budget) -> Any:
+        """The first match in ``line`` (a ``regex`` match object) or None, charged to ``budget``.
+
+        Raises :class:`BudgetExhausted` once ``budget`` runs out, before or during the search.
+        """
+        started = time.thread_time()
+        try:
+            remaining = budget.available()
+            if remaining <= 0:
+                raise BudgetExhausted(self.pattern)
+            return self._compiled.search(line, timeout=remaining)
+        except TimeoutError:
+            raise BudgetExhausted(self.pattern) from None
+        finally:
+            budget.charge(time.thread_time() - started)
 
     def select(self, lines: list[str], budget: Budget) -> list[str]:
         """The lines ``pattern`` finds a match in (``re.search`` semantics), in order.

@@ -31,11 +31,18 @@ def leading_parameters(function, count):
     return params[:count]
 
 
+def _declared(cls, name):
+    """The method as declared, without calling descriptors (``get_connection_options`` on the
+    class answers for the printer built last, which a test run may not have)."""
+    found = inspect.getattr_static(cls, name)
+    return getattr(found, "function", None) or getattr(found, "__func__", found)
+
+
 def test_every_contract_method_with_its_parameters():
     for name, params in CONTRACT.items():
         for cls in (PrinterInterface, Printer):
-            assert leading_parameters(getattr(cls, name), len(params)) == params, (cls.__name__, name)
-        assert getattr(Printer, name) is not getattr(PrinterInterface, name), name
+            assert leading_parameters(_declared(cls, name), len(params)) == params, (cls.__name__, name)
+        assert _declared(Printer, name) is not _declared(PrinterInterface, name), name
     for name in CALLBACKS:
         assert callable(getattr(PrinterCallback, name))
 

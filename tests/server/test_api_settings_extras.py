@@ -1,7 +1,12 @@
 """GCODE scripts and custom controls through /api/settings, the custom controls API, the plugin list."""
 
+import hashlib
 import os
 import types
+
+from octohost.events import Events
+
+from support import wait_until
 
 CONTROLS = [{"name": "Lights", "children": [{"name": "On", "command": "M355 S1"},
                                             {"name": "Beep", "commands": ["M300 S440 P200", "M300 S660 P200"],
@@ -49,6 +54,24 @@ def test_custom_controls_are_saved_checked_and_served(running):
         response = running.post("/api/settings", json={"controls": bad})
         assert response.status_code == 400 and message in response.json()["error"], bad
     assert running.get("/api/printer/command/custom", role="user").json() == {"controls": CONTROLS}
+
+
+def test_a_feedback_control_gets_its_keys_and_fires_registered_message_received(running):
+    """A control with ``regex`` and ``template`` shows what the printer answers, as in OctoPrint."""
+    feedback = {"name": "Position", "regex": "X:([0-9.]+) Y:([0-9.]+)", "template": "at {0}/{1}"}
+    key, template_key = (hashlib.md5(feedback[k].encode()).hexdigest() for k in ("regex", "template"))
+    received = []
+    running.context.event_bus.subscribe(Events.REGISTERED_MESSAGE_RECEIVED,
+                                        lambda event, payload: received.append(payload))
+    controls = [{"name": "Box", "children": [feedback]}]
+    assert running.post("/api/settings", json={"controls": controls}).status_code == 200
+    served = running.get("/api/printer/command/custom", role="user").json()["controls"][0]["children"][0]
+    assert served == dict(feedback, key=key, template_key=template_key)
+    assert running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"}).status_code == 204
+    wait_until(running.context.printer.is_operational)
+    assert running.post("/api/printer/command", json={"commands": ["G1 X12 Y34", "M114"]}).status_code == 204
+    payload = wait_until(lambda: received and received[-1], message="RegisteredMessageReceived")
+    assert payload == {"key": key, "matched": "X:12.00 Y:34.00", "outputs": {template_key: "at 12.00/34.00"}}
 
 
 def test_hand_edited_controls_in_the_wrong_shape_are_ignored(start_server):

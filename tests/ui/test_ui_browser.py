@@ -218,7 +218,9 @@ def test_terminal_command_shows_its_answer(page, operational):
 def test_custom_control_button_sends_its_command(page, octohost, operational):
     controls = [{"name": "Greetings", "children": [{"name": "Say hello", "command": "M117 Hello from a control"}]},
                 {"name": "Show", "command": "M117 {text}",
-                 "input": [{"name": "Text", "parameter": "text", "default": "x"}]}]
+                 "input": [{"name": "Text", "parameter": "text", "default": "x"}]},
+                {"name": "Where", "command": "M114"},
+                {"name": "Position", "regex": "X:([0-9.]+) Y:([0-9.]+)", "template": "X {0} Y {1}"}]
     assert admin_session(octohost).post(octohost.url + "api/settings", json={"controls": controls}, timeout=10).ok
     open_tab(page, "control")
     page.wait_for_selector("#custom-controls-box", state="visible")
@@ -227,6 +229,9 @@ def test_custom_control_button_sends_its_command(page, octohost, operational):
         page.click("#custom-controls button:has-text('Say hello')")
     assert sent.value.status == 204
     assert sent.value.request.post_data_json == {"commands": ["M117 Hello from a control"]}
+    page.click("#custom-controls button:has-text('Where')")  # the feedback control shows the answer
+    page.wait_for_function("() => /^X [0-9.]+ Y [0-9.]+$/.test("
+                           "document.querySelector('#custom-controls .control-feedback output').textContent)")
     open_tab(page, "terminal")
     page.wait_for_function(
         "() => [...document.querySelectorAll('#terminal-output .line')]"

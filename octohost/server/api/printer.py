@@ -12,6 +12,7 @@ import re
 from flask import Blueprint, jsonify, request
 
 from octohost.printer import control
+from octohost.printer.feedback import with_keys
 from octohost.printer.interface import UnknownScriptException
 
 from ..controls import ControlError, check_controls
@@ -274,4 +275,4 @@ def custom_controls():
     except ControlError as exc:
         log.warning("ignoring the controls setting: %s", exc)
         controls = []
-    return jsonify({"controls": controls})
+    return jsonify({"controls": with_keys(controls)})

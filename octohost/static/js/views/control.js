@@ -63,6 +63,20 @@ function controlButton(control) {
   return inputs.length ? h("span", { class: "control-with-input" }, ...inputs, button) : button;
 }
 
+// A feedback control (regex and template) shows the printer's last matching answer, filled into
+// its template by the server (RegisteredMessageReceived); it sends nothing itself.
+function feedbackOutput(control) {
+  const output = h("output", { dataset: { key: control.key, templateKey: control.template_key } }, "–");
+  return h("span", { class: "control-feedback" }, control.name ? `${control.name}: ` : "", output);
+}
+
+function showFeedback(payload) {
+  for (const output of $$("#custom-controls output[data-key]")) {
+    const text = (payload.outputs || {})[output.dataset.templateKey];
+    if (output.dataset.key === payload.key && text !== undefined) setText(output, text);
+  }
+}
+
 function renderControls(controls) {
   const nodes = [];
   for (const control of controls || []) {
@@ -75,6 +89,8 @@ function renderControls(controls) {
       }
     } else if (controlAction(control)) {
       nodes.push(controlButton(control));
+    } else if (control.key && control.template_key) {
+      nodes.push(feedbackOutput(control));
     }
   }
   return nodes;
@@ -153,6 +169,7 @@ export function init() {
   });
   store.on("user", (user) => { if (user) loadCustomControls(); });
   store.on("event:SettingsUpdated", loadCustomControls, { immediate: false });
+  store.on("event:RegisteredMessageReceived", showFeedback, { immediate: false });
   renderLock();
   store.on("state", renderLock);
   store.on("socket", renderLock);
