@@ -102,6 +102,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self._profile = None
 
         self._feedback = None
+        self._feedback_lock = threading.Lock()  # controls may change from two requests at once
         settings.subscribe("controls", lambda key, value: self._load_feedback())
         self._temperatures = TemperatureHistory(settings.get("temperature.cutoff"))
         settings.subscribe("temperature.cutoff",
@@ -141,13 +142,14 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
     def _load_feedback(self):
         """Custom controls with a regex and a template get a feedback callback (:mod:`.feedback`);
         with none, none is registered, so received lines cost nothing more."""
-        controls = self._settings.get("controls")
-        feedback = FeedbackControls(controls if isinstance(controls, list) else [], self._fire)
-        old, self._feedback = self._feedback, feedback if feedback else None
-        if old is not None:
-            self._dispatcher.unregister(old)
-        if self._feedback is not None:
-            self._dispatcher.register(self._feedback)
+        with self._feedback_lock:
+            controls = self._settings.get("controls")
+            feedback = FeedbackControls(controls if isinstance(controls, list) else [], self._fire)
+            old, self._feedback = self._feedback, feedback if feedback else None
+            if old is not None:
+                self._dispatcher.unregister(old)
+            if self._feedback is not None:
+                self._dispatcher.register(self._feedback)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
