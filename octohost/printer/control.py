@@ -13,6 +13,12 @@ import re
 
 from .interface import PrinterInterface
 
+
+def trigger(tags, method):
+    """``tags`` and ``trigger:printer.<method>``, the tag OctoPrint's printer adds to what each of its
+    methods sends (``commands`` adds its own to every line, so a jog carries both)."""
+    return set(tags or ()) | {f"trigger:printer.{method}"}
+
 MAX_TEMPERATURE = 500
 MAX_TEMPERATURE_OFFSET = 50
 MAX_EXTRUDE_LENGTH = 1000

@@ -12,6 +12,7 @@ import re
 from octohost.events import Events
 from octohost.plugin.handlers import run_handlers
 
+from .control import trigger
 from .interface import InvalidFileLocation
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ class SdCardOperations:
             return remote
         self._transfer_callbacks = (on_success, on_failure)
         remote = self._get_free_remote_name(filename)
-        comm.start_sd_file_transfer(path, remote, tags=tags)
+        comm.start_sd_file_transfer(path, remote, tags=trigger(tags, "add_sd_file"))
         return remote
 
     # -- CommCallback part (comm threads) ------------------------------------------------------

@@ -265,6 +265,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
             return
         # one command per line; all checked before any is sent (CommandTooLong is a ValueError)
         lines = [line for command in commands for line in comm.command_lines(command)]
+        tags = control.trigger(tags, "commands")
         for line in lines:
             comm.send_command(line, tags=tags, force=force)
 
@@ -275,16 +276,16 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
             raise ValueError(f"context must be a mapping, got {context!r}")
         comm = self._comm
         if comm is not None:
-            comm.send_script(name, context=context, tags=tags)
+            comm.send_script(name, context=context, tags=control.trigger(tags, "script"))
 
     def jog(self, axes, relative=True, speed=None, tags=None, *args, **kwargs):
-        self.commands(control.jog(axes, relative, speed, self._current_profile()), tags=tags)
+        self.commands(control.jog(axes, relative, speed, self._current_profile()), tags=control.trigger(tags, "jog"))
 
     def home(self, axes, tags=None, *args, **kwargs):
-        self.commands(control.home(axes), tags=tags)
+        self.commands(control.home(axes), tags=control.trigger(tags, "home"))
 
     def extrude(self, amount, speed=None, tags=None, *args, **kwargs):
-        self.commands(control.extrude(amount, speed, self._current_profile()), tags=tags)
+        self.commands(control.extrude(amount, speed, self._current_profile()), tags=control.trigger(tags, "extrude"))
 
     def change_tool(self, tool, tags=None, *args, **kwargs):
         """Switch tools between the beforeToolChange and afterToolChange scripts."""
@@ -293,6 +294,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         if comm is None:
             return
         context = {"tool": {"old": self._tool, "new": int(tool[4:])}}
+        tags = control.trigger(tags, "change_tool")
         comm.send_script("beforeToolChange", context=context, tags=tags)
         self.commands(commands, tags=tags)
         comm.send_script("afterToolChange", context=context, tags=tags)
@@ -300,7 +302,8 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self._fire(Events.TOOL_CHANGE, {"old": old, "new": self._tool})
 
     def set_temperature(self, heater, value, tags=None, *args, **kwargs):
-        self.commands(control.set_temperature(heater, value, self._current_profile()), tags=tags)
+        self.commands(control.set_temperature(heater, value, self._current_profile()),
+                      tags=control.trigger(tags, "set_temperature"))
 
     def set_temperature_offset(self, offsets=None, tags=None, *args, **kwargs):
         """Merge ``offsets`` into the active ones (0 ends a heater's offset). The state data lists
@@ -316,10 +319,10 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self._sampler.trigger()
 
     def feed_rate(self, factor, tags=None, *args, **kwargs):
-        self.commands(control.feed_rate(factor), tags=tags)
+        self.commands(control.feed_rate(factor), tags=control.trigger(tags, "feed_rate"))
 
     def flow_rate(self, factor, tags=None, *args, **kwargs):
-        self.commands(control.flow_rate(factor), tags=tags)
+        self.commands(control.flow_rate(factor), tags=control.trigger(tags, "flow_rate"))
 
     def _queuing_rewrite(self, comm, phase, cmd, cmd_type, gcode, subcode=None, tags=None):
         if tags and "source:file" in tags:
@@ -390,7 +393,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
             self._start_after_sd_select = {"pos": pos, "tags": tags, "user": user} if printAfterSelect else None
         else:
             self._pending_details = (target, self._details(relative))
-        comm.select_file(target, bool(sd), tags=tags, user=user)
+        comm.select_file(target, bool(sd), tags=control.trigger(tags, "select_file"), user=user)
         if printAfterSelect and not sd:
             return self.start_print(pos=pos, tags=tags, user=user)
         return True
@@ -406,17 +409,17 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
             return False
         if self._job.file is None:
             return False
-        return comm.start_print(pos=pos, tags=tags, user=user) is not False
+        return comm.start_print(pos=pos, tags=control.trigger(tags, "start_print"), user=user) is not False
 
     def pause_print(self, tags=None, *args, **kwargs):
         comm = self._comm
         if comm is not None and comm.is_printing() and not comm.is_paused():
-            comm.set_pause(True, tags=tags)
+            comm.set_pause(True, tags=control.trigger(tags, "pause_print"))
 
     def resume_print(self, tags=None, *args, **kwargs):
         comm = self._comm
         if comm is not None and comm.is_paused():
-            comm.set_pause(False, tags=tags)
+            comm.set_pause(False, tags=control.trigger(tags, "resume_print"))
 
     def toggle_pause_print(self, tags=None, *args, **kwargs):
         if self.is_paused():
@@ -427,7 +430,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
     def cancel_print(self, tags=None, *args, **kwargs):
         comm = self._comm
         if comm is not None and (comm.is_printing() or comm.is_paused()):
-            comm.cancel_print(tags=tags)
+            comm.cancel_print(tags=control.trigger(tags, "cancel_print"))
 
     @contextlib.contextmanager
     def job_on_hold(self, blocking=True, *args, **kwargs):

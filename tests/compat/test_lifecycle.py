@@ -114,8 +114,10 @@ def test_gcode_hooks_see_octoprints_tags_on_the_hello_and_api_commands(fake_dist
         live.get("/api/plugin/tags").json()), message="the API commands through the sending hook")
     # (FixCBDFirmware, also installed, rewrote the hello and G28 first: OctoPrint adds its rewrite tags)
     assert seen[0][0].startswith("M110") and "trigger:comm.say_hello" in seen[0][1]
-    assert ["M117 hi", ["api:printer.command", "source:api"]] in seen
-    assert any(cmd.startswith("G28") and {"api:printer.printhead", "source:api"} <= set(tags) for cmd, tags in seen)
+    # as OctoPrint tags them: the printer method's trigger, and commands() adds its own to every line
+    assert ["M117 hi", ["api:printer.command", "source:api", "trigger:printer.commands"]] in seen
+    assert any(cmd.startswith("G28") and {"api:printer.printhead", "source:api", "trigger:printer.home",
+                                          "trigger:printer.commands"} <= set(tags) for cmd, tags in seen)
 
 
 GUARDED = '''

@@ -456,3 +456,29 @@ def test_progress_is_100_after_done_and_empty_after_cancel(make_stack):
     stack.printer.cancel_print()
     wait_until(lambda: "PrintCancelled" in stack.recorder.names(), timeout=20)
     wait_until(lambda: set(stack.printer.get_current_data()["progress"].values()) == {None})
+
+
+def test_each_printer_method_tags_what_it_sends_as_octoprint_does(make_stack):
+    """``trigger:printer.<method>`` on every line a method sends, and ``trigger:printer.commands`` on
+    everything that goes through ``commands`` (OctoPrint's printer does the same)."""
+    seen = []
+
+    def record(comm, phase, cmd, cmd_type, gcode, subcode=None, tags=None, **kwargs):
+        seen.append((cmd, set(tags or ())))
+
+    module = types.SimpleNamespace(__plugin_hooks__={"octoprint.comm.protocol.gcode.queuing": record})
+    stack = make_stack(plugin_modules=[("recorder", module)])
+    stack.connect()
+    printer = stack.printer
+    printer.home(["x"], tags={"source:test"})
+    printer.set_temperature("tool0", 0)
+    printer.feed_rate(100)
+    printer.commands("M117 plain")
+    expected = {"G28 X0": {"source:test", "trigger:printer.home", "trigger:printer.commands"},
+                "M104 S0": {"trigger:printer.set_temperature", "trigger:printer.commands"},
+                "M220 S100": {"trigger:printer.feed_rate", "trigger:printer.commands"},
+                "M117 plain": {"trigger:printer.commands"}}
+    wait_until(lambda: set(expected) <= {cmd for cmd, _ in seen}, message=lambda: f"the commands; got {seen}")
+    for cmd, tags in seen:
+        if cmd in expected:
+            assert tags == expected[cmd], cmd
