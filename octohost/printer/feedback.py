@@ -9,7 +9,8 @@ The search runs on this callback's own delivery thread (the printer's callback d
 on the serial loops: it only exists while a control has a regex, and a slow pattern delays only
 its own feedback. Patterns are checked as push clients' patterns are
 (:mod:`octohost.util.safematch`) and searched with a time limit under a CPU budget; one that uses
-the budget up switches feedback off until the controls change. Templates may only name groups
+the budget up switches feedback off until the controls change; at most ``MAX_PATTERNS`` regexes
+are searched. Templates may only name groups
 (no attribute or index access, no widths over three digits), so filling one stays small.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import string
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 
 CPU_RATE = 0.02  # seconds of CPU per second feedback may use on average...
 CPU_BURST = 0.25  # ...and at most at once
+MAX_PATTERNS = 100  # distinct regexes searched per line; the settings body alone would allow thousands
 RECEIVED = "Recv: "
 
 
@@ -68,19 +71,8 @@ def check_template(template: str) -> None:
             continue
         if "." in field or "[" in field:
             raise ValueError(f"template {template!r}: attribute or index access in {{{field}}}")
-        if spec and (len(spec) > 16 or any(len(run) > 3 for run in _digit_runs(spec))):
+        if spec and (len(spec) > 16 or re.search(r"\d{4}", spec)):
             raise ValueError(f"template {template!r}: format spec {spec!r} too large")
-
-
-def _digit_runs(text: str) -> list[str]:
-    runs, current = [], ""
-    for char in text:
-        if char.isdigit():
-            current += char
-        else:
-            runs.append(current)
-            current = ""
-    return [*runs, current]
 
 
 class FeedbackControls(PrinterCallback):
@@ -96,6 +88,8 @@ class FeedbackControls(PrinterCallback):
             try:
                 check_template(template)
                 if key not in self._entries:
+                    if len(self._entries) >= MAX_PATTERNS:
+                        raise ValueError(f"more than {MAX_PATTERNS} feedback patterns")
                     self._entries[key] = (LineFilter(regex), {})
             except (PatternRefused, ValueError) as exc:
                 log.warning("custom control %r: feedback off (%s)", control.get("name", regex), exc)

@@ -27,15 +27,25 @@ from werkzeug.urls import iri_to_uri
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY = 1024 * 1024
+MAX_REMEMBERED_HOST = 262  # a 253-character DNS name, ":" and a port
 
 
-@functools.lru_cache(maxsize=64)
 def usable_host(host):
     """True if a URL can be built on the ``Host`` header ``host``. The REST API builds redirects and
     ``Location`` headers from it (werkzeug raised on a port out of range or an over-long DNS label:
     a 500), and Tornado's WSGIContainer raised on a port that is not a number, leaving the request
-    unanswered for good. Remembered: a client sends the same ``Host`` on every request, and the
-    check was a few per cent of the IOLoop's work for a small GET."""
+    unanswered for good. Remembered for hosts a name and port can be (a client sends the same
+    ``Host`` on every request, and the check was a few per cent of the IOLoop's work for a small
+    GET); a longer one is checked each time, so the cache holds at most 64 short strings."""
+    return _usable_short_host(host) if len(host) <= MAX_REMEMBERED_HOST else _usable_host(host)
+
+
+@functools.lru_cache(maxsize=64)
+def _usable_short_host(host):
+    return _usable_host(host)
+
+
+def _usable_host(host):
     try:
         iri_to_uri(f"http://{host}/")
     except ValueError:  # UnicodeError is one

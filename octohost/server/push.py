@@ -96,8 +96,8 @@ class PushConnection(SockJSConnection):
         self._history_sequence = {}
         # until the client subscribes, it gets everything (as OctoPrint's socket does)
         self._subscription = {"state": {"logs": True, "messages": True}, "events": True, "plugins": True}
-        self._state_on = True  # False: subscribed without state, so no current and no history
-        self._state_requested = False  # the last subscription's state, as sent: a change asks for history
+        # the last subscription's state as sent (None: none yet); False: no current and no history
+        self._state_requested = None
         self._generation = 0  # a pattern compiled off the loop applies only if no newer subscribe came
         self._patterns_wanted = {}  # kind -> (pattern, generation) waiting to be compiled: the latest only
         self._compile_scheduled = False  # at most one compile task per client; lines wait behind it
@@ -196,7 +196,7 @@ class PushConnection(SockJSConnection):
             current, self._current = self._current, None
             accumulated = self._accumulated
             self._accumulated = {"logs": [], "messages": [], "temps": []}
-        if current is None or STATUS not in self.permissions or not self._state_on:
+        if current is None or STATUS not in self.permissions or self._state_requested is False:
             return None
         return self.hub.state_payload(current, self._visible("logs", accumulated["logs"], rules[0]),
                                       self._visible("messages", accumulated["messages"], rules[1]),
@@ -204,7 +204,7 @@ class PushConnection(SockJSConnection):
 
     def send_history(self, data):
         """Queue ``history`` from the printer's initial ``data``; a pattern is applied off this thread."""
-        if not self._state_on:
+        if self._state_requested is False:
             self._release_held()  # no history comes: what waited behind it goes now
             return
         rules = self._state_rules()
@@ -327,7 +327,6 @@ class PushConnection(SockJSConnection):
             self._generation += 1
             changed = state != self._state_requested
             self._state_requested = state
-            self._state_on = state is not False
             self._patterns_wanted.clear()
             for kind in STATE_KINDS if state else ():
                 if isinstance(state[kind], str):

@@ -3,7 +3,7 @@
 import hashlib
 
 from octohost.events import Events
-from octohost.printer.feedback import FeedbackControls, with_keys
+from octohost.printer.feedback import MAX_PATTERNS, FeedbackControls, with_keys
 
 POSITION = {"name": "Position", "regex": r"X:([0-9.]+) Y:([0-9.]+)", "template": "at {0}/{1}"}
 
@@ -52,3 +52,12 @@ def test_a_pattern_that_uses_up_the_cpu_budget_switches_feedback_off():
     assert feedback.off and fired == []
     feedback.on_printer_add_log("Recv: 1234567")  # off: not searched any more
     assert fired == []
+
+
+def test_at_most_max_patterns_regexes_are_searched():
+    fired = []
+    controls = [{"name": f"L{i}", "regex": rf"L{i}:(\d)", "template": "{0}"} for i in range(MAX_PATTERNS + 1)]
+    feedback = FeedbackControls(controls, lambda event, payload: fired.append(payload["matched"]))
+    feedback.on_printer_add_log(f"Recv: L{MAX_PATTERNS}:5")  # the one over the limit is left out
+    feedback.on_printer_add_log(f"Recv: L{MAX_PATTERNS - 1}:5")
+    assert fired == [f"L{MAX_PATTERNS - 1}:5"]
