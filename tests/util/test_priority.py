@@ -108,12 +108,15 @@ def test_the_daemons_serial_loops_run_above_its_web_threads(tmp_path):
     """``octohost serve --virtual``: the receive and send loops at the base priority, everything
     else at ``server.webNice`` (5) lower."""
     base = os.getpriority(os.PRIO_PROCESS, 0)
+    realtime = 2 if realtime_allowed() else 0
     with serve_process(tmp_path / "base", "--virtual") as (_, process):
-        # the launcher and the two loops once connected; the rest (Tornado, workers, bus, virtual printer) lowered
+        # the launcher and the two loops once connected; the rest (Tornado, workers, bus, virtual printer)
+        # lowered. A loop is at the base priority from its start but switches to real time as its first
+        # act, so the wait covers both.
         priorities = wait_until(lambda: (p := thread_priorities(process.pid))
-                                and sum(nice == base for nice, _ in p) == 3 and p,
+                                and sum(nice == base for nice, _ in p) == 3
+                                and sum(fifo for _, fifo in p) == realtime and p,
                                 message="the serial loops at the base priority")
         lowered = [nice for nice, _ in priorities if nice != base]
         assert len(lowered) >= 5 and set(lowered) == {min(19, base + 5)}
-        realtime = sum(fifo for _, fifo in priorities)
-        assert realtime == (2 if realtime_allowed() else 0)
+        assert sum(fifo for _, fifo in priorities) == realtime
