@@ -160,7 +160,7 @@ class MachineCom:
         self.sender.timers = self._run_timers
         self.responses = Responses(self, self.sender)
         self._receiver = Receiver(transport, self.responses.handle_line, self.responses.check_timeout,
-                                  self.connection_lost)
+                                  self.connection_lost, self.responses.handle_ok)
         self.transition(State.CONNECTING)
         self._handshake_started = time.monotonic()
         self.ok_handler = self._handshake_ok

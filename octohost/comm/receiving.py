@@ -2,7 +2,9 @@
 
 pyserial's ``readline`` reads byte by byte; reading ``in_waiting`` bytes at once is what makes
 the ``ok`` → next line turnaround short. Each complete line goes to ``handle_line``; an empty
-read (the port's read timeout passed) calls ``idle``; a failing read calls ``lost``.
+read (the port's read timeout passed) calls ``idle``; a failing read calls ``lost``. A read that
+is exactly one ``ok`` (most reads while printing) goes to ``handle_ok`` instead, when given: the
+same line, without the splitting, decoding and classifying no ``ok`` needs.
 """
 
 from __future__ import annotations
@@ -17,14 +19,14 @@ from .fastio import Reader
 log = logging.getLogger(__name__)
 
 _OK = b"ok\n"
-_OK_LINES = ("ok",)
 
 
 class Receiver:
     def __init__(self, transport: Any, handle_line: Callable[[str], None], idle: Callable[[], None],
-                 lost: Callable[[BaseException], None]) -> None:
+                 lost: Callable[[BaseException], None], handle_ok: Callable[[], None] | None = None) -> None:
         self._reader = Reader(transport, getattr(transport, "timeout", None) or 0.25)
         self._handle_line = handle_line
+        self._handle_ok = handle_ok or (lambda: handle_line("ok"))
         self._idle = idle
         self._lost = lost
         self.running = False
@@ -39,6 +41,7 @@ class Receiver:
     def _loop(self):
         read = self._reader.read
         handle_line = self._handle_line
+        handle_ok = self._handle_ok
         pending = b""
         while self.running:
             try:
@@ -52,17 +55,20 @@ class Receiver:
                 self._idle()
                 continue
             if data == _OK and not pending:  # most reads while printing: nothing to split or decode
-                lines = _OK_LINES
-            else:
-                if pending:
-                    data = pending + data
-                if b"\n" not in data:
-                    pending = data
-                    continue
-                lines = data.split(b"\n")
-                pending = lines.pop()
-                lines = [raw.decode("utf-8", "replace").strip() for raw in lines]
-            for line in lines:
+                try:
+                    handle_ok()
+                except Exception:
+                    log.exception("error while handling the received line 'ok'; skipped")
+                continue
+            if pending:
+                data = pending + data
+            if b"\n" not in data:
+                pending = data
+                continue
+            lines = data.split(b"\n")
+            pending = lines.pop()
+            for raw in lines:
+                line = raw.decode("utf-8", "replace").strip()
                 try:
                     handle_line(line)
                 except Exception:

@@ -99,6 +99,21 @@ class Responses:
         if comm.get_state() in OPERATIONAL_STATES:
             self.check_timeout()
 
+    def handle_ok(self) -> None:
+        """A plain ``ok``, as :meth:`handle_line` takes it, by the shortest way: most lines of a print.
+
+        Received-line handlers, a firmware report or the handshake waiting for an ok take the
+        general way, so they see it as they see every line.
+        """
+        comm = self.comm
+        if comm.ok_handler is not None or comm.firmware.pending or comm.handlers(RECEIVED_HOOK):
+            self.handle_line("ok")
+            return
+        self.sender.acknowledge(_OK, received="ok")  # logs the ok after the write, before its log
+        self.last_progress = time.monotonic()  # _progress, inline
+        self.timeouts = 0
+        self.resend_ok_due = None
+
     def _ok(self, line):
         """Flow control first: an ok writes the next line before anything else happens.
 

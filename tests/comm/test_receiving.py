@@ -64,3 +64,35 @@ def test_a_failing_handler_skips_only_its_line():
     receiver.running = True
     receiver.run()
     assert handled == ["ok", "ok"]
+
+
+def test_reads_of_exactly_one_ok_take_the_ok_lane_in_order_with_the_other_lines():
+    seen = []
+    receiver = Receiver(ChunkedPort([b"ok\n", b"echo:x\nok\n", b"ok\n", b"T:2", b"1\n", b"ok\n"]),
+                        lambda line: seen.append(("line", line)), lambda: None, lambda exc: None,
+                        handle_ok=lambda: seen.append(("ok lane", "ok")))
+    receiver.running = True
+    receiver.run()
+    # a chunk that is one bare ok goes to handle_ok; an ok inside a longer chunk is split as any line
+    assert seen == [("ok lane", "ok"), ("line", "echo:x"), ("line", "ok"), ("ok lane", "ok"), ("line", "T:21"),
+                    ("ok lane", "ok")]
+
+
+def test_without_an_ok_lane_a_bare_ok_is_handled_as_a_line():
+    handled, _ = receive([b"ok\n", b"ok\n"])
+    assert handled == ["ok", "ok"]
+
+
+def test_a_failing_ok_lane_skips_only_that_ok():
+    seen = []
+
+    def handle_ok():
+        if not seen:
+            seen.append("failed")
+            raise ValueError("first")
+        seen.append("ok")
+
+    receiver = Receiver(ChunkedPort([b"ok\n", b"ok\n"]), seen.append, lambda: None, lambda exc: None, handle_ok)
+    receiver.running = True
+    receiver.run()
+    assert seen == ["failed", "ok"]
