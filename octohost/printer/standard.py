@@ -661,7 +661,7 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
         self._logs.append(line)
         if "M10" in line:
             self._track_fan(line)
-        self._dispatcher.post("on_printer_add_log", line)
+        self._dispatcher.post_lazy("on_printer_add_log", line)
 
     def _track_fan(self, line):
         """``last_fanspeed`` for scripts, from the ``Send:`` log line (the one per-line view we get)."""

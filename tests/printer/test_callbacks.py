@@ -76,3 +76,43 @@ def test_raising_callback_is_isolated_and_unregister_stops_delivery():
         assert recorder.calls == [("log", "y")]
     finally:
         dispatcher.close()
+
+
+def test_lazy_lines_wait_for_their_deadline_and_are_never_lost(monkeypatch):
+    from octohost.printer import callbacks
+
+    monkeypatch.setattr(callbacks, "LAZY_SECONDS", 0.05)
+    dispatcher = CallbackDispatcher()
+    try:
+        recorder = Recorder()
+        dispatcher.register(recorder)
+        for i in range(3):
+            dispatcher.post_lazy("on_printer_add_log", f"line {i}")
+        wait_until(lambda: len(recorder.calls) == 3, message=lambda: f"the lazy lines; got {recorder.calls}")
+        assert recorder.calls == [("log", f"line {i}") for i in range(3)]
+    finally:
+        dispatcher.close()
+
+
+def test_anything_posted_the_usual_way_takes_the_waiting_lazy_lines_along_in_order(monkeypatch):
+    from octohost.printer import callbacks
+
+    monkeypatch.setattr(callbacks, "LAZY_SECONDS", 3600)  # only an urgent post can deliver them in this test
+    dispatcher = CallbackDispatcher()
+    try:
+        recorder = Recorder()
+        dispatcher.register(recorder)
+        dispatcher.post_lazy("on_printer_add_log", "Send: G28")
+        dispatcher.post_lazy("on_printer_add_log", "Recv: ok")
+        assert not dispatcher.wait_idle(timeout=0.2)  # still waiting for the deadline
+        assert recorder.calls == []
+        dispatcher.post("on_printer_add_log", "urgent")
+        assert dispatcher.wait_idle()
+        assert recorder.calls == [("log", "Send: G28"), ("log", "Recv: ok"), ("log", "urgent")]
+        dispatcher.post_lazy("on_printer_add_log", "Send: M105")
+        assert not dispatcher.wait_idle(timeout=0.2)
+        dispatcher.post_current({"state": "Printing"})  # current data is urgent too, and comes after the lines
+        assert dispatcher.wait_idle()
+        assert recorder.calls[3:] == [("log", "Send: M105"), ("current", {"state": "Printing"})]
+    finally:
+        dispatcher.close()
