@@ -235,11 +235,12 @@ class Simulator:
         takes the host's CPU, but a simulator polling on the host's core does: the scheduler
         shares the core fairly between them, so each microsecond the host spends on a line
         lets the poller take about another, and a woken host waits out the poller's time
-        slice now and then. Pinned beside octohost on one core, a polling simulator doubled
-        octohost's CPU per line (0.103 s per 1,000 lines against 0.062 sleeping; the bare loop
-        0.029 against 0.024) and put a 3.5 ms p99 on its turnaround. So ``--spin 0`` for a
-        shared core; answers due later (baud, latency) then wait in ``select`` with the
-        process's timer slack at its minimum, so they leave within microseconds of their time.
+        slice now and then. Pinned beside octohost on one core, unthrottled, a polling simulator
+        raised octohost's CPU per line from 0.062 to 0.103 s per 1,000 lines (the bare loop's from
+        0.024 to 0.029) and put a 3.5 ms p99 on its turnaround. So ``--spin 0`` for a shared core.
+        Answers due later (baud, latency) then wait in ``select`` with the process's timer slack
+        at its minimum, and still leave late by a wake-up: the bare loop reached 91% of the
+        115200-baud wire that way instead of 97%, so streaming.py keeps polling for those.
         """
         master = self.master
         perf = time.perf_counter
