@@ -110,9 +110,7 @@ class Responses:
             self.handle_line("ok")
             return
         self.sender.acknowledge(_OK, received="ok")  # logs the ok after the write, before its log
-        self.last_progress = time.monotonic()  # _progress, inline
-        self.timeouts = 0
-        self.resend_ok_due = None
+        self._progress()
 
     def _ok(self, line):
         """Flow control first: an ok writes the next line before anything else happens.

@@ -192,12 +192,9 @@ class Sender:
                     return
             else:
                 self._staged = None
-                command, number = staged[0], staged[1]
-                if (command.fileend is not None and host.job_source() is None
-                        or number is not None and number != self.next_line):
-                    staged = self._restage(staged)
-                    if staged is None:
-                        return
+                staged = self._restage(staged)
+                if staged is None:
+                    return
             command, number, data, text = staged
             if not window.can_send(len(data)):
                 self._staged = staged
@@ -214,8 +211,7 @@ class Sender:
             self._after_sent(command)
 
     def _restage(self, staged):
-        """A line staged by an earlier pump whose job paused since (park it) or whose number was
-        given away (renumber it); :meth:`_pump` checks for either before calling."""
+        """A line staged by an earlier pump: park it if its job paused since, renumber it if needed."""
         command, number, data, text = staged
         if command.fileend is not None and self.host.job_source() is None:
             self._parked = command  # paused or on hold: the line waits for the job
@@ -394,8 +390,7 @@ class Sender:
         with self.lock:
             self._received = received
             try:
-                if self._resync_until is not None:
-                    self._heard()
+                self._heard()
                 entry = self.window.acked(extras, oldest)
                 if entry is not None and entry[FILEPOS] is not None:
                     self.acked_filepos = entry[FILEPOS]

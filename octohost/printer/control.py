@@ -13,12 +13,6 @@ import re
 
 from .interface import PrinterInterface
 
-
-def trigger(tags, method):
-    """``tags`` and ``trigger:printer.<method>``, the tag OctoPrint's printer adds to what each of its
-    methods sends (``commands`` adds its own to every line, so a jog carries both)."""
-    return set(tags or ()) | {f"trigger:printer.{method}"}
-
 MAX_TEMPERATURE = 500
 MAX_TEMPERATURE_OFFSET = 50
 MAX_EXTRUDE_LENGTH = 1000
@@ -31,6 +25,12 @@ _TEMPERATURE_GCODES = {"M104": "tool", "M109": "tool", "M140": "bed", "M190": "b
                        "M141": "chamber", "M191": "chamber"}
 _GCODE = re.compile(r"^\s*([GMT])(\d+)", re.IGNORECASE)
 _PARAM = r"(?<![A-Za-z]){}(-?\d+(?:\.\d*)?)"
+
+
+def trigger(tags, method):
+    """``tags`` and ``trigger:printer.<method>``, the tag OctoPrint's printer adds to what each of its
+    methods sends (``commands`` adds its own to every line, so a jog carries both)."""
+    return set(tags or ()) | {f"trigger:printer.{method}"}
 
 
 def fmt(value):

@@ -177,34 +177,28 @@ class LineFilter:
 
         Raises :class:`BudgetExhausted` once ``budget`` runs out, before or during the search.
         """
-        started = time.thread_time()
-        try:
-            remaining = budget.available()
-            if remaining <= 0:
-                raise BudgetExhausted(self.pattern)
-            return self._compiled.search(line, timeout=remaining)
-        except TimeoutError:
-            raise BudgetExhausted(self.pattern) from None
-        finally:
-            budget.charge(time.thread_time() - started)
+        return self._search_each([line], budget)[0]
 
     def select(self, lines: list[str], budget: Budget) -> list[str]:
         """The lines ``pattern`` finds a match in (``re.search`` semantics), in order.
 
         Raises :class:`BudgetExhausted` once ``budget`` runs out, whether in one line or over many.
         """
+        return [line for line, match in zip(lines, self._search_each(lines, budget), strict=True) if match is not None]
+
+    def _search_each(self, lines: list[str], budget: Budget) -> list[Any]:
+        """The first match (or None) in each of ``lines``, all of it charged to ``budget``."""
         search = self._compiled.search
-        kept = []
+        matches = []
         started = time.thread_time()
         try:
             for line in lines:
                 remaining = budget.available() - (time.thread_time() - started)
                 if remaining <= 0:
                     raise BudgetExhausted(self.pattern)
-                if search(line, timeout=remaining) is not None:
-                    kept.append(line)
+                matches.append(search(line, timeout=remaining))
         except TimeoutError:
             raise BudgetExhausted(self.pattern) from None
         finally:
             budget.charge(time.thread_time() - started)
-        return kept
+        return matches
