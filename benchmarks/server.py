@@ -33,7 +33,7 @@ LINE = b"G1 X10.000 Y10.000 E0.01000 ; benchmark upload line\n"
 def prepare_basedir():
     basedir = tempfile.mkdtemp(prefix="octohost-bench-")
     manager = UserManager(os.path.join(basedir, "users.yaml"))
-    manager.add_user("admin", "pw", admin=True)
+    manager.add_user("admin", "bench-password", admin=True)
     return basedir, manager.get_or_create_api_key("admin")
 
 

@@ -1,8 +1,9 @@
 """The Tornado application and the server's life cycle (start, serve, stop on a signal).
 
-One Tornado server carries the Flask REST API (WSGIContainer on a thread pool, so no view blocks
-the event loop), the streaming upload and download handlers, the SockJS push socket, the
-plugins' routes under ``/plugin/<id>/`` and the web UI's routes when ``octohost.server.ui`` exists.
+One Tornado server carries the Flask REST API (on a thread pool, so no view blocks the event loop;
+the views that answer from memory run on the loop, see ``.wsgi``), the streaming upload and
+download handlers, the SockJS push socket, the plugins' routes under ``/plugin/<id>/`` and the web
+UI's routes when ``octohost.server.ui`` exists.
 """
 
 import asyncio
@@ -18,7 +19,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import tornado.web
-import tornado.wsgi
 from tornado.ioloop import IOLoop, PeriodicCallback
 from tornado.netutil import bind_sockets
 
@@ -38,6 +38,7 @@ from .media import SnapshotHandler, TimelapseDownloadHandler
 from .metrics import MetricsHandler
 from .push import PushHub
 from .upload import UploadHandler
+from .wsgi import ApiContainer, LoopViews
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,8 @@ class Server:
 
     def make_application(self):
         c = self.context
-        wsgi = tornado.wsgi.WSGIContainer(create_api_app(c), executor=self._executor)
+        api = create_api_app(c)
+        wsgi = ApiContainer(api, self._executor, LoopViews(api, c.plugin_manager))
         uploads = self.settings.folder("uploads")
         core = _ui_routes(c) + c.push.urls + [
             (r"/api/files/(local|sdcard)", UploadHandler,

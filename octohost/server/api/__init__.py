@@ -1,4 +1,5 @@
-"""The REST API: a Flask app (run by Tornado's WSGIContainer on a thread pool).
+"""The REST API: a Flask app, run by ``octohost.server.wsgi`` (on a thread pool, or on the event
+loop for the views that answer from memory).
 
 Every request is authenticated first (``octohost.server.auth``); while no user exists only the
 first-run endpoints answer; cookie-authenticated writes need the CSRF token; the plugins'

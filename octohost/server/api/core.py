@@ -14,7 +14,7 @@ from octohost.compat import layer as octoprint_layer
 from octohost.events import Events
 
 from .access import legacy_roles
-from .util import ApiError, boolean, checked_password, ctx, deny, identity, json_body, string
+from .util import ApiError, answers_from_memory, boolean, checked_password, ctx, deny, identity, json_body, string
 
 blueprint = Blueprint("core", __name__)
 _setup_lock = threading.Lock()
@@ -47,6 +47,7 @@ def _status_or_403():
 
 
 @blueprint.route("/api/version")
+@answers_from_memory
 def version():
     _status_or_403()
     info = ctx().version
@@ -56,6 +57,7 @@ def version():
 
 
 @blueprint.route("/api/server")
+@answers_from_memory
 def server():
     _status_or_403()
     c = ctx()
@@ -147,6 +149,7 @@ def logout():
 
 
 @blueprint.route("/api/currentuser")
+@answers_from_memory
 def current_user():
     ident = identity()
     if ident.invalid_key:

@@ -13,7 +13,7 @@ from flask import Blueprint, jsonify
 from octohost.files.errors import StorageError
 from octohost.printer.interface import InvalidFileLocation, InvalidFileType
 
-from .util import ApiError, after_job_writes, command_body, ctx, identity, no_content, requires
+from .util import ApiError, after_job_writes, answers_from_memory, command_body, ctx, identity, no_content, requires
 
 blueprint = Blueprint("job", __name__)
 
@@ -21,6 +21,7 @@ RESTART_WAIT_SECONDS = 10
 
 
 @blueprint.route("/api/job")
+@answers_from_memory(while_=lambda context: _job_running(context.printer))
 @requires("STATUS")
 def job():
     printer = ctx().printer
@@ -36,9 +37,17 @@ def job():
     return jsonify(body)
 
 
+def _job_running(printer):
+    """While a job prints or is paused there is no recovery record to read: ``GET /api/job`` then
+    answers from memory (the recovery record is a file, and a job that just ended waits for its
+    writes). A job ending between this check on the loop and the view's own costs that one answer
+    the wait on the loop, at most ``JOB_WRITES_WAIT_SECONDS``."""
+    return printer.is_printing() or printer.is_paused()
+
+
 def _recovery(printer):
     """The interrupted job as the UI shows it, or None (also while a job is running)."""
-    if printer.is_printing() or printer.is_paused():
+    if _job_running(printer):
         return None
     data = printer.get_recovery_data()
     if data:

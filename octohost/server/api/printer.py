@@ -16,7 +16,19 @@ from octohost.printer.feedback import with_keys
 from octohost.printer.interface import UnknownScriptException
 
 from ..controls import ControlError, check_controls
-from .util import ApiError, boolean, command_body, ctx, json_body, no_content, number, query_int, requires, string
+from .util import (
+    ApiError,
+    answers_from_memory,
+    boolean,
+    command_body,
+    ctx,
+    json_body,
+    no_content,
+    number,
+    query_int,
+    requires,
+    string,
+)
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("printer", __name__)
@@ -63,6 +75,7 @@ def _temperatures(printer, heaters=None):
 
 
 @blueprint.route("/api/printer")
+@answers_from_memory
 @requires("STATUS")
 def state():
     printer = _printer()
@@ -108,6 +121,7 @@ def printhead():
 
 
 @blueprint.route("/api/printer/tool")
+@answers_from_memory
 @requires("STATUS")
 def tool_state():
     return jsonify(_temperatures(_printer(), heaters=lambda k: k.startswith("tool")))
@@ -196,6 +210,7 @@ def _sd_enabled():
 
 
 @blueprint.route("/api/printer/sd")
+@answers_from_memory
 @requires("STATUS")
 def sd_state():
     _sd_enabled()

@@ -91,6 +91,23 @@ def requires(*permissions):
     return decorate
 
 
+#: the attribute :func:`answers_from_memory` sets on a view (read by ``octohost.server.wsgi``)
+ON_LOOP = "octohost_on_loop"
+
+
+def answers_from_memory(view=None, *, while_=None):
+    """Decorator: this GET view reads no file, waits for nothing and takes no lock held across
+    I/O, so the server may answer it on its event loop without a worker thread (see
+    ``octohost.server.wsgi``). ``while_(context)``: only while it holds (it is asked on the loop,
+    before the view runs, and must itself be as quick). Outermost of the view's own decorators."""
+
+    def mark(fn):
+        setattr(fn, ON_LOOP, True if while_ is None else while_)
+        return fn
+
+    return mark(view) if view is not None else mark
+
+
 def requires_login(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
