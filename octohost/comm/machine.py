@@ -559,21 +559,21 @@ class MachineCom:
 
     # -- SD card (details in .sdcard) ------------------------------------------------------------
 
-    def init_sd_card(self) -> bool:
-        return self.sd.init()
+    def init_sd_card(self, tags: Any = None) -> bool:
+        return self.sd.init(tags)
 
-    def release_sd_card(self) -> bool:
-        return self.sd.release()
+    def release_sd_card(self, tags: Any = None) -> bool:
+        return self.sd.release(tags)
 
-    def refresh_sd_files(self) -> bool:
-        return self.sd.refresh()
+    def refresh_sd_files(self, tags: Any = None) -> bool:
+        return self.sd.refresh(tags)
 
     def start_sd_file_transfer(self, local_path: str, remote_name: str, tags: Any = None,
                                user: str | None = None) -> bool:
         return self.sd.start_transfer(local_path, remote_name, tags, user)
 
-    def delete_sd_file(self, name: str) -> bool:
-        return self.sd.delete(name)
+    def delete_sd_file(self, name: str, tags: Any = None) -> bool:
+        return self.sd.delete(name, tags)
 
     # -- closing ---------------------------------------------------------------------------------
 

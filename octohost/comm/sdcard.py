@@ -39,6 +39,11 @@ class SdHost(Protocol):
     def queue_command(self, cmd: str, cmd_type: str | None = None, tags: Any = None, force: bool = False) -> bool: ...
 
 
+
+def _trigger(tags: Any, method: str) -> set[str]:
+    return set(tags or ()) | {f"trigger:comm.{method}"}
+
+
 class SdCard:
     def __init__(self, comm: SdHost) -> None:
         self.comm = comm
@@ -55,20 +60,23 @@ class SdCard:
 
     # -- commands ----------------------------------------------------------------------------------
 
-    def init(self) -> bool:
-        return self._send("M21")
+    # each command carries ``trigger:comm.<method>`` beside the caller's tags, as OctoPrint's do
 
-    def release(self) -> bool:
-        ok = self._send("M22")
+    def init(self, tags: Any = None) -> bool:
+        return self._send("M21", tags=_trigger(tags, "init_sd_card"))
+
+    def release(self, tags: Any = None) -> bool:
+        ok = self._send("M22", tags=_trigger(tags, "release_sd_card"))
         if ok:
             self._set_ready(False)
         return ok
 
-    def refresh(self) -> bool:
-        return self._send("M20 L" if self.comm.firmware.has("EXTENDED_M20") else "M20")
+    def refresh(self, tags: Any = None) -> bool:
+        return self._send("M20 L" if self.comm.firmware.has("EXTENDED_M20") else "M20",
+                          tags=_trigger(tags, "refresh_sd_files"))
 
-    def delete(self, name: str) -> bool:
-        return self._send(f"M30 {name}")
+    def delete(self, name: str, tags: Any = None) -> bool:
+        return self._send(f"M30 {name}", tags=_trigger(tags, "delete_sd_file"))
 
     def select(self, name: str, tags: Any, user: str | None) -> bool:
         self.comm.jobs.job = SdJob(name)

@@ -58,28 +58,28 @@ class SdCardOperations:
     def is_sd_ready(self, *args, **kwargs):
         return self._sd_ready
 
-    def refresh_sd_files(self, *args, **kwargs):
+    def refresh_sd_files(self, *args, tags=None, **kwargs):
         comm = self._comm
         if comm is not None and self._sd_ready:
-            comm.refresh_sd_files()
+            comm.refresh_sd_files(tags=trigger(tags, "refresh_sd_files"))
 
-    def init_sd_card(self, *args, **kwargs):
+    def init_sd_card(self, *args, tags=None, **kwargs):
         comm = self._comm
         if comm is not None:
-            comm.init_sd_card()
+            comm.init_sd_card(tags=trigger(tags, "init_sd_card"))
 
-    def release_sd_card(self, *args, **kwargs):
+    def release_sd_card(self, *args, tags=None, **kwargs):
         comm = self._comm
         if comm is not None:
-            comm.release_sd_card()
+            comm.release_sd_card(tags=trigger(tags, "release_sd_card"))
 
-    def delete_sd_file(self, filename, *args, **kwargs):
+    def delete_sd_file(self, filename, *args, tags=None, **kwargs):
         comm = self._comm
         if comm is None or not self._sd_ready:
             return False
         if not self.can_modify_file(filename, True):
             raise ValueError(f"{filename} is being printed")
-        comm.delete_sd_file(filename)
+        comm.delete_sd_file(filename, tags=trigger(tags, "delete_sd_file"))
         return True
 
     def _get_free_remote_name(self, filename):

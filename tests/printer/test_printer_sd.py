@@ -69,3 +69,32 @@ def test_upload_hook_takes_over(make_stack, tmp_path):
     stack.bus.flush()
     assert stack.recorder.payloads("TransferDone") == [{"local": "hooked.gcode", "remote": "HOOKED.GCO", "time": 0.5}]
     assert not any(command.startswith("M28") for command in stack.accepted())
+
+
+def test_sd_commands_carry_the_printers_and_the_comms_trigger_tags(make_stack):
+    """As OctoPrint's: the caller's tags, ``trigger:printer.<method>`` and ``trigger:comm.<method>``
+    on the line each SD method sends."""
+    seen = []
+
+    def record(comm, phase, cmd, cmd_type, gcode, subcode=None, tags=None, **kwargs):
+        seen.append((cmd, set(tags or ())))
+
+    module = types.SimpleNamespace(__plugin_hooks__={"octoprint.comm.protocol.gcode.queuing": record})
+    stack = sd_stack(make_stack, plugin_modules=[("recorder", module)])
+    name = stack.printer.get_sd_files()[0]["name"]
+    seen.clear()
+    caller = {"source:test"}
+    stack.printer.refresh_sd_files(tags=caller)
+    stack.printer.delete_sd_file(name, tags=caller)
+    stack.printer.release_sd_card(tags=caller)
+    stack.printer.init_sd_card(tags=caller)
+    methods = {"M20": "refresh_sd_files", "M30": "delete_sd_file", "M22": "release_sd_card", "M21": "init_sd_card"}
+    wait_until(lambda: set(methods) <= {cmd.split()[0] for cmd, _ in seen},
+               message=lambda: f"the SD commands; got {seen}")
+    for gcode, method in methods.items():
+        tags = next(tags for sent, tags in seen if sent.split()[0] == gcode)  # the first: a refresh follows M21
+        assert tags == {"source:test", f"trigger:printer.{method}", f"trigger:comm.{method}"}, gcode
+    assert ("M30 " + name) in {cmd for cmd, _ in seen}
+    # the refresh the comm layer sends by itself after M21 carries its own trigger only
+    wait_until(lambda: {"trigger:comm.refresh_sd_files"} in [tags for sent, tags in seen if sent.startswith("M20")],
+               message=lambda: f"the refresh after M21; got {seen}")

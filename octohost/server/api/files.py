@@ -375,7 +375,7 @@ def _delete_from_sd(name):
     if not any(entry["path"] == name for entry in _sd_files()):
         raise ApiError(404, f"File not found on the SD card: {name}")
     try:
-        deleted = ctx().printer.delete_sd_file(name)
+        deleted = ctx().printer.delete_sd_file(name, tags={"source:api", "api:files.sd"})
     except ValueError as exc:
         raise ApiError(409, str(exc)) from None
     if not deleted:

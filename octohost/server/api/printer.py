@@ -224,13 +224,13 @@ def sd_command():
     name, _ = command_body({"init": (), "refresh": (), "release": ()})
     printer = _printer()
     if name == "init":
-        printer.init_sd_card()
+        printer.init_sd_card(tags=_tags("sd"))
     elif name == "refresh":
-        printer.refresh_sd_files()
+        printer.refresh_sd_files(tags=_tags("sd"))
     else:
         if printer.is_printing() or printer.is_paused():
             raise ApiError(409, "Cannot release the SD card while printing")
-        printer.release_sd_card()
+        printer.release_sd_card(tags=_tags("sd"))
     return no_content()
 
 
