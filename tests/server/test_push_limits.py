@@ -54,8 +54,7 @@ def _version_answers_quickly(running, limit=2.0):
 @pytest.mark.e2e
 @pytest.mark.parametrize("pattern", [ATTACK, CATASTROPHIC], ids=["attack", "catastrophic"])
 def test_a_costly_log_pattern_stalls_neither_the_server_nor_the_print(running, pattern):
-    client = RecordingClient(running)
-    try:
+    with RecordingClient(running) as client:
         authed(running, client, role="user")
         client.send({"subscribe": {"state": {"logs": pattern}}})
         assert running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"}).status_code == 204
@@ -81,13 +80,10 @@ def test_a_costly_log_pattern_stalls_neither_the_server_nor_the_print(running, p
             assert all("z" in line for line in client.lines), [line for line in client.lines if "z" not in line][:3]
         else:
             assert client.errors and "took too long" in client.errors[0], client.errors
-    finally:
-        client.close()
 
 
 def test_refused_patterns_are_answered_and_leave_the_subscription_as_it_was(running):
-    client = RawClient(running)
-    try:
+    with RawClient(running) as client:
         authed(running, client)
         client.send({"subscribe": {"state": {"logs": "^Send:"}}})
         client.send({"subscribe": {"state": {"logs": "x" * 101}}})
@@ -102,8 +98,6 @@ def test_refused_patterns_are_answered_and_leave_the_subscription_as_it_was(runn
         wait_for(client, lambda m: "current" in m and (lines.extend(m["current"]["logs"]) or
                                                        any("M117 marker" in line for line in lines)))
         assert lines and all(line.startswith("Send:") for line in lines), lines[:5]
-    finally:
-        client.close()
 
 
 def test_a_new_subscription_replaces_a_pattern_still_being_compiled(running):
@@ -141,25 +135,19 @@ def test_patterns_are_compiled_and_matched_only_on_the_push_worker(running, monk
 
     monkeypatch.setattr(push.LineFilter, "__init__", init)
     monkeypatch.setattr(push.LineFilter, "select", select)
-    client = RawClient(running)
-    try:
+    with RawClient(running) as client:
         authed(running, client)
         client.send({"subscribe": {"state": {"logs": "^Recv:"}}})
         running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
         message, _ = wait_for(client, lambda m: "current" in m and m["current"]["logs"])
         assert all(line.startswith("Recv:") for line in message["current"]["logs"])
-        late = RawClient(running)  # and the history of a client subscribed before it authenticates
-        try:
+        with RawClient(running) as late:  # and the history of a client subscribed before it authenticates
             wait_for(late, lambda m: "connected" in m)
             late.send({"subscribe": {"state": {"logs": "^Recv:"}}})
             late.send({"auth": session_of(running, "user")})
             history, _ = wait_for(late, lambda m: "history" in m)
             assert history["history"]["logs"] and all(line.startswith("Recv:") for line in history["history"]["logs"])
-        finally:
-            late.close()
         assert threads and all(name.startswith("octohost-push-filter") for name in threads), set(threads)
-    finally:
-        client.close()
 
 
 LIMITS = {"server.push.maxQueuedBytes": 64 * 1024, "server.push.maxQueuedSeconds": 2.0}
@@ -172,8 +160,7 @@ def test_a_client_that_never_reads_is_dropped_within_the_bounds(start_server):
     stalled = _stalled_websocket(running)
     stalled.sendall(_frame(json.dumps({"auth": session_of(running, "user")})))
     assert wait_until(lambda: sum(c.user is not None for c in hub.clients()) == 1)
-    reader = RawClient(running)
-    try:
+    with RawClient(running) as reader:
         authed(running, reader)
         blob = "x" * 4096
         sent, started, dropped_after = 0, time.monotonic(), None
@@ -191,8 +178,6 @@ def test_a_client_that_never_reads_is_dropped_within_the_bounds(start_server):
             hub.broadcast_plugin("flood", {"index": index, "blob": blob})
         wait_for(reader, lambda m: m.get("plugin", {}).get("data", {}).get("index") == sent + 19)
         assert _closed_by_server(stalled), "the stalled client's TCP connection must be cut"
-    finally:
-        reader.close()
         stalled.close()
 
 

@@ -33,6 +33,12 @@ class RawClient:
     def close(self):
         self.ws.close()
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
 
 class FramedClient(RawClient):
     """A browser-style client speaking SockJS framing on /sockjs/<server>/<session>/websocket."""
@@ -86,8 +92,7 @@ def authed(running, client, role="user"):
 
 @pytest.mark.parametrize("client_class", [RawClient, FramedClient], ids=["raw", "sockjs"])
 def test_client_authenticates_and_follows_a_print(running, client_class):
-    client = client_class(running)
-    try:
+    with client_class(running) as client:
         connected, history = authed(running, client)
         for key in ("version", "display_version", "branch", "python_version", "plugin_hash", "config_hash",
                     "debug", "safe_mode", "online", "permissions"):
@@ -110,39 +115,30 @@ def test_client_authenticates_and_follows_a_print(running, client_class):
         # the graph's markings, as OctoPrint sends them in every current message
         assert [m["type"] for m in printing["current"]["markings"]][-2:] == ["connected", "print"]
         wait_for(client, lambda m: m.get("event", {}).get("type") == "PrintDone", timeout=60)
-    finally:
-        client.close()
 
 
 def test_nothing_but_connected_before_auth_and_stale_session_is_refused(running):
-    client = RawClient(running)
-    try:
+    with RawClient(running) as client:
         wait_for(client, lambda m: "connected" in m)
         client.send({"auth": "user:not-a-session"})
         message, seen = wait_for(client, lambda m: "reauthRequired" in m)
         assert message["reauthRequired"]["reason"] == "stale"
         assert all(next(iter(m)) in ("connected", "reauthRequired") for m in seen)
-    finally:
-        client.close()
 
 
 def test_logout_asks_the_socket_to_log_in_again(running):
     session, body = running.login("user")
-    client = RawClient(running)
-    try:
+    with RawClient(running) as client:
         wait_for(client, lambda m: "connected" in m)
         client.send({"auth": f"user:{body['session']}"})
         wait_for(client, lambda m: "history" in m)
         session.post(running.url + "/api/logout", timeout=10)
         message, _ = wait_for(client, lambda m: "reauthRequired" in m)
         assert message["reauthRequired"]["reason"] == "logout"
-    finally:
-        client.close()
 
 
 def test_subscribe_filters_events_and_plugin_messages(running):
-    client = RawClient(running)
-    try:
+    with RawClient(running) as client:
         authed(running, client)
         wait_for(client, lambda m: m.get("event", {}).get("type") == "ClientAuthed")
         client.send({"subscribe": {"events": ["SettingsUpdated"], "plugins": False}})
@@ -154,13 +150,10 @@ def test_subscribe_filters_events_and_plugin_messages(running):
         message, seen = wait_for(client, lambda m: "event" in m)
         assert message["event"]["type"] == "SettingsUpdated"
         assert not any("plugin" in m for m in seen)
-    finally:
-        client.close()
 
 
 def test_plugin_messages_reach_only_authenticated_clients(running):
-    anonymous, member = RawClient(running), RawClient(running)
-    try:
+    with RawClient(running) as anonymous, RawClient(running) as member:
         wait_for(anonymous, lambda m: "connected" in m)
         authed(running, member)
         running.context.push.broadcast_plugin("demo", {"hello": "world"})
@@ -169,9 +162,6 @@ def test_plugin_messages_reach_only_authenticated_clients(running):
         anonymous.ws.settimeout(1)
         with pytest.raises(websocket.WebSocketTimeoutException):
             wait_for(anonymous, lambda m: "plugin" in m, timeout=1)
-    finally:
-        anonymous.close()
-        member.close()
 
 
 def _stalled_websocket(running):
@@ -201,8 +191,7 @@ def test_a_client_that_stops_reading_is_dropped_and_slows_no_one(running, monkey
     stalled = _stalled_websocket(running)
     stalled.sendall(_frame(json.dumps({"auth": session_of(running, "user")})))
     assert wait_until(lambda: sum(c.user is not None for c in hub.clients()) == 1)
-    reader = RawClient(running)
-    try:
+    with RawClient(running) as reader:
         authed(running, reader)
         blob = "x" * 32 * 1024
         for index in range(200):
@@ -212,8 +201,6 @@ def test_a_client_that_stops_reading_is_dropped_and_slows_no_one(running, monkey
         last, _ = wait_for(reader, lambda m: m.get("plugin", {}).get("data", {}).get("index") == 199)
         assert last["plugin"]["data"]["blob"] == blob
         assert wait_until(lambda: len(hub.clients()) == 1)
-    finally:
-        reader.close()
         stalled.close()
 
 
@@ -237,8 +224,7 @@ def test_a_client_that_dies_mid_broadcast_does_not_stop_the_others(running):
 
 
 def test_current_updates_are_coalesced_and_throttled(running):
-    client = RawClient(running)
-    try:
+    with RawClient(running) as client:
         authed(running, client)
         client.send({"throttle": 4})
         running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
@@ -250,8 +236,6 @@ def test_current_updates_are_coalesced_and_throttled(running):
                 if "current" in message:
                     stamps.append(message["current"]["serverTime"])
         assert len(stamps) <= 3
-    finally:
-        client.close()
 
 
 def _status_only_session(running):
@@ -272,8 +256,7 @@ def _status_only_session(running):
 
 
 def test_terminal_lines_reach_only_clients_with_monitor_terminal(running):
-    viewer, user = RawClient(running), RawClient(running)
-    try:
+    with RawClient(running) as viewer, RawClient(running) as user:
         wait_for(viewer, lambda m: "connected" in m)
         viewer.send({"auth": _status_only_session(running)})
         wait_for(viewer, lambda m: "history" in m)
@@ -284,27 +267,20 @@ def test_terminal_lines_reach_only_clients_with_monitor_terminal(running):
         wait_for(viewer, lambda m: "current" in m and m["current"]["state"]["flags"].get("operational") and
                  not seen_by_viewer.append(m))
         assert all(m["current"]["logs"] == [] for m in seen_by_viewer if "current" in m)
-    finally:
-        viewer.close()
-        user.close()
 
 
 def test_the_printed_file_is_listed_as_busy(running):
-    client = RawClient(running)
-    try:
+    with RawClient(running) as client:
         authed(running, client)
         running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
         wait_for(client, lambda m: "current" in m and m["current"]["state"]["flags"].get("operational"))
         running.post("/api/files/local", files={"file": ("busy.gcode", GCODE)}, data={"print": "true"})
         busy, _ = wait_for(client, lambda m: "current" in m and m["current"]["busyFiles"])
         assert busy["current"]["busyFiles"] == [{"origin": "local", "path": "busy.gcode"}]
-    finally:
-        client.close()
 
 
 def test_log_subscription_with_a_pattern_filters_terminal_lines(running):
-    client = RawClient(running)
-    try:
+    with RawClient(running) as client:
         authed(running, client)
         client.send({"subscribe": {"state": {"logs": "^Send:", "messages": False}}})
         running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
@@ -312,14 +288,11 @@ def test_log_subscription_with_a_pattern_filters_terminal_lines(running):
         currents = [m["current"] for m in seen if "current" in m]
         assert all(line.startswith("Send:") for c in currents for line in c["logs"])
         assert all(c["messages"] == [] for c in currents)
-    finally:
-        client.close()
 
 
 def test_message_subscription_with_a_pattern_filters_messages(running):
     """``subscribe.state.messages`` takes a pattern too, as OctoPrint's push socket does."""
-    client = RawClient(running)
-    try:
+    with RawClient(running) as client:
         authed(running, client)
         client.send({"subscribe": {"state": {"logs": False, "messages": "keep"}}})
         running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
@@ -330,8 +303,6 @@ def test_message_subscription_with_a_pattern_filters_messages(running):
         messages = [line for m in seen if "current" in m for line in m["current"]["messages"]]
         assert messages and all("keep" in line for line in messages)
         assert all(m["current"]["logs"] == [] for m in seen if "current" in m)
-    finally:
-        client.close()
 
 
 def _settings_event(running, client, name):
@@ -341,8 +312,7 @@ def _settings_event(running, client, name):
 
 
 def test_a_subscription_without_state_stops_current_and_history_as_on_octoprint(running):
-    client = RawClient(running)
-    try:
+    with RawClient(running) as client:
         authed(running, client)
         client.send({"subscribe": {"events": ["SettingsUpdated"]}})  # no state, no plugins: both off
         _settings_event(running, client, "one")  # the subscription applies from here on
@@ -354,13 +324,10 @@ def test_a_subscription_without_state_stops_current_and_history_as_on_octoprint(
         seen += _settings_event(running, client, "three")  # a second marker: more than a tick went by
         assert [next(iter(m)) for m in seen] == ["event"] * len(seen)
         assert {m["event"]["type"] for m in seen} == {"SettingsUpdated"}
-    finally:
-        client.close()
 
 
 def test_state_true_means_terminal_lines_without_messages_and_a_change_brings_a_new_history(running):
-    client = RawClient(running)
-    try:
+    with RawClient(running) as client:
         authed(running, client, role="admin")
         running.post("/api/connection", json={"command": "connect", "port": "VIRTUAL"})
         wait_until(lambda: running.context.printer.is_operational())
@@ -370,19 +337,14 @@ def test_state_true_means_terminal_lines_without_messages_and_a_change_brings_a_
         _, seen = wait_for(client, lambda m: "Recv: echo:not for this client" in m.get("current", {}).get("logs", []))
         seen += _settings_event(running, client, "after")
         assert all(m["current"]["messages"] == [] for m in seen if "current" in m)
-    finally:
-        client.close()
 
 
 def test_a_subscription_with_a_value_of_the_wrong_type_is_ignored_whole(running):
-    client = RawClient(running)
-    try:
+    with RawClient(running) as client:
         authed(running, client)
         client.send({"subscribe": {"state": 5, "events": []}})  # OctoPrint ignores all of it
         seen = _settings_event(running, client, "still subscribed")
         assert seen[-1]["event"]["type"] == "SettingsUpdated"
-    finally:
-        client.close()
 
 
 def _terminal_lines(client, until, initial=()):
@@ -427,13 +389,10 @@ def test_every_client_gets_each_terminal_line_once_in_order(running):
 def test_a_deeply_nested_message_is_ignored_and_the_client_stays(running, caplog):
     """Found by the fuzzer: 10,000 levels raised RecursionError in the raw socket's handler, logged a
     traceback and dropped the client; now it is ignored like any invalid JSON."""
-    client = RawClient(running)
-    try:
+    with RawClient(running) as client:
         authed(running, client)
         client.ws.send('{"subscribe": ' + "[" * 10000 + "]" * 10000 + "}")
         client.send({"subscribe": {"events": ["SettingsUpdated"]}})  # the same connection still listens
         running.post("/api/settings", json={"appearance": {"name": "Deep"}})
         wait_for(client, lambda m: m.get("event", {}).get("type") == "SettingsUpdated")
         assert not [r for r in caplog.records if r.exc_info]
-    finally:
-        client.close()
