@@ -5,9 +5,10 @@ Tornado's ``WSGIContainer`` hands each request to its executor three times (the 
 its one body chunk, the end of the body), and every hand-off wakes a worker and then the loop
 again. The views clients poll while a print runs (``/api/printer``, ``/api/job``) only read the
 printer's state in memory: on the loop they need no thread at all. Measured on the 2-core
-development machine, daemon CPU per keep-alive GET of ``/api/printer`` and ``/api/job`` in turn
-(four alternating runs): 2.9-3.3 ms with Tornado's container, 1.9-2.4 ms with these views run on
-the loop by it (``benchmarks/pi_class.py`` shows what that leaves a slow CPU's budget).
+development machine, daemon CPU per keep-alive GET (three alternating pairs): ``/api/printer``
+2.6-3.3 ms with Tornado's container, 1.6-1.9 ms here on the loop; an idle ``/api/job`` (one
+hand-off) 2.5-3.2 ms against 1.8-2.9 ms. The README's Pi-class section has what that leaves a slow
+CPU's budget.
 
 A view says it answers from memory with :func:`octohost.server.api.util.answers_from_memory`:
 it reads no file, waits for nothing and takes no lock held across I/O. Everything else (and
@@ -16,6 +17,7 @@ block) keeps the worker thread, so no view blocks the loop, in one hand-off each
 """
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +28,8 @@ from tornado.ioloop import IOLoop
 from werkzeug.exceptions import HTTPException
 
 from .api.util import ON_LOOP
+
+log = logging.getLogger(__name__)
 
 #: plugin hooks that run plugin code while a request is answered: with any of them, no view runs on the loop
 PLUGIN_REQUEST_HOOKS = ("server.api.before_request", "server.api.after_request", "accesscontrol.keyvalidator")
@@ -72,10 +76,12 @@ class LoopViews:
     def __call__(self, method: str, path: str) -> bool:
         if not self.enabled or method not in LOOP_METHODS or len(path) > MAX_MATCHED_PATH:
             return False
-        mark = self._mark(method, path)
-        if mark is None:
+        try:
+            mark = self._mark(method, path)
+            return mark is True or (mark is not None and bool(mark(self._context)))
+        except Exception:  # a condition that fails (a plugin's printer, say): the worker answers, as Flask will
+            log.exception("deciding where %s %s runs", method, path)
             return False
-        return mark is True or bool(mark(self._context))
 
     def _find_mark(self, method: str, path: str) -> Any:
         try:

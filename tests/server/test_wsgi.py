@@ -97,7 +97,7 @@ def test_a_plugin_around_requests_keeps_every_view_on_a_worker(start_server):
 
 class Context:
     def __init__(self):
-        self.printing = False
+        self.printing = 0
 
 
 def make_app():
@@ -110,7 +110,7 @@ def make_app():
         return flask.jsonify({"thread": threading.current_thread().name})
 
     @app.route("/while")
-    @answers_from_memory(while_=lambda context: context.printing)
+    @answers_from_memory(while_=lambda context: context.printing.real)
     def conditional():
         return flask.jsonify({"thread": threading.current_thread().name})
 
@@ -153,9 +153,11 @@ def test_the_choice_follows_the_marks_methods_and_conditions():
     assert not choose("GET", "/nowhere") and not choose("GET", "/slash")  # 404, and a redirect to /slash/
     assert choose("GET", "/slash/")
     assert not choose("GET", "/while")
-    app.config["octohost.context"].printing = True
+    app.config["octohost.context"].printing = 1
     assert choose("GET", "/while")
     assert not LoopViews(app, NoPlugins({"accesscontrol.keyvalidator"}))("GET", "/memory")
+    app.config["octohost.context"].printing = None  # the condition raises (a property of None): the worker
+    assert not LoopViews(app, NoPlugins())("GET", "/while")
 
 
 def test_long_paths_are_left_to_the_worker_unmatched():
