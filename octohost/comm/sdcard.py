@@ -39,7 +39,6 @@ class SdHost(Protocol):
     def queue_command(self, cmd: str, cmd_type: str | None = None, tags: Any = None, force: bool = False) -> bool: ...
 
 
-
 def _trigger(tags: Any, method: str) -> set[str]:
     return set(tags or ()) | {f"trigger:comm.{method}"}
 

@@ -13,7 +13,9 @@ CPU's budget.
 A view says it answers from memory with :func:`octohost.server.api.util.answers_from_memory`:
 it reads no file, waits for nothing and takes no lock held across I/O. Everything else (and
 everything while a plugin runs code around requests or validates API keys: plugin code may
-block) keeps the worker thread, so no view blocks the loop, in one hand-off each way.
+block) keeps the worker thread, so no view blocks the loop, in one hand-off each way. What every
+request does before its view stays as short: authentication reads memory, but for one re-read of
+the (small) user file after another process, such as the CLI, changed it.
 """
 
 import functools
