@@ -69,7 +69,8 @@ class AppKeyManager:
         return [k for k in data if isinstance(k, dict) and k.get("api_key")]
 
     def _commit(self, keys):
-        """Write ``keys`` and only then adopt them: a failed write changes nothing."""
+        """Write ``keys`` and only then adopt them: a failed write changes nothing. The list is
+        replaced whole, so readers of the keys take it without the lock and never wait for a write."""
         atomic_write(self.path, yaml.safe_dump(keys, default_flow_style=False), mode=0o600)
         self._keys = keys
 
@@ -143,8 +144,7 @@ class AppKeyManager:
             return key
 
     def keys(self, user_name=None):
-        with self._lock:
-            return [dict(k) for k in self._keys if user_name is None or k["user_id"] == user_name]
+        return [dict(k) for k in self._keys if user_name is None or k["user_id"] == user_name]
 
     def revoke(self, api_key, user_name=None):
         """Delete a key (only the user's own unless ``user_name`` is None); True if one was removed."""
@@ -166,8 +166,7 @@ class AppKeyManager:
         """Name of the user an app key belongs to, or None."""
         if not api_key:
             return None
-        with self._lock:
-            for k in self._keys:
-                if same_secret(api_key, k["api_key"]):
-                    return k["user_id"]
+        for k in self._keys:
+            if same_secret(api_key, k["api_key"]):
+                return k["user_id"]
         return None

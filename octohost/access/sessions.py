@@ -55,7 +55,11 @@ class SessionStore:
         self._clock = clock
         self._path = path
         self._sessions = {}  # digest of the id -> Session
+        # ``_lock`` guards the sessions in memory and is never held across the file's write, so
+        # looking a session up (on the server's event loop too) never waits for the disk;
+        # ``_write_lock`` keeps one writer at a time, each writing what memory held when it began
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
         if path is not None:
             self._load()
 
@@ -69,12 +73,14 @@ class SessionStore:
     def create(self, user_name, remember=False):
         session_id = secrets.token_urlsafe(32)
         session = Session(session_id, user_name, self.csrf_token_for(session_id), self._clock(), remember=remember)
-        with self._lock:
-            if len(self._sessions) >= MAX_SESSIONS:
-                oldest = min(self._sessions, key=lambda key: self._sessions[key].last_seen)
-                del self._sessions[oldest]
-            self._sessions[_digest(session_id)] = session
-            self._save()
+        with self._write_lock:
+            with self._lock:
+                if len(self._sessions) >= MAX_SESSIONS:
+                    oldest = min(self._sessions, key=lambda key: self._sessions[key].last_seen)
+                    del self._sessions[oldest]
+                self._sessions[_digest(session_id)] = session
+                entries = self._entries()
+            self._write(entries)
         return session
 
     def get(self, session_id):
@@ -97,37 +103,47 @@ class SessionStore:
             return session
 
     def remove(self, session_id):
-        with self._lock:
-            session = self._sessions.pop(_digest(session_id), None)
-            if session is not None:
-                self._save()
-            return session
+        with self._write_lock:
+            with self._lock:
+                session = self._sessions.pop(_digest(session_id), None)
+                entries = self._entries() if session is not None else None
+            self._write(entries)
+        return session
 
     def remove_user(self, user_name, keep=None):
         """End every session of a user (deleted, deactivated or password changed) but the one with
         id ``keep``; returns the known ids of those ended."""
         keep_key = _digest(keep) if keep else None
-        with self._lock:
-            gone = [key for key, s in self._sessions.items() if s.user_name == user_name and key != keep_key]
-            ids = [self._sessions.pop(key).id for key in gone]
-            if gone:
-                self._save()
+        with self._write_lock:
+            with self._lock:
+                gone = [key for key, s in self._sessions.items() if s.user_name == user_name and key != keep_key]
+                ids = [self._sessions.pop(key).id for key in gone]
+                entries = self._entries() if gone else None
+            self._write(entries)
         return [session_id for session_id in ids if session_id is not None]
 
     def save(self):
         """Write the sessions with their last activity (at shutdown; logins and logouts save anyway)."""
-        with self._lock:
-            self._save()
+        with self._write_lock:
+            with self._lock:
+                entries = self._entries()
+            self._write(entries)
 
     # -- the file ----------------------------------------------------------------------------------
 
-    def _save(self):
+    def _entries(self):
+        """What the file holds of the sessions now (under ``_lock``); None without a file."""
         if self._path is None:
-            return
+            return None
         now = self._clock()
-        entries = [{"digest": key, "user": s.user_name, "created": s.created, "last_seen": s.last_seen,
-                    "remember": s.remember}
-                   for key, s in self._sessions.items() if now - s.last_seen <= self.lifetime(s)]
+        return [{"digest": key, "user": s.user_name, "created": s.created, "last_seen": s.last_seen,
+                 "remember": s.remember}
+                for key, s in self._sessions.items() if now - s.last_seen <= self.lifetime(s)]
+
+    def _write(self, entries):
+        """Write ``entries`` (None: nothing changed) under ``_write_lock``, outside ``_lock``."""
+        if entries is None:
+            return
         try:
             atomic_write(self._path, json.dumps({"sessions": entries}, indent=1), mode=0o600)
         except OSError as exc:

@@ -105,10 +105,15 @@ class UserManager:
 
     def _refresh(self):
         """Adopt the file if another process rewrote it; a file that no longer parses is logged
-        and ignored here (the last good users stay in force), and refused by the next change."""
-        if not self._file.changed():
+        and ignored here (the last good users stay in force), and refused by the next change.
+
+        Readers never wait for a change being saved: while one holds the lock this returns at once
+        (that change adopts the file as it writes it), and the readers below take the mapping
+        without the lock, since every change replaces it whole. The server authenticates on its
+        event loop too (``octohost.server.wsgi``)."""
+        if not self._file.changed() or not self._lock.acquire(blocking=False):
             return
-        with self._lock:
+        try:
             stamp = self._file.stamp()
             if not self._file.changed() or stamp == self._bad_stamp:
                 return
@@ -120,6 +125,8 @@ class UserManager:
                 return
             self._users = users
             self._file.remember(stamp)
+        finally:
+            self._lock.release()
 
     @contextlib.contextmanager
     def _change(self):
@@ -160,14 +167,12 @@ class UserManager:
 
     def list_users(self):
         self._refresh()
-        with self._lock:
-            return [self._to_user(n, r) for n, r in sorted(self._users.items())]
+        return [self._to_user(n, r) for n, r in sorted(self._users.items())]
 
     def get_user(self, name):
         self._refresh()
-        with self._lock:
-            record = self._users.get(name)
-            return self._to_user(name, record) if record is not None else None
+        record = self._users.get(name)
+        return self._to_user(name, record) if record is not None else None
 
     def check_password(self, name, password):
         """The user if name and password match an active user, else None.
@@ -175,8 +180,7 @@ class UserManager:
         Takes the same time whether or not the user exists or is active: a password hash is
         verified either way, so the answer's timing does not tell which names exist."""
         self._refresh()
-        with self._lock:
-            record = self._users.get(name)
+        record = self._users.get(name)
         stored = record.get("password") if record is not None else None
         if not isinstance(stored, str) or not stored:
             stored = _dummy_hash()
@@ -189,11 +193,10 @@ class UserManager:
         if not apikey:
             return None
         self._refresh()
-        with self._lock:
-            for name, record in self._users.items():
-                key = record.get("apikey")
-                if key and record.get("active", True) and same_secret(apikey, key):
-                    return self._to_user(name, record)
+        for name, record in self._users.items():
+            key = record.get("apikey")
+            if key and record.get("active", True) and same_secret(apikey, key):
+                return self._to_user(name, record)
         return None
 
     # -- changes -------------------------------------------------------------------------------

@@ -5,7 +5,10 @@ import os
 import pytest
 import yaml
 
+from octohost.access import appkeys as appkeys_module
 from octohost.access.appkeys import GRANTED, PENDING, UNKNOWN, AppKeyError, AppKeyManager
+
+from support.stores import while_a_write_hangs
 
 
 class Clock:
@@ -94,3 +97,12 @@ def test_a_failed_write_changes_no_keys(tmp_path, monkeypatch):
             change()
         assert [k["api_key"] for k in manager.keys()] == [kept]
     assert manager.user_for_key(kept) == "alice"
+
+
+def test_key_lookups_never_wait_for_a_change_being_written(tmp_path, monkeypatch):
+    manager = AppKeyManager(str(tmp_path / "appkeys.yaml"))
+    key = manager.generate("alice", "slicer")
+    found = while_a_write_hangs(monkeypatch, appkeys_module, lambda: manager.generate("bob", "phone"),
+                                 lambda: (manager.user_for_key(key), len(manager.keys())))
+    assert found == ("alice", 1)
+    assert len(manager.keys()) == 2

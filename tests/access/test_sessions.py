@@ -1,6 +1,11 @@
 """Login sessions expire after inactivity; CSRF tokens are bound to the session and the secret."""
 
+import json
+
+from octohost.access import sessions as sessions_module
 from octohost.access.sessions import SessionStore
+
+from support.stores import while_a_write_hangs
 
 
 class Clock:
@@ -114,3 +119,14 @@ def test_removing_a_users_sessions_can_keep_one():
     keep, other, bob = store.create("alice"), store.create("alice"), store.create("bob")
     assert store.remove_user("alice", keep=keep.id) == [other.id]
     assert store.get(keep.id) is keep and store.get(other.id) is None and store.get(bob.id) is bob
+
+
+def test_looking_a_session_up_never_waits_for_the_file_being_written(tmp_path, monkeypatch):
+    """The server authenticates on its event loop: a login being saved must not hold up the others."""
+    store = SessionStore("s", 60, path=str(tmp_path / "sessions.json"))
+    known = store.create("alice")
+    found = while_a_write_hangs(monkeypatch, sessions_module, lambda: store.create("bob"),
+                                lambda: store.get(known.id))
+    assert found is known
+    with open(tmp_path / "sessions.json", encoding="utf-8") as f:  # and the login, once written
+        assert sorted(entry["user"] for entry in json.load(f)["sessions"]) == ["alice", "bob"]

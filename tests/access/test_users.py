@@ -7,6 +7,8 @@ import pytest
 from octohost.access import users as users_module
 from octohost.access.users import UserError, UserManager
 
+from support.stores import while_a_write_hangs
+
 
 def disk_full(*args, **kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
@@ -68,3 +70,13 @@ def test_new_passwords_are_at_least_eight_characters(manager):
     assert manager.check_password("bob", "password1") is not None
     manager.add_user("dave", "12345678")
     assert manager.check_password("dave", "12345678") is not None
+
+
+def test_readers_never_wait_for_a_change_being_written(manager, monkeypatch):
+    """The server authenticates on its event loop: a key lookup must not wait for a disk write."""
+    key = manager.generate_api_key("admin")
+    found = while_a_write_hangs(
+        monkeypatch, users_module, lambda: manager.add_user("carol", "password1"),
+        lambda: (manager.find_by_apikey(key), manager.get_user("bob"), len(manager.list_users())))
+    assert found[0].name == "admin" and found[1].name == "bob" and found[2] == 2  # the users before the change
+    assert manager.get_user("carol") is not None  # and the change, once written
