@@ -15,17 +15,29 @@ import time
 import yaml
 
 from octohost.util.fs import atomic_write
+from octohost.util.shared_file import SharedFile
 
 log = logging.getLogger(__name__)
 
 FILENAME = "print_recovery.yaml"
+_UNREAD = object()  # no stamp equals it: the first read goes to the file
 
 
 class PrintRecovery:
+    """The record on disk, and in memory as this process last wrote or read it.
+
+    Reading answers from memory while the file is the one this process knows (one ``stat``, so a
+    record another process wrote is still seen): ``GET /api/job`` asks on every poll, on the
+    server's event loop when no job runs. Writes hold ``_lock``; reads take none, so they never
+    wait for a write on disk.
+    """
+
     def __init__(self, folder):
         self.path = os.path.join(folder, FILENAME)
+        self._file = SharedFile(self.path)
         self._lock = threading.Lock()
         self._last = None
+        self._known = (_UNREAD, None)  # (the file's stamp, its record): replaced whole, read without the lock
 
     @classmethod
     def for_settings(cls, settings):
@@ -41,6 +53,7 @@ class PrintRecovery:
             if reason:
                 data["reason"] = reason
             atomic_write(self.path, yaml.safe_dump(data, default_flow_style=False, sort_keys=True))
+            self._known = (self._file.stamp(), data)
             self._last = key
             return True
 
@@ -51,9 +64,18 @@ class PrintRecovery:
                 os.unlink(self.path)
             except FileNotFoundError:
                 pass
+            self._known = (None, None)
 
     def get_recovery_data(self):
-        """{path, origin, pos, date[, reason]} of the job that did not end, or None."""
+        """{path, origin, pos, date[, reason]} of the job that did not end, or None (a copy)."""
+        stamp = self._file.stamp()
+        seen, data = self._known
+        if stamp != seen:
+            data = self._read()
+            self._known = (stamp, data)
+        return dict(data) if data is not None else None
+
+    def _read(self):
         try:
             with open(self.path, encoding="utf-8") as f:
                 data = yaml.safe_load(f)

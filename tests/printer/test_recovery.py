@@ -3,9 +3,11 @@ import threading
 import pytest
 import yaml
 
+from octohost.printer import recovery as recovery_module
 from octohost.printer.recovery import PrintRecovery, RecoveryWriter
 
 from support import WaitTimeout, wait_until
+from support.stores import while_a_write_hangs
 
 
 def test_record_read_and_clear(tmp_path):
@@ -28,6 +30,37 @@ def test_corrupt_file_is_no_recovery(tmp_path):
     (tmp_path / "print_recovery.yaml").write_text(yaml.safe_dump(["x"]))
     assert PrintRecovery(str(tmp_path)).get_recovery_data() is None
 
+
+
+def test_reads_come_from_memory_but_see_another_processs_record(tmp_path, monkeypatch):
+    recovery = PrintRecovery(str(tmp_path))
+    recovery.record("a.gcode", "local", 10)
+    opened = []
+    real_open = open
+
+    def spying_open(file, *args, **kwargs):
+        if file == recovery.path:
+            opened.append(file)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", spying_open)
+    for _ in range(3):
+        assert recovery.get_recovery_data()["pos"] == 10
+    recovery.get_recovery_data()["pos"] = 99  # a copy each time
+    assert recovery.get_recovery_data()["pos"] == 10
+    assert opened == []  # what this process wrote is known without reading it back
+    PrintRecovery(str(tmp_path)).record("b.gcode", "local", 20)  # as another process (octohost print) would
+    assert recovery.get_recovery_data()["path"] == "b.gcode"
+    assert len(opened) == 1
+
+
+def test_a_read_does_not_wait_for_a_record_being_written(tmp_path, monkeypatch):
+    recovery = PrintRecovery(str(tmp_path))
+    recovery.record("a.gcode", "local", 10)
+    found = while_a_write_hangs(monkeypatch, recovery_module, lambda: recovery.record("a.gcode", "local", 20),
+                                recovery.get_recovery_data)
+    assert found["pos"] == 10
+    assert recovery.get_recovery_data()["pos"] == 20
 
 class SlowRecovery(PrintRecovery):
     """Counts the writes and can hold one on the disk, like a slow SD card."""

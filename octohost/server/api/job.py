@@ -21,7 +21,7 @@ RESTART_WAIT_SECONDS = 10
 
 
 @blueprint.route("/api/job")
-@answers_from_memory(while_=lambda context: _job_running(context.printer))
+@answers_from_memory(while_=lambda context: _from_memory(context.printer))
 @requires("STATUS")
 def job():
     printer = ctx().printer
@@ -38,11 +38,19 @@ def job():
 
 
 def _job_running(printer):
-    """While a job prints or is paused there is no recovery record to read: ``GET /api/job`` then
-    answers from memory (the recovery record is a file, and a job that just ended waits for its
-    writes). A job ending between this check on the loop and the view's own costs that one answer
-    the wait on the loop, at most ``JOB_WRITES_WAIT_SECONDS``."""
     return printer.is_printing() or printer.is_paused()
+
+
+def _from_memory(printer):
+    """Whether ``GET /api/job`` answers from memory: while a job prints or is paused (no recovery
+    is shown), or while octohost's recovery store holds no record (it answers that from memory).
+    With a record the view reads the file's entry and waits for a job's last writes: a worker
+    answers. A record appearing between this check on the loop and the view's own costs that
+    one answer the wait on the loop, at most ``JOB_WRITES_WAIT_SECONDS``."""
+    if _job_running(printer):
+        return True
+    store = getattr(printer, "recovery", None)
+    return store is not None and store.get_recovery_data() is None
 
 
 def _recovery(printer):
