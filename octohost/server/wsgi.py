@@ -5,10 +5,10 @@ Tornado's ``WSGIContainer`` hands each request to its executor three times (the 
 its one body chunk, the end of the body), and every hand-off wakes a worker and then the loop
 again. The views clients poll while a print runs (``/api/printer``, ``/api/job``) only read the
 printer's state in memory: on the loop they need no thread at all. Measured on the 2-core
-development machine, daemon CPU per keep-alive GET (three alternating pairs): ``/api/printer``
-2.6-3.3 ms with Tornado's container, 1.6-1.9 ms here on the loop; an idle ``/api/job`` (one
-hand-off) 2.5-3.2 ms against 1.8-2.9 ms. The README's Pi-class section has what that leaves a slow
-CPU's budget.
+development machine, daemon CPU per keep-alive GET (two sets of three alternating pairs):
+``/api/printer`` 2.6-3.3 ms with Tornado's container, 1.6-2.2 ms here on the loop; an idle
+``/api/job`` 2.7-3.3 ms against 1.8-2.3 ms. The README's Pi-class section has what that leaves a
+slow CPU's budget.
 
 A view says it answers from memory with :func:`octohost.server.api.util.answers_from_memory`:
 it reads no file, waits for nothing and takes no lock held across I/O. Everything else (and
