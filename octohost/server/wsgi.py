@@ -72,11 +72,11 @@ class LoopViews:
         self._context = app.config["octohost.context"]
         self._adapter = app.url_map.bind("localhost")
         self._views = app.view_functions
-        self.enabled = not any(plugin_manager.has_handlers(hook) for hook in PLUGIN_REQUEST_HOOKS)
+        self._enabled = not any(plugin_manager.has_handlers(hook) for hook in PLUGIN_REQUEST_HOOKS)
         self._mark = functools.lru_cache(maxsize=MATCH_CACHE_SIZE)(self._find_mark)
 
     def __call__(self, method: str, path: str) -> bool:
-        if not self.enabled or method not in LOOP_METHODS or len(path) > MAX_MATCHED_PATH:
+        if not self._enabled or method not in LOOP_METHODS or len(path) > MAX_MATCHED_PATH:
             return False
         try:
             mark = self._mark(method, path)

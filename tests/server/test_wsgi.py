@@ -104,8 +104,15 @@ def test_a_plugin_around_requests_keeps_every_view_on_a_worker(start_server):
 
 
 class Context:
+    """What a conditional mark asks; ``printing = None`` makes the question fail."""
+
     def __init__(self):
-        self.printing = 0
+        self.printing = False
+
+    def is_printing(self):
+        if self.printing is None:
+            raise RuntimeError("no printer to ask")
+        return self.printing
 
 
 def make_app():
@@ -118,7 +125,7 @@ def make_app():
         return flask.jsonify({"thread": threading.current_thread().name})
 
     @app.route("/while")
-    @answers_from_memory(while_=lambda context: context.printing.real)
+    @answers_from_memory(while_=lambda context: context.is_printing())
     def conditional():
         return flask.jsonify({"thread": threading.current_thread().name})
 
@@ -161,10 +168,10 @@ def test_the_choice_follows_the_marks_methods_and_conditions():
     assert not choose("GET", "/nowhere") and not choose("GET", "/slash")  # 404, and a redirect to /slash/
     assert choose("GET", "/slash/")
     assert not choose("GET", "/while")
-    app.config["octohost.context"].printing = 1
+    app.config["octohost.context"].printing = True
     assert choose("GET", "/while")
     assert not LoopViews(app, NoPlugins({"accesscontrol.keyvalidator"}))("GET", "/memory")
-    app.config["octohost.context"].printing = None  # the condition raises (a property of None): the worker
+    app.config["octohost.context"].printing = None  # the condition raises: the worker answers
     assert not LoopViews(app, NoPlugins())("GET", "/while")
 
 
@@ -186,7 +193,8 @@ def served():
         asyncio.set_event_loop(asyncio.new_event_loop())
         state["loop"] = IOLoop.current()
         sockets = bind_sockets(0, "127.0.0.1")
-        HTTPServer(ApiContainer(app, pool, LoopViews(app, NoPlugins()))).add_sockets(sockets)
+        state["server"] = HTTPServer(ApiContainer(app, pool, LoopViews(app, NoPlugins())))
+        state["server"].add_sockets(sockets)
         state["port"] = sockets[0].getsockname()[1]
         ready.set()
         state["loop"].start()
@@ -195,6 +203,7 @@ def served():
     thread.start()
     ready.wait(10)
     yield app, f"http://127.0.0.1:{state['port']}"
+    state["loop"].add_callback(state["server"].stop)  # closes the listening socket
     state["loop"].add_callback(state["loop"].stop)
     thread.join(10)
     pool.shutdown()
