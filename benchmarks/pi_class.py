@@ -33,7 +33,9 @@ quota's cgroup: on the simulator's core they delayed its answers whenever they w
 message (2026-12-06, 5 REST and 5 push clients, no quota, three alternating pairs: turnaround p99
 3.4-6.1 ms with the simulator, 1.5-1.7 ms with the daemon). Real clients are other machines too,
 so neither placement is free; this one charges them to the host, not to the printer. The machine
-may be shared: compare the ratios within one run.
+may be shared: compare the ratios within one run. ``--keep-awake`` keeps the host's core from
+halting between lines (benchmarks/awake.py): on this virtual machine a wake-up from a halted core
+goes through the hypervisor and costs the woken host CPU time a Raspberry Pi does not spend.
 """
 
 import argparse
@@ -47,6 +49,7 @@ import time
 
 import psutil
 import websocket
+from awake import describe, kept_awake
 from daemon import USER, Api, free_port, start_daemon
 from streaming import framed_bytes, percentile, start_sim, stop_sim, write_file
 
@@ -320,6 +323,8 @@ def main():
     parser.add_argument("--no-octoprint", action="store_true")
     parser.add_argument("--no-daemon", action="store_true")
     parser.add_argument("--no-streaming", action="store_true", help="the daemon runs only")
+    parser.add_argument("--keep-awake", action="store_true", help="keep the host's core from halting when idle "
+                        "(a SCHED_IDLE spinner outside the quota: see benchmarks/awake.py)")
     args = parser.parse_args()
     if args.sim_cpu is None:
         args.sim_cpu = (args.cpu + 1) % os.cpu_count()
@@ -332,13 +337,14 @@ def main():
             print(f"(OctoPrint 1.11.8 not found at {OCTOPRINT_PYTHON}: octohost only)")
     os.sched_setaffinity(0, {(args.cpu + 1) % os.cpu_count()})  # the driver away from the host's core
     quota = CpuQuota(f"octohost-pi-{os.getpid()}")
+    awake = args.cpu if args.keep_awake else None
     load = os.getloadavg()
     print(f"Pi-class run: {lines} lines, host on core 0 under a CPU quota, load average before "
           f"{load[0]:.1f}/{load[1]:.1f} on {os.cpu_count()} cores")
     print(f"host, daemon and the daemon's clients on core {args.cpu}, simulator on core {args.sim_cpu}; "
-          f"REST clients poll every {args.poll_interval} s")
+          f"REST clients poll every {args.poll_interval} s; {describe(awake)}")
     try:
-        with tempfile.TemporaryDirectory() as folder:
+        with kept_awake(awake), tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "moves.gcode")
             write_file(path, lines)
             per_line = framed_bytes(path)
