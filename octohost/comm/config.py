@@ -35,6 +35,7 @@ class CommConfig:
     max_timeouts_long: int = 5
     additional_baudrates: tuple[int, ...] = ()
     read_timeout: float = 0.25
+    low_latency: bool = False
 
     @property
     def receive_poll(self) -> float:
@@ -72,6 +73,7 @@ class CommConfig:
             max_timeouts_printing=get("serial.maxCommunicationTimeouts.printing"),
             max_timeouts_long=get("serial.maxCommunicationTimeouts.long"),
             additional_baudrates=tuple(get("serial.additionalBaudrates")),
+            low_latency=get("serial.lowLatency"),
         )
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

@@ -114,7 +114,8 @@ class MachineCom:
 
             virtual_options = options_from_settings(self.settings)
         return open_transport(port, baudrate, self.config.receive_poll, plugin_manager=self.plugin_manager,
-                              comm_instance=self, virtual_options=virtual_options)
+                              comm_instance=self, virtual_options=virtual_options,
+                              low_latency=self.config.low_latency)
 
     def _plugin_transport(self):
         """Before detecting: the ``serial.factory`` handlers asked with port ``AUTO`` or baud rate 0,

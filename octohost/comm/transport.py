@@ -62,7 +62,7 @@ class TransportError(Exception):
 
 def open_transport(port: str | None, baudrate: int | None, read_timeout: float, *,
                    plugin_manager: HandlerSource | None = None, comm_instance: Any = None,
-                   virtual_options: Any = None, settings: Any = None) -> Any:
+                   virtual_options: Any = None, settings: Any = None, low_latency: bool = False) -> Any:
     """Open ``port`` and return a serial-like object.
 
     Order: the ``comm.transport.serial.factory`` handlers (first non-None result wins; a raising
@@ -72,6 +72,7 @@ def open_transport(port: str | None, baudrate: int | None, read_timeout: float, 
     Port ``AUTO``/None and baud rate 0 must be resolved by detection first (see ``ports``), after
     asking the plugins with them (:func:`plugin_transport`).
     ``VIRTUAL`` uses ``virtual_options``, else the ``serial.virtual`` part of ``settings``, else defaults.
+    ``low_latency`` (``serial.lowLatency``) asks a device path's driver for low latency mode.
     """
     transport = plugin_transport(port, baudrate, read_timeout, plugin_manager, comm_instance)
     if transport is not None:
@@ -91,7 +92,31 @@ def open_transport(port: str | None, baudrate: int | None, read_timeout: float, 
         return printer
     if "://" in port:
         return _open_url(port, baudrate, read_timeout)
-    return _open_device(port, baudrate, read_timeout)
+    device = _open_device(port, baudrate, read_timeout)
+    if low_latency:
+        request_low_latency(device, port)
+    return device
+
+
+def request_low_latency(device: Any, port: str) -> bool:
+    """Set ``ASYNC_LOW_LATENCY`` on an open pyserial port, as OctoPrint's ``serial.lowLatency`` does.
+
+    Whether it helps is the driver's business (FTDI adapters shorten their latency timer from their
+    own default to 1 ms); a port that refuses it (a pseudo-terminal, a driver without the ioctl)
+    works as before, so a refusal is logged, never raised. Returns whether the driver took it.
+    """
+    request = getattr(device, "set_low_latency_mode", None)
+    if request is None:
+        log.info("port %s: low latency mode is not available on this platform", port)
+        return False
+    try:
+        request(True)
+    except (ValueError, OSError) as exc:  # pyserial wraps the ioctl's OSError in ValueError
+        log.warning("port %s: the driver refused low latency mode (serial.lowLatency); continuing without it: %s",
+                    port, exc)
+        return False
+    log.info("port %s: low latency mode on", port)
+    return True
 
 
 def plugin_transport(port: str | None, baudrate: int | None, read_timeout: float,

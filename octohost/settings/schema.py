@@ -123,6 +123,10 @@ SCHEMA = Section(
                          "system allows it (root, or the systemd unit's LimitRTPRIO=1), so a busy machine cannot delay "
                          "the next line; read at start. Off for several daemons on one host (their print starts "
                          "would all run ahead of everything else)."),
+        lowLatency=S(False, "Ask the serial driver for low latency mode when opening a device (ASYNC_LOW_LATENCY, as "
+                            "'setserial low_latency' does; OctoPrint's serial.lowLatency): FTDI adapters then use a "
+                            "1 ms latency timer. Asked of device paths only; one that refuses it (a pseudo-terminal) "
+                            "connects without it and says so in the log."),
         window=S("ping-pong", "How many lines may be in flight.", choices=["ping-pong", "rx-bytes", "advanced-ok"]),
         rxBufferSize=S(128, "Firmware receive buffer in bytes: the longest line sent (with line number and checksum), "
                             "and the bytes in flight in the rx-bytes window mode."),

@@ -1,5 +1,7 @@
 """End to end over a real pseudo-terminal: MachineCom + pyserial + the virtual printer's pty."""
 
+import logging
+
 import pytest
 
 pytestmark = pytest.mark.e2e
@@ -99,3 +101,14 @@ def test_pause_resume_cancel_over_pty(pty_printer, machine, tmp_path, wait_for, 
     wait_for(lambda: recorder.named("on_comm_print_job_cancelled"), timeout=30, message="cancelled")
     accepted = moves(server.printer)
     assert accepted == commands[:len(accepted)] and len(accepted) < LINES
+
+
+def test_the_low_latency_setting_reaches_the_port_and_a_refusal_keeps_the_connection(pty_printer, machine, settings,
+                                                                                    caplog):
+    """``serial.lowLatency`` as OctoPrint has it: asked of the device at every connect; a pty refuses."""
+    settings.set("serial.lowLatency", True)
+    server = pty_printer()
+    with caplog.at_level(logging.WARNING, logger="octohost.comm.transport"):
+        comm, _ = machine(port=server.path)  # waits for OPERATIONAL
+    assert [record.getMessage().split(";")[0] for record in caplog.records] == [
+        f"port {server.path}: the driver refused low latency mode (serial.lowLatency)"]

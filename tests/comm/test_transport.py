@@ -243,3 +243,36 @@ def test_factory_returning_none_falls_through_to_the_built_in_ports(plugin_manag
     finally:
         port.close()
     assert plugin_manager.plugins["transport_factory"].module.calls[-1][1] == "VIRTUAL"
+
+
+def test_low_latency_is_asked_of_a_device_and_a_refusal_keeps_the_port(caplog):
+    """A pseudo-terminal has no serial driver to take ``ASYNC_LOW_LATENCY``: the port opens and
+    works anyway, with a warning naming the setting."""
+    server = serve_pty()
+    try:
+        with caplog.at_level(logging.WARNING, logger="octohost.comm.transport"):
+            port = open_transport(server.path, 115200, 2.0, low_latency=True)
+        try:
+            port.write(b"M105\n")
+            assert read_until_ok(port) == [b"ok T:21.3 /0.0 B:21.0 /0.0 @:0 B@:0"]
+        finally:
+            port.close()
+    finally:
+        server.close()
+    assert [record.getMessage() for record in caplog.records] == [
+        f"port {server.path}: the driver refused low latency mode (serial.lowLatency); continuing without it: "
+        "Failed to update ASYNC_LOW_LATENCY flag to True: [Errno 25] Inappropriate ioctl for device"]
+
+
+@pytest.mark.parametrize("low_latency, asked", [(True, [True]), (False, [])])
+def test_low_latency_is_set_only_when_asked(monkeypatch, low_latency, asked):
+    """A driver that takes it (a USB serial adapter's; none exists here, so pyserial's ioctl is
+    replaced) is asked once per open, and only with ``serial.lowLatency`` on."""
+    calls = []
+    monkeypatch.setattr(serial.Serial, "set_low_latency_mode", lambda self, on: calls.append(on), raising=False)
+    server = serve_pty()
+    try:
+        open_transport(server.path, 115200, 2.0, low_latency=low_latency).close()
+    finally:
+        server.close()
+    assert calls == asked

@@ -120,6 +120,7 @@ def test_settings_answer_and_take_octoprints_key_names(running):
     assert serial["timeoutConnection"] == serial["timeout"]["connection"]
     assert serial["maxTimeoutsPrinting"] == serial["maxCommunicationTimeouts"]["printing"]
     assert serial["disconnectOnErrors"] is False and serial["blockedCommands"] == ["M0", "M1"]
+    assert serial["lowLatency"] is False
     assert "VIRTUAL" in serial["portOptions"] and 115200 in serial["baudrateOptions"]
     assert tree["feature"]["keyboardControl"] is True and tree["appearance"]["fuzzyTimes"] is True
     assert tree["temperature"]["sendAutomatically"] is False
@@ -127,6 +128,7 @@ def test_settings_answer_and_take_octoprints_key_names(running):
 
     tree["serial"]["timeoutConnection"] = 12.5
     tree["serial"]["maxTimeoutsIdle"] = 7
+    tree["serial"]["lowLatency"] = True  # a setting here too: requested at the next connect
     tree["serial"]["blockedCommands"] = ["M0"]
     tree["feature"]["keyboardControl"] = False
     tree["serial"]["baudrate"] = None
@@ -136,5 +138,6 @@ def test_settings_answer_and_take_octoprints_key_names(running):
     settings = running.context.settings
     assert settings.get("serial.timeout.connection") == 12.5
     assert settings.get("serial.maxCommunicationTimeouts.idle") == 7
+    assert settings.get("serial.lowLatency") is True
     assert settings.get("serial.baudrate") == 0 and saved.json()["serial"]["baudrate"] is None
     assert saved.json()["serial"]["blockedCommands"] == ["M0", "M1"]  # not a setting here: ignored

@@ -38,7 +38,7 @@ SERIAL_FIXED = {
     "disableSdPrintingDetection": False, "emergencyCommands": ["M112", "M108", "M410"],
     "enableShutdownActionCommand": False, "encoding": "ascii", "exclusive": True, "externalHeatupDetection": True,
     "firmwareDetection": True, "ignoreEmptyPorts": False, "ignoreIdenticalResends": False, "ignoredCommands": [],
-    "logPositionOnCancel": False, "logPositionOnPause": True, "lowLatency": False,
+    "logPositionOnCancel": False, "logPositionOnPause": True,
     "notifySuppressedCommands": "warn", "pausingCommands": ["M0", "M1", "M25"], "repetierTargetTemp": False,
     "resendRatioStart": 100, "resendRatioThreshold": 10, "sanityCheckTools": True, "sdAlwaysAvailable": False,
     "sdCancelCommand": "M25", "sdLowerCase": False, "sdRelativePath": False, "sendChecksumWithUnknownCommands": False,
