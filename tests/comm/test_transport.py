@@ -26,6 +26,15 @@ def read_until_ok(port):
     return lines
 
 
+def assert_reaches_the_printer(port):
+    """``M105`` through ``port`` gets the virtual printer's temperature ok; closes the port."""
+    try:
+        port.write(b"M105\n")
+        assert read_until_ok(port) == [b"ok T:21.3 /0.0 B:21.0 /0.0 @:0 B@:0"]
+    finally:
+        port.close()
+
+
 class SerialBridge:
     """A one-connection TCP serial bridge on 127.0.0.1 with a virtual printer behind it (like ser2net)."""
 
@@ -138,12 +147,8 @@ def test_device_path_symlink_is_opened_and_reported_as_given(tmp_path):
     link.symlink_to(server.path)
     try:
         port = open_transport(str(link), 115200, 2.0)
-        try:
-            assert port.port == str(link)
-            port.write(b"M105\n")
-            assert read_until_ok(port) == [b"ok T:21.3 /0.0 B:21.0 /0.0 @:0 B@:0"]
-        finally:
-            port.close()
+        assert_reaches_the_printer(port)
+        assert port.port == str(link)
     finally:
         server.close()
 
@@ -252,11 +257,7 @@ def test_low_latency_is_asked_of_a_device_and_a_refusal_keeps_the_port(caplog):
     try:
         with caplog.at_level(logging.WARNING, logger="octohost.comm.transport"):
             port = open_transport(server.path, 115200, 2.0, low_latency=True)
-        try:
-            port.write(b"M105\n")
-            assert read_until_ok(port) == [b"ok T:21.3 /0.0 B:21.0 /0.0 @:0 B@:0"]
-        finally:
-            port.close()
+        assert_reaches_the_printer(port)
     finally:
         server.close()
     assert [record.getMessage() for record in caplog.records] == [
