@@ -100,6 +100,10 @@ class CommCallback(Protocol):
     def on_comm_record_fileposition(self, origin: str, path: str, pos: int | None) -> None:
         """Where a job stopped (pause, cancel, error, disconnect), for print recovery."""
 
+    def on_comm_command_suppressed(self, command: str, message: str, severity: str) -> None:
+        """A command the host's rules kept from the printer (:mod:`.commandrules`; OctoPrint's
+        ``CommandSuppressed`` event): ``severity`` is ``warn`` (blocked) or ``info`` (ignored)."""
+
     def on_comm_registered_message(self, name: str, output: str) -> None:
         """Reserved (OctoPrint's registered messages); the comm layer does not call it yet."""
 

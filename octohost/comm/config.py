@@ -36,6 +36,9 @@ class CommConfig:
     additional_baudrates: tuple[int, ...] = ()
     read_timeout: float = 0.25
     low_latency: bool = False
+    pausing_commands: frozenset[str] = frozenset({"M0", "M1", "M25"})
+    blocked_commands: frozenset[str] = frozenset({"M0", "M1"})
+    ignored_commands: frozenset[str] = frozenset()
 
     @property
     def receive_poll(self) -> float:
@@ -74,6 +77,9 @@ class CommConfig:
             max_timeouts_long=get("serial.maxCommunicationTimeouts.long"),
             additional_baudrates=tuple(get("serial.additionalBaudrates")),
             low_latency=get("serial.lowLatency"),
+            pausing_commands=frozenset(c.upper() for c in get("serial.pausingCommands")),
+            blocked_commands=frozenset(c.upper() for c in get("serial.blockedCommands")),
+            ignored_commands=frozenset(c.upper() for c in get("serial.ignoredCommands")),
         )
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

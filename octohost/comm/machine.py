@@ -22,6 +22,7 @@ from octohost.util.priority import start_thread
 
 from . import protocol
 from .callback import CommCallback
+from .commandrules import CommandRules
 from .config import CommConfig
 from .detect import candidate_baudrates, detect
 from .firmware import FirmwareReport
@@ -72,6 +73,9 @@ class MachineCom:
         self.handlers: Callable[[str], Handlers] = (plugin_manager.handlers if plugin_manager is not None
                                                     else no_handlers)
         self.phases = Phases(self, plugin_manager)
+        config = self.config
+        self.rules = CommandRules(config.pausing_commands, config.blocked_commands, config.ignored_commands)
+        self._pausing_by_rule = False
         self.firmware = FirmwareReport(self)
         self.sd = SdCard(self)
         self._machine = StateMachine(callback.on_comm_state_change)
@@ -288,14 +292,36 @@ class MachineCom:
     # -- hooks the sender calls ------------------------------------------------------------------
 
     def queue_phase(self, command: Command) -> list[Command]:
-        """Run ``command`` through the queuing phase; @ commands meet their queuing handlers here."""
+        """Run ``command`` through the queuing phase: the plugins' handlers, then the host's own rules
+        (:mod:`.commandrules`) on what they leave; @ commands meet their queuing handlers here."""
         results = self.phases.queuing(command)
+        watched = self.rules.watched
+        kept = []
         for result in results:
             if result.gcode is None:
                 parsed = parse_at_command(result.cmd)  # None unless an @ command
                 if parsed is not None:
                     self.at_command(QUEUING, parsed[0], parsed[1], result)
-        return results
+            elif result.gcode in watched and not self.rules.apply(result, self.is_printing(), self._pause_by_rule,
+                                                                    self._suppressed):
+                continue
+            kept.append(result)
+        return kept
+
+    def _pause_by_rule(self) -> None:
+        if self._pausing_by_rule:  # a pause whose own commands lost their trigger:pause tag (a plugin's rewrite)
+            return
+        log.info("pausing the print: a pausing command (serial.pausingCommands) was met")
+        self._pausing_by_rule = True
+        try:
+            self.set_pause(True)
+        finally:
+            self._pausing_by_rule = False
+
+    def _suppressed(self, command: Command, message: str, severity: str) -> None:
+        log.info("%s", message)
+        self.callback.on_comm_log("Info: " + message)
+        self.callback.on_comm_command_suppressed(command.cmd, message, severity)
 
     def at_command(self, phase: str, name: str, params: str, command: Command) -> None:
         self.phases.atcommand(phase, name, params, command.tags)

@@ -43,6 +43,13 @@ def _trigger(tags: Any, method: str) -> set[str]:
     return set(tags or ()) | {f"trigger:comm.{method}"}
 
 
+#: what OctoPrint adds to the commands of a pause, a resume and a cancel (the pausing-command rule
+#: of :mod:`.commandrules` leaves commands tagged ``trigger:pause`` or ``trigger:cancel`` alone)
+PAUSE_TAGS = frozenset({"trigger:comm.set_pause", "trigger:pause"})
+RESUME_TAGS = frozenset({"trigger:comm.set_pause", "trigger:resume"})
+CANCEL_TAGS = frozenset({"trigger:comm.cancel", "trigger:cancel"})
+
+
 class SdCard:
     def __init__(self, comm: SdHost) -> None:
         self.comm = comm
@@ -100,13 +107,13 @@ class SdCard:
     def set_pause(self, paused: bool, tags: Any, user: str | None) -> bool:
         comm = self.comm
         if paused and comm.get_state() in PRINTING_STATES:
-            self._send("M25", tags=tags)
+            self._send("M25", tags=set(tags or ()) | PAUSE_TAGS)
             comm.transition(State.PAUSED)
             comm.jobs.record_position("pause")
             comm.callback.on_comm_print_job_paused(user=user)
             return True
         if not paused and comm.get_state() == State.PAUSED:
-            self._send("M24", tags=tags)
+            self._send("M24", tags=set(tags or ()) | RESUME_TAGS)
             comm.transition(State.PRINTING)
             comm.callback.on_comm_print_job_resumed(user=user)
             return True
@@ -115,6 +122,7 @@ class SdCard:
     def cancel_print(self, tags: Any, firmware_error: str | None, user: str | None) -> bool:
         comm = self.comm
         comm.transition(State.CANCELLING)
+        tags = set(tags or ()) | CANCEL_TAGS
         self._send("M25", tags=tags)
         self._send("M26 S0", tags=tags)
         self._stop_autoreport()

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from octohost.logs import serial_log
 
 from .callback import CommCallback
+from .commandrules import CommandRules
 from .config import CommConfig
 from .fastio import writer
 from .history import ResendHistory
@@ -50,6 +51,7 @@ class SenderHost(Protocol):
 
     phases: Phases
     callback: CommCallback
+    rules: CommandRules
 
     def job_source(self) -> LocalFileJob | SdJob | None: ...
     def job_finished(self) -> bool: ...
@@ -124,6 +126,7 @@ class Sender:
         self._plain = config.never_send_checksum  # framing rules, read once per connection
         self._checksum_required = config.checksum_requiring_commands
         self.quiet = host.phases.quiet()  # no handlers, no phase log: job lines skip the phases (refresh_handlers)
+        self._watched = host.rules.watched  # ...unless the host's own rules concern them (.commandrules)
         self._pumps = 0
         self._received: str | None = None  # an ok line to log before the next transmission's log (acknowledge)
         self.idle_since = 0.0  # when the window last went from empty to busy, for timeouts
@@ -307,7 +310,7 @@ class Sender:
                 results = self._odd_job_line(cmd, start, end)
             else:
                 command = Command(cmd, filepos=start, fileend=end)
-                if self.quiet and cmd[0] != "@":
+                if self.quiet and cmd[0] != "@" and command.gcode not in self._watched:
                     return command
                 results = self._job_queue_phase(command)
             if not results:
@@ -352,7 +355,8 @@ class Sender:
                 self.host.callback.on_comm_log(message)
                 continue
             command = Command(piece, filepos=start, fileend=end if index == len(pieces) - 1 else start)
-            results.extend([command] if self.quiet and piece[0] != "@" else self._job_queue_phase(command))
+            quiet = self.quiet and piece[0] != "@" and command.gcode not in self._watched
+            results.extend([command] if quiet else self._job_queue_phase(command))
         return results
 
     def _resynced(self):

@@ -781,6 +781,9 @@ class Printer(SdCardOperations, PrinterInterface, CommCallback):
     def on_comm_record_fileposition(self, origin, path, pos):
         self._job.record_position(origin, path, pos)
 
+    def on_comm_command_suppressed(self, command, message, severity):
+        self._fire(Events.COMMAND_SUPPRESSED, {"command": command, "message": message, "severity": severity})
+
     def on_comm_registered_message(self, name, output):
         self._dispatcher.post("on_printer_received_registered_message", name, output)
 

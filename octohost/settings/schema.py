@@ -140,6 +140,14 @@ SCHEMA = Section(
                               "Commands that may take long without an ok; they do not count as timeouts.",
                               item_type=str),
         checksumRequiringCommands=S(["M110"], "Commands always sent with line number and checksum.", item_type=str),
+        pausingCommands=S(["M0", "M1", "M25"], "Commands that pause a running print where they are met, from the "
+                                               "file or from anyone (OctoPrint's list); they are still sent unless "
+                                               "blocked.", item_type=str),
+        blockedCommands=S(["M0", "M1"], "Commands never sent to the printer (a CommandSuppressed event and a "
+                                        "terminal note instead): M0/M1 would wait for a button press on the printer.",
+                          item_type=str),
+        ignoredCommands=S([], "Commands quietly not sent (a CommandSuppressed event of severity info).",
+                          item_type=str),
         neverSendChecksum=S(False, "Send plain commands without line numbers and checksums."),
         autoreport=S(True, "Use M155/M27 S auto-reports when the firmware reports the capability."),
         timeout=Section(

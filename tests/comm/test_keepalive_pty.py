@@ -43,7 +43,8 @@ def stall_of_one_lost_ok(comm, server, wait_for):
                                                  ("M0 S1.2", "echo:busy: paused for user")])
 def test_after_keepalives_a_lost_ok_costs_the_short_busy_timeout(pty_printer, machine, wait_for, blocking, keepalive):
     server = pty_printer(busy_interval=0.5)
-    comm, recorder = machine(port=server.path)  # communication 30 s, communicationBusy 3 s: the defaults
+    # M0 is blocked by default (serial.blockedCommands): unblocked here, as its keepalives are the point
+    comm, recorder = machine(port=server.path, options={"blocked_commands": frozenset()})  # timeouts: defaults
     run_blocking(comm, server, blocking, wait_for)
     assert f"Recv: {keepalive}" in keepalives(recorder)
     stall = stall_of_one_lost_ok(comm, server, wait_for)

@@ -189,6 +189,52 @@ def test_at_commands_in_a_file(machine, tmp_path, wait_for, write_gcode):
     assert not any("@pause" in line for line in comm.get_transport().accepted)
 
 
+@pytest.mark.parametrize("with_plugin", [False, True], ids=["no phase handler", "a queuing handler"])
+def test_m0_in_a_file_pauses_the_print_and_never_reaches_the_printer(plugins, machine, tmp_path, wait_for,
+                                                                     write_gcode, with_plugin):
+    """OctoPrint's pausingCommands and blockedCommands on a sliced "pause at height": the host
+    pauses where the M0 stands, the firmware (which would wait for a button) never gets it.
+    Job lines skip the phases when no plugin handles them; this one must not."""
+    commands = write_gcode(tmp_path / "part.gcode", 100, extra={49: "M0 ; pause at height"})
+    manager = plugins({"p.py": """
+def queuing(comm, phase, cmd, cmd_type, gcode, *args, **kwargs):
+    return None
+
+__plugin_hooks__ = {"octoprint.comm.protocol.gcode.queuing": queuing}
+"""}) if with_plugin else None
+    comm, recorder = machine(plugin_manager=manager)
+    assert comm.sender.quiet is not with_plugin
+    comm.select_file(str(tmp_path / "part.gcode"), False)
+    comm.start_print()
+    wait_for(lambda: comm.is_paused(), message="paused by M0")
+    wait_for(lambda: comm.sender.in_flight() == 0)
+    assert moves(comm.get_transport()) == commands[:50]
+    assert recorder.named("on_comm_command_suppressed") == [
+        ("M0", "Not sending M0 to printer as it's configured as a blocked command", "warn")]
+    assert "Info: Not sending M0 to printer as it's configured as a blocked command" in recorder.log
+    comm.set_pause(False)
+    wait_for(lambda: recorder.named("on_comm_print_job_done"))
+    assert moves(comm.get_transport()) == commands
+    assert not [line for line in comm.get_transport().accepted if line.split()[0] == "M0"]
+
+
+def test_blocked_and_pausing_commands_from_a_client(machine, settings, wait_for):
+    """The rules apply to whoever sends: a blocked command is kept back, a pausing one outside a
+    print is just sent; the lists are settings."""
+    settings.set("serial.blockedCommands", ["M1", "M117"])
+    comm, recorder = machine()
+    assert not comm.send_command("M117 not this")
+    assert not comm.send_command("m1")
+    assert comm.send_command("M25")
+    assert comm.send_command("M0 P1")  # not blocked any more: the virtual Marlin waits 1 ms
+    assert comm.send_command("M114")  # the last: once it arrived, so did everything before it
+    wait_for(lambda: any(line.startswith("M114") for line in comm.get_transport().accepted))
+    sent = [line.split()[0] for line in comm.get_transport().accepted]
+    assert "M25" in sent and "M0" in sent and "M1" not in sent and "M117" not in sent
+    assert [args[0] for args in recorder.named("on_comm_command_suppressed")] == ["M117 not this", "m1"]
+    assert not comm.is_paused()
+
+
 def test_at_cancel_in_a_file(machine, tmp_path, wait_for, write_gcode):
     commands = write_gcode(tmp_path / "part.gcode", 100, extra={9: "@cancel"})
     comm, recorder = machine()

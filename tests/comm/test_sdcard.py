@@ -40,6 +40,10 @@ def test_sd_print_pause_and_cancel(machine, wait_for):
     comm.select_file("part.gcode", True)
     comm.start_print()
     assert comm.set_pause(True) and comm.is_paused()
+    # the pause's own M25 (tagged trigger:pause) must not pause again by the pausing-command rule
+    wait_for(lambda: "M25" in comm.get_transport().accepted)
+    assert comm.get_transport().accepted.count("M25") == 1
+    assert len(recorder.named("on_comm_print_job_paused")) == 1
     assert comm.set_pause(False) and comm.is_printing()
     assert comm.cancel_print()
     assert comm.get_state() == "OPERATIONAL"

@@ -37,6 +37,16 @@ def test_connect_and_disconnect_events_and_connection(stack):
     assert {"state_id": "OPERATIONAL", "state_string": "Operational"} in stack.recorder.payloads("PrinterStateChanged")
 
 
+def test_a_blocked_command_fires_command_suppressed_as_octoprint_does(stack):
+    stack.printer.commands(["M1", "M117 after"])  # M1 would wait for a button press on the printer
+    marker_sync(stack, "after")
+    stack.bus.flush()
+    assert "M1" not in stack.accepted()
+    assert stack.recorder.payloads("CommandSuppressed") == [
+        {"command": "M1", "message": "Not sending M1 to printer as it's configured as a blocked command",
+         "severity": "warn"}]
+
+
 def test_connection_options_answer_on_the_class_as_octoprints_classmethod(stack):
     # OctoPrint (and plugins) call printer.__class__.get_connection_options()
     options = type(stack.printer).get_connection_options()

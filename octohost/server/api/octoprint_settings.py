@@ -33,13 +33,13 @@ SERIAL_ALIASES = {
 #: OctoPrint 1.11.8's defaults of the serial keys octohost has no setting for
 SERIAL_FIXED = {
     "abortHeatupOnCancel": True, "ackMax": 1, "alwaysSendChecksum": False, "blacklistedBaudrates": [],
-    "blacklistedPorts": [], "blockWhileDwelling": False, "blockedCommands": ["M0", "M1"], "capAutoreportPos": True,
+    "blacklistedPorts": [], "blockWhileDwelling": False, "capAutoreportPos": True,
     "capBusyProtocol": True, "capEmergencyParser": True, "capExtendedM20": True, "capLfnWrite": True,
     "disableSdPrintingDetection": False, "emergencyCommands": ["M112", "M108", "M410"],
     "enableShutdownActionCommand": False, "encoding": "ascii", "exclusive": True, "externalHeatupDetection": True,
-    "firmwareDetection": True, "ignoreEmptyPorts": False, "ignoreIdenticalResends": False, "ignoredCommands": [],
+    "firmwareDetection": True, "ignoreEmptyPorts": False, "ignoreIdenticalResends": False,
     "logPositionOnCancel": False, "logPositionOnPause": True,
-    "notifySuppressedCommands": "warn", "pausingCommands": ["M0", "M1", "M25"], "repetierTargetTemp": False,
+    "notifySuppressedCommands": "warn", "repetierTargetTemp": False,
     "resendRatioStart": 100, "resendRatioThreshold": 10, "sanityCheckTools": True, "sdAlwaysAvailable": False,
     "sdCancelCommand": "M25", "sdLowerCase": False, "sdRelativePath": False, "sendChecksumWithUnknownCommands": False,
     "sendM112OnError": True, "supportResendsWithoutOk": "detect", "swallowOkAfterResend": True,
