@@ -314,6 +314,8 @@ class Sender:
                     return command
                 results = self._job_queue_phase(command)
             if not results:
+                if self.host.job_source() is not job:  # the phase paused (a pausing command), held or cancelled
+                    return None                         # the job: the next line waits for it
                 continue
             if len(results) > 1:
                 self._job_pending.extend(results[1:])

@@ -189,26 +189,29 @@ def test_at_commands_in_a_file(machine, tmp_path, wait_for, write_gcode):
     assert not any("@pause" in line for line in comm.get_transport().accepted)
 
 
+@pytest.mark.parametrize("window", ["ping-pong", "rx-bytes"])
 @pytest.mark.parametrize("with_plugin", [False, True], ids=["no phase handler", "a queuing handler"])
 def test_m0_in_a_file_pauses_the_print_and_never_reaches_the_printer(plugins, machine, tmp_path, wait_for,
-                                                                     write_gcode, with_plugin):
+                                                                     write_gcode, with_plugin, window):
     """OctoPrint's pausingCommands and blockedCommands on a sliced "pause at height": the host
-    pauses where the M0 stands, the firmware (which would wait for a button) never gets it.
-    Job lines skip the phases when no plugin handles them; this one must not."""
-    commands = write_gcode(tmp_path / "part.gcode", 100, extra={49: "M0 ; pause at height"})
+    pauses where the M0 stands, the firmware (which would wait for a button) never gets it, nor
+    any line after it until the resume (``rx-bytes`` has room for more at once). Job lines skip
+    the phases when no plugin handles them; this one must not."""
+    # right after the first line: rx-bytes then still has room for the line behind the M0
+    commands = write_gcode(tmp_path / "part.gcode", 100, extra={0: "M0 ; pause at height"})
     manager = plugins({"p.py": """
 def queuing(comm, phase, cmd, cmd_type, gcode, *args, **kwargs):
     return None
 
 __plugin_hooks__ = {"octoprint.comm.protocol.gcode.queuing": queuing}
 """}) if with_plugin else None
-    comm, recorder = machine(plugin_manager=manager)
+    comm, recorder = machine(plugin_manager=manager, options={"window": window})
     assert comm.sender.quiet is not with_plugin
     comm.select_file(str(tmp_path / "part.gcode"), False)
     comm.start_print()
     wait_for(lambda: comm.is_paused(), message="paused by M0")
     wait_for(lambda: comm.sender.in_flight() == 0)
-    assert moves(comm.get_transport()) == commands[:50]
+    assert moves(comm.get_transport()) == commands[:1]
     assert recorder.named("on_comm_command_suppressed") == [
         ("M0", "Not sending M0 to printer as it's configured as a blocked command", "warn")]
     assert "Info: Not sending M0 to printer as it's configured as a blocked command" in recorder.log
