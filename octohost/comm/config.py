@@ -39,6 +39,7 @@ class CommConfig:
     pausing_commands: frozenset[str] = frozenset({"M0", "M1", "M25"})
     blocked_commands: frozenset[str] = frozenset({"M0", "M1"})
     ignored_commands: frozenset[str] = frozenset()
+    emergency_commands: frozenset[str] = frozenset({"M112", "M108", "M410"})
 
     @property
     def receive_poll(self) -> float:
@@ -80,6 +81,7 @@ class CommConfig:
             pausing_commands=frozenset(c.upper() for c in get("serial.pausingCommands")),
             blocked_commands=frozenset(c.upper() for c in get("serial.blockedCommands")),
             ignored_commands=frozenset(c.upper() for c in get("serial.ignoredCommands")),
+            emergency_commands=frozenset(c.upper() for c in get("serial.emergencyCommands")),
         )
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

@@ -432,8 +432,9 @@ class MachineCom:
 
         A command with line breaks is queued as one command per line; a line too long for the
         firmware's receive buffer is logged and skipped (see :mod:`.linelimit`). M112 is always
-        sent, at once (:meth:`emergency_stop`). Refused while a file goes to the SD card: the
-        firmware would write the command into it.
+        sent, at once (:meth:`emergency_stop`); the other ``serial.emergencyCommands`` (M108, M410)
+        are sent at once, past the queue and the window, when the firmware reports EMERGENCY_PARSER.
+        Refused while a file goes to the SD card: the firmware would write the command into it.
         """
         if self.sd.transferring and not any(gcode_and_subcode(line)[0] == "M112" for line in split_lines(cmd)):
             log.info("not sending %r while a file is transferred to the SD card", cmd)
@@ -471,6 +472,8 @@ class MachineCom:
             return self.emergency_stop()
         if not self._fits(command):
             return False
+        if command.gcode in self.config.emergency_commands and self.firmware.has("EMERGENCY_PARSER"):
+            force = True  # OctoPrint's emergencyCommands: the firmware acts on it as the bytes arrive
         if force:
             self._send_forced(command)
             return True

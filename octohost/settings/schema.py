@@ -148,6 +148,10 @@ SCHEMA = Section(
                           item_type=str),
         ignoredCommands=S([], "Commands quietly not sent (a CommandSuppressed event of severity info).",
                           item_type=str),
+        emergencyCommands=S(["M112", "M108", "M410"],
+                            "Commands sent at once, past the queue and the lines in flight, when the firmware "
+                            "reports EMERGENCY_PARSER (M108 ends a heat-up wait, M410 stops moves); M112 is always "
+                            "an emergency stop.", item_type=str),
         neverSendChecksum=S(False, "Send plain commands without line numbers and checksums."),
         autoreport=S(True, "Use M155/M27 S auto-reports when the firmware reports the capability."),
         timeout=Section(

@@ -238,6 +238,24 @@ def test_blocked_and_pausing_commands_from_a_client(machine, settings, wait_for)
     assert not comm.is_paused()
 
 
+@pytest.mark.parametrize("parser", [True, False], ids=["emergency parser", "no emergency parser"])
+def test_m108_goes_out_at_once_where_the_firmware_has_an_emergency_parser(machine, wait_for, parser):
+    """OctoPrint's emergencyCommands: with EMERGENCY_PARSER reported, M108 is written while M109
+    still waits (Marlin ends the wait as the bytes arrive), not queued behind its ok; without it,
+    M108 waits its turn like any command."""
+    virtual = VirtualOptions(emergency_parser=parser, heat_rate=0.01 if parser else 5.0, wait_report_interval=1000.0)
+    comm, recorder = machine(virtual=virtual)
+    assert comm.firmware.has("EMERGENCY_PARSER") is parser
+    assert comm.send_command("M109 S30")  # at 0.01 °C/s never reached: only M108 can end it
+    wait_for(lambda: "M109 S30" in comm.get_transport().accepted)
+    assert comm.send_command("M108")
+    wait_for(lambda: "M108" in comm.get_transport().accepted and comm.sender.in_flight() == 0, timeout=20)
+    log = recorder.log
+    heating = next(index for index, line in enumerate(log) if line.startswith("Send:") and "M109 S30" in line)
+    stopping = next(index for index, line in enumerate(log) if line.startswith("Send:") and "M108" in line)
+    assert ("Recv: ok" in log[heating:stopping]) is not parser  # M109's ok came first only without the parser
+
+
 def test_at_cancel_in_a_file(machine, tmp_path, wait_for, write_gcode):
     commands = write_gcode(tmp_path / "part.gcode", 100, extra={9: "@cancel"})
     comm, recorder = machine()

@@ -121,6 +121,7 @@ def test_settings_answer_and_take_octoprints_key_names(running):
     assert serial["maxTimeoutsPrinting"] == serial["maxCommunicationTimeouts"]["printing"]
     assert serial["disconnectOnErrors"] is False and serial["blockedCommands"] == ["M0", "M1"]
     assert serial["pausingCommands"] == ["M0", "M1", "M25"] and serial["ignoredCommands"] == []
+    assert serial["emergencyCommands"] == ["M112", "M108", "M410"]
     assert serial["ackMax"] == 1
     assert serial["lowLatency"] is False
     assert "VIRTUAL" in serial["portOptions"] and 115200 in serial["baudrateOptions"]
@@ -133,6 +134,7 @@ def test_settings_answer_and_take_octoprints_key_names(running):
     tree["serial"]["lowLatency"] = True  # a setting here too: requested at the next connect
     tree["serial"]["blockedCommands"] = ["M0"]  # a setting here too
     tree["serial"]["ackMax"] = 5
+    tree["serial"]["emergencyCommands"] = ["M112", "M108"]
     tree["feature"]["keyboardControl"] = False
     tree["serial"]["baudrate"] = None
     saved = running.post("/api/settings", json={k: tree[k] for k in ("serial", "feature", "appearance",
@@ -144,4 +146,5 @@ def test_settings_answer_and_take_octoprints_key_names(running):
     assert settings.get("serial.lowLatency") is True
     assert settings.get("serial.baudrate") == 0 and saved.json()["serial"]["baudrate"] is None
     assert settings.get("serial.blockedCommands") == ["M0"]
+    assert settings.get("serial.emergencyCommands") == ["M112", "M108"]
     assert saved.json()["serial"]["ackMax"] == 1  # not a setting here: ignored

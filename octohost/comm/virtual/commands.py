@@ -227,7 +227,7 @@ class MarlinCommands:
                      f"UUID:00000000-0000-4000-8000-{o.seed & 0xFFFFFFFFFFFF:012x}")
         caps = [("SERIAL_XON_XOFF", False), ("EEPROM", True), ("AUTOREPORT_POS", False),
                 ("AUTOREPORT_TEMP", o.autoreport_temp), ("PROGRESS", True), ("PRINT_JOB", True),
-                ("AUTOLEVEL", True), ("Z_PROBE", True), ("EMERGENCY_PARSER", True),
+                ("AUTOLEVEL", True), ("Z_PROBE", True), ("EMERGENCY_PARSER", o.emergency_parser),
                 ("HOST_ACTION_COMMANDS", True), ("PROMPT_SUPPORT", False), ("SDCARD", o.sd_card),
                 ("SD_WRITE", o.sd_card), ("AUTOREPORT_SD_STATUS", o.autoreport_sd and o.sd_card),
                 ("LONG_FILENAME", o.sd_card), ("EXTENDED_M20", o.extended_m20 and o.sd_card),

@@ -111,7 +111,7 @@ class VirtualPrinter:
                 self._in_flight += size
                 self._line_sizes.append(size)
                 self._pending.append((line.decode("latin-1"), corrupted, self._generation))
-                if _EMERGENCY.search(line):
+                if self.options.emergency_parser and _EMERGENCY.search(line):
                     emergencies.append(line.decode("latin-1"))
         if emergencies:
             with self._firmware_lock:

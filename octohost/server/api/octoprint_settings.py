@@ -35,7 +35,7 @@ SERIAL_FIXED = {
     "abortHeatupOnCancel": True, "ackMax": 1, "alwaysSendChecksum": False, "blacklistedBaudrates": [],
     "blacklistedPorts": [], "blockWhileDwelling": False, "capAutoreportPos": True,
     "capBusyProtocol": True, "capEmergencyParser": True, "capExtendedM20": True, "capLfnWrite": True,
-    "disableSdPrintingDetection": False, "emergencyCommands": ["M112", "M108", "M410"],
+    "disableSdPrintingDetection": False,
     "enableShutdownActionCommand": False, "encoding": "ascii", "exclusive": True, "externalHeatupDetection": True,
     "firmwareDetection": True, "ignoreEmptyPorts": False, "ignoreIdenticalResends": False,
     "logPositionOnCancel": False, "logPositionOnPause": True,
