@@ -26,7 +26,7 @@ class VirtualOptions:
     autoreport_sd: bool = True
     extended_m20: bool = True
     busy_protocol: bool = True
-    emergency_parser: bool = True  # False: M108 waits its turn like any command (Cap:EMERGENCY_PARSER:0)
+    emergency_parser: bool = True  # False: M108 and M112 wait their turn like any command (Cap:EMERGENCY_PARSER:0)
     time_scale: float = 1.0
     heat_rate: float = 5.0
     ambient_temperature: float = 21.0
