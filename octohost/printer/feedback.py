@@ -12,6 +12,9 @@ its own feedback. Patterns are checked as push clients' patterns are
 the budget up switches feedback off until the controls change; at most ``MAX_PATTERNS`` regexes
 are searched. Templates may only name groups
 (no attribute or index access, no widths over three digits), so filling one stays small.
+The events are rate-limited (``EVENT_RATE`` a second on average, ``EVENT_BURST`` at once): a
+regex that matches every line (``ok``) would otherwise send an event per printed line to every
+push client and MQTT subscriber. Matches over the limit are dropped and counted in the log.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import hashlib
 import logging
 import re
 import string
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +37,8 @@ log = logging.getLogger(__name__)
 CPU_RATE = 0.02  # seconds of CPU per second feedback may use on average...
 CPU_BURST = 0.25  # ...and at most at once
 MAX_PATTERNS = 100  # distinct regexes searched per line; the settings body alone would allow thousands
+EVENT_RATE = 10.0  # RegisteredMessageReceived events per second on average...
+EVENT_BURST = 20.0  # ...and at most at once
 RECEIVED = "Recv: "
 
 
@@ -78,9 +84,12 @@ def check_template(template: str) -> None:
 class FeedbackControls(PrinterCallback):
     """The printer callback that matches received lines against the controls' regexes."""
 
-    def __init__(self, controls: list[Any], fire: Callable[[str, dict[str, Any]], None]) -> None:
+    def __init__(self, controls: list[Any], fire: Callable[[str, dict[str, Any]], None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._fire = fire
         self._budget = Budget(CPU_RATE, CPU_BURST)
+        self._events = Budget(EVENT_RATE, EVENT_BURST, clock)  # a token bucket of events, not of CPU seconds
+        self.dropped = 0  # matches not fired since the last one that was
         self._entries: dict[str, tuple[LineFilter, dict[str, str]]] = {}
         for control in _feedback_controls(controls):
             regex, template = str(control["regex"]), str(control["template"])
@@ -107,12 +116,26 @@ class FeedbackControls(PrinterCallback):
         try:
             for key, (pattern, templates) in self._entries.items():
                 match = pattern.search(line, self._budget)
-                if match is not None:
+                if match is not None and self._may_fire():
                     self._fire(Events.REGISTERED_MESSAGE_RECEIVED,
                                {"key": key, "matched": match.group(0), "outputs": _outputs(match, templates)})
         except BudgetExhausted:
             self.off = True
             log.warning("custom control feedback used up its CPU budget; off until the controls change")
+
+    def _may_fire(self) -> bool:
+        events = self._events
+        if events.available() < 1:
+            if not self.dropped:
+                log.warning("custom control feedback matches more than %g lines a second; dropping the excess",
+                            EVENT_RATE)
+            self.dropped += 1
+            return False
+        events.charge(1)
+        if self.dropped:
+            log.info("custom control feedback: %d matches dropped over the rate limit", self.dropped)
+            self.dropped = 0
+        return True
 
 
 def _outputs(match: Any, templates: dict[str, str]) -> dict[str, str]:

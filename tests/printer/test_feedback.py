@@ -3,7 +3,7 @@
 import hashlib
 
 from octohost.events import Events
-from octohost.printer.feedback import MAX_PATTERNS, FeedbackControls, with_keys
+from octohost.printer.feedback import EVENT_BURST, EVENT_RATE, MAX_PATTERNS, FeedbackControls, with_keys
 
 POSITION = {"name": "Position", "regex": r"X:([0-9.]+) Y:([0-9.]+)", "template": "at {0}/{1}"}
 
@@ -61,3 +61,18 @@ def test_at_most_max_patterns_regexes_are_searched():
     feedback.on_printer_add_log(f"Recv: L{MAX_PATTERNS}:5")  # the one over the limit is left out
     feedback.on_printer_add_log(f"Recv: L{MAX_PATTERNS - 1}:5")
     assert fired == [f"L{MAX_PATTERNS - 1}:5"]
+
+
+def test_events_are_rate_limited_so_a_regex_matching_every_line_cannot_flood_clients():
+    now = [0.0]
+    fired = []
+    feedback = FeedbackControls([{"name": "every ok", "regex": r"^ok", "template": "{0}"}],
+                                lambda event, payload: fired.append(payload), clock=lambda: now[0])
+    for _ in range(200):  # a print's oks, all at once
+        feedback.on_printer_add_log("Recv: ok")
+    assert len(fired) == EVENT_BURST and feedback.dropped == 200 - EVENT_BURST
+    now[0] += 1.0  # a second later the bucket holds EVENT_RATE more
+    for _ in range(200):
+        feedback.on_printer_add_log("Recv: ok")
+    assert len(fired) == EVENT_BURST + EVENT_RATE
+    assert not feedback.off  # the limit drops events; it does not switch feedback off
