@@ -215,6 +215,20 @@ def test_terminal_command_shows_its_answer(page, operational):
     assert temperature_lines == 0
 
 
+def test_a_blocked_command_says_so_in_a_message_and_the_terminal(page, operational):
+    """M1 is in serial.blockedCommands by default: the host keeps it from the printer and says why."""
+    open_tab(page, "terminal")
+    page.evaluate("() => { document.querySelector('#toast').textContent = ''; }")
+    page.fill("#terminal-input", "M1")
+    page.press("#terminal-input", "Enter")
+    message = "Not sending M1 to printer as it's configured as a blocked command"
+    page.wait_for_function("(text) => document.querySelector('#toast').textContent === text", arg=message)
+    assert "toast-warning" in page.get_attribute("#toast", "class")
+    page.wait_for_function(
+        "(text) => [...document.querySelectorAll('#terminal-output .line')].some(l => l.textContent.includes(text))",
+        arg="Info: " + message)
+
+
 def test_custom_control_button_sends_its_command(page, octohost, operational):
     controls = [{"name": "Greetings", "children": [{"name": "Say hello", "command": "M117 Hello from a control"}]},
                 {"name": "Show", "command": "M117 {text}",

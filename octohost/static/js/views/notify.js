@@ -1,5 +1,8 @@
 // Print-end notifications: always a message in the page; with the browser's permission (asked for
 // in Settings > Account) also a system notification while the tab is in the background.
+// A command the host kept from the printer (CommandSuppressed: serial.blockedCommands, M0/M1 by
+// default) shows its message in the page when its severity is "warn", as OctoPrint's UI does by
+// default (notifySuppressedCommands); ignored commands (severity "info") stay in the terminal.
 
 import { $, toast } from "../dom.js";
 import { store } from "../store.js";
@@ -64,6 +67,9 @@ export function init() {
   for (const type of Object.keys(TEXT)) {
     store.on(`event:${type}`, (payload) => announce(type, payload), { immediate: false });
   }
+  store.on("event:CommandSuppressed", (payload) => {
+    if (payload && payload.severity === "warn" && payload.message) toast(payload.message, "warning");
+  }, { immediate: false });
   const box = $("#notify-enable");
   if (box) box.addEventListener("change", toggle);
   renderSetting();
