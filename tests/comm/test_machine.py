@@ -245,6 +245,7 @@ def test_m108_goes_out_at_once_where_the_firmware_has_an_emergency_parser(machin
     M108 waits its turn like any command."""
     virtual = VirtualOptions(emergency_parser=parser, heat_rate=0.01 if parser else 5.0, wait_report_interval=1000.0)
     comm, recorder = machine(virtual=virtual)
+    wait_for(lambda: "EMERGENCY_PARSER" in comm.firmware.capabilities, message="the firmware's capability report")
     assert comm.firmware.has("EMERGENCY_PARSER") is parser
     assert comm.send_command("M109 S30")  # at 0.01 °C/s never reached: only M108 can end it
     wait_for(lambda: "M109 S30" in comm.get_transport().accepted)
