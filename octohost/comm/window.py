@@ -87,7 +87,8 @@ class Window:
         self.bytes_in_flight += size
 
     def acked(self, extras: Any = None, oldest: bool = False) -> Entry | None:
-        """Account one ok (with its parsed extras); returns the last settled entry.
+        """Account one ok (with its parsed extras); returns the last settled entry (the last job
+        line among those it settled, when the last one is not a job line: see :func:`_furthest`).
 
         None when the ok settled nothing (nothing in flight, or a stray probe answer).
         ``oldest``: settle the oldest transmission whatever it was (a user's fake ok).
@@ -109,7 +110,7 @@ class Window:
             if acked_line is not None:
                 in_flight = self.in_flight
                 while in_flight and entry[LINE] <= in_flight[0][LINE] <= acked_line:
-                    entry = self._pop()
+                    entry = _furthest(entry, self._pop())
             free = extras.get("B")
             if free is not None:
                 self.free_slots = free
@@ -140,9 +141,10 @@ class Window:
                 break
         else:
             return None
+        settled = None
         for _ in range(index + 1):
-            entry = self._pop()
-        return entry
+            settled = _furthest(settled, self._pop())
+        return settled
 
     def _pop(self):
         entry = self.in_flight.popleft()
@@ -155,12 +157,12 @@ class Window:
         """The firmware says it accepted every line up to ``line_number`` ("Last Line:" of an error).
 
         Transmissions of those lines still waiting at the front lost their oks: settle them.
-        Returns the last settled entry or None.
+        Returns the last settled entry (as :meth:`acked` does) or None.
         """
         entry = None
         in_flight = self.in_flight
         while in_flight and 0 <= in_flight[0][LINE] <= line_number:
-            entry = self._pop()
+            entry = _furthest(entry, self._pop())
         return entry
 
     def timed_out(self) -> Entry | None:
@@ -197,3 +199,13 @@ class Window:
         self.forget_in_flight()
         self.free_slots = None
         self.most_free_slots = 0
+
+
+def _furthest(settled: Entry | None, popped: Entry) -> Entry:
+    """Of two entries settled in order, the one to report: the later, unless only the earlier is a
+    job line. Callers take the file position from what ``acked`` and friends return, and a probe
+    answer that settles job lines whose oks were lost must not hide how far the file got."""
+    if popped[FILEPOS] is None and settled is not None and settled[FILEPOS] is not None:
+        return settled
+    return popped
+

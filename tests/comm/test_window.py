@@ -138,6 +138,26 @@ def test_a_tickle_answer_settles_a_job_line_whose_ok_was_lost():
     assert not window.in_flight
 
 
+def test_settling_job_lines_with_a_later_answer_reports_the_furthest_file_position():
+    """The host's acknowledged file position comes from what the window returns: a tickle answer
+    (or a line error's Last Line, or an advanced ok's N) that settles job lines must report them,
+    not the tickle; else a print whose last ok was lost ends short of its file (a CI flake)."""
+    window = Window(PING_PONG)
+    window.typed_oks = True
+    window.sent(5, 40, filepos=120)
+    window.sent(6, 40, filepos=160)  # the last line of the file; its ok is lost
+    window.sent(7, 12, probe=True)  # the tickle after the timeout
+    settled = window.acked({"temperatures": {}})
+    assert settled[2] == 160 and not window.in_flight
+    window.sent(8, 40, filepos=200)
+    window.sent(9, 12)  # a user's command, no file position
+    assert window.settle_through(9)[2] == 200
+    advanced = Window(ADVANCED_OK)
+    advanced.sent(10, 40, filepos=240)
+    advanced.sent(11, 12)
+    assert advanced.acked({"N": 11, "B": 3})[2] == 240
+
+
 def test_the_ok_after_a_resend_request_settles_the_oldest_transmission_whatever_it_was():
     window = Window(PING_PONG)
     window.typed_oks = True
