@@ -37,16 +37,20 @@ def test_header_and_job_panel_show_the_same_progress(page, viewport, printing):
 
 
 def test_a_finished_print_reads_100_percent_and_done(page, viewport, admin, octohost, operational, tmp_path):
-    path = tmp_path / "short.gcode"
+    # a name of its own per viewport: the run before printed a file too, and its "Done" line may
+    # still show when this print has only just started
+    name = f"short-{viewport['width']}.gcode"
+    path = tmp_path / name
     path.write_text("G90\nM82\n" + "".join(f"G1 X{i} Y{i} E{i / 10}\nG4 P40\n" for i in range(40)))
     with open(path, "rb") as f:
-        answer = admin.post(octohost.url + "api/files/local", files={"file": ("short.gcode", f)},
+        answer = admin.post(octohost.url + "api/files/local", files={"file": (name, f)},
                             data={"select": "true", "print": "true"}, timeout=30)
     assert answer.status_code == 201, answer.text
     # (an earlier print's outcome may show until the page hears of the new job)
-    page.wait_for_function("() => !document.querySelector('#job-outcome').hidden"
-                           " && document.querySelector('#job-outcome').textContent.startsWith('Done: short.gcode')")
-    assert page.inner_text("#job-outcome").startswith("Done: short.gcode printed in")
+    page.wait_for_function("(name) => !document.querySelector('#job-outcome').hidden"
+                           " && document.querySelector('#job-outcome').textContent.startsWith(`Done: ${name}`)",
+                           arg=name)
+    assert page.inner_text("#job-outcome").startswith(f"Done: {name} printed in")
     assert page.inner_text("#job-progress-text") == "100.0%"
     assert page.get_attribute("#job-progressbar", "aria-valuenow") == "100"
     page.wait_for_function("() => document.querySelector('#header-state').textContent === 'Operational'")
