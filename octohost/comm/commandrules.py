@@ -27,13 +27,14 @@ _SEVERITY = {BLOCKED: "warn", IGNORED: "info"}
 
 
 class CommandRules:
-    """The three lists, upper-cased G-codes (``M0``), as one connection runs with them."""
+    """The three lists as one connection runs with them: G-codes as ``Command.gcode`` has them
+    (``M0``; ``CommConfig`` upper-cases the settings)."""
 
     def __init__(self, pausing: Iterable[str] = (), blocked: Iterable[str] = (), ignored: Iterable[str] = ()
                  ) -> None:
-        self.pausing = frozenset(code.upper() for code in pausing)
-        self.blocked = frozenset(code.upper() for code in blocked)
-        self.ignored = frozenset(code.upper() for code in ignored)
+        self.pausing = frozenset(pausing)
+        self.blocked = frozenset(blocked)
+        self.ignored = frozenset(ignored)
         #: every G-code any rule concerns: the one check a command pays before the rules are looked at
         self.watched = self.pausing | self.blocked | self.ignored
 

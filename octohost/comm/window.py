@@ -208,4 +208,3 @@ def _furthest(settled: Entry | None, popped: Entry) -> Entry:
     if popped[FILEPOS] is None and settled is not None and settled[FILEPOS] is not None:
         return settled
     return popped
-

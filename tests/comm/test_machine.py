@@ -224,7 +224,7 @@ __plugin_hooks__ = {"octoprint.comm.protocol.gcode.queuing": queuing}
 def test_blocked_and_pausing_commands_from_a_client(machine, settings, wait_for):
     """The rules apply to whoever sends: a blocked command is kept back, a pausing one outside a
     print is just sent; the lists are settings."""
-    settings.set("serial.blockedCommands", ["M1", "M117"])
+    settings.set("serial.blockedCommands", ["m1", "M117"])  # upper-cased as the connection reads them
     comm, recorder = machine()
     assert not comm.send_command("M117 not this")
     assert not comm.send_command("m1")
